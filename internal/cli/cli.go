@@ -1,0 +1,66 @@
+// Package cli holds what every rump tool's command line shares: a cobra root
+// with cobra's flag parsing off (BSD option syntax is parsed by getopt and
+// keyword tables instead), and err(3)-style messages.
+//
+// It must not know any one tool's options or output.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"syscall"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
+	"github.com/spf13/cobra"
+)
+
+// Tool is one command-line program.
+type Tool struct {
+	Name   string
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// Run runs main under a cobra root command named t.Name and returns the exit
+// status main returns.
+func (t *Tool) Run(args []string, main func(args []string) int) int {
+	status := 0
+	root := &cobra.Command{
+		Use:                t.Name,
+		DisableFlagParsing: true,
+		SilenceErrors:      true,
+		SilenceUsage:       true,
+		CompletionOptions:  cobra.CompletionOptions{DisableDefaultCmd: true},
+		Run:                func(_ *cobra.Command, args []string) { status = main(args) },
+	}
+	root.SetArgs(args)
+	root.SetOut(t.Stdout)
+	root.SetErr(t.Stderr)
+	if err := root.Execute(); err != nil {
+		t.Warnx("%v", err)
+		return 1
+	}
+	return status
+}
+
+// Warn prints "name: what: strerror" for an error carrying an errno, as
+// warn(3) does, and "name: what: err" otherwise.
+func (t *Tool) Warn(err error, format string, a ...any) {
+	what := fmt.Sprintf(format, a...)
+	var errno syscall.Errno
+	msg := err.Error()
+	if errors.As(err, &errno) {
+		msg = api.Strerror(errno)
+	}
+	if what == "" {
+		fmt.Fprintf(t.Stderr, "%s: %s\n", t.Name, msg)
+		return
+	}
+	fmt.Fprintf(t.Stderr, "%s: %s: %s\n", t.Name, what, msg)
+}
+
+// Warnx prints "name: message", as warnx(3) does.
+func (t *Tool) Warnx(format string, a ...any) {
+	fmt.Fprintf(t.Stderr, "%s: %s\n", t.Name, fmt.Sprintf(format, a...))
+}

@@ -1,0 +1,70 @@
+// Package api defines the wire format of rump_server's control interface:
+// the request and reply bodies, the node names the tools rely on, and the
+// errno table that turns failures into NetBSD's err(3) messages.
+//
+// It holds types and pure helpers only; it must not open sockets or import
+// the kernel, so that clients, the server and tests share one definition.
+//
+// The protocol is HTTP/1.1 with JSON bodies over the server's Unix socket;
+// doc/control.md describes it for people using curl or writing clients.
+package api
+
+import "encoding/json"
+
+// Version is the control protocol's version; it is the first element of
+// every request path ("/v1/...").
+const Version = 1
+
+// PathPrefix is the path every request of this Version starts with.
+const PathPrefix = "/v1/"
+
+// MaxRequestBytes caps the size of a request body; larger ones are refused
+// with E2BIG.
+const MaxRequestBytes = 64 << 10
+
+// Op is one of the control interface's verbs.
+type Op string
+
+// The verbs. Get, Set and List act on the sysctl-like tree; Create and
+// Destroy make and remove objects (interfaces, addresses); Halt stops the
+// server.
+const (
+	OpGet     Op = "get"
+	OpSet     Op = "set"
+	OpList    Op = "list"
+	OpCreate  Op = "create"
+	OpDestroy Op = "destroy"
+	OpHalt    Op = "halt"
+)
+
+// Node is one leaf of the tree with its current value.
+type Node struct {
+	Name     string          `json:"name"`
+	Type     string          `json:"type"` // "int", "string", "bool", or "struct"
+	Writable bool            `json:"writable"`
+	Value    json.RawMessage `json:"value"`
+}
+
+// SetReply answers a set: the node's value before and after.
+type SetReply struct {
+	Name string          `json:"name"`
+	Old  json.RawMessage `json:"old"`
+	New  json.RawMessage `json:"new"`
+}
+
+// ErrorReply is the body of every failed request.
+type ErrorReply struct {
+	Errno   string `json:"errno"`   // symbolic name, e.g. "EEXIST"
+	Code    int    `json:"code"`    // numeric value on this host
+	Message string `json:"message"` // NetBSD strerror text
+	Detail  string `json:"detail,omitempty"`
+}
+
+// ServerInfo answers GET /v1/ .
+type ServerInfo struct {
+	Version    int      `json:"version"`
+	Pid        int      `json:"pid"`
+	Uid        int      `json:"uid"`
+	Components []string `json:"components"`
+	Cloners    []string `json:"cloners"`
+}

@@ -1,0 +1,136 @@
+package api
+
+// Tree names the tools use. Interface leaves live under LinkPrefix + name.
+const (
+	LinkPrefix        = "net.link."
+	NodeIPForwarding  = "net.inet.ip.forwarding"
+	NodeIP6Forwarding = "net.inet6.ip6.forwarding"
+	NodeHostname      = "kern.hostname"
+)
+
+// Interface leaf names, appended to LinkPrefix + ifname + ".".
+const (
+	LeafIndex     = "index"
+	LeafKind      = "kind"
+	LeafFlags     = "flags"
+	LeafMTU       = "mtu"
+	LeafMetric    = "metric"
+	LeafAddress   = "address"
+	LeafLinkstr   = "linkstr"
+	LeafLinkState = "link_state"
+	LeafStats     = "stats"
+	LeafInet      = "inet"
+	LeafInet6     = "inet6"
+)
+
+// NetBSD interface flag bits (net/if.h).
+const (
+	IFF_UP          = 0x0001
+	IFF_BROADCAST   = 0x0002
+	IFF_DEBUG       = 0x0004
+	IFF_LOOPBACK    = 0x0008
+	IFF_POINTOPOINT = 0x0010
+	IFF_NOTRAILERS  = 0x0020
+	IFF_RUNNING     = 0x0040
+	IFF_NOARP       = 0x0080
+	IFF_PROMISC     = 0x0100
+	IFF_ALLMULTI    = 0x0200
+	IFF_OACTIVE     = 0x0400
+	IFF_SIMPLEX     = 0x0800
+	IFF_LINK0       = 0x1000
+	IFF_LINK1       = 0x2000
+	IFF_LINK2       = 0x4000
+	IFF_MULTICAST   = 0x8000
+)
+
+// IFF_CANTCHANGE are the bits only the kernel sets; a flags write keeps
+// their current values whatever the request says.
+const IFF_CANTCHANGE = IFF_BROADCAST | IFF_POINTOPOINT | IFF_RUNNING |
+	IFF_OACTIVE | IFF_SIMPLEX | IFF_MULTICAST | IFF_LOOPBACK | IFF_PROMISC
+
+// IfFlagNames are the names of the interface flag bits, bit 0 first.
+var IfFlagNames = []string{"UP", "BROADCAST", "DEBUG", "LOOPBACK",
+	"POINTOPOINT", "NOTRAILERS", "RUNNING", "NOARP", "PROMISC", "ALLMULTI",
+	"OACTIVE", "SIMPLEX", "LINK0", "LINK1", "LINK2", "MULTICAST"}
+
+// Per-address flags for inet (netinet/in_var.h).
+const (
+	IN_IFF_TENTATIVE    = 0x01
+	IN_IFF_DUPLICATED   = 0x02
+	IN_IFF_DETACHED     = 0x04
+	IN_IFF_TRYTENTATIVE = 0x08
+)
+
+// InFlagNames names the inet address flag bits, bit 0 first.
+var InFlagNames = []string{"TENTATIVE", "DUPLICATED", "DETACHED", "TRYTENTATIVE"}
+
+// Per-address flags for inet6 (netinet6/in6_var.h).
+const (
+	IN6_IFF_ANYCAST    = 0x01
+	IN6_IFF_TENTATIVE  = 0x02
+	IN6_IFF_DUPLICATED = 0x04
+	IN6_IFF_DETACHED   = 0x08
+	IN6_IFF_DEPRECATED = 0x10
+	IN6_IFF_NODAD      = 0x20
+	IN6_IFF_AUTOCONF   = 0x40
+	IN6_IFF_TEMPORARY  = 0x80
+)
+
+// In6FlagNames names the inet6 address flag bits, bit 0 first.
+var In6FlagNames = []string{"ANYCAST", "TENTATIVE", "DUPLICATED", "DETACHED",
+	"DEPRECATED", "NODAD", "AUTOCONF", "TEMPORARY"}
+
+// Link states, as the link_state leaf reports them.
+const (
+	LinkStateUnknown = "unknown"
+	LinkStateUp      = "up"
+	LinkStateDown    = "down"
+)
+
+// IfAddr is one address of an interface, as listed in the inet and inet6
+// leaves and as the body of create/destroy on them.
+type IfAddr struct {
+	// Addr is the address with its prefix length, "10.0.0.2/24" or
+	// "fe80::1/64" (no zone).
+	Addr string `json:"addr"`
+	// Broadcast is the inet broadcast address, "" for none.
+	Broadcast string `json:"broadcast,omitempty"`
+	// Dest is the destination of a point-to-point link, "" for none.
+	Dest string `json:"dest,omitempty"`
+	// Flags are the IN_IFF_* or IN6_IFF_* bits.
+	Flags int `json:"flags"`
+	// Replace, in a create request only, names an address of the same
+	// family that the new one replaces in one step ("" adds).
+	Replace string `json:"replace,omitempty"`
+}
+
+// Stats are an interface's packet counters.
+type Stats struct {
+	IPackets   uint64 `json:"ipackets"`
+	IBytes     uint64 `json:"ibytes"`
+	IMcasts    uint64 `json:"imcasts"`
+	IErrors    uint64 `json:"ierrors"`
+	IQDrops    uint64 `json:"iqdrops"`
+	OPackets   uint64 `json:"opackets"`
+	OBytes     uint64 `json:"obytes"`
+	OMcasts    uint64 `json:"omcasts"`
+	OErrors    uint64 `json:"oerrors"`
+	Collisions uint64 `json:"collisions"`
+}
+
+// Interface is everything ifconfig shows about one interface, assembled by
+// the client from the interface's leaves.
+type Interface struct {
+	Name      string   `json:"name"`
+	Index     int      `json:"index"`
+	Kind      string   `json:"kind"`
+	Flags     int      `json:"flags"`
+	MTU       int      `json:"mtu"`
+	Metric    int      `json:"metric"`
+	Address   string   `json:"address,omitempty"`
+	Linkstr   string   `json:"linkstr,omitempty"`
+	LinkState string   `json:"link_state"`
+	Stats     Stats    `json:"stats"`
+	Inet      []IfAddr `json:"inet"`
+	Inet6     []IfAddr `json:"inet6"`
+}

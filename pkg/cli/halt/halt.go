@@ -1,0 +1,81 @@
+// Package halt is rhalt(1), NetBSD's rump.halt: it asks the rump kernel that
+// RUMP_SERVER names to shut down and waits until it has.
+//
+// It must not signal processes; the control socket is its only way in.
+package halt
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/rumpnet/rumpnet/internal/cli"
+	"github.com/rumpnet/rumpnet/internal/getopt"
+	"github.com/rumpnet/rumpnet/pkg/api"
+	"github.com/rumpnet/rumpnet/pkg/client"
+)
+
+const usage = "usage: rhalt [-hn]\n"
+
+// waitGone is how long rhalt waits for the server to remove its socket after
+// it has acknowledged the halt.
+const waitGone = 10 * time.Second
+
+// Run is rhalt's main.
+func Run(args []string, stdout, stderr io.Writer) int {
+	t := &cli.Tool{Name: "rhalt", Stdout: stdout, Stderr: stderr}
+	return t.Run(args, func(args []string) int { return run(t, args) })
+}
+
+func run(t *cli.Tool, args []string) int {
+	opts, rest, err := getopt.Parse("dhn", args)
+	if err != nil || len(rest) > 0 {
+		if err != nil {
+			t.Warnx("%v", err)
+		}
+		fmt.Fprint(t.Stderr, usage)
+		return 1
+	}
+	for _, o := range opts {
+		// -h (halt rather than reboot) and -n (do not sync) describe what
+		// always happens here: there is nothing to sync and no reboot.
+		if o.Flag == 'd' {
+			t.Warnx("-d: core dumps are not supported")
+			return 1
+		}
+	}
+	url := os.Getenv(client.EnvServer)
+	if url == "" {
+		t.Warnx("RUMP_SERVER not set")
+		return 1
+	}
+	path, err := client.SocketPath(url)
+	if err != nil {
+		t.Warn(err, "rump client init")
+		return 1
+	}
+	c := &client.Client{URL: url}
+	if err := c.Halt(); err != nil {
+		var ie *client.InitError
+		if errors.As(err, &ie) {
+			t.Warn(ie.Err, "rump client init")
+		} else {
+			t.Warn(err, "halt")
+		}
+		return 1
+	}
+	deadline := time.Now().Add(waitGone)
+	for {
+		if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+			return 0
+		}
+		if time.Now().After(deadline) {
+			t.Warn(api.Errorf(syscall.ETIMEDOUT, ""), "server at %s did not exit", url)
+			return 1
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}

@@ -1,0 +1,65 @@
+package ifconfig
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/rumpnet/rumpnet/internal/cli"
+	"github.com/rumpnet/rumpnet/pkg/client"
+)
+
+const usage = `usage: rifconfig [-N] interface [af] [address [dest_addr]] [parameters]
+       rifconfig interface create | destroy
+       rifconfig [-vz] interface [af]
+       rifconfig -a [-bdsuvz] [af]
+       rifconfig -l [-bdsu]
+       rifconfig -s interface
+       rifconfig -C
+`
+
+// Run is rifconfig's main. With RUMP_SERVER set it configures that rump
+// kernel; the host backend is not part of this build yet.
+func Run(args []string, stdout, stderr io.Writer) int {
+	t := &cli.Tool{Name: "rifconfig", Stdout: stdout, Stderr: stderr}
+	return t.Run(args, func(args []string) int {
+		if os.Getenv(client.EnvServer) == "" {
+			t.Warnx("RUMP_SERVER not set: set it to a rump_server URL (unix://path); configuring the host itself is not supported yet")
+			return 1
+		}
+		return Main(t, &client.Client{}, args)
+	})
+}
+
+// Main parses args, then runs them against b. It is Run without the choice
+// of backend, for tests.
+func Main(t *cli.Tool, b Backend, args []string) int {
+	r, err := parse(args)
+	if err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			t.Warnx("%s", ue.msg)
+			fmt.Fprint(t.Stderr, usage)
+		} else {
+			t.Warnx("%v", err)
+		}
+		return 1
+	}
+	status, err := execute(t, b, r, t.Stdout)
+	if err != nil {
+		var oe *opError
+		if errors.As(err, &oe) {
+			t.Warn(oe.err, "%s", oe.op)
+		} else {
+			var ie *client.InitError
+			if errors.As(err, &ie) {
+				t.Warn(ie.Err, "rump client init")
+			} else {
+				t.Warn(err, "")
+			}
+		}
+		return 1
+	}
+	return status
+}

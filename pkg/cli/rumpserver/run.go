@@ -1,0 +1,128 @@
+package rumpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rumpnet/rumpnet/internal/cli"
+	"github.com/rumpnet/rumpnet/pkg/client"
+	"github.com/rumpnet/rumpnet/pkg/ctlserver"
+	"github.com/rumpnet/rumpnet/pkg/rumpif"
+)
+
+// Run is rump_server's main: it returns the exit status.
+func Run(args []string, stdout, stderr io.Writer) int {
+	t := &cli.Tool{Name: "rump_server", Stdout: stdout, Stderr: stderr}
+	return t.Run(args, func(args []string) int { return run(t, args) })
+}
+
+func run(t *cli.Tool, args []string) int {
+	o, err := parseArgs(args)
+	if err != nil {
+		if !errors.Is(err, errUsage) {
+			t.Warnx("%v", err)
+		}
+		fmt.Fprintln(t.Stderr, usage)
+		return 1
+	}
+	path, err := client.SocketPath(o.URL)
+	if err != nil {
+		t.Warn(err, "%s", o.URL)
+		return 1
+	}
+	ready := readyPipe()
+	if !o.Foreground && ready == nil {
+		if err := detach(args); err != nil {
+			var se *startupError
+			if errors.As(err, &se) {
+				fmt.Fprintln(t.Stderr, se.msg)
+			} else {
+				t.Warnx("%v", err)
+			}
+			return 1
+		}
+		return 0
+	}
+	// From here on this process is the server.
+	fail := func(err error, what string) int {
+		var buf strings.Builder
+		msgTool := &cli.Tool{Name: t.Name, Stderr: &buf}
+		msgTool.Warn(err, "%s", what)
+		if ready != nil {
+			ready.WriteString(buf.String())
+			ready.Close()
+		} else {
+			io.WriteString(t.Stderr, buf.String())
+		}
+		return 1
+	}
+	if o.NCPU > 0 {
+		runtime.GOMAXPROCS(o.NCPU)
+	}
+	if o.MemLimit > 0 {
+		debug.SetMemoryLimit(o.MemLimit)
+	}
+	k, err := rumpif.New(rumpif.Options{Components: o.Libs})
+	if err != nil {
+		return fail(err, "boot")
+	}
+	l, err := listen(path)
+	if err != nil {
+		k.Close()
+		return fail(err, o.URL)
+	}
+	halt := make(chan struct{}, 1)
+	srv := ctlserver.New(k, func() {
+		select {
+		case halt <- struct{}{}:
+		default:
+		}
+	})
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	if ready == nil {
+		signal.Ignore(syscall.SIGHUP)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	if o.Verbose {
+		t.Warnx("kernel up (components %v), listening on %s", k.Components(), o.URL)
+	}
+	if ready != nil {
+		ready.WriteString(readyOK + "\n")
+		ready.Close()
+	}
+	status := 0
+	select {
+	case s := <-sigs:
+		if o.Verbose {
+			t.Warnx("%v: shutting down", s)
+		}
+	case <-halt:
+		if o.Verbose {
+			t.Warnx("halted by client")
+		}
+	case err := <-served:
+		t.Warnx("control socket: %v", err)
+		status = 1
+	}
+	// Shutdown order: stop taking requests, destroy interfaces and the stack
+	// (closing the taps), and remove the socket file last.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	srv.Shutdown(ctx)
+	cancel()
+	l.Close()
+	k.Close()
+	os.Remove(path)
+	return status
+}

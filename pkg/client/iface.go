@@ -1,0 +1,156 @@
+package client
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"syscall"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
+)
+
+// Interfaces returns every interface in index order, each assembled from its
+// net.link leaves.
+func (c *Client) Interfaces() ([]api.Interface, error) {
+	nodes, err := c.List(strings.TrimSuffix(api.LinkPrefix, "."))
+	if err != nil {
+		return nil, err
+	}
+	return assemble(nodes)
+}
+
+// Interface returns one interface; ENXIO if there is none.
+func (c *Client) Interface(name string) (api.Interface, error) {
+	nodes, err := c.List(api.LinkPrefix + name)
+	if err != nil {
+		if errors.Is(err, syscall.ENOENT) {
+			return api.Interface{}, api.Errorf(syscall.ENXIO, name)
+		}
+		return api.Interface{}, err
+	}
+	ifs, err := assemble(nodes)
+	if err != nil {
+		return api.Interface{}, err
+	}
+	if len(ifs) != 1 {
+		return api.Interface{}, api.Errorf(syscall.ENXIO, name)
+	}
+	return ifs[0], nil
+}
+
+// assemble groups net.link.<if>.<leaf> nodes into interfaces, keeping the
+// server's order.
+func assemble(nodes []api.Node) ([]api.Interface, error) {
+	var out []api.Interface
+	idx := map[string]int{}
+	for _, n := range nodes {
+		rest, ok := strings.CutPrefix(n.Name, api.LinkPrefix)
+		if !ok {
+			continue
+		}
+		ifname, leaf, ok := strings.Cut(rest, ".")
+		if !ok {
+			continue
+		}
+		i, seen := idx[ifname]
+		if !seen {
+			i = len(out)
+			idx[ifname] = i
+			out = append(out, api.Interface{Name: ifname})
+		}
+		if err := setLeaf(&out[i], leaf, n.Value); err != nil {
+			return nil, api.Errorf(syscall.EPROTO, n.Name+": "+err.Error())
+		}
+	}
+	return out, nil
+}
+
+func setLeaf(ifp *api.Interface, leaf string, v json.RawMessage) error {
+	var dst any
+	switch leaf {
+	case api.LeafIndex:
+		dst = &ifp.Index
+	case api.LeafKind:
+		dst = &ifp.Kind
+	case api.LeafFlags:
+		dst = &ifp.Flags
+	case api.LeafMTU:
+		dst = &ifp.MTU
+	case api.LeafMetric:
+		dst = &ifp.Metric
+	case api.LeafAddress:
+		dst = &ifp.Address
+	case api.LeafLinkstr:
+		dst = &ifp.Linkstr
+	case api.LeafLinkState:
+		dst = &ifp.LinkState
+	case api.LeafStats:
+		dst = &ifp.Stats
+	case api.LeafInet:
+		dst = &ifp.Inet
+	case api.LeafInet6:
+		dst = &ifp.Inet6
+	default:
+		return nil // a leaf from a newer server
+	}
+	return json.Unmarshal(v, dst)
+}
+
+// CreateInterface makes an interface ("virt0").
+func (c *Client) CreateInterface(name string) error { return c.Create(api.LinkPrefix+name, nil) }
+
+// DestroyInterface removes an interface.
+func (c *Client) DestroyInterface(name string) error { return c.Destroy(api.LinkPrefix+name, nil) }
+
+// SetFlags writes an interface's flags.
+func (c *Client) SetFlags(name string, flags int) error {
+	_, err := c.Set(api.LinkPrefix+name+"."+api.LeafFlags, flags)
+	return err
+}
+
+// SetMTU writes an interface's MTU.
+func (c *Client) SetMTU(name string, mtu int) error {
+	_, err := c.Set(api.LinkPrefix+name+"."+api.LeafMTU, mtu)
+	return err
+}
+
+// SetLinkstr binds an interface to a backend ("" to detach).
+func (c *Client) SetLinkstr(name, linkstr string) error {
+	_, err := c.Set(api.LinkPrefix+name+"."+api.LeafLinkstr, linkstr)
+	return err
+}
+
+// AddAddr adds (or with a.Replace, replaces) an address.
+func (c *Client) AddAddr(name string, a api.IfAddr) error {
+	return c.Create(api.LinkPrefix+name+"."+familyLeaf(a.Addr), a)
+}
+
+// DelAddr removes an address.
+func (c *Client) DelAddr(name, addr string) error {
+	return c.Destroy(api.LinkPrefix+name+"."+familyLeaf(addr), api.IfAddr{Addr: addr})
+}
+
+func familyLeaf(addr string) string {
+	if strings.Contains(addr, ":") {
+		return api.LeafInet6
+	}
+	return api.LeafInet
+}
+
+// Cloners lists the interface cloners the server offers.
+func (c *Client) Cloners() ([]string, error) {
+	info, err := c.Info()
+	return info.Cloners, err
+}
+
+// SetMetric writes an interface's metric.
+func (c *Client) SetMetric(name string, metric int) error {
+	_, err := c.Set(api.LinkPrefix+name+"."+api.LeafMetric, metric)
+	return err
+}
+
+// ZeroStats clears an interface's counters.
+func (c *Client) ZeroStats(name string) error {
+	_, err := c.Set(api.LinkPrefix+name+"."+api.LeafStats, 0)
+	return err
+}

@@ -1,0 +1,303 @@
+package ctlserver
+
+// The sysctl-like tree. Static nodes are a sorted table; interface nodes are
+// generated per interface under net.link.<ifname>.<leaf> from leafTable, so a
+// lookup never builds the whole tree.
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
+	"github.com/rumpnet/rumpnet/pkg/rumpif"
+)
+
+// node is one leaf: how to read it and, if writable, how to write it.
+type node struct {
+	name string
+	typ  string
+	get  func() (any, error)
+	set  func(json.RawMessage) error // nil: read-only
+}
+
+// tree resolves names against a kernel.
+type tree struct {
+	k      *rumpif.Kernel
+	static []node // sorted by name
+
+	mu       sync.Mutex
+	hostname string
+}
+
+func newTree(k *rumpif.Kernel) *tree {
+	t := &tree{k: k}
+	t.static = []node{
+		{name: api.NodeHostname, typ: "string",
+			get: func() (any, error) { t.mu.Lock(); defer t.mu.Unlock(); return t.hostname, nil },
+			set: func(v json.RawMessage) error {
+				var s string
+				if err := decodeValue(v, &s); err != nil {
+					return err
+				}
+				if len(s) > 255 {
+					return api.Errorf(syscall.EINVAL, "hostname too long")
+				}
+				t.mu.Lock()
+				t.hostname = s
+				t.mu.Unlock()
+				return nil
+			}},
+		{name: "kern.ostype", typ: "string", get: constant("rumpnet")},
+		{name: "kern.osrelease", typ: "string", get: constant(Release)},
+		{name: api.NodeIPForwarding, typ: "int", get: t.forwardingGet(4), set: t.forwardingSet(4)},
+		{name: api.NodeIP6Forwarding, typ: "int", get: t.forwardingGet(6), set: t.forwardingSet(6)},
+	}
+	sort.Slice(t.static, func(i, j int) bool { return t.static[i].name < t.static[j].name })
+	return t
+}
+
+// Release is the version kern.osrelease reports.
+const Release = "0.1"
+
+func constant(v any) func() (any, error) { return func() (any, error) { return v, nil } }
+
+func (t *tree) forwardingGet(family int) func() (any, error) {
+	return func() (any, error) { return boolInt(t.k.Forwarding(family)), nil }
+}
+
+func (t *tree) forwardingSet(family int) func(json.RawMessage) error {
+	return func(v json.RawMessage) error {
+		var n int
+		if err := decodeValue(v, &n); err != nil {
+			return err
+		}
+		return t.k.SetForwarding(family, n != 0)
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func decodeValue(v json.RawMessage, dst any) error {
+	if err := json.Unmarshal(v, dst); err != nil {
+		return api.Errorf(syscall.EINVAL, "value: "+err.Error())
+	}
+	return nil
+}
+
+// leaf describes one per-interface node.
+type leaf struct {
+	name string
+	typ  string
+	get  func(api.Interface) any
+	set  func(k *rumpif.Kernel, ifname string, v json.RawMessage) error
+}
+
+var leafTable = []leaf{
+	{name: api.LeafAddress, typ: "string", get: func(i api.Interface) any { return i.Address }},
+	{name: api.LeafFlags, typ: "int", get: func(i api.Interface) any { return i.Flags },
+		set: intSetter((*rumpif.Kernel).SetFlags)},
+	{name: api.LeafIndex, typ: "int", get: func(i api.Interface) any { return i.Index }},
+	{name: api.LeafInet, typ: "struct", get: func(i api.Interface) any { return i.Inet }},
+	{name: api.LeafInet6, typ: "struct", get: func(i api.Interface) any { return i.Inet6 }},
+	{name: api.LeafKind, typ: "string", get: func(i api.Interface) any { return i.Kind }},
+	{name: api.LeafLinkState, typ: "string", get: func(i api.Interface) any { return i.LinkState }},
+	{name: api.LeafLinkstr, typ: "string", get: func(i api.Interface) any { return i.Linkstr },
+		set: func(k *rumpif.Kernel, ifname string, v json.RawMessage) error {
+			var s string
+			if err := decodeValue(v, &s); err != nil {
+				return err
+			}
+			return k.SetLinkstr(ifname, s)
+		}},
+	{name: api.LeafMetric, typ: "int", get: func(i api.Interface) any { return i.Metric },
+		set: intSetter((*rumpif.Kernel).SetMetric)},
+	{name: api.LeafMTU, typ: "int", get: func(i api.Interface) any { return i.MTU },
+		set: intSetter((*rumpif.Kernel).SetMTU)},
+	{name: api.LeafStats, typ: "struct", get: func(i api.Interface) any { return i.Stats },
+		set: func(k *rumpif.Kernel, ifname string, v json.RawMessage) error {
+			var n int
+			if err := decodeValue(v, &n); err != nil || n != 0 {
+				return api.Errorf(syscall.EINVAL, "stats can only be set to 0")
+			}
+			return k.ZeroStats(ifname)
+		}},
+}
+
+func intSetter(f func(*rumpif.Kernel, string, int) error) func(*rumpif.Kernel, string, json.RawMessage) error {
+	return func(k *rumpif.Kernel, ifname string, v json.RawMessage) error {
+		var n int
+		if err := decodeValue(v, &n); err != nil {
+			return err
+		}
+		return f(k, ifname, n)
+	}
+}
+
+// splitLink splits "net.link.virt0.mtu" into ("virt0", "mtu"); ok is false
+// for names outside net.link. leafName is "" for the interface node itself.
+func splitLink(name string) (ifname, leafName string, ok bool) {
+	rest, ok := strings.CutPrefix(name, api.LinkPrefix)
+	if !ok || rest == "" {
+		return "", "", false
+	}
+	ifname, leafName, _ = strings.Cut(rest, ".")
+	return ifname, leafName, true
+}
+
+func findLeaf(name string) (leaf, bool) {
+	for _, l := range leafTable {
+		if l.name == name {
+			return l, true
+		}
+	}
+	return leaf{}, false
+}
+
+func noNode(name string) error { return api.Errorf(syscall.ENOENT, "no node "+name) }
+
+// get returns the node called name with its value.
+func (t *tree) get(name string) (api.Node, error) {
+	if ifname, leafName, ok := splitLink(name); ok {
+		l, ok := findLeaf(leafName)
+		if !ok {
+			return api.Node{}, noNode(name)
+		}
+		info, err := t.k.Interface(ifname)
+		if err != nil {
+			return api.Node{}, err
+		}
+		return makeNode(name, l.typ, l.set != nil, l.get(info))
+	}
+	i := sort.Search(len(t.static), func(i int) bool { return t.static[i].name >= name })
+	if i == len(t.static) || t.static[i].name != name {
+		return api.Node{}, noNode(name)
+	}
+	n := t.static[i]
+	v, err := n.get()
+	if err != nil {
+		return api.Node{}, err
+	}
+	return makeNode(n.name, n.typ, n.set != nil, v)
+}
+
+func makeNode(name, typ string, writable bool, v any) (api.Node, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return api.Node{}, api.Errorf(syscall.EIO, "encode "+name)
+	}
+	return api.Node{Name: name, Type: typ, Writable: writable, Value: raw}, nil
+}
+
+// set writes a node and returns its old and new values.
+func (t *tree) set(name string, v json.RawMessage) (api.SetReply, error) {
+	old, err := t.get(name)
+	if err != nil {
+		return api.SetReply{}, err
+	}
+	if !old.Writable {
+		return api.SetReply{}, api.Errorf(syscall.EPERM, name+" is read-only")
+	}
+	if ifname, leafName, ok := splitLink(name); ok {
+		l, _ := findLeaf(leafName)
+		err = l.set(t.k, ifname, v)
+	} else {
+		i := sort.Search(len(t.static), func(i int) bool { return t.static[i].name >= name })
+		err = t.static[i].set(v)
+	}
+	if err != nil {
+		return api.SetReply{}, err
+	}
+	now, err := t.get(name)
+	if err != nil {
+		return api.SetReply{}, err
+	}
+	return api.SetReply{Name: name, Old: old.Value, New: now.Value}, nil
+}
+
+// list returns every leaf whose name equals prefix or starts with prefix + ".",
+// in name order for static nodes and index order for interfaces.
+func (t *tree) list(prefix string) ([]api.Node, error) {
+	under := func(name string) bool {
+		return prefix == "" || name == prefix || strings.HasPrefix(name, prefix+".")
+	}
+	var out []api.Node
+	for _, n := range t.static {
+		if under(n.name) {
+			node, err := t.get(n.name)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, node)
+		}
+	}
+	for _, info := range t.k.Interfaces() {
+		base := api.LinkPrefix + info.Name
+		if prefix != "" && !strings.HasPrefix(base+".", prefix+".") && !strings.HasPrefix(prefix+".", base+".") {
+			continue // neither above nor below this interface
+		}
+		for _, l := range leafTable {
+			name := base + "." + l.name
+			if !under(name) {
+				continue
+			}
+			node, err := makeNode(name, l.typ, l.set != nil, l.get(info))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, node)
+		}
+	}
+	if len(out) == 0 && prefix != "" {
+		return nil, noNode(prefix)
+	}
+	return out, nil
+}
+
+// create and destroy act on net.link.<if> (interfaces) and
+// net.link.<if>.inet / .inet6 (addresses, body api.IfAddr).
+func (t *tree) create(name string, body json.RawMessage) error {
+	return t.verb(name, body, t.k.Create, t.k.AddAddr)
+}
+
+func (t *tree) destroy(name string, body json.RawMessage) error {
+	return t.verb(name, body, t.k.Destroy, func(ifname string, a api.IfAddr) error {
+		return t.k.DelAddr(ifname, a.Addr)
+	})
+}
+
+func (t *tree) verb(name string, body json.RawMessage, onIf func(string) error,
+	onAddr func(string, api.IfAddr) error) error {
+	ifname, leafName, ok := splitLink(name)
+	if !ok {
+		return api.Errorf(syscall.EOPNOTSUPP, name+" has no create or destroy")
+	}
+	switch leafName {
+	case "":
+		return onIf(ifname)
+	case api.LeafInet, api.LeafInet6:
+		var a api.IfAddr
+		if err := decodeValue(body, &a); err != nil {
+			return err
+		}
+		p, err := rumpif.ParseAddr(a.Addr)
+		if err != nil {
+			return err
+		}
+		if p.Addr().Is4() != (leafName == api.LeafInet) {
+			return api.Errorf(syscall.EAFNOSUPPORT, a.Addr+" is not "+leafName)
+		}
+		return onAddr(ifname, a)
+	}
+	if _, ok := findLeaf(leafName); ok {
+		return api.Errorf(syscall.EOPNOTSUPP, name+" has no create or destroy")
+	}
+	return noNode(name)
+}

@@ -1,0 +1,125 @@
+// Package hosttap opens Linux tap devices for virt(4) interfaces: it attaches
+// to /dev/net/tun as a named tap, creating the device or joining an existing
+// persistent one, and reports which of the two happened.
+//
+// It talks to the host kernel only through /dev/net/tun ioctls; it must not
+// configure addresses or links (that is the netlink backend's job) and must
+// not run ip(8).
+//
+// Ownership: a *Tap owns its *os.File. The file is kept reachable for as long
+// as the Tap is, so the garbage collector can never close the descriptor under
+// a running interface; only Close closes it.
+//
+// songgao/water is not used for this: its open always issues TUNSETPERSIST,
+// which would clear the persistence of a tap an administrator made for us, and
+// it leaks the descriptor when TUNSETIFF fails.
+package hosttap
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// MaxNameLen is the longest Linux interface name (IFNAMSIZ - 1).
+const MaxNameLen = unix.IFNAMSIZ - 1
+
+// Tap is an open tap device.
+type Tap struct {
+	name    string
+	file    *os.File
+	persist bool
+}
+
+// Open attaches to the tap called name, creating it if it does not exist. A
+// tap created here is not persistent and vanishes on Close; an existing
+// persistent tap is joined and stays after Close.
+func Open(name string) (*Tap, error) {
+	if name == "" || len(name) > MaxNameLen {
+		return nil, &os.PathError{Op: "open tap", Path: name, Err: syscall.EINVAL}
+	}
+	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: "/dev/net/tun", Err: err}
+	}
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "open tap", Path: name, Err: syscall.EINVAL}
+	}
+	ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI)
+	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "attach tap", Path: name, Err: err}
+	}
+	flags, err := getFlags(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "query tap", Path: name, Err: err}
+	}
+	return &Tap{
+		name:    name,
+		file:    os.NewFile(uintptr(fd), "/dev/net/tun:"+name),
+		persist: flags&unix.IFF_PERSIST != 0,
+	}, nil
+}
+
+func getFlags(fd int) (uint16, error) {
+	var ifr [40]byte // struct ifreq
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.TUNGETIFF, uintptr(unsafe.Pointer(&ifr[0]))); e != 0 {
+		return 0, e
+	}
+	return *(*uint16)(unsafe.Pointer(&ifr[unix.IFNAMSIZ])), nil
+}
+
+// Name returns the host interface name.
+func (t *Tap) Name() string { return t.name }
+
+// Persistent reports whether the tap outlives this Tap (it was made
+// persistent by someone else before we attached).
+func (t *Tap) Persistent() bool { return t.persist }
+
+// Read reads one frame into b, blocking until one arrives or the tap is
+// closed.
+func (t *Tap) Read(b []byte) (int, error) { return t.file.Read(b) }
+
+// Write writes one frame.
+func (t *Tap) Write(b []byte) (int, error) { return t.file.Write(b) }
+
+// Close detaches from the tap; a non-persistent tap disappears from the host.
+// A Read blocked on the tap returns os.ErrClosed.
+func (t *Tap) Close() error { return t.file.Close() }
+
+// IsClosed reports whether err is the error a Read returns after Close.
+func IsClosed(err error) bool { return errors.Is(err, os.ErrClosed) }
+
+// CreatePersistent makes a persistent tap owned by uid (-1: no owner, only
+// privileged users may attach) and returns without holding it open.
+func CreatePersistent(name string, uid int) error {
+	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: "/dev/net/tun", Err: err}
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return &os.PathError{Op: "create tap", Path: name, Err: syscall.EINVAL}
+	}
+	ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI)
+	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+		return &os.PathError{Op: "create tap", Path: name, Err: err}
+	}
+	if uid >= 0 {
+		if err := unix.IoctlSetInt(fd, unix.TUNSETOWNER, uid); err != nil {
+			return fmt.Errorf("set owner of %s: %w", name, err)
+		}
+	}
+	if err := unix.IoctlSetInt(fd, unix.TUNSETPERSIST, 1); err != nil {
+		return fmt.Errorf("make %s persistent: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,280 @@
+package rumpif
+
+// Interface addresses. The kernel keeps its own ordered list of addresses
+// (ifconfig prints them in the order they were added) with the attributes
+// gVisor does not model: broadcast address and NetBSD's per-address flags.
+// gVisor reports DAD progress through the AddressDispatcher methods, which
+// run on the stack's goroutines with its locks held: they only touch the
+// atomic state word, never Kernel.mu.
+
+import (
+	"fmt"
+	"net/netip"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+)
+
+type ifaddr struct {
+	prefix    netip.Prefix
+	broadcast netip.Addr // invalid: none
+	static    int        // flags set by configuration (NODAD, ...)
+	dad       atomic.Int32
+}
+
+// DAD state bits kept in ifaddr.dad.
+const (
+	dadTentative = 1 << iota
+	dadDuplicated
+)
+
+// OnChanged implements stack.AddressDispatcher.
+func (a *ifaddr) OnChanged(_ stack.AddressLifetimes, s stack.AddressAssignmentState) {
+	if s == stack.AddressTentative {
+		a.dad.Store(dadTentative)
+	} else {
+		a.dad.Store(0)
+	}
+}
+
+// OnRemoved implements stack.AddressDispatcher. An address that fails DAD
+// stays listed, flagged DUPLICATED, as on NetBSD.
+func (a *ifaddr) OnRemoved(r stack.AddressRemovalReason) {
+	if r == stack.AddressRemovalDADFailed {
+		a.dad.Store(dadDuplicated)
+	}
+}
+
+func (a *ifaddr) is4() bool { return a.prefix.Addr().Is4() }
+
+func (a *ifaddr) duplicatedBit() int {
+	if a.is4() {
+		return api.IN_IFF_DUPLICATED
+	}
+	return api.IN6_IFF_DUPLICATED
+}
+
+// flags returns the address's NetBSD flags.
+func (a *ifaddr) flags() int {
+	f := a.static
+	d := a.dad.Load()
+	if a.is4() {
+		if d&dadTentative != 0 {
+			f |= api.IN_IFF_TENTATIVE
+		}
+		if d&dadDuplicated != 0 {
+			f |= api.IN_IFF_DUPLICATED
+		}
+	} else {
+		if d&dadTentative != 0 {
+			f |= api.IN6_IFF_TENTATIVE
+		}
+		if d&dadDuplicated != 0 {
+			f |= api.IN6_IFF_DUPLICATED
+		}
+	}
+	return f
+}
+
+func (a *ifaddr) info() api.IfAddr {
+	i := api.IfAddr{Addr: a.prefix.String(), Flags: a.flags()}
+	if a.broadcast.IsValid() {
+		i.Broadcast = a.broadcast.String()
+	}
+	return i
+}
+
+func (ifp *Interface) findAddr(addr netip.Addr) int {
+	for i, a := range ifp.addrs {
+		if a.prefix.Addr() == addr {
+			return i
+		}
+	}
+	return -1
+}
+
+func (ifp *Interface) hasLinkLocal() bool {
+	for _, a := range ifp.addrs {
+		if a.prefix.Addr().Is6() && a.prefix.Addr().IsLinkLocalUnicast() {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseAddr parses an address argument: "A/len" or a bare "A" (a host
+// prefix). It fails with EINVAL.
+func ParseAddr(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Prefix{}, api.Errorf(syscall.EINVAL, fmt.Sprintf("address %q", s))
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// AddAddr adds an address to the interface (SIOCAIFADDR / SIOCAIFADDR_IN6).
+// If req.Replace names an address of the interface, that one is removed in
+// the same step, and put back if the new one cannot be added. Adding an
+// address the interface already has updates it. Like NetBSD, the first
+// address brings a down interface up.
+func (k *Kernel) AddAddr(name string, req api.IfAddr) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	ifp, err := k.lookupLocked(name)
+	if err != nil {
+		return err
+	}
+	var replaced *ifaddr
+	if req.Replace != "" {
+		old, err := ParseAddr(req.Replace)
+		if err != nil {
+			return err
+		}
+		if i := ifp.findAddr(old.Addr()); i >= 0 {
+			replaced = ifp.addrs[i]
+			k.removeAddrLocked(ifp, i)
+		}
+	}
+	if err := k.addAddrLocked(ifp, req); err != nil {
+		if replaced != nil {
+			k.addAddrLocked(ifp, replaced.info())
+		}
+		return err
+	}
+	if ifp.flags&api.IFF_UP == 0 {
+		if err := k.upLocked(ifp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (k *Kernel) addAddrLocked(ifp *Interface, req api.IfAddr) error {
+	p, err := ParseAddr(req.Addr)
+	if err != nil {
+		return err
+	}
+	a := &ifaddr{prefix: p, static: req.Flags & api.IN6_IFF_NODAD}
+	var proto tcpip.NetworkProtocolNumber
+	if p.Addr().Is4() {
+		if !k.comps.inet() {
+			return api.Errorf(syscall.EAFNOSUPPORT, "inet")
+		}
+		proto = ipv4.ProtocolNumber
+		a.static = 0
+		if b, err := broadcastFor(ifp, p, req.Broadcast); err != nil {
+			return err
+		} else {
+			a.broadcast = b
+		}
+	} else {
+		if !k.comps.inet6() {
+			return api.Errorf(syscall.EAFNOSUPPORT, "inet6")
+		}
+		if req.Broadcast != "" {
+			return api.Errorf(syscall.EINVAL, "broadcast with inet6")
+		}
+		proto = ipv6.ProtocolNumber
+	}
+	if req.Dest != "" {
+		return api.Errorf(syscall.EINVAL, ifp.name+" is not point-to-point")
+	}
+	if i := ifp.findAddr(p.Addr()); i >= 0 {
+		k.removeAddrLocked(ifp, i)
+	}
+	pa := tcpip.ProtocolAddress{
+		Protocol: proto,
+		AddressWithPrefix: tcpip.AddressWithPrefix{
+			Address:   tcpip.AddrFromSlice(p.Addr().AsSlice()),
+			PrefixLen: p.Bits(),
+		},
+	}
+	if terr := k.stack.AddProtocolAddress(ifp.nic, pa, stack.AddressProperties{
+		PEB:  stack.CanBePrimaryEndpoint,
+		Disp: a,
+	}); terr != nil {
+		return api.Errorf(errnoOfTCPIP(terr), "add address: "+terr.String())
+	}
+	ifp.addrs = append(ifp.addrs, a)
+	k.updateRoutesLocked()
+	return nil
+}
+
+// broadcastFor works out an inet address's broadcast address: the one asked
+// for, or the all-ones host part, on interfaces that can broadcast.
+func broadcastFor(ifp *Interface, p netip.Prefix, asked string) (netip.Addr, error) {
+	if ifp.flags&api.IFF_BROADCAST == 0 {
+		if asked != "" {
+			return netip.Addr{}, api.Errorf(syscall.EINVAL, ifp.name+" cannot broadcast")
+		}
+		return netip.Addr{}, nil
+	}
+	if asked != "" {
+		b, err := netip.ParseAddr(asked)
+		if err != nil || !b.Is4() {
+			return netip.Addr{}, api.Errorf(syscall.EINVAL, fmt.Sprintf("broadcast %q", asked))
+		}
+		return b, nil
+	}
+	if p.Bits() >= 31 {
+		return netip.Addr{}, nil
+	}
+	b := p.Masked().Addr().As4()
+	host := uint32(1)<<(32-p.Bits()) - 1
+	for i := 0; i < 4; i++ {
+		b[3-i] |= byte(host >> (8 * i))
+	}
+	return netip.AddrFrom4(b), nil
+}
+
+// DelAddr removes an address from the interface (SIOCDIFADDR). The argument
+// may carry a prefix length, which is ignored. EADDRNOTAVAIL if the interface
+// does not have it.
+func (k *Kernel) DelAddr(name, addr string) error {
+	p, err := ParseAddr(addr)
+	if err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	ifp, err := k.lookupLocked(name)
+	if err != nil {
+		return err
+	}
+	i := ifp.findAddr(p.Addr())
+	if i < 0 {
+		return api.Errorf(syscall.EADDRNOTAVAIL, fmt.Sprintf("%s on %s", p.Addr(), name))
+	}
+	k.removeAddrLocked(ifp, i)
+	k.updateRoutesLocked()
+	return nil
+}
+
+func (k *Kernel) removeAddrLocked(ifp *Interface, i int) {
+	a := ifp.addrs[i]
+	// An address that failed DAD is already gone from the stack.
+	k.stack.RemoveAddress(ifp.nic, tcpip.AddrFromSlice(a.prefix.Addr().AsSlice()))
+	ifp.addrs = append(ifp.addrs[:i], ifp.addrs[i+1:]...)
+}
+
+func errnoOfTCPIP(e tcpip.Error) syscall.Errno {
+	switch e.(type) {
+	case *tcpip.ErrDuplicateAddress:
+		return syscall.EEXIST
+	case *tcpip.ErrUnknownNICID:
+		return syscall.ENXIO
+	case *tcpip.ErrNotSupported:
+		return syscall.EOPNOTSUPP
+	case *tcpip.ErrBadLocalAddress:
+		return syscall.EADDRNOTAVAIL
+	}
+	return syscall.EINVAL
+}

@@ -1,0 +1,265 @@
+// Package rumpif is the virtual kernel that one rump_server runs: a gVisor
+// network stack with a registry of NetBSD-style interfaces (lo, virt, ...),
+// their flags, addresses, counters and the routes derived from them.
+//
+// It is a Go API only: it must not know about sockets, HTTP or command-line
+// syntax (ctlserver and the CLIs translate into it), and it must not change
+// the host's configuration except by opening the taps virt interfaces own.
+//
+// Locking: Kernel.mu guards the registry and every Interface field that is
+// not atomic. It is never held while gVisor calls back into us (address
+// events update atomics only), so calls into the stack under mu are safe.
+// Failures are *api.Error values carrying an errno.
+package rumpif
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
+	"github.com/rumpnet/rumpnet/pkg/hosttap"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+)
+
+// Options configure a new Kernel.
+type Options struct {
+	// Components are rump_server -l names; empty means all.
+	Components []string
+	// OpenTap opens the host tap a virt interface is bound to. Nil means
+	// hosttap.Open; in-process tests and embedders pass their own.
+	OpenTap func(name string) (FrameDevice, error)
+}
+
+// Kernel is one virtual network kernel.
+type Kernel struct {
+	stack   *stack.Stack
+	comps   componentSet
+	openTap func(name string) (FrameDevice, error)
+
+	mu      sync.Mutex
+	ifaces  []*Interface // in index order
+	nextNIC tcpip.NICID
+	closed  bool
+}
+
+// New boots a kernel: the stack with the protocols its components provide,
+// and lo0 up with 127.0.0.1/8, ::1/128 and fe80::1%lo0/64.
+func New(opts Options) (*Kernel, error) {
+	comps, err := parseComponents(opts.Components)
+	if err != nil {
+		return nil, err
+	}
+	var netProtos []stack.NetworkProtocolFactory
+	transProtos := []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol}
+	if comps.inet() {
+		netProtos = append(netProtos, ipv4.NewProtocol, arp.NewProtocol)
+		transProtos = append(transProtos, icmp.NewProtocol4)
+	}
+	if comps.inet6() {
+		netProtos = append(netProtos, ipv6.NewProtocolWithOptions(ipv6.Options{
+			NDPConfigs: ipv6.NDPConfigurations{}, // a host that ignores RAs, as NetBSD by default
+			DADConfigs: stack.DADConfigurations{DupAddrDetectTransmits: 1, RetransmitTimer: time.Second},
+			MLD:        ipv6.MLDOptions{Enabled: true},
+		}))
+		transProtos = append(transProtos, icmp.NewProtocol6)
+	}
+	k := &Kernel{
+		stack: stack.New(stack.Options{
+			NetworkProtocols:   netProtos,
+			TransportProtocols: transProtos,
+			HandleLocal:        true,
+		}),
+		comps:   comps,
+		openTap: opts.OpenTap,
+		nextNIC: 1,
+	}
+	if k.openTap == nil {
+		k.openTap = openHostTap
+	}
+	if err := k.bootLoopback(); err != nil {
+		k.stack.Close()
+		return nil, err
+	}
+	return k, nil
+}
+
+func openHostTap(name string) (FrameDevice, error) { return hosttap.Open(name) }
+
+func (k *Kernel) bootLoopback() error {
+	if err := k.Create("lo0"); err != nil {
+		return err
+	}
+	var addrs []api.IfAddr
+	if k.comps.inet6() {
+		addrs = append(addrs, api.IfAddr{Addr: "::1/128", Flags: api.IN6_IFF_NODAD},
+			api.IfAddr{Addr: "fe80::1/64"})
+	}
+	if k.comps.inet() {
+		addrs = append(addrs, api.IfAddr{Addr: "127.0.0.1/8"})
+	}
+	for _, a := range addrs {
+		if err := k.AddAddr("lo0", a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Stack returns the gVisor stack, for tests and tools that open sockets in the
+// kernel (gonet).
+func (k *Kernel) Stack() *stack.Stack { return k.stack }
+
+// Components lists the components the kernel was booted with.
+func (k *Kernel) Components() []string { return k.comps.names() }
+
+// Cloners lists the interface cloners that can create interfaces, sorted.
+func (k *Kernel) Cloners() []string { return k.comps.cloners() }
+
+// Close destroys every interface (closing host taps) and stops the stack.
+func (k *Kernel) Close() {
+	k.mu.Lock()
+	if k.closed {
+		k.mu.Unlock()
+		return
+	}
+	k.closed = true
+	for i := len(k.ifaces) - 1; i >= 0; i-- {
+		k.destroyLocked(k.ifaces[i])
+	}
+	k.mu.Unlock()
+	k.stack.Close()
+	k.stack.Wait()
+}
+
+func (k *Kernel) lookupLocked(name string) (*Interface, error) {
+	for _, ifp := range k.ifaces {
+		if ifp.name == name {
+			return ifp, nil
+		}
+	}
+	return nil, api.Errorf(syscall.ENXIO, name)
+}
+
+// Interfaces returns a snapshot of every interface, in index order.
+func (k *Kernel) Interfaces() []api.Interface {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make([]api.Interface, 0, len(k.ifaces))
+	for _, ifp := range k.ifaces {
+		out = append(out, ifp.infoLocked())
+	}
+	return out
+}
+
+// Interface returns a snapshot of the interface called name (ENXIO if none).
+func (k *Kernel) Interface(name string) (api.Interface, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	ifp, err := k.lookupLocked(name)
+	if err != nil {
+		return api.Interface{}, err
+	}
+	return ifp.infoLocked(), nil
+}
+
+// InterfaceNames lists interface names in index order.
+func (k *Kernel) InterfaceNames() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make([]string, 0, len(k.ifaces))
+	for _, ifp := range k.ifaces {
+		out = append(out, ifp.name)
+	}
+	return out
+}
+
+// Forwarding reports whether the kernel forwards packets of the given family
+// (4 or 6) between interfaces.
+func (k *Kernel) Forwarding(family int) bool {
+	proto := protoOf(family)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, ifp := range k.ifaces {
+		on, err := k.stack.NICForwarding(ifp.nic, proto)
+		return err == nil && on
+	}
+	return false
+}
+
+// SetForwarding turns forwarding of a family (4 or 6) on or off.
+func (k *Kernel) SetForwarding(family int, on bool) error {
+	proto := protoOf(family)
+	if (family == 4 && !k.comps.inet()) || (family == 6 && !k.comps.inet6()) {
+		return api.Errorf(syscall.ENOENT, fmt.Sprintf("inet%d forwarding", family))
+	}
+	if err := k.stack.SetForwardingDefaultAndAllNICs(proto, on); err != nil {
+		return api.Errorf(syscall.EINVAL, err.String())
+	}
+	return nil
+}
+
+func protoOf(family int) tcpip.NetworkProtocolNumber {
+	if family == 6 {
+		return ipv6.ProtocolNumber
+	}
+	return ipv4.ProtocolNumber
+}
+
+// updateRoutesLocked rebuilds the stack's route table from the connected
+// prefixes of every usable address: the kernel has no other routes yet.
+func (k *Kernel) updateRoutesLocked() {
+	var table []tcpip.Route
+	for _, ifp := range k.ifaces {
+		for _, a := range ifp.addrs {
+			if a.flags()&a.duplicatedBit() != 0 {
+				continue
+			}
+			p := a.prefix.Masked()
+			table = append(table, tcpip.Route{
+				Destination: subnetOf(p),
+				NIC:         ifp.nic,
+			})
+		}
+	}
+	sort.SliceStable(table, func(i, j int) bool {
+		return table[i].Destination.Prefix() > table[j].Destination.Prefix()
+	})
+	k.stack.SetRouteTable(table)
+}
+
+func subnetOf(p netip.Prefix) tcpip.Subnet {
+	addr := tcpip.AddrFromSlice(p.Addr().AsSlice())
+	s, err := tcpip.NewSubnet(addr, tcpip.MaskFromBytes(maskBytes(p)))
+	if err != nil {
+		panic(fmt.Sprintf("subnet of masked prefix %v: %v", p, err))
+	}
+	return s
+}
+
+func maskBytes(p netip.Prefix) []byte {
+	n := p.Addr().BitLen() / 8
+	m := make([]byte, n)
+	bits := p.Bits()
+	for i := range m {
+		switch {
+		case bits >= 8:
+			m[i] = 0xff
+			bits -= 8
+		case bits > 0:
+			m[i] = byte(0xff << (8 - bits))
+			bits = 0
+		}
+	}
+	return m
+}

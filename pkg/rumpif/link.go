@@ -1,0 +1,268 @@
+package rumpif
+
+// The Ethernet link endpoint between gVisor's stack and a frame device (a
+// host tap for virt). Data flow:
+//
+//	device.Read ─► receive loop ─► filter (RUNNING, MAC, group, PROMISC) ─► count ─► stack
+//	stack ─► WritePackets ─► count ─► device.Write (one write per frame)
+//
+// Ownership: the endpoint owns its device from SetDevice until the next
+// SetDevice or Close. Each device has exactly one receive goroutine, started
+// by SetDevice and ended by closing that device; SetDevice and Close wait for
+// it to exit, so no frame is delivered after they return.
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"gvisor.dev/gvisor/pkg/buffer"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+)
+
+// FrameDevice is where a virt interface's frames go, normally a host tap:
+// one frame per Read and per Write. Close makes a blocked Read return an
+// error.
+type FrameDevice interface {
+	Read([]byte) (int, error)
+	Write([]byte) (int, error)
+	Close() error
+}
+
+// maxFrame is the largest frame virt reads (NetBSD's 9018-byte limit).
+const maxFrame = 9018
+
+// counters are an interface's statistics, updated without locks on the
+// frame path.
+type counters struct {
+	ipackets, ibytes, imcasts, ierrors, iqdrops atomic.Uint64
+	opackets, obytes, omcasts, oerrors          atomic.Uint64
+}
+
+func (c *counters) countIn(n int, group bool) {
+	c.ipackets.Add(1)
+	c.ibytes.Add(uint64(n))
+	if group {
+		c.imcasts.Add(1)
+	}
+}
+
+func (c *counters) countOut(n int, group bool) {
+	c.opackets.Add(1)
+	c.obytes.Add(uint64(n))
+	if group {
+		c.omcasts.Add(1)
+	}
+}
+
+func (c *counters) zero() {
+	for _, v := range []*atomic.Uint64{&c.ipackets, &c.ibytes, &c.imcasts,
+		&c.ierrors, &c.iqdrops, &c.opackets, &c.obytes, &c.omcasts, &c.oerrors} {
+		v.Store(0)
+	}
+}
+
+// ethEndpoint is a stack.LinkEndpoint for Ethernet frames over a FrameDevice.
+type ethEndpoint struct {
+	stats   counters
+	running atomic.Bool // frames pass only while the interface is RUNNING
+	promisc atomic.Bool
+
+	mu         sync.RWMutex
+	dispatcher stack.NetworkDispatcher
+	mac        tcpip.LinkAddress
+	mtu        uint32
+	dev        FrameDevice
+	readerDone chan struct{} // closed when dev's receive loop exits
+
+	wmu  sync.Mutex // serializes writes and guards wbuf
+	wbuf []byte
+}
+
+func newEthEndpoint(mac tcpip.LinkAddress, mtu uint32) *ethEndpoint {
+	return &ethEndpoint{mac: mac, mtu: mtu}
+}
+
+// SetDevice replaces the endpoint's device (nil detaches), closing the old
+// one and waiting for its receive loop to end.
+func (e *ethEndpoint) SetDevice(dev FrameDevice) {
+	e.mu.Lock()
+	old, oldDone := e.dev, e.readerDone
+	e.dev, e.readerDone = dev, nil
+	if dev != nil {
+		done := make(chan struct{})
+		e.readerDone = done
+		go e.receiveLoop(dev, done)
+	}
+	e.mu.Unlock()
+	if old != nil {
+		old.Close()
+		<-oldDone
+	}
+}
+
+// hasDevice reports whether a device is attached.
+func (e *ethEndpoint) hasDevice() bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.dev != nil
+}
+
+func (e *ethEndpoint) receiveLoop(dev FrameDevice, done chan struct{}) {
+	defer close(done)
+	buf := make([]byte, maxFrame)
+	for {
+		n, err := dev.Read(buf)
+		if err != nil {
+			return
+		}
+		e.deliver(buf[:n])
+	}
+}
+
+// deliver passes one received frame up the stack if the receive filter
+// accepts it.
+func (e *ethEndpoint) deliver(frame []byte) {
+	if len(frame) < header.EthernetMinimumSize {
+		e.stats.ierrors.Add(1)
+		return
+	}
+	if !e.running.Load() {
+		return
+	}
+	eth := header.Ethernet(frame)
+	dst := eth.DestinationAddress()
+	group := dst[0]&1 != 0
+	e.mu.RLock()
+	mine := dst == e.mac
+	d := e.dispatcher
+	e.mu.RUnlock()
+	if !mine && !group && !e.promisc.Load() {
+		return
+	}
+	e.stats.countIn(len(frame), group)
+	if d == nil {
+		return
+	}
+	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{
+		Payload: buffer.MakeWithData(frame),
+	})
+	defer pkt.DecRef()
+	if !e.ParseHeader(pkt) {
+		e.stats.ierrors.Add(1)
+		return
+	}
+	d.DeliverNetworkPacket(eth.Type(), pkt)
+}
+
+// Attach implements stack.LinkEndpoint.
+func (e *ethEndpoint) Attach(d stack.NetworkDispatcher) {
+	e.mu.Lock()
+	e.dispatcher = d
+	e.mu.Unlock()
+}
+
+// IsAttached implements stack.LinkEndpoint.
+func (e *ethEndpoint) IsAttached() bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.dispatcher != nil
+}
+
+// MTU implements stack.LinkEndpoint.
+func (e *ethEndpoint) MTU() uint32 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.mtu
+}
+
+// SetMTU implements stack.LinkEndpoint.
+func (e *ethEndpoint) SetMTU(mtu uint32) {
+	e.mu.Lock()
+	e.mtu = mtu
+	e.mu.Unlock()
+}
+
+// MaxHeaderLength implements stack.LinkEndpoint.
+func (*ethEndpoint) MaxHeaderLength() uint16 { return header.EthernetMinimumSize }
+
+// LinkAddress implements stack.LinkEndpoint.
+func (e *ethEndpoint) LinkAddress() tcpip.LinkAddress {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.mac
+}
+
+// SetLinkAddress implements stack.LinkEndpoint.
+func (e *ethEndpoint) SetLinkAddress(mac tcpip.LinkAddress) {
+	e.mu.Lock()
+	e.mac = mac
+	e.mu.Unlock()
+}
+
+// Capabilities implements stack.LinkEndpoint.
+func (*ethEndpoint) Capabilities() stack.LinkEndpointCapabilities {
+	return stack.CapabilityResolutionRequired
+}
+
+// Wait implements stack.LinkEndpoint. The receive loop is waited for by
+// SetDevice, which the interface calls on destroy.
+func (*ethEndpoint) Wait() {}
+
+// ARPHardwareType implements stack.LinkEndpoint.
+func (*ethEndpoint) ARPHardwareType() header.ARPHardwareType { return header.ARPHardwareEther }
+
+// AddHeader implements stack.LinkEndpoint.
+func (e *ethEndpoint) AddHeader(pkt *stack.PacketBuffer) {
+	src := pkt.EgressRoute.LocalLinkAddress
+	if src == "" {
+		src = e.LinkAddress()
+	}
+	eth := header.Ethernet(pkt.LinkHeader().Push(header.EthernetMinimumSize))
+	eth.Encode(&header.EthernetFields{
+		SrcAddr: src,
+		DstAddr: pkt.EgressRoute.RemoteLinkAddress,
+		Type:    pkt.NetworkProtocolNumber,
+	})
+}
+
+// ParseHeader implements stack.LinkEndpoint.
+func (*ethEndpoint) ParseHeader(pkt *stack.PacketBuffer) bool {
+	_, ok := pkt.LinkHeader().Consume(header.EthernetMinimumSize)
+	return ok
+}
+
+// Close implements stack.LinkEndpoint.
+func (*ethEndpoint) Close() {}
+
+// SetOnCloseAction implements stack.LinkEndpoint.
+func (*ethEndpoint) SetOnCloseAction(func()) {}
+
+// WritePackets implements stack.LinkEndpoint: one device write per frame. A
+// frame that cannot be written is counted as an output error and dropped.
+func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
+	e.mu.RLock()
+	dev := e.dev
+	e.mu.RUnlock()
+	if dev == nil || !e.running.Load() {
+		return 0, &tcpip.ErrClosedForSend{}
+	}
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	n := 0
+	for _, pkt := range pkts.AsSlice() {
+		e.wbuf = e.wbuf[:0]
+		for _, s := range pkt.AsSlices() {
+			e.wbuf = append(e.wbuf, s...)
+		}
+		if _, err := dev.Write(e.wbuf); err != nil {
+			e.stats.oerrors.Add(1)
+			continue
+		}
+		group := len(e.wbuf) > 0 && e.wbuf[0]&1 != 0
+		e.stats.countOut(len(e.wbuf), group)
+		n++
+	}
+	return n, nil
+}
