@@ -6,6 +6,7 @@ package ctlserver
 
 import (
 	"encoding/json"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -51,6 +52,7 @@ func newTree(k *rumpif.Kernel) *tree {
 				return nil
 			}},
 		{name: "kern.ostype", typ: "string", get: constant("rumpnet")},
+		{name: "debug.goroutines", typ: "int", get: func() (any, error) { return runtime.NumGoroutine(), nil }},
 		{name: "kern.osrelease", typ: "string", get: constant(Release)},
 		{name: api.NodeIPForwarding, typ: "int", get: t.forwardingGet(4), set: t.forwardingSet(4)},
 		{name: api.NodeIP6Forwarding, typ: "int", get: t.forwardingGet(6), set: t.forwardingSet(6)},
