@@ -327,6 +327,13 @@ func parseParams(r *request, words []string) error {
 		words = words[1:]
 		if len(words) > 0 {
 			if _, ok := lookupKeyword(words[0]); !ok {
+				d, err := netip.ParseAddr(words[0])
+				if err != nil {
+					return usagef("%s: unknown parameter", words[0])
+				}
+				if d.Is4() != r.addr.addr.Is4() {
+					return fmt.Errorf("%s: bad value (not an %s address)", words[0], r.addr.family)
+				}
 				r.addr.dest = words[0]
 				words = words[1:]
 			}
