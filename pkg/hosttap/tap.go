@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -54,7 +55,7 @@ func Open(name string) (*Tap, error) {
 	ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI)
 	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
 		unix.Close(fd)
-		return nil, &os.PathError{Op: "attach tap", Path: name, Err: err}
+		return nil, &os.PathError{Op: "attach tap" + explain(name, err), Path: name, Err: err}
 	}
 	flags, err := getFlags(fd)
 	if err != nil {
@@ -122,4 +123,28 @@ func CreatePersistent(name string, uid int) error {
 		return fmt.Errorf("make %s persistent: %w", name, err)
 	}
 	return nil
+}
+
+// explain looks the device up through netlink to say why TUNSETIFF refused
+// it; "" when there is nothing more to say.
+func explain(name string, err error) string {
+	link, lerr := netlink.LinkByName(name)
+	if lerr != nil {
+		if errors.Is(err, syscall.EPERM) {
+			return " (creating a tap needs CAP_NET_ADMIN)"
+		}
+		return ""
+	}
+	tt, ok := link.(*netlink.Tuntap)
+	switch {
+	case !ok:
+		return fmt.Sprintf(" (%s exists and is a %s device, not a tap)", name, link.Type())
+	case tt.Mode == netlink.TUNTAP_MODE_TUN:
+		return fmt.Sprintf(" (%s is a tun device, not a tap)", name)
+	case errors.Is(err, syscall.EBUSY):
+		return fmt.Sprintf(" (%s is held open by another process)", name)
+	case errors.Is(err, syscall.EPERM):
+		return fmt.Sprintf(" (%s belongs to another user)", name)
+	}
+	return ""
 }
