@@ -108,13 +108,22 @@ func (r *request) show(b Backend, ifc api.Interface, w io.Writer) error {
 
 // configure applies a configuration request in NetBSD's order: create, the
 // parameters in command-line order, address removal, address assignment,
-// then destroy.
+// then destroy. An interface this command created is destroyed again if a
+// later step fails, so a failed command leaves no half-made interface.
 func configure(t *cli.Tool, b Backend, r *request) (int, error) {
 	if r.create {
 		if err := b.CreateInterface(r.ifname); err != nil {
 			return 1, fail("clone_command", err)
 		}
 	}
+	status, err := configureExisting(t, b, r)
+	if err != nil && r.create && !r.destroy {
+		b.DestroyInterface(r.ifname)
+	}
+	return status, err
+}
+
+func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
 	if r.destroy && len(r.actions) == 0 && r.addr == nil && r.remove == nil {
 		if err := b.DestroyInterface(r.ifname); err != nil {
 			return 1, fail("clone_command", err)

@@ -107,3 +107,15 @@ func TestNoServer(t *testing.T) {
 		t.Errorf("got status %d, stderr %q; want 1 and the rump client init message", st, errs)
 	}
 }
+
+func TestFailedCreateLeavesNothing(t *testing.T) {
+	c := kernelClient(t)
+	// The MTU only warns, but linkstr while up fails after the create.
+	_, errs, st := runMain(c, "virt0", "create", "up", "linkstr", "tap9")
+	if st != 1 || errs != "rifconfig: SIOCSLINKSTR: Device busy\n" {
+		t.Fatalf("got status %d stderr %q, want 1 and SIOCSLINKSTR: Device busy", st, errs)
+	}
+	if out, _, _ := runMain(c, "-l"); out != "lo0\n" {
+		t.Errorf("after the failed command: -l got %q, want \"lo0\\n\"", out)
+	}
+}

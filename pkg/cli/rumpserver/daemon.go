@@ -14,11 +14,15 @@ import (
 	"os/exec"
 	"strings"
 	"syscall"
+	"time"
 )
 
 const envReadyFD = "RUMPNET_SERVER_READY_FD"
 
 const readyOK = "ok"
+
+// startupTimeout bounds how long the parent waits for the child's verdict.
+const startupTimeout = 30 * time.Second
 
 // detach starts the server as a background child and returns its startup
 // verdict: nil once it is ready.
@@ -48,7 +52,11 @@ func detach(args []string) error {
 	if err != nil {
 		return fmt.Errorf("start server: %w", err)
 	}
+	// A child that neither reports nor exits within startupTimeout is
+	// killed, so a script never hangs on rump_server.
+	timer := time.AfterFunc(startupTimeout, func() { cmd.Process.Kill() })
 	msg, _ := io.ReadAll(io.LimitReader(r, 4096))
+	timer.Stop()
 	verdict := strings.TrimSpace(string(msg))
 	if verdict == readyOK {
 		cmd.Process.Release()
