@@ -53,7 +53,7 @@ func parseComponents(names []string) (componentSet, error) {
 	for _, n := range names {
 		c, ok := lookupComponent(n)
 		if !ok {
-			return nil, api.Errorf(syscall.ENOENT, fmt.Sprintf("component %q", n))
+			return nil, api.Errorf(syscall.ENOENT, fmt.Sprintf("unknown component %q", n))
 		}
 		set[c.name] = c
 	}

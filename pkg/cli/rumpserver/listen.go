@@ -25,29 +25,29 @@ func listen(path string) (*net.UnixListener, error) {
 	}
 	if st, err := os.Lstat(path); err == nil {
 		if st.Mode()&os.ModeSocket == 0 {
-			return nil, api.Errorf(syscall.EEXIST, path+" exists and is not a socket")
+			return nil, api.Errorf(syscall.EEXIST, "exists and is not a socket")
 		}
 		c, err := net.DialTimeout("unix", path, time.Second)
 		if err == nil {
 			c.Close()
-			return nil, api.Errorf(syscall.EADDRINUSE, "another server is listening on "+path)
+			return nil, api.Errorf(syscall.EADDRINUSE, "another server is listening")
 		}
 		if !errors.Is(err, syscall.ECONNREFUSED) {
-			return nil, api.Errorf(api.ErrnoOf(err), "probe "+path)
+			return nil, api.Errorf(api.ErrnoOf(err), "probe existing socket")
 		}
 		if err := os.Remove(path); err != nil {
-			return nil, api.Errorf(api.ErrnoOf(err), "remove stale socket "+path)
+			return nil, api.Errorf(api.ErrnoOf(err), "remove stale socket")
 		}
 	}
 	old := syscall.Umask(0o177)
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	syscall.Umask(old)
 	if err != nil {
-		return nil, api.Errorf(api.ErrnoOf(err), "listen on "+path)
+		return nil, api.Errorf(api.ErrnoOf(err), "listen")
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		l.Close()
-		return nil, api.Errorf(api.ErrnoOf(err), "chmod "+path)
+		return nil, api.Errorf(api.ErrnoOf(err), "chmod")
 	}
 	// The server removes the socket itself, last, so that its disappearance
 	// tells rhalt that shutdown is complete.

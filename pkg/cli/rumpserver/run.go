@@ -54,9 +54,10 @@ func run(t *cli.Tool, args []string) int {
 	}
 	// From here on this process is the server.
 	fail := func(err error, what string) int {
+		// The detail says which step failed ("another server is
+		// listening", "unknown component"), the errno why.
 		var buf strings.Builder
-		msgTool := &cli.Tool{Name: t.Name, Stderr: &buf}
-		msgTool.Warn(err, "%s", what)
+		(&cli.Tool{Name: t.Name, Stderr: &buf}).Warnx("%s: %v", what, err)
 		if ready != nil {
 			ready.WriteString(buf.String())
 			ready.Close()
