@@ -19,7 +19,7 @@ const Version = 1
 const PathPrefix = "/v1/"
 
 // MaxRequestBytes caps the size of a request body; larger ones are refused
-// with E2BIG.
+// with EMSGSIZE.
 const MaxRequestBytes = 64 << 10
 
 // Op is one of the control interface's verbs.

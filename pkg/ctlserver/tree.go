@@ -100,6 +100,12 @@ type leaf struct {
 	typ  string
 	get  func(api.Interface) any
 	set  func(k *rumpif.Kernel, ifname string, v json.RawMessage) error
+	// only, if set, limits writing to the interface kinds it accepts.
+	only func(api.Interface) bool
+}
+
+func (l leaf) writable(i api.Interface) bool {
+	return l.set != nil && (l.only == nil || l.only(i))
 }
 
 var leafTable = []leaf{
@@ -118,7 +124,8 @@ var leafTable = []leaf{
 				return err
 			}
 			return k.SetLinkstr(ifname, s)
-		}},
+		},
+		only: func(i api.Interface) bool { return i.Kind == "virt" }},
 	{name: api.LeafMetric, typ: "int", get: func(i api.Interface) any { return i.Metric },
 		set: intSetter((*rumpif.Kernel).SetMetric)},
 	{name: api.LeafMTU, typ: "int", get: func(i api.Interface) any { return i.MTU },
@@ -176,7 +183,7 @@ func (t *tree) get(name string) (api.Node, error) {
 		if err != nil {
 			return api.Node{}, err
 		}
-		return makeNode(name, l.typ, l.set != nil, l.get(info))
+		return makeNode(name, l.typ, l.writable(info), l.get(info))
 	}
 	i := sort.Search(len(t.static), func(i int) bool { return t.static[i].name >= name })
 	if i == len(t.static) || t.static[i].name != name {
@@ -250,7 +257,7 @@ func (t *tree) list(prefix string) ([]api.Node, error) {
 			if !under(name) {
 				continue
 			}
-			node, err := makeNode(name, l.typ, l.set != nil, l.get(info))
+			node, err := makeNode(name, l.typ, l.writable(info), l.get(info))
 			if err != nil {
 				return nil, err
 			}

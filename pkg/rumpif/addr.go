@@ -132,6 +132,11 @@ func (k *Kernel) AddAddr(name string, req api.IfAddr) error {
 	if err != nil {
 		return err
 	}
+	// The first address brings the interface up; find out first whether it
+	// can come up, so a failure leaves no address behind.
+	if ifp.flags&api.IFF_UP == 0 && ifp.eth != nil && !ifp.eth.hasDevice() {
+		return api.Errorf(syscall.ENXIO, ifp.name+" has no host tap")
+	}
 	var replaced *ifaddr
 	if req.Replace != "" {
 		old, err := ParseAddr(req.Replace)
@@ -162,7 +167,11 @@ func (k *Kernel) addAddrLocked(ifp *Interface, req api.IfAddr) error {
 	if err != nil {
 		return err
 	}
-	a := &ifaddr{prefix: p, static: req.Flags & api.IN6_IFF_NODAD}
+	a := &ifaddr{prefix: p}
+	if ifp.cloner == "lo" {
+		// Only loopback addresses are marked NODAD: DAD is off there.
+		a.static = req.Flags & api.IN6_IFF_NODAD
+	}
 	var proto tcpip.NetworkProtocolNumber
 	if p.Addr().Is4() {
 		if !k.comps.inet() {
@@ -187,8 +196,11 @@ func (k *Kernel) addAddrLocked(ifp *Interface, req api.IfAddr) error {
 	if req.Dest != "" {
 		return api.Errorf(syscall.EINVAL, ifp.name+" is not point-to-point")
 	}
+	pos := len(ifp.addrs)
 	if i := ifp.findAddr(p.Addr()); i >= 0 {
+		// Updating an address keeps its place in the list.
 		k.removeAddrLocked(ifp, i)
+		pos = i
 	}
 	pa := tcpip.ProtocolAddress{
 		Protocol: proto,
@@ -203,7 +215,7 @@ func (k *Kernel) addAddrLocked(ifp *Interface, req api.IfAddr) error {
 	}); terr != nil {
 		return api.Errorf(errnoOfTCPIP(terr), "add address: "+terr.String())
 	}
-	ifp.addrs = append(ifp.addrs, a)
+	ifp.addrs = append(ifp.addrs[:pos], append([]*ifaddr{a}, ifp.addrs[pos:]...)...)
 	k.updateRoutesLocked()
 	return nil
 }

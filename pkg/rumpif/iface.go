@@ -151,6 +151,9 @@ func (k *Kernel) SetFlags(name string, flags int) error {
 	if err != nil {
 		return err
 	}
+	if (flags^ifp.flags)&api.IFF_NOARP != 0 {
+		return api.Errorf(syscall.EOPNOTSUPP, "NOARP is not supported yet")
+	}
 	wasUp := ifp.flags&api.IFF_UP != 0
 	nowUp := flags&api.IFF_UP != 0
 	if nowUp && !wasUp {

@@ -471,3 +471,41 @@ func TestCreateDestroyDoesNotLeak(t *testing.T) {
 		t.Errorf("goroutines: got %d after 100 cycles, want at most %d", after, before+2)
 	}
 }
+
+func TestAddressEdgeCases(t *testing.T) {
+	k := newKernel(t, Options{})
+	if err := k.Create("virt0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.SetLinkstr("virt0", ""); err != nil {
+		t.Fatal(err)
+	}
+	// The address would bring the interface up, which cannot work without
+	// a tap: nothing may be left behind.
+	wantErrno(t, k.AddAddr("virt0", api.IfAddr{Addr: "10.0.0.2/24"}), syscall.ENXIO)
+	if v, _ := k.Interface("virt0"); len(v.Inet) != 0 {
+		t.Errorf("after a failed add: got %+v, want no address", v.Inet)
+	}
+	if err := k.SetLinkstr("virt0", "tap0"); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"10.0.0.2/24", "10.1.0.1/16", "10.0.0.2/25"} {
+		if err := k.AddAddr("virt0", api.IfAddr{Addr: a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, _ := k.Interface("virt0")
+	if len(v.Inet) != 2 || v.Inet[0].Addr != "10.0.0.2/25" || v.Inet[1].Addr != "10.1.0.1/16" {
+		t.Errorf("updating an address: got %+v, want 10.0.0.2/25 still first", v.Inet)
+	}
+	if err := k.AddAddr("virt0", api.IfAddr{Addr: "fc00::5/64", Flags: api.IN6_IFF_NODAD}); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = k.Interface("virt0")
+	for _, a := range v.Inet6 {
+		if a.Flags&api.IN6_IFF_NODAD != 0 {
+			t.Errorf("%s: NODAD on a virt interface, which does DAD", a.Addr)
+		}
+	}
+	wantErrno(t, k.SetFlags("virt0", v.Flags|api.IFF_NOARP), syscall.EOPNOTSUPP)
+}

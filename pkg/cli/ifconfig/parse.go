@@ -288,6 +288,16 @@ func parse(args []string) (*request, error) {
 		r.mode = modeCarrier
 		return r, nil
 	}
+	// As NetBSD's ifconfig, "create" right after the name is done first and
+	// the usual grammar follows: "virt0 create inet 10.0.0.1/24 up".
+	if len(rest) > 0 && rest[0] == "create" {
+		r.create = true
+		rest = rest[1:]
+		if len(rest) == 0 {
+			r.mode = modeConfigure
+			return r, nil
+		}
+	}
 	if len(rest) > 0 && (families[rest[0]] || unsupportedFamilies[rest[0]]) {
 		if err := checkFamily(rest[0]); err != nil {
 			return nil, err
@@ -295,7 +305,7 @@ func parse(args []string) (*request, error) {
 		r.family = rest[0]
 		rest = rest[1:]
 	}
-	if len(rest) == 0 {
+	if len(rest) == 0 && !r.create {
 		r.mode = modeShow
 		return r, nil
 	}
@@ -303,6 +313,9 @@ func parse(args []string) (*request, error) {
 		return nil, usagef("-v and -z only go with showing interfaces")
 	}
 	r.mode = modeConfigure
+	if len(rest) == 0 {
+		return r, nil
+	}
 	return r, parseParams(r, rest)
 }
 

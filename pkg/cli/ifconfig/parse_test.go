@@ -26,6 +26,11 @@ func TestParse(t *testing.T) {
 		{"show -v", []string{"-v", "virt0", "inet"}, &request{mode: modeShow, ifname: "virt0", family: "inet", verbose: true}},
 		{"-s IF", []string{"-s", "virt0"}, &request{mode: modeCarrier, ifname: "virt0", skipNoCarrier: true}},
 		{"create", []string{"virt0", "create"}, &request{mode: modeConfigure, ifname: "virt0", create: true}},
+		{"create then address", []string{"virt1", "create", "inet", "10.0.0.1/24", "up"}, &request{
+			mode: modeConfigure, ifname: "virt1", family: "inet", create: true,
+			addr:    &addrSpec{family: "inet", addr: a("10.0.0.1"), prefixlen: 24},
+			actions: []action{{what: "flags", setFlags: api.IFF_UP}},
+		}},
 		{"destroy", []string{"virt0", "destroy"}, &request{mode: modeConfigure, ifname: "virt0", destroy: true}},
 		{"inet addr up", []string{"virt0", "inet", "10.0.0.2/24", "up"}, &request{
 			mode: modeConfigure, ifname: "virt0", family: "inet",

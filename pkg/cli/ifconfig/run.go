@@ -10,8 +10,8 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/client"
 )
 
-const usage = `usage: rifconfig [-N] interface [af] [address [dest_addr]] [parameters]
-       rifconfig interface create | destroy
+const usage = `usage: rifconfig interface [create] [af] [address [dest_addr]] [parameters]
+       rifconfig interface destroy
        rifconfig [-vz] interface [af]
        rifconfig -a [-bdsuvz] [af]
        rifconfig -l [-bdsu]

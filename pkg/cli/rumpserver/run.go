@@ -88,12 +88,16 @@ func run(t *cli.Tool, args []string) int {
 		default:
 		}
 	})
+	// A detached server has no terminal to lose; one in the foreground shuts
+	// down cleanly when its terminal goes away.
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(sigs)
-	if ready == nil {
+	if ready != nil {
 		signal.Ignore(syscall.SIGHUP)
+	} else {
+		signal.Notify(sigs, syscall.SIGHUP)
 	}
+	defer signal.Stop(sigs)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	if o.Verbose {
