@@ -21,6 +21,9 @@ const (
 	LeafStats     = "stats"
 	LeafInet      = "inet"
 	LeafInet6     = "inet6"
+	LeafLink      = "link"
+	LeafCaps      = "capabilities"
+	LeafCapEnable = "capenable"
 )
 
 // NetBSD interface flag bits (net/if.h).
@@ -102,6 +105,48 @@ type IfAddr struct {
 	// Replace, in a create request only, names an address of the same
 	// family that the new one replaces in one step ("" adds).
 	Replace string `json:"replace,omitempty"`
+	// Pltime and Vltime are an inet6 address's preferred and valid
+	// lifetimes in seconds, counted from when they were set; nil is
+	// infinite. In replies they are the seconds left.
+	Pltime *uint32 `json:"pltime,omitempty"`
+	Vltime *uint32 `json:"vltime,omitempty"`
+	// Preference orders inet6 source address selection (NetBSD's
+	// "preference"); 0 is the default.
+	Preference int `json:"preference,omitempty"`
+}
+
+// LinkAddr is a link-layer address of an interface. One is active (the one
+// the interface sends from); the others are kept for later activation.
+type LinkAddr struct {
+	Addr   string `json:"addr"` // "b2:0a:00:0b:0e:00"
+	Active bool   `json:"active"`
+}
+
+// NetBSD interface capability bits (net/if.h IFCAP_*).
+const (
+	IFCAP_TSOv4         = 0x00080
+	IFCAP_CSUM_IPv4_Rx  = 0x00100
+	IFCAP_CSUM_IPv4_Tx  = 0x00200
+	IFCAP_CSUM_TCPv4_Rx = 0x00400
+	IFCAP_CSUM_TCPv4_Tx = 0x00800
+	IFCAP_CSUM_UDPv4_Rx = 0x01000
+	IFCAP_CSUM_UDPv4_Tx = 0x02000
+	IFCAP_CSUM_TCPv6_Rx = 0x04000
+	IFCAP_CSUM_TCPv6_Tx = 0x08000
+	IFCAP_CSUM_UDPv6_Rx = 0x10000
+	IFCAP_CSUM_UDPv6_Tx = 0x20000
+	IFCAP_TSOv6         = 0x40000
+)
+
+// IfCapNames names the capability bits from bit 7 up, as ifconfig prints
+// them.
+var IfCapNames = map[int]string{
+	IFCAP_TSOv4: "TSO4", IFCAP_CSUM_IPv4_Rx: "IP4CSUM_Rx", IFCAP_CSUM_IPv4_Tx: "IP4CSUM_Tx",
+	IFCAP_CSUM_TCPv4_Rx: "TCP4CSUM_Rx", IFCAP_CSUM_TCPv4_Tx: "TCP4CSUM_Tx",
+	IFCAP_CSUM_UDPv4_Rx: "UDP4CSUM_Rx", IFCAP_CSUM_UDPv4_Tx: "UDP4CSUM_Tx",
+	IFCAP_CSUM_TCPv6_Rx: "TCP6CSUM_Rx", IFCAP_CSUM_TCPv6_Tx: "TCP6CSUM_Tx",
+	IFCAP_CSUM_UDPv6_Rx: "UDP6CSUM_Rx", IFCAP_CSUM_UDPv6_Tx: "UDP6CSUM_Tx",
+	IFCAP_TSOv6: "TSO6",
 }
 
 // Stats are an interface's packet counters.
@@ -133,4 +178,11 @@ type Interface struct {
 	Stats     Stats    `json:"stats"`
 	Inet      []IfAddr `json:"inet"`
 	Inet6     []IfAddr `json:"inet6"`
+	// LinkAddrs are the inactive link-layer addresses; Address is the
+	// active one.
+	LinkAddrs []LinkAddr `json:"link_addrs,omitempty"`
+	// Capabilities are the IFCAP_* bits the interface supports, CapEnabled
+	// the ones switched on.
+	Capabilities int `json:"capabilities,omitempty"`
+	CapEnabled   int `json:"capenable,omitempty"`
 }

@@ -154,3 +154,24 @@ func (c *Client) ZeroStats(name string) error {
 	_, err := c.Set(api.LinkPrefix+name+"."+api.LeafStats, 0)
 	return err
 }
+
+// CreateOwned is refused: a rump kernel's interfaces have no owner.
+func (c *Client) CreateOwned(name, owner string) error {
+	return api.Errorf(syscall.EOPNOTSUPP, "user: rump kernel interfaces have no owner")
+}
+
+// AddLinkAddr adds a link-layer address, active or not.
+func (c *Client) AddLinkAddr(name, mac string, active bool) error {
+	return c.Create(api.LinkPrefix+name+"."+api.LeafLink, api.LinkAddr{Addr: mac, Active: active})
+}
+
+// DelLinkAddr removes an inactive link-layer address.
+func (c *Client) DelLinkAddr(name, mac string) error {
+	return c.Destroy(api.LinkPrefix+name+"."+api.LeafLink, api.LinkAddr{Addr: mac})
+}
+
+// SetCapabilities writes the enabled capability bits.
+func (c *Client) SetCapabilities(name string, enabled int) error {
+	_, err := c.Set(api.LinkPrefix+name+"."+api.LeafCapEnable, enabled)
+	return err
+}
