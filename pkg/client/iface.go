@@ -90,6 +90,12 @@ func setLeaf(ifp *api.Interface, leaf string, v json.RawMessage) error {
 		dst = &ifp.Inet
 	case api.LeafInet6:
 		dst = &ifp.Inet6
+	case api.LeafLink:
+		dst = &ifp.LinkAddrs
+	case api.LeafCaps:
+		dst = &ifp.Capabilities
+	case api.LeafCapEnable:
+		dst = &ifp.CapEnabled
 	default:
 		return nil // a leaf from a newer server
 	}

@@ -112,7 +112,11 @@ func (r *request) show(b Backend, ifc api.Interface, w io.Writer) error {
 // later step fails, so a failed command leaves no half-made interface.
 func configure(t *cli.Tool, b Backend, r *request) (int, error) {
 	if r.create {
-		if err := b.CreateInterface(r.ifname); err != nil {
+		create := b.CreateInterface
+		if r.owner != "" {
+			create = func(name string) error { return b.CreateOwned(name, r.owner) }
+		}
+		if err := create(r.ifname); err != nil {
 			return 1, fail("clone_command", err)
 		}
 	}

@@ -40,6 +40,7 @@ type request struct {
 	verbose, zero                                  bool
 
 	create, destroy bool
+	owner           string   // "user U" with create: who may use the new interface
 	actions         []action // applied in command-line order
 	addr            *addrSpec
 	remove          *removeSpec
@@ -122,6 +123,7 @@ var keywords = []keyword{
 	flagKeyword("-link2", api.IFF_LINK2, false),
 	{"create", 0, func(r *request, _ []string) error { r.create = true; return nil }},
 	{"destroy", 0, func(r *request, _ []string) error { r.destroy = true; return nil }},
+	{"user", 1, func(r *request, args []string) error { r.owner = args[0]; return nil }},
 	intKeyword("mtu", "mtu"),
 	intKeyword("metric", "metric"),
 	{"linkstr", 1, func(r *request, args []string) error {
@@ -367,6 +369,9 @@ func parseParams(r *request, words []string) error {
 	}
 	if r.create && r.destroy {
 		return usagef("create and destroy together")
+	}
+	if r.owner != "" && !r.create {
+		return usagef("user: only together with create")
 	}
 	return nil
 }

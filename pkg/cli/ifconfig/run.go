@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
+	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/client"
 )
 
@@ -49,7 +51,11 @@ func Main(t *cli.Tool, b Backend, args []string) int {
 	status, err := execute(t, b, r, t.Stdout)
 	if err != nil {
 		var oe *opError
-		if errors.As(err, &oe) {
+		var ae *api.Error
+		if errors.Is(err, syscall.EOPNOTSUPP) && errors.As(err, &ae) && ae.Detail != "" {
+			// Something this backend cannot do at all: say what.
+			t.Warnx("%s", ae.Detail)
+		} else if errors.As(err, &oe) {
 			t.Warn(oe.err, "%s", oe.op)
 		} else {
 			var ie *client.InitError
