@@ -110,12 +110,21 @@ func (l leaf) writable(i api.Interface) bool {
 
 var leafTable = []leaf{
 	{name: api.LeafAddress, typ: "string", get: func(i api.Interface) any { return i.Address }},
+	{name: api.LeafCaps, typ: "int", get: func(i api.Interface) any { return i.Capabilities }},
+	{name: api.LeafCapEnable, typ: "int", get: func(i api.Interface) any { return i.CapEnabled },
+		set: intSetter((*rumpif.Kernel).SetCapabilities)},
 	{name: api.LeafFlags, typ: "int", get: func(i api.Interface) any { return i.Flags },
 		set: intSetter((*rumpif.Kernel).SetFlags)},
 	{name: api.LeafIndex, typ: "int", get: func(i api.Interface) any { return i.Index }},
 	{name: api.LeafInet, typ: "struct", get: func(i api.Interface) any { return i.Inet }},
 	{name: api.LeafInet6, typ: "struct", get: func(i api.Interface) any { return i.Inet6 }},
 	{name: api.LeafKind, typ: "string", get: func(i api.Interface) any { return i.Kind }},
+	{name: api.LeafLink, typ: "struct", get: func(i api.Interface) any {
+		if i.LinkAddrs == nil {
+			return []api.LinkAddr{}
+		}
+		return i.LinkAddrs
+	}},
 	{name: api.LeafLinkState, typ: "string", get: func(i api.Interface) any { return i.LinkState }},
 	{name: api.LeafLinkstr, typ: "string", get: func(i api.Interface) any { return i.Linkstr },
 		set: func(k *rumpif.Kernel, ifname string, v json.RawMessage) error {
@@ -270,20 +279,25 @@ func (t *tree) list(prefix string) ([]api.Node, error) {
 	return out, nil
 }
 
-// create and destroy act on net.link.<if> (interfaces) and
-// net.link.<if>.inet / .inet6 (addresses, body api.IfAddr).
+// create and destroy act on net.link.<if> (interfaces),
+// net.link.<if>.inet / .inet6 (addresses, body api.IfAddr) and
+// net.link.<if>.link (link-layer addresses, body api.LinkAddr).
 func (t *tree) create(name string, body json.RawMessage) error {
-	return t.verb(name, body, t.k.Create, t.k.AddAddr)
+	return t.verb(name, body, t.k.Create, t.k.AddAddr, func(ifname string, l api.LinkAddr) error {
+		return t.k.AddLinkAddr(ifname, l.Addr, l.Active)
+	})
 }
 
 func (t *tree) destroy(name string, body json.RawMessage) error {
 	return t.verb(name, body, t.k.Destroy, func(ifname string, a api.IfAddr) error {
 		return t.k.DelAddr(ifname, a.Addr)
+	}, func(ifname string, l api.LinkAddr) error {
+		return t.k.DelLinkAddr(ifname, l.Addr)
 	})
 }
 
 func (t *tree) verb(name string, body json.RawMessage, onIf func(string) error,
-	onAddr func(string, api.IfAddr) error) error {
+	onAddr func(string, api.IfAddr) error, onLink func(string, api.LinkAddr) error) error {
 	ifname, leafName, ok := splitLink(name)
 	if !ok {
 		return api.Errorf(syscall.EOPNOTSUPP, name+" has no create or destroy")
@@ -291,6 +305,12 @@ func (t *tree) verb(name string, body json.RawMessage, onIf func(string) error,
 	switch leafName {
 	case "":
 		return onIf(ifname)
+	case api.LeafLink:
+		var l api.LinkAddr
+		if err := decodeValue(body, &l); err != nil {
+			return err
+		}
+		return onLink(ifname, l)
 	case api.LeafInet, api.LeafInet6:
 		var a api.IfAddr
 		if err := decodeValue(body, &a); err != nil {

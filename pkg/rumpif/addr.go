@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -21,10 +22,24 @@ import (
 )
 
 type ifaddr struct {
-	prefix    netip.Prefix
-	broadcast netip.Addr // invalid: none
-	static    int        // flags set by configuration (NODAD, ...)
-	dad       atomic.Int32
+	prefix     netip.Prefix
+	broadcast  netip.Addr // invalid: none
+	static     int        // flags set by configuration (NODAD, ANYCAST)
+	preference int
+	dad        atomic.Int32
+	deprecated atomic.Bool // by configuration or because pltime ran out
+
+	// Lifetimes (inet6). Zero times are infinite. Guarded by Kernel.mu; the
+	// timers deprecate and then remove the address.
+	preferUntil, validUntil time.Time
+	timers                  []*time.Timer
+}
+
+func (a *ifaddr) stopTimers() {
+	for _, t := range a.timers {
+		t.Stop()
+	}
+	a.timers = nil
 }
 
 // DAD state bits kept in ifaddr.dad.
@@ -78,15 +93,33 @@ func (a *ifaddr) flags() int {
 			f |= api.IN6_IFF_DUPLICATED
 		}
 	}
+	if a.deprecated.Load() {
+		f |= api.IN6_IFF_DEPRECATED
+	}
 	return f
 }
 
 func (a *ifaddr) info() api.IfAddr {
-	i := api.IfAddr{Addr: a.prefix.String(), Flags: a.flags()}
+	i := api.IfAddr{Addr: a.prefix.String(), Flags: a.flags(), Preference: a.preference}
 	if a.broadcast.IsValid() {
 		i.Broadcast = a.broadcast.String()
 	}
+	i.Pltime = secondsLeft(a.preferUntil)
+	i.Vltime = secondsLeft(a.validUntil)
 	return i
+}
+
+// secondsLeft turns a deadline into the seconds remaining; nil for none.
+func secondsLeft(t time.Time) *uint32 {
+	if t.IsZero() {
+		return nil
+	}
+	left := time.Until(t).Seconds()
+	if left < 0 {
+		left = 0
+	}
+	n := uint32(left + 0.5)
+	return &n
 }
 
 func (ifp *Interface) findAddr(addr netip.Addr) int {
@@ -162,62 +195,152 @@ func (k *Kernel) AddAddr(name string, req api.IfAddr) error {
 	return nil
 }
 
-func (k *Kernel) addAddrLocked(ifp *Interface, req api.IfAddr) error {
+// inet6Flags are the address flags a create request may carry for inet6.
+const inet6Flags = api.IN6_IFF_ANYCAST | api.IN6_IFF_DEPRECATED | api.IN6_IFF_TENTATIVE | api.IN6_IFF_NODAD
+
+// newAddr validates a create request and returns the address it describes.
+func (k *Kernel) newAddr(ifp *Interface, req api.IfAddr) (*ifaddr, tcpip.NetworkProtocolNumber, error) {
 	p, err := ParseAddr(req.Addr)
+	if err != nil {
+		return nil, 0, err
+	}
+	if req.Dest != "" {
+		return nil, 0, api.Errorf(syscall.EINVAL, ifp.name+" is not point-to-point")
+	}
+	a := &ifaddr{prefix: p, preference: req.Preference}
+	if p.Addr().Is4() {
+		if !k.comps.inet() {
+			return nil, 0, api.Errorf(syscall.EAFNOSUPPORT, "inet")
+		}
+		if req.Flags != 0 || req.Pltime != nil || req.Vltime != nil {
+			return nil, 0, api.Errorf(syscall.EINVAL, "inet addresses take no flags or lifetimes")
+		}
+		if a.broadcast, err = broadcastFor(ifp, p, req.Broadcast); err != nil {
+			return nil, 0, err
+		}
+		return a, ipv4.ProtocolNumber, nil
+	}
+	if !k.comps.inet6() {
+		return nil, 0, api.Errorf(syscall.EAFNOSUPPORT, "inet6")
+	}
+	if req.Broadcast != "" {
+		return nil, 0, api.Errorf(syscall.EINVAL, "broadcast with inet6")
+	}
+	if req.Flags&^inet6Flags != 0 {
+		return nil, 0, api.Errorf(syscall.EINVAL, fmt.Sprintf("address flags %#x", req.Flags))
+	}
+	a.static = req.Flags & api.IN6_IFF_ANYCAST
+	if ifp.cloner == "lo" {
+		// Only loopback addresses are marked NODAD: DAD is off there.
+		a.static |= req.Flags & api.IN6_IFF_NODAD
+	}
+	a.deprecated.Store(req.Flags&api.IN6_IFF_DEPRECATED != 0)
+	now := time.Now()
+	if req.Vltime != nil {
+		if *req.Vltime == 0 {
+			return nil, 0, api.Errorf(syscall.EINVAL, "vltime 0")
+		}
+		a.validUntil = now.Add(time.Duration(*req.Vltime) * time.Second)
+	}
+	if req.Pltime != nil {
+		if req.Vltime != nil && *req.Pltime > *req.Vltime {
+			return nil, 0, api.Errorf(syscall.EINVAL, "pltime longer than vltime")
+		}
+		a.preferUntil = now.Add(time.Duration(*req.Pltime) * time.Second)
+		if *req.Pltime == 0 {
+			a.deprecated.Store(true)
+		}
+	}
+	return a, ipv6.ProtocolNumber, nil
+}
+
+func (k *Kernel) addAddrLocked(ifp *Interface, req api.IfAddr) error {
+	a, proto, err := k.newAddr(ifp, req)
 	if err != nil {
 		return err
 	}
-	a := &ifaddr{prefix: p}
-	if ifp.cloner == "lo" {
-		// Only loopback addresses are marked NODAD: DAD is off there.
-		a.static = req.Flags & api.IN6_IFF_NODAD
-	}
-	var proto tcpip.NetworkProtocolNumber
-	if p.Addr().Is4() {
-		if !k.comps.inet() {
-			return api.Errorf(syscall.EAFNOSUPPORT, "inet")
-		}
-		proto = ipv4.ProtocolNumber
-		a.static = 0
-		if b, err := broadcastFor(ifp, p, req.Broadcast); err != nil {
-			return err
-		} else {
-			a.broadcast = b
-		}
-	} else {
-		if !k.comps.inet6() {
-			return api.Errorf(syscall.EAFNOSUPPORT, "inet6")
-		}
-		if req.Broadcast != "" {
-			return api.Errorf(syscall.EINVAL, "broadcast with inet6")
-		}
-		proto = ipv6.ProtocolNumber
-	}
-	if req.Dest != "" {
-		return api.Errorf(syscall.EINVAL, ifp.name+" is not point-to-point")
-	}
 	pos := len(ifp.addrs)
-	if i := ifp.findAddr(p.Addr()); i >= 0 {
-		// Updating an address keeps its place in the list.
+	if i := ifp.findAddr(a.prefix.Addr()); i >= 0 {
+		old := ifp.addrs[i]
+		if old.prefix == a.prefix && old.static == a.static {
+			// Same address, prefix and kind: change it in place, so DAD
+			// does not start over.
+			k.updateAddrLocked(ifp, old, a)
+			return nil
+		}
+		// Otherwise the new one takes the old one's place in the list.
 		k.removeAddrLocked(ifp, i)
 		pos = i
 	}
-	pa := tcpip.ProtocolAddress{
-		Protocol: proto,
-		AddressWithPrefix: tcpip.AddressWithPrefix{
-			Address:   tcpip.AddrFromSlice(p.Addr().AsSlice()),
-			PrefixLen: p.Bits(),
-		},
+	addr := tcpip.AddrFromSlice(a.prefix.Addr().AsSlice())
+	props := stack.AddressProperties{
+		PEB:       stack.CanBePrimaryEndpoint,
+		Disp:      a,
+		Lifetimes: stack.AddressLifetimes{Deprecated: a.deprecated.Load()},
 	}
-	if terr := k.stack.AddProtocolAddress(ifp.nic, pa, stack.AddressProperties{
-		PEB:  stack.CanBePrimaryEndpoint,
-		Disp: a,
-	}); terr != nil {
+	if a.preference > 0 {
+		props.PEB = stack.FirstPrimaryEndpoint
+	}
+	anycast := a.static&api.IN6_IFF_ANYCAST != 0
+	if anycast {
+		// An anycast address is never a source and is not defended.
+		props.PEB = stack.NeverPrimaryEndpoint
+		k.setDADLocked(ifp, 0)
+	}
+	terr := k.stack.AddProtocolAddress(ifp.nic, tcpip.ProtocolAddress{
+		Protocol:          proto,
+		AddressWithPrefix: tcpip.AddressWithPrefix{Address: addr, PrefixLen: a.prefix.Bits()},
+	}, props)
+	if anycast {
+		k.setDADLocked(ifp, k.dadTransmitsLocked(ifp))
+	}
+	if terr != nil {
 		return api.Errorf(errnoOfTCPIP(terr), "add address: "+terr.String())
 	}
 	ifp.addrs = append(ifp.addrs[:pos], append([]*ifaddr{a}, ifp.addrs[pos:]...)...)
+	k.armTimersLocked(ifp, a)
 	k.updateRoutesLocked()
 	return nil
+}
+
+// updateAddrLocked gives an existing address the attributes of a newer
+// request for the same address.
+func (k *Kernel) updateAddrLocked(ifp *Interface, old, a *ifaddr) {
+	old.stopTimers()
+	old.broadcast = a.broadcast
+	old.preference = a.preference
+	old.preferUntil, old.validUntil = a.preferUntil, a.validUntil
+	old.deprecated.Store(a.deprecated.Load())
+	k.stack.SetAddressLifetimes(ifp.nic, tcpip.AddrFromSlice(old.prefix.Addr().AsSlice()),
+		stack.AddressLifetimes{Deprecated: old.deprecated.Load()})
+	k.armTimersLocked(ifp, old)
+}
+
+// armTimersLocked starts the timers that deprecate an address when its
+// preferred lifetime ends and remove it when its valid lifetime ends.
+func (k *Kernel) armTimersLocked(ifp *Interface, a *ifaddr) {
+	if !a.preferUntil.IsZero() && time.Until(a.preferUntil) > 0 {
+		a.timers = append(a.timers, time.AfterFunc(time.Until(a.preferUntil), func() {
+			k.mu.Lock()
+			defer k.mu.Unlock()
+			if ifp.findAddr(a.prefix.Addr()) < 0 || k.closed {
+				return
+			}
+			a.deprecated.Store(true)
+			k.stack.SetAddressLifetimes(ifp.nic, tcpip.AddrFromSlice(a.prefix.Addr().AsSlice()),
+				stack.AddressLifetimes{Deprecated: true})
+		}))
+	}
+	if !a.validUntil.IsZero() {
+		a.timers = append(a.timers, time.AfterFunc(time.Until(a.validUntil), func() {
+			k.mu.Lock()
+			defer k.mu.Unlock()
+			if i := ifp.findAddr(a.prefix.Addr()); i >= 0 && ifp.addrs[i] == a && !k.closed {
+				k.removeAddrLocked(ifp, i)
+				k.updateRoutesLocked()
+			}
+		}))
+	}
 }
 
 // broadcastFor works out an inet address's broadcast address: the one asked
@@ -272,6 +395,7 @@ func (k *Kernel) DelAddr(name, addr string) error {
 
 func (k *Kernel) removeAddrLocked(ifp *Interface, i int) {
 	a := ifp.addrs[i]
+	a.stopTimers()
 	// An address that failed DAD is already gone from the stack.
 	k.stack.RemoveAddress(ifp.nic, tcpip.AddrFromSlice(a.prefix.Addr().AsSlice()))
 	ifp.addrs = append(ifp.addrs[:i], ifp.addrs[i+1:]...)

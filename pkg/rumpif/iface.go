@@ -40,7 +40,9 @@ type Interface struct {
 	tapName string // host tap currently attached, "" for none
 	linkstr string // set explicitly with linkstr, shown by ifconfig
 
-	addrs []*ifaddr // in the order they were added
+	addrs     []*ifaddr           // in the order they were added
+	linkAddrs []tcpip.LinkAddress // inactive link addresses, oldest first
+	capenable int                 // IFCAP_* bits switched on
 }
 
 // Create makes the interface called name with its cloner ("virt0" → virt).
@@ -88,7 +90,7 @@ func (k *Kernel) Create(name string) error {
 		return api.Errorf(syscall.EINVAL, "create NIC: "+terr.String())
 	}
 	if cloner == "lo" {
-		k.setDADLocked(ifp, 0) // a loopback interface hears its own probes
+		k.setDADLocked(ifp, k.dadTransmitsLocked(ifp)) // a loopback interface hears its own probes
 	}
 	k.nextNIC++
 	k.ifaces = append(k.ifaces, ifp)
@@ -127,6 +129,9 @@ func (k *Kernel) Destroy(name string) error {
 }
 
 func (k *Kernel) destroyLocked(ifp *Interface) {
+	for _, a := range ifp.addrs {
+		a.stopTimers()
+	}
 	if ifp.eth != nil {
 		ifp.eth.running.Store(false)
 		ifp.eth.SetDevice(nil)
@@ -151,9 +156,6 @@ func (k *Kernel) SetFlags(name string, flags int) error {
 	if err != nil {
 		return err
 	}
-	if (flags^ifp.flags)&api.IFF_NOARP != 0 {
-		return api.Errorf(syscall.EOPNOTSUPP, "NOARP is not supported yet")
-	}
 	wasUp := ifp.flags&api.IFF_UP != 0
 	nowUp := flags&api.IFF_UP != 0
 	if nowUp && !wasUp {
@@ -164,6 +166,9 @@ func (k *Kernel) SetFlags(name string, flags int) error {
 		k.downLocked(ifp)
 	}
 	ifp.flags = ifp.flags&(api.IFF_CANTCHANGE|api.IFF_UP) | flags&^(api.IFF_CANTCHANGE|api.IFF_UP)
+	if ifp.eth != nil {
+		ifp.eth.noarp.Store(ifp.flags&api.IFF_NOARP != 0)
+	}
 	return nil
 }
 
@@ -306,6 +311,10 @@ func (ifp *Interface) infoLocked() api.Interface {
 	if ifp.eth != nil {
 		info.Address = macString(ifp.eth.LinkAddress())
 	}
+	for _, mac := range ifp.linkAddrs {
+		info.LinkAddrs = append(info.LinkAddrs, api.LinkAddr{Addr: macString(mac)})
+	}
+	info.Capabilities, info.CapEnabled = ifp.capabilities(), ifp.capenable
 	for _, a := range ifp.addrs {
 		if a.prefix.Addr().Is4() {
 			info.Inet = append(info.Inet, a.info())
@@ -332,6 +341,15 @@ func macString(mac tcpip.LinkAddress) string {
 // NetBSD's rump_pub_virtif_create(n).
 func (k *Kernel) VirtifCreate(unit int) error {
 	return k.Create("virt" + strconv.Itoa(unit))
+}
+
+// dadTransmitsLocked is how many DAD probes the interface sends: none on
+// loopback interfaces, one elsewhere.
+func (k *Kernel) dadTransmitsLocked(ifp *Interface) uint8 {
+	if ifp.cloner == "lo" {
+		return 0
+	}
+	return 1
 }
 
 // setDADLocked sets how many neighbour solicitations IPv6 DAD sends on the

@@ -507,5 +507,142 @@ func TestAddressEdgeCases(t *testing.T) {
 			t.Errorf("%s: NODAD on a virt interface, which does DAD", a.Addr)
 		}
 	}
-	wantErrno(t, k.SetFlags("virt0", v.Flags|api.IFF_NOARP), syscall.EOPNOTSUPP)
+	wantErrno(t, k.AddAddr("virt0", api.IfAddr{Addr: "10.5.0.1/24", Flags: api.IN6_IFF_ANYCAST}), syscall.EINVAL)
+	vl, pl := uint32(10), uint32(20)
+	wantErrno(t, k.AddAddr("virt0", api.IfAddr{Addr: "fc00::6/64", Pltime: &pl, Vltime: &vl}), syscall.EINVAL)
+	zero := uint32(0)
+	wantErrno(t, k.AddAddr("virt0", api.IfAddr{Addr: "fc00::6/64", Vltime: &zero}), syscall.EINVAL)
+	wantErrno(t, k.SetCapabilities("virt0", api.IFCAP_CSUM_IPv4_Tx), syscall.EINVAL)
+	if err := k.SetCapabilities("virt0", 0); err != nil {
+		t.Errorf("turning no capabilities on: %v", err)
+	}
+}
+
+func TestLifetimes(t *testing.T) {
+	k := newKernel(t, Options{})
+	if err := k.Create("virt0"); err != nil {
+		t.Fatal(err)
+	}
+	pl, vl := uint32(1), uint32(2)
+	if err := k.AddAddr("virt0", api.IfAddr{Addr: "fc00::9/64", Pltime: &pl, Vltime: &vl}); err != nil {
+		t.Fatal(err)
+	}
+	find := func() *api.IfAddr {
+		v, _ := k.Interface("virt0")
+		for _, a := range v.Inet6 {
+			if a.Addr == "fc00::9/64" {
+				return &a
+			}
+		}
+		return nil
+	}
+	a := find()
+	if a == nil || a.Pltime == nil || *a.Pltime != 1 || *a.Vltime != 2 || a.Flags&api.IN6_IFF_DEPRECATED != 0 {
+		t.Fatalf("new address: got %+v, want pltime 1 vltime 2, not deprecated", a)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for a := find(); a != nil && a.Flags&api.IN6_IFF_DEPRECATED == 0; a = find() {
+		if time.Now().After(deadline) {
+			t.Fatal("never deprecated")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for find() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("never removed")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// deprecated and -deprecated by hand, changed in place.
+	if err := k.AddAddr("virt0", api.IfAddr{Addr: "fc00::a/64", Flags: api.IN6_IFF_DEPRECATED}); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := k.Interface("virt0")
+	if got := v.Inet6[len(v.Inet6)-1]; got.Flags&api.IN6_IFF_DEPRECATED == 0 {
+		t.Errorf("deprecated: got flags %#x", got.Flags)
+	}
+	if err := k.AddAddr("virt0", api.IfAddr{Addr: "fc00::a/64"}); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = k.Interface("virt0")
+	if got := v.Inet6[len(v.Inet6)-1]; got.Flags&api.IN6_IFF_DEPRECATED != 0 {
+		t.Errorf("-deprecated: got flags %#x", got.Flags)
+	}
+}
+
+func TestNoARP(t *testing.T) {
+	ka, kb := linkedKernels(t)
+	v, _ := ka.Interface("virt0")
+	if err := ka.SetFlags("virt0", v.Flags|api.IFF_NOARP); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := gonet.DialContextTCP(ctx, kb.Stack(), tcpip.FullAddress{
+		Addr: tcpip.AddrFromSlice(mustAddr(t, "10.0.0.1")), Port: 9,
+	}, ipv4.ProtocolNumber)
+	if err == nil || ctx.Err() != nil {
+		t.Fatalf("dial to an interface without ARP: got %v (context %v), want a resolution failure", err, ctx.Err())
+	}
+	v, _ = ka.Interface("virt0")
+	if err := ka.SetFlags("virt0", v.Flags&^api.IFF_NOARP); err != nil {
+		t.Fatal(err)
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel2()
+	_, err = gonet.DialContextTCP(ctx2, kb.Stack(), tcpip.FullAddress{
+		Addr: tcpip.AddrFromSlice(mustAddr(t, "10.0.0.1")), Port: 9,
+	}, ipv4.ProtocolNumber)
+	if err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("dial with ARP back on: got %v, want connection refused (the host answered)", err)
+	}
+}
+
+func TestLinkAddresses(t *testing.T) {
+	ka, kb := linkedKernels(t)
+	// Let kb learn ka's first MAC.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	gonet.DialContextTCP(ctx, kb.Stack(), tcpip.FullAddress{Addr: tcpip.AddrFromSlice(mustAddr(t, "10.0.0.1")), Port: 9}, ipv4.ProtocolNumber)
+	v, _ := ka.Interface("virt0")
+	first := v.Address
+	const next = "b2:0a:00:0b:0e:77"
+	if err := ka.AddLinkAddr("virt0", next, false); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = ka.Interface("virt0")
+	if v.Address != first || len(v.LinkAddrs) != 1 || v.LinkAddrs[0].Addr != next {
+		t.Fatalf("inactive add: got address %s links %+v", v.Address, v.LinkAddrs)
+	}
+	if err := ka.AddLinkAddr("virt0", next, true); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = ka.Interface("virt0")
+	if v.Address != next || len(v.LinkAddrs) != 1 || v.LinkAddrs[0].Addr != first {
+		t.Fatalf("activate: got address %s links %+v", v.Address, v.LinkAddrs)
+	}
+	wantErrno(t, ka.DelLinkAddr("virt0", next), syscall.EBUSY)
+	wantErrno(t, ka.DelLinkAddr("virt0", "02:00:00:00:00:09"), syscall.EADDRNOTAVAIL)
+	wantErrno(t, ka.AddLinkAddr("virt0", "01:00:5e:00:00:01", true), syscall.EINVAL)
+	// The gratuitous ARP updates kb's neighbour entry for 10.0.0.1.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		nb, _ := kb.Stack().Neighbors(2, ipv4.ProtocolNumber)
+		got := ""
+		for _, n := range nb {
+			if n.Addr == tcpip.AddrFromSlice(mustAddr(t, "10.0.0.1")) {
+				got = macString(n.LinkAddr)
+			}
+		}
+		if got == next {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("peer's neighbour entry: got %q, want %s", got, next)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := ka.DelLinkAddr("virt0", first); err != nil {
+		t.Fatal(err)
+	}
 }

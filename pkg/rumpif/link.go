@@ -68,6 +68,7 @@ type ethEndpoint struct {
 	stats   counters
 	running atomic.Bool // frames pass only while the interface is RUNNING
 	promisc atomic.Bool
+	noarp   atomic.Bool // IFF_NOARP: ARP frames are neither taken nor sent
 
 	mu         sync.RWMutex
 	dispatcher stack.NetworkDispatcher
@@ -139,6 +140,9 @@ func (e *ethEndpoint) deliver(frame []byte) {
 	d := e.dispatcher
 	e.mu.RUnlock()
 	if !mine && !group && !e.promisc.Load() {
+		return
+	}
+	if e.noarp.Load() && eth.Type() == header.ARPProtocolNumber {
 		return
 	}
 	e.stats.countIn(len(frame), group)
@@ -213,15 +217,13 @@ func (*ethEndpoint) Wait() {}
 // ARPHardwareType implements stack.LinkEndpoint.
 func (*ethEndpoint) ARPHardwareType() header.ARPHardwareType { return header.ARPHardwareEther }
 
-// AddHeader implements stack.LinkEndpoint.
+// AddHeader implements stack.LinkEndpoint. The source is always the
+// interface's current address, not the one a route cached, so activating a
+// new link address takes effect for every connection at once.
 func (e *ethEndpoint) AddHeader(pkt *stack.PacketBuffer) {
-	src := pkt.EgressRoute.LocalLinkAddress
-	if src == "" {
-		src = e.LinkAddress()
-	}
 	eth := header.Ethernet(pkt.LinkHeader().Push(header.EthernetMinimumSize))
 	eth.Encode(&header.EthernetFields{
-		SrcAddr: src,
+		SrcAddr: e.LinkAddress(),
 		DstAddr: pkt.EgressRoute.RemoteLinkAddress,
 		Type:    pkt.NetworkProtocolNumber,
 	})
@@ -251,7 +253,12 @@ func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
 	n := 0
+	noarp := e.noarp.Load()
 	for _, pkt := range pkts.AsSlice() {
+		if noarp && pkt.NetworkProtocolNumber == header.ARPProtocolNumber {
+			n++ // dropped on purpose, as an interface without ARP does
+			continue
+		}
 		e.wbuf = e.wbuf[:0]
 		for _, s := range pkt.AsSlices() {
 			e.wbuf = append(e.wbuf, s...)
@@ -265,4 +272,23 @@ func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 		n++
 	}
 	return n, nil
+}
+
+// writeFrame sends a frame built outside the stack (a gratuitous ARP),
+// counted like any other output.
+func (e *ethEndpoint) writeFrame(frame []byte) error {
+	e.mu.RLock()
+	dev := e.dev
+	e.mu.RUnlock()
+	if dev == nil || !e.running.Load() {
+		return nil
+	}
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	if _, err := dev.Write(frame); err != nil {
+		e.stats.oerrors.Add(1)
+		return err
+	}
+	e.stats.countOut(len(frame), frame[0]&1 != 0)
+	return nil
 }
