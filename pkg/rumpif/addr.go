@@ -46,13 +46,19 @@ func (a *ifaddr) stopTimers() {
 const (
 	dadTentative = 1 << iota
 	dadDuplicated
+	dadDetached
 )
 
-// OnChanged implements stack.AddressDispatcher.
+// OnChanged implements stack.AddressDispatcher. An address of an interface
+// that is down is DETACHED, as NetBSD marks addresses when the link goes
+// away; DAD starts over when it comes back.
 func (a *ifaddr) OnChanged(_ stack.AddressLifetimes, s stack.AddressAssignmentState) {
-	if s == stack.AddressTentative {
+	switch s {
+	case stack.AddressTentative:
 		a.dad.Store(dadTentative)
-	} else {
+	case stack.AddressDisabled:
+		a.dad.Store(dadDetached)
+	default:
 		a.dad.Store(0)
 	}
 }
@@ -85,12 +91,18 @@ func (a *ifaddr) flags() int {
 		if d&dadDuplicated != 0 {
 			f |= api.IN_IFF_DUPLICATED
 		}
+		if d&dadDetached != 0 {
+			f |= api.IN_IFF_DETACHED
+		}
 	} else {
 		if d&dadTentative != 0 {
 			f |= api.IN6_IFF_TENTATIVE
 		}
 		if d&dadDuplicated != 0 {
 			f |= api.IN6_IFF_DUPLICATED
+		}
+		if d&dadDetached != 0 {
+			f |= api.IN6_IFF_DETACHED
 		}
 	}
 	if a.deprecated.Load() {

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/pkg/api"
@@ -67,6 +69,8 @@ func execute(t *cli.Tool, b Backend, r *request, w io.Writer) (status int, err e
 			}
 		}
 		return 0, nil
+	case modeWait:
+		return waitDAD(t, b, r)
 	case modeShow, modeCarrier:
 		ifc, err := b.Interface(r.ifname)
 		if err != nil {
@@ -97,7 +101,7 @@ func (r *request) selects(ifc api.Interface) bool {
 }
 
 func (r *request) show(b Backend, ifc api.Interface, w io.Writer) error {
-	writeStatus(w, ifc, formatOptions{family: r.family, verbose: r.verbose || r.zero})
+	writeStatus(w, ifc, r.formatOptions())
 	if r.zero {
 		if err := b.ZeroStats(ifc.Name); err != nil {
 			return fail("SIOCZIFDATA", err)
@@ -128,7 +132,7 @@ func configure(t *cli.Tool, b Backend, r *request) (int, error) {
 }
 
 func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
-	if r.destroy && len(r.actions) == 0 && r.addr == nil && r.remove == nil {
+	if r.destroy && len(r.actions) == 0 && r.addr == nil && r.remove == nil && r.link == nil {
 		if err := b.DestroyInterface(r.ifname); err != nil {
 			return 1, fail("clone_command", err)
 		}
@@ -137,6 +141,17 @@ func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
 	ifc, err := b.Interface(r.ifname)
 	if err != nil {
 		return 1, fail("exec_matches", err)
+	}
+	// Everything that depends on the interface is worked out before the
+	// first change, so a bad value changes nothing.
+	if len(r.mediaWords) > 0 {
+		return 1, fail("SIOCGIFMEDIA", api.Errorf(syscall.ENOTTY, ifc.Name+" has no media"))
+	}
+	var addReq *api.IfAddr
+	if r.addr != nil {
+		if addReq, err = addrRequest(ifc, r.addr); err != nil {
+			return 1, err
+		}
 	}
 	for _, a := range r.actions {
 		switch a.what {
@@ -151,10 +166,16 @@ func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
 			}
 		case "mtu":
 			if err := b.SetMTU(r.ifname, a.n); err != nil {
+				if errors.Is(err, syscall.EOPNOTSUPP) {
+					return 1, err
+				}
 				t.Warn(err, "SIOCSIFMTU")
 			}
 		case "metric":
 			if err := b.SetMetric(r.ifname, a.n); err != nil {
+				if errors.Is(err, syscall.EOPNOTSUPP) {
+					return 1, err
+				}
 				t.Warn(err, "SIOCSIFMETRIC")
 			}
 		case "linkstr":
@@ -163,14 +184,28 @@ func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
 			}
 		}
 	}
+	if r.link != nil {
+		if err := linkCommand(b, r.ifname, r.link); err != nil {
+			return 1, err
+		}
+	}
 	if r.remove != nil {
 		if err := removeAddr(b, ifc, r.remove); err != nil {
 			return 1, err
 		}
 	}
-	if r.addr != nil {
-		if err := assignAddr(b, r.ifname, r.addr); err != nil {
+	if addReq != nil {
+		if err := assignAddr(b, r.ifname, r.addr, *addReq); err != nil {
 			return 1, err
+		}
+	}
+	if r.capSet != 0 || r.capClr != 0 {
+		cur, err := b.Interface(r.ifname)
+		if err != nil {
+			return 1, fail("SIOCGIFCAP", err)
+		}
+		if err := b.SetCapabilities(r.ifname, cur.CapEnabled&^r.capClr|r.capSet); err != nil {
+			return 1, fail("SIOCSIFCAP", err)
 		}
 	}
 	if r.destroy {
@@ -179,6 +214,19 @@ func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
 		}
 	}
 	return 0, nil
+}
+
+func linkCommand(b Backend, ifname string, l *linkSpec) error {
+	if l.remove {
+		if err := b.DelLinkAddr(ifname, l.mac); err != nil {
+			return fail("SIOCDLIFADDR", err)
+		}
+		return nil
+	}
+	if err := b.AddLinkAddr(ifname, l.mac, l.active); err != nil {
+		return fail("SIOCALIFADDR", err)
+	}
+	return nil
 }
 
 func removeAddr(b Backend, ifc api.Interface, rs *removeSpec) error {
@@ -201,36 +249,111 @@ func removeAddr(b Backend, ifc api.Interface, rs *removeSpec) error {
 	return nil
 }
 
-// assignAddr adds the address: a plain inet address replaces the
-// interface's first inet address, inet6 and alias add.
-func assignAddr(b Backend, ifname string, a *addrSpec) error {
-	plen := a.prefixlen
+// addrRequest turns the command line's address into a request for the
+// interface as it is: the second operand is the destination on a
+// point-to-point interface and the netmask elsewhere; eui64 takes the
+// interface identifier from the link-local address; a plain inet address
+// replaces the first inet address.
+func addrRequest(ifc api.Interface, a *addrSpec) (*api.IfAddr, error) {
+	addr, plen := a.addr, a.prefixlen
+	req := &api.IfAddr{Broadcast: a.broadcast, Pltime: a.pltime, Vltime: a.vltime, Preference: a.preference}
+	if a.dstormask != "" {
+		if ifc.Flags&api.IFF_POINTOPOINT != 0 {
+			req.Dest = a.dstormask
+		} else {
+			n, err := parseNetmask(a.dstormask, a.family)
+			if err != nil {
+				return nil, err
+			}
+			plen = n
+		}
+	}
+	if a.eui64 {
+		id, ok := linkLocalID(ifc)
+		if !ok {
+			return nil, errors.New("could not determine link local address")
+		}
+		b := addr.As16()
+		copy(b[8:], id[:])
+		addr = netip.AddrFrom16(b)
+	}
 	if plen < 0 {
 		if a.family == "inet" {
-			plen = classfulLen(a.addr)
+			plen = classfulLen(addr)
 		} else {
 			plen = 64
 		}
 	}
-	req := api.IfAddr{
-		Addr:      fmt.Sprintf("%s/%d", a.addr, plen),
-		Broadcast: a.broadcast,
-		Dest:      a.dest,
+	req.Addr = fmt.Sprintf("%s/%d", addr, plen)
+	if a.family == "inet6" {
+		req.Flags = a.flags
+		for _, cur := range ifc.Inet6 {
+			// Flags given earlier stay unless this command clears them.
+			if p, err := netip.ParsePrefix(cur.Addr); err == nil && p.Addr() == addr {
+				req.Flags |= cur.Flags & (api.IN6_IFF_ANYCAST | api.IN6_IFF_DEPRECATED) &^ a.clrFlags
+			}
+		}
+	} else if !a.alias && len(ifc.Inet) > 0 {
+		req.Replace = ifc.Inet[0].Addr
 	}
+	return req, nil
+}
+
+func linkLocalID(ifc api.Interface) ([8]byte, bool) {
+	for _, cur := range ifc.Inet6 {
+		if p, err := netip.ParsePrefix(cur.Addr); err == nil && p.Addr().IsLinkLocalUnicast() {
+			b := p.Addr().As16()
+			return [8]byte(b[8:]), true
+		}
+	}
+	return [8]byte{}, false
+}
+
+// assignAddr adds the address.
+func assignAddr(b Backend, ifname string, a *addrSpec, req api.IfAddr) error {
 	op := "SIOCAIFADDR"
 	if a.family == "inet6" {
 		op = "SIOCAIFADDR_IN6"
-	} else if !a.alias {
-		cur, err := b.Interface(ifname)
-		if err != nil {
-			return fail("SIOCGIFADDR", err)
-		}
-		if len(cur.Inet) > 0 {
-			req.Replace = cur.Inet[0].Addr
-		}
 	}
 	if err := b.AddAddr(ifname, req); err != nil {
 		return fail(op, err)
 	}
 	return nil
 }
+
+// waitDAD is -w: poll until no address is tentative (and with -W, none is
+// detached either), or give up with "timed out".
+func waitDAD(t *cli.Tool, b Backend, r *request) (int, error) {
+	start := time.Now()
+	for {
+		ifs, err := b.Interfaces()
+		if err != nil {
+			return 1, fail("getifaddrs", err)
+		}
+		tentative, detached := false, false
+		for _, ifc := range ifs {
+			for _, a := range ifc.Inet {
+				tentative = tentative || a.Flags&api.IN_IFF_TENTATIVE != 0
+				detached = detached || a.Flags&api.IN_IFF_DETACHED != 0
+			}
+			for _, a := range ifc.Inet6 {
+				tentative = tentative || a.Flags&api.IN6_IFF_TENTATIVE != 0
+				detached = detached || a.Flags&api.IN6_IFF_DETACHED != 0
+			}
+		}
+		waitingDetached := r.detached && detached
+		if !tentative && !waitingDetached {
+			return 0, nil
+		}
+		elapsed := time.Since(start)
+		if tentative && r.wait > 0 && elapsed > r.wait ||
+			!tentative && waitingDetached && r.waitDetached > 0 && elapsed > r.waitDetached {
+			t.Warnx("timed out")
+			return 1, nil
+		}
+		time.Sleep(waitPoll)
+	}
+}
+
+// waitPoll is how often -w looks at the addresses again.
+const waitPoll = 50 * time.Millisecond

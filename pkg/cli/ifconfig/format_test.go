@@ -3,6 +3,7 @@ package ifconfig
 import (
 	"bytes"
 	"flag"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -52,6 +53,21 @@ var virt1 = api.Interface{
 	Inet: []api.IfAddr{{Addr: "192.168.1.1/24", Broadcast: "192.168.1.255", Flags: api.IN_IFF_DUPLICATED}},
 }
 
+func u32(v uint32) *uint32 { return &v }
+
+var virt2 = api.Interface{
+	Name: "virt2", Index: 4, Kind: "virt", Flags: 0x88c3, MTU: 1500, Address: "b2:0a:00:0b:0e:77",
+	LinkAddrs: []api.LinkAddr{{Addr: "b2:0a:42:0b:0e:02"}}, LinkState: api.LinkStateUp,
+	Capabilities: api.IFCAP_CSUM_IPv4_Rx | api.IFCAP_CSUM_IPv4_Tx | api.IFCAP_TSOv4, CapEnabled: api.IFCAP_CSUM_IPv4_Rx,
+	Stats: api.Stats{IPackets: 1, IBytes: 1000, OPackets: 3000, OBytes: 1 << 20},
+	Inet6: []api.IfAddr{
+		{Addr: "fe80::b00a:42ff:fe0b:e02/64"},
+		{Addr: "fc00::2/64", Flags: api.IN6_IFF_DEPRECATED, Pltime: u32(0), Vltime: u32(3599)},
+		{Addr: "fc00::3/64", Flags: api.IN6_IFF_ANYCAST, Preference: 5},
+	},
+	Inet: []api.IfAddr{{Addr: "127.0.0.1/8"}},
+}
+
 func TestFormat(t *testing.T) {
 	tests := []struct {
 		name string
@@ -62,6 +78,13 @@ func TestFormat(t *testing.T) {
 		{"all-verbose", []api.Interface{lo0, virt0, virt1}, formatOptions{verbose: true}},
 		{"inet6-only", []api.Interface{lo0, virt0}, formatOptions{family: "inet6"}},
 		{"inet-only", []api.Interface{virt0, virt1}, formatOptions{family: "inet"}},
+		{"human-lifetimes", []api.Interface{virt2}, formatOptions{verbose: true, human: true, lifetimes: true}},
+		{"names", []api.Interface{virt2}, formatOptions{name: func(a netip.Addr) string {
+			if a.String() == "127.0.0.1" {
+				return "localhost"
+			}
+			return a.String()
+		}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,5 +111,23 @@ func TestFormatBits(t *testing.T) {
 		if got := formatBits(tt.v, api.IfFlagNames); got != tt.want {
 			t.Errorf("formatBits(%#x): got %q, want %q", tt.v, got, tt.want)
 		}
+	}
+}
+
+func TestHumanize(t *testing.T) {
+	tests := []struct {
+		n    uint64
+		want string
+	}{
+		{0, "0"}, {1, "1"}, {999, "999"}, {1000, "1.0K"}, {1024, "1.0K"}, {2048, "2.0K"},
+		{10239, "10K"}, {50000, "49K"}, {1 << 20, "1.0M"}, {999 << 20, "999M"}, {5 << 30, "5.0G"},
+	}
+	for _, tt := range tests {
+		if got := humanize(tt.n); got != tt.want {
+			t.Errorf("humanize(%d): got %q, want %q", tt.n, got, tt.want)
+		}
+	}
+	if got := byteCount(1024, true); got != "1.0K byte" {
+		t.Errorf("byteCount(1024, -h): got %q, want \"1.0K byte\"", got)
 	}
 }

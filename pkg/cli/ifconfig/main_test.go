@@ -119,3 +119,83 @@ func TestFailedCreateLeavesNothing(t *testing.T) {
 		t.Errorf("after the failed command: -l got %q, want \"lo0\\n\"", out)
 	}
 }
+
+func TestMainFullKeywords(t *testing.T) {
+	c := kernelClient(t)
+	steps := []struct {
+		args       string
+		wantOut    string
+		wantErr    string
+		wantStatus int
+	}{
+		{"virt0 create inet 10.0.0.2 255.255.255.128 up", "^$", "", 0},
+		{"virt0 inet", `\tinet 10.0.0.2/25 broadcast 10.0.0.127 flags 0\n$`, "", 0},
+		{"virt0 inet 10.0.0.3 0xffff0000", "^$", "", 0},
+		{"virt0 inet", `\tinet 10.0.0.3/16 broadcast 10.0.255.255 flags 0\n$`, "", 0},
+		{"virt0 inet 10.0.0.4 255.0.255.0", "^$", "^rifconfig: 255.0.255.0: bad value\n$", 1},
+		{"virt0 -arp", "^$", "", 0},
+		{"virt0", `^virt0: flags=0x88c3<UP,BROADCAST,RUNNING,NOARP,SIMPLEX,MULTICAST> mtu 1500\n`, "", 0},
+		{"virt0 arp", "^$", "", 0},
+		{"virt0", `^virt0: flags=0x8843<`, "", 0},
+		{"virt0 link b2:0a:00:0b:0e:55", "^$", "", 0},
+		{"virt0", `\taddress: b2:0a:[0-9a-f]{2}:0b:0e:00\n\tlink b2:0a:00:0b:0e:55\n`, "", 0},
+		{"virt0 link b2:0a:00:0b:0e:55 active", "^$", "", 0},
+		{"virt0", `\taddress: b2:0a:00:0b:0e:55\n\tlink b2:0a:[0-9a-f]{2}:0b:0e:00\n`, "", 0},
+		{"virt0 link b2:0a:00:0b:0e:55 delete", "^$", "^rifconfig: SIOCDLIFADDR: Device busy\n$", 1},
+		{"virt0 link zz:00", "^$", "^rifconfig: zz:00: bad value\n$", 1},
+		{"virt0 inet6 fc00::/64 eui64", "^$", "", 0},
+		{"virt0 inet6", `\tinet6 fc00::b00a:[0-9a-f]+:fe0b:e00/64 flags 0x2<TENTATIVE>\n$`, "", 0},
+		{"virt0 inet6 fc00::1/64 eui64", "^$", "^rifconfig: interface index is already filled, fc00::1\n$", 1},
+		{"virt0 inet 10.0.0.9 eui64", "^$", "^rifconfig: eui64 address modifier not allowed for the AF\n$", 1},
+		{"virt0 inet6 fc00::7/64 pltime 100 vltime 200", "^$", "", 0},
+		{"-L virt0 inet6", `\tinet6 fc00::7/64 flags 0x2<TENTATIVE> pltime 100 vltime 200\n$`, "", 0},
+		{"virt0 inet6 fc00::7/64 pltime 300 vltime 200", "^$", "^rifconfig: SIOCAIFADDR_IN6: Invalid argument\n$", 1},
+		{"virt0 inet 10.0.0.9 pltime 5", "^$", "^rifconfig: inet6 address lifetime not allowed for the AF\n$", 1},
+		{"virt0 inet6 fc00::7 deprecated", "^$", "", 0},
+		{"virt0 inet6", `\tinet6 fc00::7/64 flags 0x1[02]<(TENTATIVE,)?DEPRECATED>\n$`, "", 0},
+		{"virt0 inet6 fc00::7 -deprecated", "^$", "", 0},
+		{"virt0 inet6 fc00::8 anycast", "^$", "", 0},
+		{"virt0 inet6", `\tinet6 fc00::8/64 flags 0x1<ANYCAST>\n$`, "", 0},
+		{"virt0 inet6 fc00::9 preference 3", "^$", "", 0},
+		{"virt0 inet6", `\tinet6 fc00::9/64 flags 0x2<TENTATIVE> preference 3\n$`, "", 0},
+		{"virt0 ip4csum", "^$", "^rifconfig: SIOCSIFCAP: Invalid argument\n$", 1},
+		{"virt0 -tso4 -ip4csum-rx", "^$", "", 0},
+		{"virt0 media autoselect", "^$", "^rifconfig: SIOCGIFMEDIA: Inappropriate ioctl for device\n$", 1},
+		{"-m virt0", "^virt0: ", "", 0},
+		{"-A -l", "^lo0 virt0\n$", "^rifconfig: -A is deprecated\n$", 0},
+		{"-w 5", "^$", "", 0}, // DAD finishes within a second or two
+		{"virt0 inet6", `scopeid 0x2 preference 0\n\tinet6 fc00::b00a[0-9a-f:]+/64 flags 0 preference 0\n`, "", 0},
+		{"-w x", "^$", "^rifconfig: x: not a number\n$", 1},
+		{"-w 1 -a", "^$", "usage: rifconfig", 1},
+		{"-W 1", "^$", "usage: rifconfig", 1},
+		{"-L -l", "^$", "usage: rifconfig", 1},
+		{"virt0 trailers", "^$", "", 0},
+		{"-h -v lo0", `\tinput: \d+ packets?, [0-9.]+[KMG]? bytes?\n`, "", 0},
+	}
+	for _, s := range steps {
+		out, errs, st := runMain(c, strings.Fields(s.args)...)
+		if st != s.wantStatus || !regexp.MustCompile(s.wantOut).MatchString(out) ||
+			(s.wantErr == "" && errs != "") || (s.wantErr != "" && !regexp.MustCompile(s.wantErr).MatchString(errs)) {
+			t.Errorf("rifconfig %s:\ngot status %d, stdout %q, stderr %q\nwant status %d, stdout =~ %q, stderr =~ %q",
+				s.args, st, out, errs, s.wantStatus, s.wantOut, s.wantErr)
+		}
+	}
+}
+
+func TestWaitTimesOut(t *testing.T) {
+	c := kernelClient(t)
+	// Addresses on an interface that is down are detached: -w is content,
+	// -W waits for them.
+	runMain(c, "virt0", "create", "inet6", "fc00::1/64")
+	runMain(c, "virt0", "down")
+	if out, _, _ := runMain(c, "virt0", "inet6"); !strings.Contains(out, "fc00::1/64 flags 0x8<DETACHED>") {
+		t.Errorf("down interface: got %q, want fc00::1 DETACHED", out)
+	}
+	if _, errs, st := runMain(c, "-w", "1"); st != 0 {
+		t.Errorf("-w 1: got status %d stderr %q, want 0", st, errs)
+	}
+	out, errs, st := runMain(c, "-w", "1", "-W", "1")
+	if st != 1 || out != "" || errs != "rifconfig: timed out\n" {
+		t.Errorf("-w 1 -W 1: got status %d stdout %q stderr %q, want 1 and \"timed out\"", st, out, errs)
+	}
+}

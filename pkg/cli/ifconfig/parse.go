@@ -1,9 +1,10 @@
 // Package ifconfig is rifconfig(8): NetBSD's ifconfig command line, parsed
 // into a plain request value, executed against a Backend (a rump kernel's
-// control socket, or a fake in tests), and printed in NetBSD 10's format.
+// control socket, the Linux host, or a fake in tests), and printed in NetBSD
+// 10's format.
 //
 // Parsing never touches a backend, so every syntax error is reported before
-// anything changes. The package must not talk to sockets itself.
+// anything changes. The package must not talk to sockets or netlink itself.
 package ifconfig
 
 import (
@@ -12,6 +13,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rumpnet/rumpnet/internal/getopt"
 	"github.com/rumpnet/rumpnet/pkg/api"
@@ -26,24 +28,33 @@ const (
 	modeList                  // -l
 	modeCloners               // -C
 	modeCarrier               // -s IF
-	modeConfigure             // IF [af] [addr] keywords...
+	modeWait                  // -w secs [-W secs]
+	modeConfigure             // IF [create] [af] [addr [dest]] keywords...
 )
 
 // request is a parsed command line.
 type request struct {
 	mode   mode
 	ifname string
-	family string // "", "inet" or "inet6"
+	family string // "", "inet", "inet6" or "link"
 
 	// filters and output options
 	onlyBroadcast, onlyDown, onlyUp, skipNoCarrier bool
-	verbose, zero                                  bool
+	verbose, zero, human, lifetimes, media, names  bool
+
+	// -w and -W: how long to wait (0 = forever); waitDetached says -W was
+	// given.
+	wait, waitDetached time.Duration
+	detached           bool
 
 	create, destroy bool
 	owner           string   // "user U" with create: who may use the new interface
 	actions         []action // applied in command-line order
 	addr            *addrSpec
 	remove          *removeSpec
+	link            *linkSpec
+	capSet, capClr  int
+	mediaWords      []string // media keywords: refused, no interface has media
 }
 
 // action is one interface change other than addresses.
@@ -57,18 +68,31 @@ type action struct {
 
 // addrSpec is the address the command line sets.
 type addrSpec struct {
-	family    string
-	addr      netip.Addr
-	prefixlen int // -1: not given
-	broadcast string
-	dest      string
-	alias     bool
+	family     string
+	addr       netip.Addr
+	prefixlen  int    // -1: not given
+	dstormask  string // second operand: destination (point-to-point) or netmask
+	broadcast  string
+	alias      bool
+	flags      int // IN6_IFF_* to set
+	clrFlags   int // IN6_IFF_* to clear (-anycast, -deprecated)
+	pltime     *uint32
+	vltime     *uint32
+	eui64      bool
+	preference int
 }
 
 // removeSpec is an address to delete: a given one, or the family's first.
 type removeSpec struct {
 	family string
 	addr   netip.Addr // invalid: the first address of family
+}
+
+// linkSpec is a link-layer address operation ("link MAC [active|delete]").
+type linkSpec struct {
+	mac    string
+	active bool
+	remove bool
 }
 
 // usageError is a command line that does not parse: the usage is printed.
@@ -110,9 +134,65 @@ func intKeyword(name, what string) keyword {
 	}}
 }
 
+// inet6Keyword is an address modifier that only inet6 addresses take.
+func inet6Keyword(name string, nargs int, f func(a *addrSpec, args []string) error) keyword {
+	return keyword{name, nargs, func(r *request, args []string) error {
+		if r.addr == nil || r.addr.family != "inet6" {
+			return fmt.Errorf("%s: only for an inet6 address", name)
+		}
+		return f(r.addr, args)
+	}}
+}
+
+func ia6FlagKeyword(name string, bit int, set bool) keyword {
+	return inet6Keyword(name, 0, func(a *addrSpec, _ []string) error {
+		if set {
+			a.flags |= bit
+			a.clrFlags &^= bit
+		} else {
+			a.clrFlags |= bit
+			a.flags &^= bit
+		}
+		return nil
+	})
+}
+
+func lifetimeKeyword(name string, dst func(a *addrSpec) **uint32) keyword {
+	return keyword{name, 1, func(r *request, args []string) error {
+		if r.addr == nil || r.addr.family != "inet6" {
+			return errors.New("inet6 address lifetime not allowed for the AF")
+		}
+		n, err := strconv.ParseUint(args[0], 0, 32)
+		if err != nil {
+			return fmt.Errorf("%s: bad value", args[0])
+		}
+		v := uint32(n)
+		*dst(r.addr) = &v
+		return nil
+	}}
+}
+
+// capability words: NetBSD's names, each with a "-" form.
+var capWords = map[string]int{
+	"ip4csum-tx": api.IFCAP_CSUM_IPv4_Tx, "ip4csum-rx": api.IFCAP_CSUM_IPv4_Rx,
+	"tcp4csum-tx": api.IFCAP_CSUM_TCPv4_Tx, "tcp4csum-rx": api.IFCAP_CSUM_TCPv4_Rx,
+	"udp4csum-tx": api.IFCAP_CSUM_UDPv4_Tx, "udp4csum-rx": api.IFCAP_CSUM_UDPv4_Rx,
+	"tcp6csum-tx": api.IFCAP_CSUM_TCPv6_Tx, "tcp6csum-rx": api.IFCAP_CSUM_TCPv6_Rx,
+	"udp6csum-tx": api.IFCAP_CSUM_UDPv6_Tx, "udp6csum-rx": api.IFCAP_CSUM_UDPv6_Rx,
+	"ip4csum":  api.IFCAP_CSUM_IPv4_Tx | api.IFCAP_CSUM_IPv4_Rx,
+	"tcp4csum": api.IFCAP_CSUM_TCPv4_Tx | api.IFCAP_CSUM_TCPv4_Rx,
+	"udp4csum": api.IFCAP_CSUM_UDPv4_Tx | api.IFCAP_CSUM_UDPv4_Rx,
+	"tcp6csum": api.IFCAP_CSUM_TCPv6_Tx | api.IFCAP_CSUM_TCPv6_Rx,
+	"udp6csum": api.IFCAP_CSUM_UDPv6_Tx | api.IFCAP_CSUM_UDPv6_Rx,
+	"tso4":     api.IFCAP_TSOv4,
+	"tso6":     api.IFCAP_TSOv6,
+}
+
 var keywords = []keyword{
 	flagKeyword("up", api.IFF_UP, true),
 	flagKeyword("down", api.IFF_UP, false),
+	flagKeyword("arp", api.IFF_NOARP, false),
+	flagKeyword("-arp", api.IFF_NOARP, true),
 	flagKeyword("debug", api.IFF_DEBUG, true),
 	flagKeyword("-debug", api.IFF_DEBUG, false),
 	flagKeyword("link0", api.IFF_LINK0, true),
@@ -138,14 +218,23 @@ var keywords = []keyword{
 		return nil
 	}},
 	{"alias", 0, func(r *request, _ []string) error {
-		if r.addr == nil {
+		if r.addr == nil && r.link == nil {
 			return errors.New("alias: no address given")
 		}
-		r.addr.alias = true
+		if r.addr != nil {
+			r.addr.alias = true
+		}
 		return nil
 	}},
 	{"-alias", 0, removeKeyword},
 	{"delete", 0, removeKeyword},
+	{"active", 0, func(r *request, _ []string) error {
+		if r.link == nil {
+			return errors.New("active: only for a link address")
+		}
+		r.link.active = true
+		return nil
+	}},
 	{"netmask", 1, func(r *request, args []string) error {
 		if r.addr == nil {
 			return errors.New("netmask: no address given")
@@ -178,11 +267,55 @@ var keywords = []keyword{
 		r.addr.broadcast = args[0]
 		return nil
 	}},
+	{"preference", 1, func(r *request, args []string) error {
+		if r.addr == nil {
+			return errors.New("preference: no address given")
+		}
+		n, err := strconv.ParseInt(args[0], 0, 16)
+		if err != nil {
+			return fmt.Errorf("%s: bad value", args[0])
+		}
+		r.addr.preference = int(n)
+		return nil
+	}},
+	ia6FlagKeyword("anycast", api.IN6_IFF_ANYCAST, true),
+	ia6FlagKeyword("-anycast", api.IN6_IFF_ANYCAST, false),
+	ia6FlagKeyword("deprecated", api.IN6_IFF_DEPRECATED, true),
+	ia6FlagKeyword("-deprecated", api.IN6_IFF_DEPRECATED, false),
+	ia6FlagKeyword("tentative", api.IN6_IFF_TENTATIVE, true),
+	lifetimeKeyword("pltime", func(a *addrSpec) **uint32 { return &a.pltime }),
+	lifetimeKeyword("vltime", func(a *addrSpec) **uint32 { return &a.vltime }),
+	{"eui64", 0, func(r *request, _ []string) error {
+		if r.addr == nil || r.addr.family != "inet6" {
+			return errors.New("eui64 address modifier not allowed for the AF")
+		}
+		r.addr.eui64 = true
+		return nil
+	}},
+	{"trailers", 0, func(r *request, _ []string) error { return nil }},
+	{"-trailers", 0, func(r *request, _ []string) error { return nil }},
+	mediaKeyword("media", 1),
+	mediaKeyword("mediaopt", 1),
+	mediaKeyword("-mediaopt", 1),
+	mediaKeyword("mode", 1),
+	mediaKeyword("instance", 1),
+	mediaKeyword("inst", 1),
+}
+
+func mediaKeyword(name string, nargs int) keyword {
+	return keyword{name, nargs, func(r *request, _ []string) error {
+		r.mediaWords = append(r.mediaWords, name)
+		return nil
+	}}
 }
 
 // removeKeyword handles -alias and delete: they remove the address given as
 // the operand, or else the family's first address.
 func removeKeyword(r *request, _ []string) error {
+	if r.link != nil {
+		r.link.remove = true
+		return nil
+	}
 	rs := &removeSpec{family: r.family}
 	if r.addr != nil {
 		rs.family, rs.addr = r.addr.family, r.addr.addr
@@ -201,25 +334,45 @@ func lookupKeyword(w string) (keyword, bool) {
 			return k, true
 		}
 	}
+	if bit, ok := capWords[strings.TrimPrefix(w, "-")]; ok {
+		off := strings.HasPrefix(w, "-")
+		return keyword{w, 0, func(r *request, _ []string) error {
+			if off {
+				r.capClr |= bit
+				r.capSet &^= bit
+			} else {
+				r.capSet |= bit
+				r.capClr &^= bit
+			}
+			return nil
+		}}, true
+	}
 	return keyword{}, false
 }
 
 // families are the address family words; atalk and friends are NetBSD's
 // families this build does not support.
-var families = map[string]bool{"inet": true, "inet6": true}
+var families = map[string]bool{"inet": true, "inet6": true, "link": true}
 
-var unsupportedFamilies = map[string]bool{"atalk": true, "iso": true, "link": true, "ns": true, "ipx": true}
+var unsupportedFamilies = map[string]bool{"atalk": true, "iso": true, "ns": true, "ipx": true}
 
 // parse turns the command line into a request.
 func parse(args []string) (*request, error) {
-	opts, rest, err := getopt.Parse("abCdlsuvz", args)
+	return parseWith(args, func(string) {})
+}
+
+// parseWith parses, reporting warnings (-A) through warn.
+func parseWith(args []string, warn func(string)) (*request, error) {
+	opts, rest, err := getopt.Parse("AabCdhLlmNsuvw:W:z", args)
 	if err != nil {
 		return nil, &usageError{err.Error()}
 	}
 	r := &request{mode: modeShowAll}
-	var all, list, cloners, carrier bool
+	var all, list, cloners, carrier, wait bool
 	for _, o := range opts {
 		switch o.Flag {
+		case 'A':
+			warn("-A is deprecated")
 		case 'a':
 			all = true
 		case 'b':
@@ -228,8 +381,16 @@ func parse(args []string) (*request, error) {
 			cloners = true
 		case 'd':
 			r.onlyDown = true
+		case 'h':
+			r.human = true
+		case 'L':
+			r.lifetimes = true
 		case 'l':
 			list = true
+		case 'm':
+			r.media = true
+		case 'N':
+			r.names = true
 		case 's':
 			carrier = true
 			r.skipNoCarrier = true
@@ -237,24 +398,45 @@ func parse(args []string) (*request, error) {
 			r.onlyUp = true
 		case 'v':
 			r.verbose = true
+		case 'w', 'W':
+			n, err := strconv.ParseInt(o.Arg, 10, 32)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("%s: not a number", o.Arg)
+			}
+			if o.Flag == 'w' {
+				wait, r.wait = true, time.Duration(n)*time.Second
+			} else {
+				r.detached, r.waitDetached = true, time.Duration(n)*time.Second
+			}
 		case 'z':
 			r.zero = true
 		}
 	}
+	// As NetBSD: -l, -C and -w exclude each other and -a, -m, -v, -z, -L.
 	exclusive := 0
-	for _, b := range []bool{list, cloners} {
+	for _, b := range []bool{list, cloners, wait} {
 		if b {
 			exclusive++
 		}
 	}
+	if exclusive > 1 || exclusive == 1 && (all || r.media || r.verbose || r.zero || r.lifetimes) {
+		return nil, usagef("-l, -C and -w exclude each other and -a, -m, -v, -z, -L")
+	}
+	if r.detached && !wait {
+		return nil, usagef("-W goes with -w")
+	}
 	switch {
-	case exclusive > 1, exclusive == 1 && (all || r.verbose || r.zero):
-		return nil, usagef("-l and -C exclude each other and -a, -v, -z")
 	case cloners:
 		if len(rest) > 0 || r.onlyBroadcast || r.onlyDown || r.onlyUp || carrier {
 			return nil, usagef("-C takes no other arguments")
 		}
 		r.mode = modeCloners
+		return r, nil
+	case wait:
+		if len(rest) > 0 {
+			return nil, usagef("-w takes no interface")
+		}
+		r.mode = modeWait
 		return r, nil
 	case list:
 		if len(rest) > 0 {
@@ -295,10 +477,6 @@ func parse(args []string) (*request, error) {
 	if len(rest) > 0 && rest[0] == "create" {
 		r.create = true
 		rest = rest[1:]
-		if len(rest) == 0 {
-			r.mode = modeConfigure
-			return r, nil
-		}
 	}
 	if len(rest) > 0 && (families[rest[0]] || unsupportedFamilies[rest[0]]) {
 		if err := checkFamily(rest[0]); err != nil {
@@ -308,11 +486,14 @@ func parse(args []string) (*request, error) {
 		rest = rest[1:]
 	}
 	if len(rest) == 0 && !r.create {
+		if r.family == "link" {
+			return nil, usagef("link: no link address given")
+		}
 		r.mode = modeShow
 		return r, nil
 	}
-	if r.verbose || r.zero {
-		return nil, usagef("-v and -z only go with showing interfaces")
+	if r.verbose || r.zero || r.lifetimes || r.media {
+		return nil, usagef("-v, -z, -L and -m only go with showing interfaces")
 	}
 	r.mode = modeConfigure
 	if len(rest) == 0 {
@@ -331,28 +512,38 @@ func checkFamily(w string) error {
 	return usagef("%s: unknown address family", w)
 }
 
-// parseParams reads [addr [dest]] then keywords.
+// parseParams reads [addr [dstormask]] then keywords.
 func parseParams(r *request, words []string) error {
 	if _, ok := lookupKeyword(words[0]); !ok {
-		a, err := parseAddrOperand(words[0], r.family)
-		if err != nil {
-			return err
-		}
-		r.addr = a
-		words = words[1:]
-		if len(words) > 0 {
-			if _, ok := lookupKeyword(words[0]); !ok {
-				d, err := netip.ParseAddr(words[0])
-				if err != nil {
-					return usagef("%s: unknown parameter", words[0])
+		if r.family == "link" {
+			if _, err := netMAC(words[0]); err != nil {
+				return err
+			}
+			r.link = &linkSpec{mac: words[0]}
+			words = words[1:]
+		} else {
+			a, err := parseAddrOperand(words[0], r.family)
+			if err != nil {
+				return err
+			}
+			r.addr = a
+			words = words[1:]
+			if len(words) > 0 {
+				if _, ok := lookupKeyword(words[0]); !ok {
+					d, err := netip.ParseAddr(strings.TrimPrefix(words[0], "0x"))
+					if err != nil && !isHexMask(words[0]) {
+						return usagef("%s: unknown parameter", words[0])
+					}
+					if err == nil && d.Is4() != r.addr.addr.Is4() {
+						return fmt.Errorf("%s: bad value (not an %s address)", words[0], r.addr.family)
+					}
+					r.addr.dstormask = words[0]
+					words = words[1:]
 				}
-				if d.Is4() != r.addr.addr.Is4() {
-					return fmt.Errorf("%s: bad value (not an %s address)", words[0], r.addr.family)
-				}
-				r.addr.dest = words[0]
-				words = words[1:]
 			}
 		}
+	} else if r.family == "link" {
+		return usagef("link: no link address given")
 	}
 	for len(words) > 0 {
 		kw, ok := lookupKeyword(words[0])
@@ -373,7 +564,21 @@ func parseParams(r *request, words []string) error {
 	if r.owner != "" && !r.create {
 		return usagef("user: only together with create")
 	}
+	if r.addr != nil && r.addr.eui64 {
+		if a := r.addr.addr.As16(); [8]byte(a[8:]) != [8]byte{} {
+			return fmt.Errorf("interface index is already filled, %s", r.addr.addr)
+		}
+	}
 	return nil
+}
+
+func isHexMask(w string) bool {
+	h, ok := strings.CutPrefix(strings.ToLower(w), "0x")
+	if !ok {
+		return false
+	}
+	_, err := strconv.ParseUint(h, 16, 32)
+	return err == nil
 }
 
 // parseAddrOperand reads "A", "A/len", with the family given or inferred
@@ -410,11 +615,8 @@ func parseAddrOperand(w, family string) (*addrSpec, error) {
 func parseNetmask(w, family string) (int, error) {
 	bad := fmt.Errorf("%s: bad value", w)
 	var bits []byte
-	if h, ok := strings.CutPrefix(strings.ToLower(w), "0x"); ok && family == "inet" {
-		v, err := strconv.ParseUint(h, 16, 32)
-		if err != nil {
-			return 0, bad
-		}
+	if family == "inet" && isHexMask(w) {
+		v, _ := strconv.ParseUint(strings.ToLower(w)[2:], 16, 32)
 		bits = []byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
 	} else {
 		a, err := netip.ParseAddr(w)
@@ -457,4 +659,21 @@ func classfulLen(a netip.Addr) int {
 		return 24
 	}
 	return 32
+}
+
+// netMAC checks a link-layer address operand.
+func netMAC(w string) (string, error) {
+	parts := strings.Split(w, ":")
+	if len(parts) != 6 {
+		return "", fmt.Errorf("%s: bad value", w)
+	}
+	for _, p := range parts {
+		if len(p) == 0 || len(p) > 2 {
+			return "", fmt.Errorf("%s: bad value", w)
+		}
+		if _, err := strconv.ParseUint(p, 16, 8); err != nil {
+			return "", fmt.Errorf("%s: bad value", w)
+		}
+	}
+	return w, nil
 }

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
 )
@@ -70,6 +71,33 @@ func TestParse(t *testing.T) {
 			actions: []action{{what: "mtu", n: 1280}, {what: "metric", n: 2}, {what: "linkstr", s: "tap9"},
 				{what: "linkstr"}, {what: "flags", clrFlags: api.IFF_UP}},
 		}},
+		{"-arp", []string{"virt0", "-arp"}, &request{
+			mode: modeConfigure, ifname: "virt0",
+			actions: []action{{what: "flags", setFlags: api.IFF_NOARP}},
+		}},
+		{"link active", []string{"virt0", "link", "b2:0a:00:0b:0e:01", "active"}, &request{
+			mode: modeConfigure, ifname: "virt0", family: "link",
+			link: &linkSpec{mac: "b2:0a:00:0b:0e:01", active: true},
+		}},
+		{"link delete", []string{"virt0", "link", "b2:0a:00:0b:0e:01", "delete"}, &request{
+			mode: modeConfigure, ifname: "virt0", family: "link",
+			link: &linkSpec{mac: "b2:0a:00:0b:0e:01", remove: true},
+		}},
+		{"inet6 modifiers", []string{"virt0", "inet6", "fc00::", "eui64", "anycast", "pltime", "10", "vltime", "0x20", "preference", "2"}, &request{
+			mode: modeConfigure, ifname: "virt0", family: "inet6",
+			addr: &addrSpec{family: "inet6", addr: a("fc00::"), prefixlen: -1, eui64: true,
+				flags: api.IN6_IFF_ANYCAST, pltime: u32(10), vltime: u32(32), preference: 2},
+		}},
+		{"dstormask", []string{"virt0", "10.0.0.1", "255.255.0.0"}, &request{
+			mode: modeConfigure, ifname: "virt0",
+			addr: &addrSpec{family: "inet", addr: a("10.0.0.1"), prefixlen: -1, dstormask: "255.255.0.0"},
+		}},
+		{"capabilities", []string{"virt0", "ip4csum", "-tso4", "tcp6csum-rx"}, &request{
+			mode: modeConfigure, ifname: "virt0",
+			capSet: api.IFCAP_CSUM_IPv4_Rx | api.IFCAP_CSUM_IPv4_Tx | api.IFCAP_CSUM_TCPv6_Rx, capClr: api.IFCAP_TSOv4,
+		}},
+		{"-w -W", []string{"-w", "5", "-W", "0"}, &request{mode: modeWait, wait: 5 * time.Second, detached: true}},
+		{"-hLmN", []string{"-hLmN", "virt0"}, &request{mode: modeShow, ifname: "virt0", human: true, lifetimes: true, media: true, names: true}},
 		{"link flags", []string{"virt0", "link0", "-link1", "debug"}, &request{
 			mode: modeConfigure, ifname: "virt0",
 			actions: []action{{what: "flags", setFlags: api.IFF_LINK0}, {what: "flags", clrFlags: api.IFF_LINK1},
@@ -114,6 +142,15 @@ func TestParseErrors(t *testing.T) {
 		{"noncontiguous netmask", []string{"virt0", "10.0.0.1", "netmask", "255.0.255.0"}, false},
 		{"netmask without address", []string{"virt0", "netmask", "255.0.0.0"}, false},
 		{"bad mtu", []string{"virt0", "mtu", "big"}, false},
+		{"-w with -v", []string{"-w", "1", "-v"}, true},
+		{"-C and -L", []string{"-C", "-L"}, true},
+		{"-L with configure", []string{"-L", "virt0", "up"}, true},
+		{"active without link", []string{"virt0", "10.0.0.1", "active"}, false},
+		{"bad mac", []string{"virt0", "link", "b2:0a"}, false},
+		{"link without address", []string{"virt0", "link", "active"}, true},
+		{"anycast on inet", []string{"virt0", "10.0.0.1", "anycast"}, false},
+		{"eui64 filled", []string{"virt0", "inet6", "fc00::1", "eui64"}, false},
+		{"bad second operand", []string{"virt0", "10.0.0.1", "bogus"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

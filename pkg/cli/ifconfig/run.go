@@ -12,13 +12,20 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/client"
 )
 
-const usage = `usage: rifconfig interface [create] [af] [address [dest_addr]] [parameters]
+const usage = `usage: rifconfig interface [create] [af] [address [dest_addr | netmask]] [parameters]
        rifconfig interface destroy
-       rifconfig [-vz] interface [af]
-       rifconfig -a [-bdsuvz] [af]
+       rifconfig [-hLmNvz] interface [af]
+       rifconfig -a [-bdhLmNsuvz] [af]
        rifconfig -l [-bdsu]
        rifconfig -s interface
+       rifconfig -w secs [-W secs]
        rifconfig -C
+parameters: up down arp -arp debug -debug link0 -link0 link1 -link1 link2 -link2
+       alias -alias delete netmask mask prefixlen n broadcast addr metric n mtu n
+       preference n linkstr str -linkstr user name (with create)
+       inet6: anycast -anycast deprecated -deprecated pltime n vltime n eui64 tentative
+       link address [active | delete]
+       ip4csum tcp4csum udp4csum tcp6csum udp6csum tso4 tso6 (and -forms, -rx, -tx)
 `
 
 // Run is rifconfig's main. With RUMP_SERVER set it configures that rump
@@ -37,7 +44,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 // Main parses args, then runs them against b. It is Run without the choice
 // of backend, for tests.
 func Main(t *cli.Tool, b Backend, args []string) int {
-	r, err := parse(args)
+	r, err := parseWith(args, func(msg string) { t.Warnx("%s", msg) })
 	if err != nil {
 		var ue *usageError
 		if errors.As(err, &ue) {
