@@ -646,3 +646,42 @@ func TestLinkAddresses(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestDuplicateAddressDetection(t *testing.T) {
+	ka, kb := linkedKernels(t)
+	waitAssigned(t, ka)
+	if err := ka.AddAddr("virt0", api.IfAddr{Addr: "fc00::77/64"}); err != nil {
+		t.Fatal(err)
+	}
+	waitAssigned(t, ka)
+	if err := kb.AddAddr("virt0", api.IfAddr{Addr: "fc00::77/64"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v, _ := kb.Interface("virt0")
+		flags := -1
+		for _, a := range v.Inet6 {
+			if a.Addr == "fc00::77/64" {
+				flags = a.Flags
+			}
+		}
+		if flags&api.IN6_IFF_DUPLICATED != 0 && flags != -1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("second holder of fc00::77: flags %#x, want DUPLICATED", flags)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	v, _ := ka.Interface("virt0")
+	for _, a := range v.Inet6 {
+		if a.Addr == "fc00::77/64" && a.Flags != 0 {
+			t.Errorf("first holder: flags %#x, want 0", a.Flags)
+		}
+	}
+	// A duplicated address can be deleted like any other.
+	if err := kb.DelAddr("virt0", "fc00::77"); err != nil {
+		t.Errorf("delete duplicated address: %v", err)
+	}
+}
