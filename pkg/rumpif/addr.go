@@ -171,40 +171,36 @@ func ParseAddr(s string) (netip.Prefix, error) {
 // address the interface already has updates it. Like NetBSD, the first
 // address brings a down interface up.
 func (k *Kernel) AddAddr(name string, req api.IfAddr) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ifp, err := k.lookupLocked(name)
-	if err != nil {
-		return err
-	}
-	// The first address brings the interface up; find out first whether it
-	// can come up, so a failure leaves no address behind.
-	if ifp.flags&api.IFF_UP == 0 && ifp.eth != nil && !ifp.eth.hasDevice() {
-		return api.Errorf(syscall.ENXIO, ifp.name+" has no host tap")
-	}
-	var replaced *ifaddr
-	if req.Replace != "" {
-		old, err := ParseAddr(req.Replace)
-		if err != nil {
+	return k.withInterface(name, func(ifp *Interface) error {
+		// The first address brings the interface up; find out first whether it
+		// can come up, so a failure leaves no address behind.
+		if ifp.flags&api.IFF_UP == 0 && ifp.eth != nil && !ifp.eth.hasDevice() {
+			return api.Errorf(syscall.ENXIO, ifp.name+" has no host tap")
+		}
+		var replaced *ifaddr
+		if req.Replace != "" {
+			old, err := ParseAddr(req.Replace)
+			if err != nil {
+				return err
+			}
+			if i := ifp.findAddr(old.Addr()); i >= 0 {
+				replaced = ifp.addrs[i]
+				k.removeAddrLocked(ifp, i)
+			}
+		}
+		if err := k.addAddrLocked(ifp, req); err != nil {
+			if replaced != nil {
+				k.addAddrLocked(ifp, replaced.info())
+			}
 			return err
 		}
-		if i := ifp.findAddr(old.Addr()); i >= 0 {
-			replaced = ifp.addrs[i]
-			k.removeAddrLocked(ifp, i)
+		if ifp.flags&api.IFF_UP == 0 {
+			if err := k.upLocked(ifp); err != nil {
+				return err
+			}
 		}
-	}
-	if err := k.addAddrLocked(ifp, req); err != nil {
-		if replaced != nil {
-			k.addAddrLocked(ifp, replaced.info())
-		}
-		return err
-	}
-	if ifp.flags&api.IFF_UP == 0 {
-		if err := k.upLocked(ifp); err != nil {
-			return err
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // inet6Flags are the address flags a create request may carry for inet6.
@@ -390,19 +386,15 @@ func (k *Kernel) DelAddr(name, addr string) error {
 	if err != nil {
 		return err
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ifp, err := k.lookupLocked(name)
-	if err != nil {
-		return err
-	}
-	i := ifp.findAddr(p.Addr())
-	if i < 0 {
-		return api.Errorf(syscall.EADDRNOTAVAIL, fmt.Sprintf("%s on %s", p.Addr(), name))
-	}
-	k.removeAddrLocked(ifp, i)
-	k.updateRoutesLocked()
-	return nil
+	return k.withInterface(name, func(ifp *Interface) error {
+		i := ifp.findAddr(p.Addr())
+		if i < 0 {
+			return api.Errorf(syscall.EADDRNOTAVAIL, fmt.Sprintf("%s on %s", p.Addr(), name))
+		}
+		k.removeAddrLocked(ifp, i)
+		k.updateRoutesLocked()
+		return nil
+	})
 }
 
 func (k *Kernel) removeAddrLocked(ifp *Interface, i int) {

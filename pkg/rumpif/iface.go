@@ -115,17 +115,13 @@ func (k *Kernel) Destroy(name string) error {
 	if _, _, err := ParseIfName(name); err != nil {
 		return err
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ifp, err := k.lookupLocked(name)
-	if err != nil {
-		return err
-	}
-	if name == "lo0" {
-		return api.Errorf(syscall.EPERM, "lo0 cannot be destroyed")
-	}
-	k.destroyLocked(ifp)
-	return nil
+	return k.withInterface(name, func(ifp *Interface) error {
+		if name == "lo0" {
+			return api.Errorf(syscall.EPERM, "lo0 cannot be destroyed")
+		}
+		k.destroyLocked(ifp)
+		return nil
+	})
 }
 
 func (k *Kernel) destroyLocked(ifp *Interface) {
@@ -150,26 +146,22 @@ func (k *Kernel) destroyLocked(ifp *Interface) {
 // ...); kernel-owned bits in flags are ignored. Raising UP on a virt
 // interface without a host tap fails with ENXIO.
 func (k *Kernel) SetFlags(name string, flags int) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ifp, err := k.lookupLocked(name)
-	if err != nil {
-		return err
-	}
-	wasUp := ifp.flags&api.IFF_UP != 0
-	nowUp := flags&api.IFF_UP != 0
-	if nowUp && !wasUp {
-		if err := k.upLocked(ifp); err != nil {
-			return err
+	return k.withInterface(name, func(ifp *Interface) error {
+		wasUp := ifp.flags&api.IFF_UP != 0
+		nowUp := flags&api.IFF_UP != 0
+		if nowUp && !wasUp {
+			if err := k.upLocked(ifp); err != nil {
+				return err
+			}
+		} else if !nowUp && wasUp {
+			k.downLocked(ifp)
 		}
-	} else if !nowUp && wasUp {
-		k.downLocked(ifp)
-	}
-	ifp.flags = ifp.flags&(api.IFF_CANTCHANGE|api.IFF_UP) | flags&^(api.IFF_CANTCHANGE|api.IFF_UP)
-	if ifp.eth != nil {
-		ifp.eth.noarp.Store(ifp.flags&api.IFF_NOARP != 0)
-	}
-	return nil
+		ifp.flags = ifp.flags&(api.IFF_CANTCHANGE|api.IFF_UP) | flags&^(api.IFF_CANTCHANGE|api.IFF_UP)
+		if ifp.eth != nil {
+			ifp.eth.noarp.Store(ifp.flags&api.IFF_NOARP != 0)
+		}
+		return nil
+	})
 }
 
 // upLocked brings the interface up and running, as NetBSD's if_up and
@@ -206,79 +198,63 @@ func (k *Kernel) downLocked(ifp *Interface) {
 // SetMTU sets the interface MTU. virt takes 46..1500; lo 576..65535. Others:
 // EINVAL.
 func (k *Kernel) SetMTU(name string, mtu int) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ifp, err := k.lookupLocked(name)
-	if err != nil {
-		return err
-	}
-	lo, hi := 46, 1500
-	if ifp.cloner == "lo" {
-		lo, hi = 576, 65535
-	}
-	if mtu < lo || mtu > hi {
-		return api.Errorf(syscall.EINVAL, fmt.Sprintf("mtu %d not in %d..%d", mtu, lo, hi))
-	}
-	if terr := k.stack.SetNICMTU(ifp.nic, uint32(mtu)); terr != nil {
-		return api.Errorf(syscall.EINVAL, "set mtu: "+terr.String())
-	}
-	return nil
+	return k.withInterface(name, func(ifp *Interface) error {
+		lo, hi := 46, 1500
+		if ifp.cloner == "lo" {
+			lo, hi = 576, 65535
+		}
+		if mtu < lo || mtu > hi {
+			return api.Errorf(syscall.EINVAL, fmt.Sprintf("mtu %d not in %d..%d", mtu, lo, hi))
+		}
+		if terr := k.stack.SetNICMTU(ifp.nic, uint32(mtu)); terr != nil {
+			return api.Errorf(syscall.EINVAL, "set mtu: "+terr.String())
+		}
+		return nil
+	})
 }
 
 // SetMetric sets the routing metric ifconfig shows.
 func (k *Kernel) SetMetric(name string, metric int) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ifp, err := k.lookupLocked(name)
-	if err != nil {
-		return err
-	}
-	ifp.metric = metric
-	return nil
+	return k.withInterface(name, func(ifp *Interface) error {
+		ifp.metric = metric
+		return nil
+	})
 }
 
 // SetLinkstr binds a virt interface to another host tap ("" detaches it).
 // The interface must be down (EBUSY). The new tap is opened before the old
 // one is let go, so a failure leaves the interface as it was.
 func (k *Kernel) SetLinkstr(name, linkstr string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ifp, err := k.lookupLocked(name)
-	if err != nil {
-		return err
-	}
-	if ifp.eth == nil {
-		return api.Errorf(syscall.ENOTTY, ifp.name+" has no linkstr")
-	}
-	if ifp.flags&api.IFF_UP != 0 {
-		return api.Errorf(syscall.EBUSY, ifp.name+" is up")
-	}
-	switch {
-	case linkstr == "":
-		ifp.eth.SetDevice(nil)
-		ifp.tapName = ""
-	case linkstr != ifp.tapName:
-		tap, err := k.openTap(linkstr)
-		if err != nil {
-			return api.Errorf(api.ErrnoOf(err), err.Error())
+	return k.withInterface(name, func(ifp *Interface) error {
+		if ifp.eth == nil {
+			return api.Errorf(syscall.ENOTTY, ifp.name+" has no linkstr")
 		}
-		ifp.eth.SetDevice(tap)
-		ifp.tapName = linkstr
-	}
-	ifp.linkstr = linkstr
-	return nil
+		if ifp.flags&api.IFF_UP != 0 {
+			return api.Errorf(syscall.EBUSY, ifp.name+" is up")
+		}
+		switch {
+		case linkstr == "":
+			ifp.eth.SetDevice(nil)
+			ifp.tapName = ""
+		case linkstr != ifp.tapName:
+			tap, err := k.openTap(linkstr)
+			if err != nil {
+				return api.Errorf(api.ErrnoOf(err), err.Error())
+			}
+			ifp.eth.SetDevice(tap)
+			ifp.tapName = linkstr
+		}
+		ifp.linkstr = linkstr
+		return nil
+	})
 }
 
 // ZeroStats clears the interface's counters (ifconfig -z).
 func (k *Kernel) ZeroStats(name string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ifp, err := k.lookupLocked(name)
-	if err != nil {
-		return err
-	}
-	ifp.ep.counters().zero()
-	return nil
+	return k.withInterface(name, func(ifp *Interface) error {
+		ifp.ep.counters().zero()
+		return nil
+	})
 }
 
 func (ifp *Interface) linkState() string {

@@ -151,6 +151,18 @@ func (k *Kernel) lookupLocked(name string) (*Interface, error) {
 	return nil, api.Errorf(syscall.ENXIO, name)
 }
 
+// withInterface runs f with the interface called name under the kernel
+// lock; ENXIO if there is none.
+func (k *Kernel) withInterface(name string, f func(*Interface) error) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	ifp, err := k.lookupLocked(name)
+	if err != nil {
+		return err
+	}
+	return f(ifp)
+}
+
 // Interfaces returns a snapshot of every interface, in index order.
 func (k *Kernel) Interfaces() []api.Interface {
 	k.mu.Lock()

@@ -44,33 +44,29 @@ func (k *Kernel) AddLinkAddr(name, mac string, active bool) error {
 	if m[0]&1 != 0 {
 		return api.Errorf(syscall.EINVAL, mac+" is a group address")
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ifp, err := k.lookupLocked(name)
-	if err != nil {
-		return err
-	}
-	if ifp.eth == nil {
-		return api.Errorf(syscall.EOPNOTSUPP, ifp.name+" has no link-layer address")
-	}
-	cur := ifp.eth.LinkAddress()
-	if m == cur {
-		return nil
-	}
-	i := ifp.findLinkAddr(m)
-	if !active {
-		if i < 0 {
-			ifp.linkAddrs = append(ifp.linkAddrs, m)
+	return k.withInterface(name, func(ifp *Interface) error {
+		if ifp.eth == nil {
+			return api.Errorf(syscall.EOPNOTSUPP, ifp.name+" has no link-layer address")
 		}
+		cur := ifp.eth.LinkAddress()
+		if m == cur {
+			return nil
+		}
+		i := ifp.findLinkAddr(m)
+		if !active {
+			if i < 0 {
+				ifp.linkAddrs = append(ifp.linkAddrs, m)
+			}
+			return nil
+		}
+		if i >= 0 {
+			ifp.linkAddrs = append(ifp.linkAddrs[:i], ifp.linkAddrs[i+1:]...)
+		}
+		ifp.linkAddrs = append(ifp.linkAddrs, cur)
+		k.stack.SetNICAddress(ifp.nic, m)
+		k.announceLocked(ifp)
 		return nil
-	}
-	if i >= 0 {
-		ifp.linkAddrs = append(ifp.linkAddrs[:i], ifp.linkAddrs[i+1:]...)
-	}
-	ifp.linkAddrs = append(ifp.linkAddrs, cur)
-	k.stack.SetNICAddress(ifp.nic, m)
-	k.announceLocked(ifp)
-	return nil
+	})
 }
 
 // DelLinkAddr removes an inactive link-layer address (SIOCDLIFADDR). The
@@ -80,21 +76,17 @@ func (k *Kernel) DelLinkAddr(name, mac string) error {
 	if err != nil {
 		return err
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ifp, err := k.lookupLocked(name)
-	if err != nil {
-		return err
-	}
-	if ifp.eth != nil && ifp.eth.LinkAddress() == m {
-		return api.Errorf(syscall.EBUSY, mac+" is the active link address")
-	}
-	i := ifp.findLinkAddr(m)
-	if i < 0 {
-		return api.Errorf(syscall.EADDRNOTAVAIL, mac+" on "+name)
-	}
-	ifp.linkAddrs = append(ifp.linkAddrs[:i], ifp.linkAddrs[i+1:]...)
-	return nil
+	return k.withInterface(name, func(ifp *Interface) error {
+		if ifp.eth != nil && ifp.eth.LinkAddress() == m {
+			return api.Errorf(syscall.EBUSY, mac+" is the active link address")
+		}
+		i := ifp.findLinkAddr(m)
+		if i < 0 {
+			return api.Errorf(syscall.EADDRNOTAVAIL, mac+" on "+name)
+		}
+		ifp.linkAddrs = append(ifp.linkAddrs[:i], ifp.linkAddrs[i+1:]...)
+		return nil
+	})
 }
 
 // announceLocked sends a gratuitous ARP request for each inet address of the
@@ -132,15 +124,11 @@ func (ifp *Interface) capabilities() int { return 0 }
 // SetCapabilities switches capabilities on or off (SIOCSIFCAP); asking for
 // one the interface lacks is EINVAL, as in NetBSD.
 func (k *Kernel) SetCapabilities(name string, enabled int) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ifp, err := k.lookupLocked(name)
-	if err != nil {
-		return err
-	}
-	if enabled&^ifp.capabilities() != 0 {
-		return api.Errorf(syscall.EINVAL, fmt.Sprintf("%s lacks capabilities %#x", name, enabled&^ifp.capabilities()))
-	}
-	ifp.capenable = enabled
-	return nil
+	return k.withInterface(name, func(ifp *Interface) error {
+		if enabled&^ifp.capabilities() != 0 {
+			return api.Errorf(syscall.EINVAL, fmt.Sprintf("%s lacks capabilities %#x", name, enabled&^ifp.capabilities()))
+		}
+		ifp.capenable = enabled
+		return nil
+	})
 }
