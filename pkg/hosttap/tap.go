@@ -98,8 +98,10 @@ func (t *Tap) Close() error { return t.file.Close() }
 // IsClosed reports whether err is the error a Read returns after Close.
 func IsClosed(err error) bool { return errors.Is(err, os.ErrClosed) }
 
-// CreatePersistent makes a persistent tap owned by uid (-1: no owner, only
-// privileged users may attach) and returns without holding it open.
+// CreatePersistent makes a persistent tap owned by uid and returns without
+// holding it open. With uid -1 the tap has no owner, and then Linux lets any
+// user who can open /dev/net/tun attach to it; an owned tap admits only its
+// owner (and CAP_NET_ADMIN).
 func CreatePersistent(name string, uid int) error {
 	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {

@@ -116,11 +116,14 @@ func (r *request) show(b Backend, ifc api.Interface, w io.Writer) error {
 // later step fails, so a failed command leaves no half-made interface.
 func configure(t *cli.Tool, b Backend, r *request) (int, error) {
 	if r.create {
-		create := b.CreateInterface
-		if r.owner != "" {
-			create = func(name string) error { return b.CreateOwned(name, r.owner) }
+		var err error
+		if r.owner == "" {
+			err = b.CreateInterface(r.ifname)
+		} else if err = b.CreateOwned(r.ifname, r.owner); err != nil && !errors.Is(err, syscall.EOPNOTSUPP) {
+			// Say which part of "user U" was wrong, not just the errno.
+			err = errors.New(err.Error())
 		}
-		if err := create(r.ifname); err != nil {
+		if err != nil {
 			return 1, fail("clone_command", err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/client"
+	"github.com/rumpnet/rumpnet/pkg/hostif"
 )
 
 const usage = `usage: rifconfig interface [create] [af] [address [dest_addr | netmask]] [parameters]
@@ -29,13 +30,12 @@ parameters: up down arp -arp debug -debug link0 -link0 link1 -link1 link2 -link2
 `
 
 // Run is rifconfig's main. With RUMP_SERVER set it configures that rump
-// kernel; the host backend is not part of this build yet.
+// kernel; unset or empty, the Linux host (pkg/hostif).
 func Run(args []string, stdout, stderr io.Writer) int {
 	t := &cli.Tool{Name: "rifconfig", Stdout: stdout, Stderr: stderr}
 	return t.Run(args, func(args []string) int {
 		if os.Getenv(client.EnvServer) == "" {
-			t.Warnx("RUMP_SERVER not set: set it to a rump_server URL (unix://path); configuring the host itself is not supported yet")
-			return 1
+			return Main(t, &hostif.Host{}, args)
 		}
 		return Main(t, &client.Client{}, args)
 	})

@@ -81,6 +81,9 @@ func run(t *cli.Tool, args []string) int {
 		k.Close()
 		return fail(err, o.URL)
 	}
+	// Remember which file is ours: if another server has taken over the
+	// path by the time this one finishes shutting down, its socket stays.
+	ours, _ := os.Lstat(path)
 	halt := make(chan struct{}, 1)
 	srv := ctlserver.New(k, func() {
 		select {
@@ -128,6 +131,8 @@ func run(t *cli.Tool, args []string) int {
 	cancel()
 	l.Close()
 	k.Close()
-	os.Remove(path)
+	if now, err := os.Lstat(path); err == nil && ours != nil && os.SameFile(now, ours) {
+		os.Remove(path)
+	}
 	return status
 }
