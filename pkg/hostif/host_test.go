@@ -8,9 +8,9 @@ package hostif
 
 import (
 	"errors"
+	"github.com/rumpnet/rumpnet/internal/netnstest"
 	"net"
 	"os"
-	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -19,35 +19,7 @@ import (
 
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 )
-
-// inFreshNetns runs f on a locked thread inside a new network namespace.
-// It skips without privilege.
-func inFreshNetns(t *testing.T, f func()) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root (CAP_NET_ADMIN) and /dev/net/tun: run the tests as root, e.g. sudo go test ./pkg/hostif")
-	}
-	if _, err := os.Stat("/dev/net/tun"); err != nil {
-		t.Skip("no /dev/net/tun: load the tun module (modprobe tun)")
-	}
-	runtime.LockOSThread()
-	// The thread stays locked: it ends with the test goroutine and is never
-	// reused in the new namespace.
-	orig, err := netns.Get()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer orig.Close()
-	ns, err := netns.New()
-	if err != nil {
-		t.Skipf("cannot create a network namespace: %v", err)
-	}
-	defer ns.Close()
-	defer netns.Set(orig)
-	f()
-}
 
 // wantErrno fails unless err is an *api.Error carrying e.
 func wantErrno(t *testing.T, what string, err error, e syscall.Errno) *api.Error {
@@ -102,7 +74,7 @@ func TestCloners(t *testing.T) {
 }
 
 func TestLoopbackAndMissing(t *testing.T) {
-	inFreshNetns(t, func() {
+	netnstest.Run(t, func() {
 		h := &Host{}
 		ifs, err := h.Interfaces()
 		if err != nil || len(ifs) != 1 {
@@ -148,7 +120,7 @@ func TestLoopbackAndMissing(t *testing.T) {
 }
 
 func TestCreateDestroy(t *testing.T) {
-	inFreshNetns(t, func() {
+	netnstest.Run(t, func() {
 		h := &Host{}
 		mustOK(t, "create tap0", h.CreateInterface("tap0"))
 		mustOK(t, "create bridge0", h.CreateInterface("bridge0"))
@@ -199,7 +171,7 @@ func TestCreateDestroy(t *testing.T) {
 }
 
 func TestCreateOwned(t *testing.T) {
-	inFreshNetns(t, func() {
+	netnstest.Run(t, func() {
 		h := &Host{}
 		owner := func(name string) uint32 {
 			l, err := netlink.LinkByName(name)
@@ -236,7 +208,7 @@ func TestCreateOwned(t *testing.T) {
 }
 
 func TestSetFlags(t *testing.T) {
-	inFreshNetns(t, func() {
+	netnstest.Run(t, func() {
 		h := &Host{}
 		mustOK(t, "create tap0", h.CreateInterface("tap0"))
 		tests := []struct {
@@ -282,7 +254,7 @@ func TestSetFlags(t *testing.T) {
 }
 
 func TestMTUAndUnsupported(t *testing.T) {
-	inFreshNetns(t, func() {
+	netnstest.Run(t, func() {
 		h := &Host{}
 		mustOK(t, "create tap0", h.CreateInterface("tap0"))
 		mustOK(t, "mtu 1280", h.SetMTU("tap0", 1280))
@@ -303,7 +275,7 @@ func TestMTUAndUnsupported(t *testing.T) {
 }
 
 func TestLinkAddr(t *testing.T) {
-	inFreshNetns(t, func() {
+	netnstest.Run(t, func() {
 		h := &Host{}
 		mustOK(t, "create tap0", h.CreateInterface("tap0"))
 		mustOK(t, "link active", h.AddLinkAddr("tap0", "b2:0a:00:0b:0e:07", true))
@@ -349,7 +321,7 @@ func inetList(t *testing.T, h *Host, name string) string {
 }
 
 func TestInetRules(t *testing.T) {
-	inFreshNetns(t, func() {
+	netnstest.Run(t, func() {
 		h := &Host{}
 		addVeth(t, "veth0", "veth1")
 		steps := []struct {
@@ -411,7 +383,7 @@ func TestInetRules(t *testing.T) {
 }
 
 func TestFailedReplacePutsBack(t *testing.T) {
-	inFreshNetns(t, func() {
+	netnstest.Run(t, func() {
 		h := &Host{}
 		addVeth(t, "veth0", "veth1")
 		mustOK(t, "add", h.AddAddr("veth0", api.IfAddr{Addr: "10.0.0.1/24"}))
@@ -432,7 +404,7 @@ func TestFailedReplacePutsBack(t *testing.T) {
 }
 
 func TestInet6(t *testing.T) {
-	inFreshNetns(t, func() {
+	netnstest.Run(t, func() {
 		h := &Host{}
 		addVeth(t, "veth0", "veth1")
 		find := func(addr string) (api.IfAddr, bool) {
@@ -509,7 +481,7 @@ func TestInet6(t *testing.T) {
 }
 
 func TestStats(t *testing.T) {
-	inFreshNetns(t, func() {
+	netnstest.Run(t, func() {
 		h := &Host{}
 		mustOK(t, "lo up", h.SetFlags("lo", api.IFF_UP|api.IFF_LOOPBACK))
 		before := mustInterface(t, h, "lo").Stats

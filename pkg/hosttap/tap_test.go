@@ -2,42 +2,13 @@ package hosttap
 
 import (
 	"errors"
+	"github.com/rumpnet/rumpnet/internal/netnstest"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
-
-	"github.com/vishvananda/netns"
 )
-
-// inFreshNetns runs f on a locked thread inside a new network namespace, so
-// taps it makes never appear on the host. It skips without privilege.
-func inFreshNetns(t *testing.T, f func()) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root (CAP_NET_ADMIN) and /dev/net/tun: run the tests as root")
-	}
-	if _, err := os.Stat("/dev/net/tun"); err != nil {
-		t.Skip("no /dev/net/tun: load the tun module")
-	}
-	runtime.LockOSThread()
-	// The thread is left locked: it ends with the test goroutine and is
-	// never reused in the changed namespace.
-	orig, err := netns.Get()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer orig.Close()
-	ns, err := netns.New()
-	if err != nil {
-		t.Skipf("cannot create a network namespace: %v", err)
-	}
-	defer ns.Close()
-	defer netns.Set(orig)
-	f()
-}
 
 func linkExists(name string) bool {
 	_, err := os.Stat("/sys/class/net/" + name)
@@ -45,7 +16,7 @@ func linkExists(name string) bool {
 }
 
 func TestOpenCreatesAndRemoves(t *testing.T) {
-	inFreshNetns(t, func() {
+	netnstest.Run(t, func() {
 		tap, err := Open("tap0")
 		if err != nil {
 			t.Fatal(err)
@@ -64,7 +35,7 @@ func TestOpenCreatesAndRemoves(t *testing.T) {
 }
 
 func TestPersistentTapStays(t *testing.T) {
-	inFreshNetns(t, func() {
+	netnstest.Run(t, func() {
 		if err := CreatePersistent("tap5", -1); err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +55,7 @@ func TestPersistentTapStays(t *testing.T) {
 }
 
 func TestOpenExplainsWrongDevice(t *testing.T) {
-	inFreshNetns(t, func() {
+	netnstest.Run(t, func() {
 		if out, err := exec.Command("ip", "link", "add", "tap3", "type", "veth", "peer", "name", "x3").CombinedOutput(); err != nil {
 			t.Skipf("cannot add a veth link: %v %s", err, out)
 		}
