@@ -20,7 +20,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== building rump_server, rifconfig, rhalt"
-go build -o "$bin/" ./cmd/...
+CGO_ENABLED=0 go build -o "$bin/" ./cmd/...
 
 ip netns add "$ns"
 run() { ip netns exec "$ns" env PATH="$bin:$PATH" RUMP_SERVER="unix://$sock" "$@"; }
