@@ -327,8 +327,8 @@ func TestHostOwnedTap(t *testing.T) {
 		t.Fatalf("ip -d link show tap1: got\n%s\nwant a persistent tap owned by nobody", out)
 	}
 	r := e.hostRif("tap3", "create", "user", "no-such-user-here")
-	if r.code != 1 || !strings.HasPrefix(r.stderr, "rifconfig: clone_command: ") {
-		t.Errorf("create with an unknown user: got %v, want exit 1 and a clone_command error", r)
+	if r.code != 1 || r.stderr != "rifconfig: user no-such-user-here: no such user\n" {
+		t.Errorf("create with an unknown user: got %v, want exit 1 and \"user ...: no such user\"", r)
 	}
 	e.wantLink("tap3", false)
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"syscall"
 )
 
@@ -119,3 +120,22 @@ func ErrnoOf(err error) syscall.Errno {
 	}
 	return syscall.EIO
 }
+
+// Explained is a failure whose message is written for the person at the
+// terminal and is printed as it is, without an operation name or strerror
+// ("metric: the Linux host has no interface metric"). It unwraps to its
+// errno.
+type Explained struct {
+	Errno syscall.Errno
+	Msg   string
+}
+
+// Explainf returns an *Explained with errno e.
+func Explainf(e syscall.Errno, format string, a ...any) *Explained {
+	return &Explained{Errno: e, Msg: fmt.Sprintf(format, a...)}
+}
+
+func (e *Explained) Error() string { return e.Msg }
+
+// Unwrap returns the errno.
+func (e *Explained) Unwrap() error { return e.Errno }

@@ -163,7 +163,7 @@ func (c *Client) ZeroStats(name string) error {
 
 // CreateOwned is refused: a rump kernel's interfaces have no owner.
 func (c *Client) CreateOwned(name, owner string) error {
-	return api.Errorf(syscall.EOPNOTSUPP, "user: rump kernel interfaces have no owner")
+	return api.Explainf(syscall.EOPNOTSUPP, "user: rump kernel interfaces have no owner")
 }
 
 // AddLinkAddr adds a link-layer address, active or not.

@@ -147,7 +147,7 @@ func TestErrors(t *testing.T) {
 		{"unknown request", "GET", "/v2/node/x", "", 404, "ENOENT"},
 		{"wrong method", "DELETE", "/v1/node/kern.hostname", "", 405, "EOPNOTSUPP"},
 		{"read-only", "PUT", "/v1/node/net.link.virt0.index", "5", 403, "EPERM"},
-		{"lo has no linkstr", "PUT", "/v1/node/net.link.lo0.linkstr", `"tap0"`, 403, "EPERM"},
+		{"lo has no linkstr", "PUT", "/v1/node/net.link.lo0.linkstr", `"tap0"`, 400, "ENOTTY"},
 		{"not JSON", "PUT", "/v1/node/net.link.virt0.mtu", "{{{", 400, "EINVAL"},
 		{"wrong type", "PUT", "/v1/node/net.link.virt0.mtu", `"big"`, 400, "EINVAL"},
 		{"no value", "PUT", "/v1/node/net.link.virt0.mtu", "", 400, "EINVAL"},

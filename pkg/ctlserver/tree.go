@@ -100,8 +100,10 @@ type leaf struct {
 	typ  string
 	get  func(api.Interface) any
 	set  func(k *rumpif.Kernel, ifname string, v json.RawMessage) error
-	// only, if set, limits writing to the interface kinds it accepts.
-	only func(api.Interface) bool
+	// only, if set, limits writing to the interface kinds it accepts;
+	// writing it on another kind fails with refuse.
+	only   func(api.Interface) bool
+	refuse syscall.Errno
 }
 
 func (l leaf) writable(i api.Interface) bool {
@@ -134,7 +136,8 @@ var leafTable = []leaf{
 			}
 			return k.SetLinkstr(ifname, s)
 		},
-		only: func(i api.Interface) bool { return i.Kind == "virt" }},
+		only:   func(i api.Interface) bool { return i.Kind == "virt" },
+		refuse: syscall.ENOTTY},
 	{name: api.LeafMetric, typ: "int", get: func(i api.Interface) any { return i.Metric },
 		set: intSetter((*rumpif.Kernel).SetMetric)},
 	{name: api.LeafMTU, typ: "int", get: func(i api.Interface) any { return i.MTU },
@@ -220,11 +223,15 @@ func (t *tree) set(name string, v json.RawMessage) (api.SetReply, error) {
 	if err != nil {
 		return api.SetReply{}, err
 	}
+	ifname, leafName, isLink := splitLink(name)
+	l, _ := findLeaf(leafName)
 	if !old.Writable {
+		if isLink && l.set != nil && l.refuse != 0 {
+			return api.SetReply{}, api.Errorf(l.refuse, name+" does not apply to this interface")
+		}
 		return api.SetReply{}, api.Errorf(syscall.EPERM, name+" is read-only")
 	}
-	if ifname, leafName, ok := splitLink(name); ok {
-		l, _ := findLeaf(leafName)
+	if isLink {
 		err = l.set(t.k, ifname, v)
 	} else {
 		i := sort.Search(len(t.static), func(i int) bool { return t.static[i].name >= name })

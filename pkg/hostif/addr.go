@@ -88,7 +88,12 @@ func newAddr(l netlink.Link, req api.IfAddr) (*netlink.Addr, error) {
 		if *req.Vltime == 0 {
 			return nil, api.Errorf(syscall.EINVAL, "vltime 0")
 		}
-		vl, pl = *req.Vltime, *req.Vltime
+		if req.Pltime == nil {
+			// As NetBSD: the preferred lifetime stays infinite, which is
+			// longer than any valid one.
+			return nil, api.Errorf(syscall.EINVAL, "pltime longer than vltime")
+		}
+		vl = *req.Vltime
 	}
 	if req.Pltime != nil {
 		if *req.Pltime > vl {

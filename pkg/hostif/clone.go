@@ -30,6 +30,9 @@ func cloner(name string) (string, bool) {
 		if !ok || unit == "" {
 			continue
 		}
+		if unit[0] == '0' && len(unit) > 1 {
+			continue // "tap01": units have no leading zeros, as in the rump kernel
+		}
 		if _, err := strconv.ParseUint(unit, 10, 32); err == nil {
 			return c, true
 		}
@@ -73,9 +76,9 @@ func lookupUID(owner string) (int, error) {
 	if err != nil {
 		var unknown user.UnknownUserError
 		if errors.As(err, &unknown) {
-			return 0, api.Errorf(syscall.EINVAL, fmt.Sprintf("user %s: no such user", owner))
+			return 0, api.Explainf(syscall.EINVAL, "user %s: no such user", owner)
 		}
-		return 0, api.Errorf(syscall.EINVAL, fmt.Sprintf("user %s: %v", owner, err))
+		return 0, api.Explainf(syscall.EINVAL, "user %s: %v", owner, err)
 	}
 	uid, err := strconv.Atoi(u.Uid)
 	if err != nil {

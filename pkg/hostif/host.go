@@ -44,8 +44,8 @@
 // unprivileged rump_server can use it), "bridgeN create" a Linux bridge.
 // Only taps and bridges are ever destroyed, never lo, veths or NICs.
 //
-// What the host cannot do is refused with EOPNOTSUPP and a sentence naming
-// the keyword (metric, linkstr, -z, debug, link0..2, inactive link
+// What the host cannot do is refused with an api.Explained error (errno
+// EOPNOTSUPP) whose sentence names the keyword (metric, linkstr, -z, debug, link0..2, inactive link
 // addresses, anycast, preference, capabilities, owners for bridges), which
 // rifconfig prints as it is.
 package hostif
@@ -260,13 +260,12 @@ func kernelError(err error, what string) error {
 	}
 	e := api.ErrnoOf(err)
 	if e == syscall.EOPNOTSUPP {
-		// rifconfig prints this detail as it is: make it a sentence.
-		return api.Errorf(e, what+": the Linux kernel does not support this")
+		return api.Explainf(e, "%s: the Linux kernel does not support this", what)
 	}
 	return api.Errorf(e, what+": "+err.Error())
 }
 
 // unsupported is the error for something the host cannot do at all.
 func unsupported(format string, a ...any) error {
-	return api.Errorf(syscall.EOPNOTSUPP, fmt.Sprintf(format, a...))
+	return api.Explainf(syscall.EOPNOTSUPP, format, a...)
 }

@@ -143,7 +143,7 @@ func (h *Host) AddLinkAddr(name, mac string, active bool) error {
 
 // DelLinkAddr removes an inactive link address. A Linux interface has only
 // its active one, which NetBSD refuses to delete (EBUSY); any other address
-// is not there (ENOENT).
+// is not there (EADDRNOTAVAIL).
 func (h *Host) DelLinkAddr(name, mac string) error {
 	l, err := linkByName(name)
 	if err != nil {
@@ -156,5 +156,5 @@ func (h *Host) DelLinkAddr(name, mac string) error {
 	if bytes.Equal(hw, l.Attrs().HardwareAddr) {
 		return api.Errorf(syscall.EBUSY, fmt.Sprintf("%s is the active link address of %s", mac, name))
 	}
-	return api.Errorf(syscall.ENOENT, fmt.Sprintf("%s has no link address %s", name, mac))
+	return api.Errorf(syscall.EADDRNOTAVAIL, fmt.Sprintf("%s has no link address %s", name, mac))
 }

@@ -243,17 +243,16 @@ func (k *Kernel) newAddr(ifp *Interface, req api.IfAddr) (*ifaddr, tcpip.Network
 		a.static |= req.Flags & api.IN6_IFF_NODAD
 	}
 	a.deprecated.Store(req.Flags&api.IN6_IFF_DEPRECATED != 0)
+	// As NetBSD: a preferred lifetime longer than the valid one (an
+	// infinite one counts as longest) is EINVAL.
+	if req.Vltime != nil && (req.Pltime == nil || *req.Pltime > *req.Vltime) {
+		return nil, 0, api.Errorf(syscall.EINVAL, "pltime longer than vltime")
+	}
 	now := time.Now()
 	if req.Vltime != nil {
-		if *req.Vltime == 0 {
-			return nil, 0, api.Errorf(syscall.EINVAL, "vltime 0")
-		}
 		a.validUntil = now.Add(time.Duration(*req.Vltime) * time.Second)
 	}
 	if req.Pltime != nil {
-		if req.Vltime != nil && *req.Pltime > *req.Vltime {
-			return nil, 0, api.Errorf(syscall.EINVAL, "pltime longer than vltime")
-		}
 		a.preferUntil = now.Add(time.Duration(*req.Pltime) * time.Second)
 		if *req.Pltime == 0 {
 			a.deprecated.Store(true)
@@ -266,6 +265,15 @@ func (k *Kernel) addAddrLocked(ifp *Interface, req api.IfAddr) error {
 	a, proto, err := k.newAddr(ifp, req)
 	if err != nil {
 		return err
+	}
+	if req.Vltime != nil && *req.Vltime == 0 {
+		// A valid lifetime of 0 ends the address at once; for a new one
+		// there is nothing to do (NetBSD's in6_update_ifa).
+		if i := ifp.findAddr(a.prefix.Addr()); i >= 0 {
+			k.removeAddrLocked(ifp, i)
+			k.updateRoutesLocked()
+		}
+		return nil
 	}
 	pos := len(ifp.addrs)
 	if i := ifp.findAddr(a.prefix.Addr()); i >= 0 {

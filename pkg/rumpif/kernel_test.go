@@ -510,8 +510,20 @@ func TestAddressEdgeCases(t *testing.T) {
 	wantErrno(t, k.AddAddr("virt0", api.IfAddr{Addr: "10.5.0.1/24", Flags: api.IN6_IFF_ANYCAST}), syscall.EINVAL)
 	vl, pl := uint32(10), uint32(20)
 	wantErrno(t, k.AddAddr("virt0", api.IfAddr{Addr: "fc00::6/64", Pltime: &pl, Vltime: &vl}), syscall.EINVAL)
+	wantErrno(t, k.AddAddr("virt0", api.IfAddr{Addr: "fc00::6/64", Vltime: &vl}), syscall.EINVAL) // pltime infinite
 	zero := uint32(0)
-	wantErrno(t, k.AddAddr("virt0", api.IfAddr{Addr: "fc00::6/64", Vltime: &zero}), syscall.EINVAL)
+	if err := k.AddAddr("virt0", api.IfAddr{Addr: "fc00::6/64", Pltime: &zero, Vltime: &zero}); err != nil {
+		t.Errorf("vltime 0 on a new address: got %v, want nothing done", err)
+	}
+	if err := k.AddAddr("virt0", api.IfAddr{Addr: "fc00::5/64", Pltime: &zero, Vltime: &zero}); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = k.Interface("virt0")
+	for _, a := range v.Inet6 {
+		if a.Addr == "fc00::5/64" || a.Addr == "fc00::6/64" {
+			t.Errorf("vltime 0: %s still listed", a.Addr)
+		}
+	}
 	wantErrno(t, k.SetCapabilities("virt0", api.IFCAP_CSUM_IPv4_Tx), syscall.EINVAL)
 	if err := k.SetCapabilities("virt0", 0); err != nil {
 		t.Errorf("turning no capabilities on: %v", err)

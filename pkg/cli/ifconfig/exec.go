@@ -61,12 +61,18 @@ func execute(t *cli.Tool, b Backend, r *request, w io.Writer) (status int, err e
 		if err != nil {
 			return 1, fail("getifaddrs", err)
 		}
+		// Print every interface even if zeroing fails (the Linux host
+		// cannot zero), then report the first failure.
+		var zeroErr error
 		for _, ifc := range ifs {
 			if r.selects(ifc) {
-				if err := r.show(b, ifc, w); err != nil {
-					return 1, err
+				if err := r.show(b, ifc, w); err != nil && zeroErr == nil {
+					zeroErr = err
 				}
 			}
+		}
+		if zeroErr != nil {
+			return 1, zeroErr
 		}
 		return 0, nil
 	case modeWait:
@@ -104,6 +110,9 @@ func (r *request) show(b Backend, ifc api.Interface, w io.Writer) error {
 	writeStatus(w, ifc, r.formatOptions())
 	if r.zero {
 		if err := b.ZeroStats(ifc.Name); err != nil {
+			if isExplained(err) {
+				return err
+			}
 			return fail("SIOCZIFDATA", err)
 		}
 	}
@@ -116,14 +125,11 @@ func (r *request) show(b Backend, ifc api.Interface, w io.Writer) error {
 // later step fails, so a failed command leaves no half-made interface.
 func configure(t *cli.Tool, b Backend, r *request) (int, error) {
 	if r.create {
-		var err error
-		if r.owner == "" {
-			err = b.CreateInterface(r.ifname)
-		} else if err = b.CreateOwned(r.ifname, r.owner); err != nil && !errors.Is(err, syscall.EOPNOTSUPP) {
-			// Say which part of "user U" was wrong, not just the errno.
-			err = errors.New(err.Error())
+		create := b.CreateInterface
+		if r.owner != "" {
+			create = func(name string) error { return b.CreateOwned(name, r.owner) }
 		}
-		if err != nil {
+		if err := create(r.ifname); err != nil {
 			return 1, fail("clone_command", err)
 		}
 	}
@@ -169,14 +175,14 @@ func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
 			}
 		case "mtu":
 			if err := b.SetMTU(r.ifname, a.n); err != nil {
-				if errors.Is(err, syscall.EOPNOTSUPP) {
+				if isExplained(err) {
 					return 1, err
 				}
 				t.Warn(err, "SIOCSIFMTU")
 			}
 		case "metric":
 			if err := b.SetMetric(r.ifname, a.n); err != nil {
-				if errors.Is(err, syscall.EOPNOTSUPP) {
+				if isExplained(err) {
 					return 1, err
 				}
 				t.Warn(err, "SIOCSIFMETRIC")
@@ -268,7 +274,9 @@ func addrRequest(ifc api.Interface, a *addrSpec) (*api.IfAddr, error) {
 			if err != nil {
 				return nil, err
 			}
-			plen = n
+			if !a.maskSet { // a later netmask or prefixlen wins, left to right
+				plen = n
+			}
 		}
 	}
 	if a.eui64 {
@@ -360,3 +368,10 @@ func waitDAD(t *cli.Tool, b Backend, r *request) (int, error) {
 
 // waitPoll is how often -w looks at the addresses again.
 const waitPoll = 50 * time.Millisecond
+
+// isExplained reports whether err is something the backend cannot do at
+// all, which fails the command even where NetBSD only warns.
+func isExplained(err error) bool {
+	var ex *api.Explained
+	return errors.As(err, &ex)
+}

@@ -71,6 +71,7 @@ type addrSpec struct {
 	family     string
 	addr       netip.Addr
 	prefixlen  int    // -1: not given
+	maskSet    bool   // netmask or prefixlen given after the operands: it wins
 	dstormask  string // second operand: destination (point-to-point) or netmask
 	broadcast  string
 	alias      bool
@@ -243,7 +244,7 @@ var keywords = []keyword{
 		if err != nil {
 			return err
 		}
-		r.addr.prefixlen = n
+		r.addr.prefixlen, r.addr.maskSet = n, true
 		return nil
 	}},
 	{"prefixlen", 1, func(r *request, args []string) error {
@@ -254,7 +255,7 @@ var keywords = []keyword{
 		if err != nil || n < 0 || n > r.addr.addr.BitLen() {
 			return fmt.Errorf("%s: bad value", args[0])
 		}
-		r.addr.prefixlen = n
+		r.addr.prefixlen, r.addr.maskSet = n, true
 		return nil
 	}},
 	{"broadcast", 1, func(r *request, args []string) error {

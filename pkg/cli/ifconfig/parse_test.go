@@ -40,15 +40,15 @@ func TestParse(t *testing.T) {
 		}},
 		{"bare addr netmask hex", []string{"virt0", "10.0.0.2", "netmask", "0xffff0000"}, &request{
 			mode: modeConfigure, ifname: "virt0",
-			addr: &addrSpec{family: "inet", addr: a("10.0.0.2"), prefixlen: 16},
+			addr: &addrSpec{family: "inet", addr: a("10.0.0.2"), prefixlen: 16, maskSet: true},
 		}},
 		{"netmask dotted alias", []string{"virt0", "inet", "10.0.0.9", "netmask", "255.255.255.128", "alias"}, &request{
 			mode: modeConfigure, ifname: "virt0", family: "inet",
-			addr: &addrSpec{family: "inet", addr: a("10.0.0.9"), prefixlen: 25, alias: true},
+			addr: &addrSpec{family: "inet", addr: a("10.0.0.9"), prefixlen: 25, maskSet: true, alias: true},
 		}},
 		{"inet6 prefixlen", []string{"virt0", "inet6", "fc00::2", "prefixlen", "48"}, &request{
 			mode: modeConfigure, ifname: "virt0", family: "inet6",
-			addr: &addrSpec{family: "inet6", addr: a("fc00::2"), prefixlen: 48},
+			addr: &addrSpec{family: "inet6", addr: a("fc00::2"), prefixlen: 48, maskSet: true},
 		}},
 		{"inferred inet6", []string{"virt0", "fc00::2/64"}, &request{
 			mode: modeConfigure, ifname: "virt0",

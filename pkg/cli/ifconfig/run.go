@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"syscall"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/pkg/api"
@@ -58,10 +57,10 @@ func Main(t *cli.Tool, b Backend, args []string) int {
 	status, err := execute(t, b, r, t.Stdout)
 	if err != nil {
 		var oe *opError
-		var ae *api.Error
-		if errors.Is(err, syscall.EOPNOTSUPP) && errors.As(err, &ae) && ae.Detail != "" {
-			// Something this backend cannot do at all: say what.
-			t.Warnx("%s", ae.Detail)
+		var ex *api.Explained
+		if errors.As(err, &ex) {
+			// A message written for the user: print it as it is.
+			t.Warnx("%s", ex.Msg)
 		} else if errors.As(err, &oe) {
 			t.Warn(oe.err, "%s", oe.op)
 		} else {
