@@ -16,6 +16,7 @@ import (
 
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
@@ -28,6 +29,10 @@ type ifaddr struct {
 	preference int
 	dad        atomic.Int32
 	deprecated atomic.Bool // by configuration or because pltime ran out
+
+	// inStack is whether gVisor has the address; an inet address under
+	// DAD does not until probing is done.
+	inStack bool
 
 	// Lifetimes (inet6). Zero times are infinite. Guarded by Kernel.mu; the
 	// timers deprecate and then remove the address.
@@ -288,6 +293,28 @@ func (k *Kernel) addAddrLocked(ifp *Interface, req api.IfAddr) error {
 		k.removeAddrLocked(ifp, i)
 		pos = i
 	}
+	if a.is4() && k.tun.inetDAD > 0 && ifp.eth != nil {
+		// IPv4 DAD: the address stays out of the stack (it neither
+		// answers ARP nor is used) until ARP probing finds it unused.
+		ifp.addrs = append(ifp.addrs[:pos], append([]*ifaddr{a}, ifp.addrs[pos:]...)...)
+		a.dad.Store(dadTentative)
+		if ifp.flags&api.IFF_RUNNING != 0 {
+			k.startInetDADLocked(ifp, a)
+		}
+		k.armTimersLocked(ifp, a)
+		return nil
+	}
+	if err := k.addToStackLocked(ifp, a, proto); err != nil {
+		return err
+	}
+	ifp.addrs = append(ifp.addrs[:pos], append([]*ifaddr{a}, ifp.addrs[pos:]...)...)
+	k.armTimersLocked(ifp, a)
+	k.updateRoutesLocked()
+	return nil
+}
+
+// addToStackLocked gives the address to gVisor.
+func (k *Kernel) addToStackLocked(ifp *Interface, a *ifaddr, proto tcpip.NetworkProtocolNumber) error {
 	addr := tcpip.AddrFromSlice(a.prefix.Addr().AsSlice())
 	props := stack.AddressProperties{
 		PEB:       stack.CanBePrimaryEndpoint,
@@ -313,10 +340,48 @@ func (k *Kernel) addAddrLocked(ifp *Interface, req api.IfAddr) error {
 	if terr != nil {
 		return api.Errorf(errnoOfTCPIP(terr), "add address: "+terr.String())
 	}
-	ifp.addrs = append(ifp.addrs[:pos], append([]*ifaddr{a}, ifp.addrs[pos:]...)...)
-	k.armTimersLocked(ifp, a)
-	k.updateRoutesLocked()
+	a.inStack = true
 	return nil
+}
+
+// startInetDADLocked probes for an inet address with ARP
+// (net.inet.ip.dad_count probes, a second apart) and adds it to the stack
+// when nobody answers; if somebody does, it stays DUPLICATED.
+func (k *Kernel) startInetDADLocked(ifp *Interface, a *ifaddr) {
+	if ep, err := k.stack.GetNetworkEndpoint(ifp.nic, arp.ProtocolNumber); err == nil {
+		if d, ok := ep.(interface {
+			SetDADConfigurations(stack.DADConfigurations)
+		}); ok {
+			d.SetDADConfigurations(stack.DADConfigurations{DupAddrDetectTransmits: k.tun.inetDAD, RetransmitTimer: time.Second})
+		}
+	}
+	addr := tcpip.AddrFromSlice(a.prefix.Addr().AsSlice())
+	_, err := k.stack.CheckDuplicateAddress(ifp.nic, ipv4.ProtocolNumber, addr, func(r stack.DADResult) {
+		// Called from the stack with its locks held: finish elsewhere.
+		go k.inetDADDone(ifp, a, r)
+	})
+	if err != nil {
+		go k.inetDADDone(ifp, a, &stack.DADSucceeded{})
+	}
+}
+
+func (k *Kernel) inetDADDone(ifp *Interface, a *ifaddr, r stack.DADResult) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if i := ifp.findAddr(a.prefix.Addr()); i < 0 || ifp.addrs[i] != a || k.closed || a.inStack {
+		return
+	}
+	switch r.(type) {
+	case *stack.DADSucceeded:
+		a.dad.Store(0)
+		if k.addToStackLocked(ifp, a, ipv4.ProtocolNumber) == nil {
+			k.updateRoutesLocked()
+		}
+	case *stack.DADDupAddrDetected:
+		a.dad.Store(dadDuplicated)
+	}
+	// Aborted (the interface went down): it stays tentative and probing
+	// starts again when the interface comes up.
 }
 
 // updateAddrLocked gives an existing address the attributes of a newer

@@ -89,9 +89,7 @@ func (k *Kernel) Create(name string) error {
 		}
 		return api.Errorf(syscall.EINVAL, "create NIC: "+terr.String())
 	}
-	if cloner == "lo" {
-		k.setDADLocked(ifp, k.dadTransmitsLocked(ifp)) // a loopback interface hears its own probes
-	}
+	k.setDADLocked(ifp, k.dadTransmitsLocked(ifp)) // none on loopback: it hears its own probes
 	k.nextNIC++
 	k.ifaces = append(k.ifaces, ifp)
 	if cloner == "lo" {
@@ -177,6 +175,11 @@ func (k *Kernel) upLocked(ifp *Interface) error {
 		ifp.eth.running.Store(true)
 	}
 	ifp.flags |= api.IFF_UP | api.IFF_RUNNING
+	for _, a := range ifp.addrs {
+		if a.is4() && !a.inStack && a.dad.Load() == dadTentative {
+			k.startInetDADLocked(ifp, a)
+		}
+	}
 	if ifp.eth != nil && k.comps.inet6() && !ifp.hasLinkLocal() {
 		ll := header.LinkLocalAddr(ifp.eth.LinkAddress())
 		a := api.IfAddr{Addr: fmt.Sprintf("%s/64", ll)}
@@ -319,13 +322,13 @@ func (k *Kernel) VirtifCreate(unit int) error {
 	return k.Create("virt" + strconv.Itoa(unit))
 }
 
-// dadTransmitsLocked is how many DAD probes the interface sends: none on
-// loopback interfaces, one elsewhere.
+// dadTransmitsLocked is how many IPv6 DAD probes the interface sends: none
+// on loopback interfaces, net.inet6.ip6.dad_count elsewhere.
 func (k *Kernel) dadTransmitsLocked(ifp *Interface) uint8 {
 	if ifp.cloner == "lo" {
 		return 0
 	}
-	return 1
+	return k.tun.inet6DAD
 }
 
 // setDADLocked sets how many neighbour solicitations IPv6 DAD sends on the

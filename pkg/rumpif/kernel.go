@@ -47,10 +47,12 @@ type Kernel struct {
 	comps   componentSet
 	openTap func(name string) (FrameDevice, error)
 
-	mu      sync.Mutex
-	ifaces  []*Interface // in index order
-	nextNIC tcpip.NICID
-	closed  bool
+	mu        sync.Mutex
+	ifaces    []*Interface // in index order
+	nextNIC   tcpip.NICID
+	closed    bool
+	tun       tunables
+	sweepDone chan struct{} // closed by Close to stop the neighbour sweeper
 }
 
 // New boots a kernel: the stack with the protocols its components provide,
@@ -87,10 +89,14 @@ func New(opts Options) (*Kernel, error) {
 	if k.openTap == nil {
 		k.openTap = openHostTap
 	}
+	k.tun = defaultTunables
+	k.applyICMPLimit(k.tun.icmpPPS)
 	if err := k.bootLoopback(); err != nil {
 		k.stack.Close()
 		return nil, err
 	}
+	k.sweepDone = make(chan struct{})
+	go k.neighborSweeper(k.sweepDone)
 	return k, nil
 }
 
@@ -134,6 +140,7 @@ func (k *Kernel) Close() {
 		return
 	}
 	k.closed = true
+	close(k.sweepDone)
 	for i := len(k.ifaces) - 1; i >= 0; i-- {
 		k.destroyLocked(k.ifaces[i])
 	}
@@ -234,7 +241,7 @@ func (k *Kernel) updateRoutesLocked() {
 	var table []tcpip.Route
 	for _, ifp := range k.ifaces {
 		for _, a := range ifp.addrs {
-			if a.flags()&a.duplicatedBit() != 0 {
+			if !a.inStack || a.flags()&a.duplicatedBit() != 0 {
 				continue
 			}
 			p := a.prefix.Masked()

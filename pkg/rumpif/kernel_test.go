@@ -611,11 +611,15 @@ func TestNoARP(t *testing.T) {
 }
 
 func TestLinkAddresses(t *testing.T) {
-	ka, kb := linkedKernels(t)
-	// Let kb learn ka's first MAC.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	gonet.DialContextTCP(ctx, kb.Stack(), tcpip.FullAddress{Addr: tcpip.AddrFromSlice(mustAddr(t, "10.0.0.1")), Port: 9}, ipv4.ProtocolNumber)
+	taps := newTapSet()
+	ka := newKernel(t, Options{OpenTap: taps.openTap})
+	if err := ka.Create("virt0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ka.AddAddr("virt0", api.IfAddr{Addr: "10.0.0.1/24"}); err != nil {
+		t.Fatal(err)
+	}
+	wire := taps.peers["tap0"]
 	v, _ := ka.Interface("virt0")
 	first := v.Address
 	const next = "b2:0a:00:0b:0e:77"
@@ -636,23 +640,33 @@ func TestLinkAddresses(t *testing.T) {
 	wantErrno(t, ka.DelLinkAddr("virt0", next), syscall.EBUSY)
 	wantErrno(t, ka.DelLinkAddr("virt0", "02:00:00:00:00:09"), syscall.EADDRNOTAVAIL)
 	wantErrno(t, ka.AddLinkAddr("virt0", "01:00:5e:00:00:01", true), syscall.EINVAL)
-	// The gratuitous ARP updates kb's neighbour entry for 10.0.0.1.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		nb, _ := kb.Stack().Neighbors(2, ipv4.ProtocolNumber)
-		got := ""
-		for _, n := range nb {
-			if n.Addr == tcpip.AddrFromSlice(mustAddr(t, "10.0.0.1")) {
-				got = macString(n.LinkAddr)
+	// Activation announced the new address: a broadcast ARP request from
+	// the new MAC whose sender and target are 10.0.0.1.
+	newMAC, _ := ParseMAC(next)
+	found := make(chan bool, 1)
+	go func() {
+		buf := make([]byte, 1600)
+		for {
+			n, err := wire.Read(buf)
+			if err != nil {
+				found <- false
+				return
+			}
+			f := buf[:n]
+			if n >= 42 && f[12] == 0x08 && f[13] == 0x06 && string(f[6:12]) == string(newMAC) &&
+				string(f[28:32]) == "\x0a\x00\x00\x01" && string(f[38:42]) == "\x0a\x00\x00\x01" {
+				found <- true
+				return
 			}
 		}
-		if got == next {
-			break
+	}()
+	select {
+	case ok := <-found:
+		if !ok {
+			t.Fatal("wire closed before the gratuitous ARP")
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("peer's neighbour entry: got %q, want %s", got, next)
-		}
-		time.Sleep(20 * time.Millisecond)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no gratuitous ARP from the new link address")
 	}
 	if err := ka.DelLinkAddr("virt0", first); err != nil {
 		t.Fatal(err)
@@ -695,5 +709,122 @@ func TestDuplicateAddressDetection(t *testing.T) {
 	// A duplicated address can be deleted like any other.
 	if err := kb.DelAddr("virt0", "fc00::77"); err != nil {
 		t.Errorf("delete duplicated address: %v", err)
+	}
+}
+
+func tunable(t *testing.T, name string) Tunable {
+	t.Helper()
+	for _, tu := range Tunables() {
+		if tu.Name == name {
+			return tu
+		}
+	}
+	t.Fatalf("no tunable %s", name)
+	return Tunable{}
+}
+
+func TestTunablesRoundTrip(t *testing.T) {
+	k := newKernel(t, Options{})
+	tests := []struct {
+		name      string
+		def, set  int
+		badValues []int
+	}{
+		{"net.inet.ip.ttl", 64, 33, []int{0, 256}},
+		{"net.inet6.ip6.hlim", 64, 17, []int{0, 300}},
+		{"net.inet.ip.forwarding", 0, 1, nil},
+		{"net.inet6.ip6.forwarding", 0, 1, nil},
+		{"net.inet.ip.dad_count", 0, 2, []int{-1, 11}},
+		{"net.inet6.ip6.dad_count", 1, 0, []int{-1}},
+		{"net.inet.arp.keep", 1200, 30, []int{0}},
+		{"net.inet.icmp.errppslimit", 100, 0, []int{-5}},
+		{"net.inet.tcp.sendspace", 0, 65536, []int{10}},
+		{"net.inet.tcp.recvspace", 0, 131072, []int{10}},
+		{"net.inet.udp.sendspace", 0, 9216, []int{10}},
+		{"net.inet.udp.recvspace", 0, 41600, []int{10}},
+	}
+	for _, tt := range tests {
+		tu := tunable(t, tt.name)
+		if tt.def != 0 {
+			if got := tu.Get(k); got != tt.def {
+				t.Errorf("%s default: got %d, want %d", tt.name, got, tt.def)
+			}
+		}
+		if err := tu.Set(k, tt.set); err != nil {
+			t.Errorf("%s = %d: %v", tt.name, tt.set, err)
+		}
+		if got := tu.Get(k); got != tt.set {
+			t.Errorf("%s after set: got %d, want %d", tt.name, got, tt.set)
+		}
+		for _, bad := range tt.badValues {
+			if err := tu.Set(k, bad); !errors.Is(err, syscall.EINVAL) {
+				t.Errorf("%s = %d: got %v, want EINVAL", tt.name, bad, err)
+			}
+		}
+	}
+	if tunable(t, "net.inet.tcp.mssdflt").Set != nil {
+		t.Errorf("net.inet.tcp.mssdflt should be read-only")
+	}
+	names := []string{}
+	for _, tu := range Tunables() {
+		names = append(names, tu.Name)
+	}
+	if !sortedStrings(names) {
+		t.Errorf("tunables not sorted: %v", names)
+	}
+}
+
+func sortedStrings(s []string) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i-1] > s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestInetDAD(t *testing.T) {
+	ka, kb := linkedKernels(t) // ka 10.0.0.1, kb 10.0.0.2, added without DAD
+	if err := tunable(t, "net.inet.ip.dad_count").Set(kb, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"10.0.0.1/24", "10.0.0.9/24"} {
+		if err := kb.AddAddr("virt0", api.IfAddr{Addr: a, Replace: "10.0.0.2/24"}); err != nil {
+			t.Fatal(err)
+		}
+		v, _ := kb.Interface("virt0")
+		if v.Inet[0].Addr != a || v.Inet[0].Flags != api.IN_IFF_TENTATIVE {
+			t.Fatalf("%s right after adding: got %+v, want TENTATIVE", a, v.Inet)
+		}
+		want := 0
+		if a == "10.0.0.1/24" {
+			want = api.IN_IFF_DUPLICATED // ka holds it
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			v, _ = kb.Interface("virt0")
+			if v.Inet[0].Flags == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: flags %#x, want %#x", a, v.Inet[0].Flags, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if want == 0 {
+			// The address that passed DAD answers.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_, err := gonet.DialContextTCP(ctx, ka.Stack(), tcpip.FullAddress{
+				Addr: tcpip.AddrFromSlice(mustAddr(t, "10.0.0.9")), Port: 9,
+			}, ipv4.ProtocolNumber)
+			cancel()
+			if err == nil || !strings.Contains(err.Error(), "refused") {
+				t.Errorf("dial 10.0.0.9 after DAD: got %v, want connection refused", err)
+			}
+		}
+		// Put 10.0.0.2 back for the next round.
+		if err := kb.AddAddr("virt0", api.IfAddr{Addr: "10.0.0.2/24", Replace: a}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
