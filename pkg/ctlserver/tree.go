@@ -54,8 +54,9 @@ func newTree(k *rumpif.Kernel) *tree {
 		{name: "kern.ostype", typ: "string", get: constant("rumpnet")},
 		{name: "debug.goroutines", typ: "int", get: func() (any, error) { return runtime.NumGoroutine(), nil }},
 		{name: "kern.osrelease", typ: "string", get: constant(Release)},
-		{name: api.NodeIPForwarding, typ: "int", get: t.forwardingGet(4), set: t.forwardingSet(4)},
-		{name: api.NodeIP6Forwarding, typ: "int", get: t.forwardingGet(6), set: t.forwardingSet(6)},
+	}
+	for _, tu := range rumpif.Tunables() {
+		t.static = append(t.static, tunableNode(k, tu))
 	}
 	sort.Slice(t.static, func(i, j int) bool { return t.static[i].name < t.static[j].name })
 	return t
@@ -66,25 +67,19 @@ const Release = "0.1"
 
 func constant(v any) func() (any, error) { return func() (any, error) { return v, nil } }
 
-func (t *tree) forwardingGet(family int) func() (any, error) {
-	return func() (any, error) { return boolInt(t.k.Forwarding(family)), nil }
-}
-
-func (t *tree) forwardingSet(family int) func(json.RawMessage) error {
-	return func(v json.RawMessage) error {
-		var n int
-		if err := decodeValue(v, &n); err != nil {
-			return err
+// tunableNode makes the node of one of the kernel's integer settings.
+func tunableNode(k *rumpif.Kernel, tu rumpif.Tunable) node {
+	n := node{name: tu.Name, typ: "int", get: func() (any, error) { return tu.Get(k), nil }}
+	if tu.Set != nil {
+		n.set = func(v json.RawMessage) error {
+			var i int
+			if err := decodeValue(v, &i); err != nil {
+				return err
+			}
+			return tu.Set(k, i)
 		}
-		return t.k.SetForwarding(family, n != 0)
 	}
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+	return n
 }
 
 func decodeValue(v json.RawMessage, dst any) error {
