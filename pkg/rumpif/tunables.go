@@ -264,4 +264,3 @@ func (k *Kernel) neighborSweeper(done <-chan struct{}) {
 		}
 	}
 }
-
