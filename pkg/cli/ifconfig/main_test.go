@@ -2,41 +2,18 @@ package ifconfig
 
 import (
 	"bytes"
-	"net"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
-	"github.com/rumpnet/rumpnet/internal/framepipe"
+	"github.com/rumpnet/rumpnet/internal/ktest"
 	"github.com/rumpnet/rumpnet/pkg/client"
-	"github.com/rumpnet/rumpnet/pkg/ctlserver"
-	"github.com/rumpnet/rumpnet/pkg/rumpif"
 )
 
-// kernelClient starts an in-process kernel (virt interfaces on in-memory
-// wires) behind a control socket and returns a client for it.
-func kernelClient(t *testing.T) *client.Client {
-	t.Helper()
-	k, err := rumpif.New(rumpif.Options{OpenTap: func(string) (rumpif.FrameDevice, error) {
-		a, _ := framepipe.New()
-		return a, nil
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(k.Close)
-	path := filepath.Join(t.TempDir(), "s")
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := ctlserver.New(k, nil)
-	go s.Serve(l)
-	t.Cleanup(func() { l.Close() })
-	return &client.Client{URL: "unix://" + path}
-}
+// kernelClient starts an in-process kernel behind a control socket.
+func kernelClient(t *testing.T) *client.Client { return ktest.Client(t) }
 
 func runMain(b Backend, args ...string) (string, string, int) {
 	var out, errb bytes.Buffer
