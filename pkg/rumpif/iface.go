@@ -10,6 +10,7 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
@@ -76,6 +77,7 @@ func (k *Kernel) Create(name string) error {
 			return api.Errorf(api.ErrnoOf(err), err.Error())
 		}
 		ifp.eth = newEthEndpoint(virtMAC(unit), 1500)
+		ifp.eth.forwards = k.forwardsInet
 		ifp.eth.SetDevice(tap)
 		ifp.tapName = tapName
 		ifp.ep = ifp.eth
@@ -343,4 +345,13 @@ func (k *Kernel) setDADLocked(ifp *Interface, transmits uint8) {
 	}); ok {
 		d.SetDADConfigurations(stack.DADConfigurations{DupAddrDetectTransmits: transmits, RetransmitTimer: time.Second})
 	}
+}
+
+// forwardsInet reports whether an IPv4 packet to dst would be forwarded.
+// It runs on the frame path without Kernel.mu.
+func (k *Kernel) forwardsInet(dst tcpip.Address) bool {
+	if !k.forwarding4.Load() || dst.Len() != 4 {
+		return false
+	}
+	return k.stack.CheckLocalAddress(0, ipv4.ProtocolNumber, dst) == 0
 }

@@ -17,6 +17,7 @@ import (
 	"net/netip"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -53,6 +54,8 @@ type Kernel struct {
 	closed    bool
 	tun       tunables
 	sweepDone chan struct{} // closed by Close to stop the neighbour sweeper
+
+	forwarding4 atomic.Bool // net.inet.ip.forwarding, for the frame path
 }
 
 // New boots a kernel: the stack with the protocols its components provide,
@@ -224,6 +227,9 @@ func (k *Kernel) SetForwarding(family int, on bool) error {
 	}
 	if err := k.stack.SetForwardingDefaultAndAllNICs(proto, on); err != nil {
 		return api.Errorf(syscall.EINVAL, err.String())
+	}
+	if family == 4 {
+		k.forwarding4.Store(on)
 	}
 	return nil
 }

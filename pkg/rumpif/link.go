@@ -79,6 +79,24 @@ type ethEndpoint struct {
 
 	wmu  sync.Mutex // serializes writes and guards wbuf
 	wbuf []byte
+
+	// forwards reports whether the kernel would forward an IPv4 packet to
+	// dst (forwarding is on and dst is not one of its addresses); nil means
+	// never.
+	forwards func(dst tcpip.Address) bool
+}
+
+// expireLastHop makes an IPv4 packet that arrived with TTL 1 and is to be
+// forwarded arrive with TTL 0 instead. gVisor's IPv4 forwarding only
+// refuses TTL 0 and would send such a packet on with TTL 0; with this it
+// answers ICMP time exceeded, as RFC 1812 requires and traceroute needs.
+func (e *ethEndpoint) expireLastHop(ip header.IPv4) {
+	if ip.TTL() != 1 || e.forwards == nil || !e.forwards(ip.DestinationAddress()) {
+		return
+	}
+	ip.SetTTL(0)
+	ip.SetChecksum(0)
+	ip.SetChecksum(^ip.CalculateChecksum())
 }
 
 func newEthEndpoint(mac tcpip.LinkAddress, mtu uint32) *ethEndpoint {
@@ -144,6 +162,9 @@ func (e *ethEndpoint) deliver(frame []byte) {
 	}
 	if e.noarp.Load() && eth.Type() == header.ARPProtocolNumber {
 		return
+	}
+	if mine && eth.Type() == header.IPv4ProtocolNumber && len(frame) >= header.EthernetMinimumSize+header.IPv4MinimumSize {
+		e.expireLastHop(frame[header.EthernetMinimumSize:])
 	}
 	e.stats.countIn(len(frame), group)
 	if d == nil {
