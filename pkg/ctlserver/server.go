@@ -108,6 +108,7 @@ var routes = []route{
 	{"GET", api.PathPrefix + "list/", false, (*Server).list},
 	{"GET", api.PathPrefix + "node/", false, (*Server).get},
 	{"PUT", api.PathPrefix + "node/", true, (*Server).set},
+	{"POST", api.PingPath, false, (*Server).ping},
 }
 
 func findRoute(method, path string) (route, string, error) {
@@ -168,6 +169,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out, err := rt.handle(s, name, body)
 	if err != nil {
 		writeError(w, err)
+		return
+	}
+	if st, ok := out.(streamer); ok {
+		st.serveStream(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -58,6 +58,7 @@ func newTree(k *rumpif.Kernel) *tree {
 	for _, tu := range rumpif.Tunables() {
 		t.static = append(t.static, tunableNode(k, tu))
 	}
+	t.static = append(t.static, t.netNodes()...)
 	sort.Slice(t.static, func(i, j int) bool { return t.static[i].name < t.static[j].name })
 	return t
 }
@@ -285,12 +286,18 @@ func (t *tree) list(prefix string) ([]api.Node, error) {
 // net.link.<if>.inet / .inet6 (addresses, body api.IfAddr) and
 // net.link.<if>.link (link-layer addresses, body api.LinkAddr).
 func (t *tree) create(name string, body json.RawMessage) error {
+	if handled, err := t.netVerb(name, body, true); handled {
+		return err
+	}
 	return t.verb(name, body, t.k.Create, t.k.AddAddr, func(ifname string, l api.LinkAddr) error {
 		return t.k.AddLinkAddr(ifname, l.Addr, l.Active)
 	})
 }
 
 func (t *tree) destroy(name string, body json.RawMessage) error {
+	if handled, err := t.netVerb(name, body, false); handled {
+		return err
+	}
 	return t.verb(name, body, t.k.Destroy, func(ifname string, a api.IfAddr) error {
 		return t.k.DelAddr(ifname, a.Addr)
 	}, func(ifname string, l api.LinkAddr) error {

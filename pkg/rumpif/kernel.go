@@ -56,6 +56,10 @@ type Kernel struct {
 	sweepDone chan struct{} // closed by Close to stop the neighbour sweeper
 
 	forwarding4 atomic.Bool // net.inet.ip.forwarding, for the frame path
+
+	// Guarded by mu.
+	routes    []*staticRoute             // added with route add; see route.go
+	tempNeigh map[neighborKey]*tempEntry // arp -s ... temp entries; see neigh.go
 }
 
 // New boots a kernel: the stack with the protocols its components provide,
@@ -242,7 +246,7 @@ func protoOf(family int) tcpip.NetworkProtocolNumber {
 }
 
 // updateRoutesLocked rebuilds the stack's route table from the connected
-// prefixes of every usable address: the kernel has no other routes yet.
+// prefixes of every usable address and the static routes (route.go).
 func (k *Kernel) updateRoutesLocked() {
 	var table []tcpip.Route
 	for _, ifp := range k.ifaces {
@@ -257,6 +261,7 @@ func (k *Kernel) updateRoutesLocked() {
 			})
 		}
 	}
+	table = append(table, k.staticTableLocked()...)
 	sort.SliceStable(table, func(i, j int) bool {
 		return table[i].Destination.Prefix() > table[j].Destination.Prefix()
 	})

@@ -1,0 +1,136 @@
+package ping
+
+import (
+	"bytes"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/rumpnet/rumpnet/internal/cli"
+	"github.com/rumpnet/rumpnet/pkg/api"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s: got\n%s\nwant\n%s", name, got, want)
+	}
+}
+
+// Event builders for the runs below.
+func start(src, dst string) api.PingEvent {
+	return api.PingEvent{Type: api.PingStart, Src: src, Dst: dst}
+}
+
+func sent(seq int) api.PingEvent { return api.PingEvent{Type: api.PingSent, Seq: seq} }
+
+func sentErr(seq int, e syscall.Errno) api.PingEvent {
+	return api.PingEvent{Type: api.PingSent, Seq: seq, Error: api.NewErrorReply(e, "send")}
+}
+
+func reply(seq int, from string, bytes, ttl int, rtt float64) api.PingEvent {
+	return api.PingEvent{Type: api.PingReply, Seq: seq, From: from, Bytes: bytes, TTL: ttl, RTT: rtt}
+}
+
+func TestReportGolden(t *testing.T) {
+	tests := []struct {
+		name   string
+		family Family
+		args   string // options; the host is the target
+		host   string
+		addr   string
+		events []api.PingEvent
+		status int
+	}{
+		{"ping", Inet, "-n", "10.0.0.1", "10.0.0.1", []api.PingEvent{
+			start("10.0.0.2", "10.0.0.1"),
+			sent(0), reply(0, "10.0.0.1", 64, 64, 0.211),
+			sent(1), reply(1, "10.0.0.1", 64, 64, 0.105),
+			sent(2), reply(2, "10.0.0.1", 64, 64, 0.1234),
+		}, 0},
+		{"ping-named", Inet, "-c 2", "localhost", "127.0.0.1", []api.PingEvent{
+			start("127.0.0.1", "127.0.0.1"),
+			sent(0), reply(0, "127.0.0.1", 64, 64, 0.05),
+			sent(1), reply(1, "127.0.0.1", 64, 64, 0.07),
+		}, 0},
+		{"ping-loss-dup", Inet, "-n -s 100", "10.0.0.1", "10.0.0.1", []api.PingEvent{
+			start("10.0.0.2", "10.0.0.1"),
+			sent(0), reply(0, "10.0.0.1", 108, 255, 1.5), reply(0, "10.0.0.1", 108, 255, 1.75),
+			sent(1),
+			sent(2), reply(2, "10.0.0.1", 108, 255, 2),
+			sent(3),
+		}, 0},
+		{"ping-no-timing", Inet, "-n -s 4", "10.0.0.1", "10.0.0.1", []api.PingEvent{
+			start("10.0.0.2", "10.0.0.1"),
+			sent(0), reply(0, "10.0.0.1", 16, 64, 0.3),
+		}, 0},
+		{"ping-quiet", Inet, "-nq", "10.0.0.1", "10.0.0.1", []api.PingEvent{
+			start("10.0.0.2", "10.0.0.1"),
+			sent(0), reply(0, "10.0.0.1", 64, 64, 0.2),
+			sent(1),
+		}, 0},
+		{"ping-no-route", Inet, "-n", "192.0.2.1", "192.0.2.1", []api.PingEvent{
+			{Type: api.PingStart, Dst: "192.0.2.1", Error: api.NewErrorReply(syscall.EHOSTUNREACH, "route")},
+			sentErr(0, syscall.EHOSTUNREACH), sentErr(1, syscall.EHOSTUNREACH),
+		}, 2},
+		{"ping-nothing-sent", Inet, "-n", "10.0.0.1", "10.0.0.1", []api.PingEvent{
+			start("10.0.0.2", "10.0.0.1"),
+		}, 2},
+		{"ping6", Inet6, "", "fc00::1", "fc00::1", []api.PingEvent{
+			start("fc00::2", "fc00::1"),
+			sent(0), reply(0, "fc00::1", 16, 64, 0.25),
+			sent(1), reply(1, "fc00::1", 16, 64, 0.35),
+			sent(2), reply(2, "fc00::1", 16, 64, 0.3), reply(2, "fc00::1", 16, 64, 0.4),
+		}, 0},
+		{"ping6-link-local", Inet6, "-s 56", "fe80::1%virt0", "fe80::1%virt0", []api.PingEvent{
+			start("fe80::b00a:5cff:fe0b:e00%virt0", "fe80::1%virt0"),
+			sent(0), reply(0, "fe80::1%virt0", 64, 255, 0.5),
+		}, 0},
+		{"ping6-send-errors", Inet6, "", "fc00::1", "fc00::1", []api.PingEvent{
+			start("fc00::2", "fc00::1"),
+			sentErr(0, syscall.EHOSTUNREACH), sent(1),
+		}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parse(tt.family, append(strings.Fields(tt.args), tt.host))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out, errb bytes.Buffer
+			tool := &cli.Tool{Name: map[Family]string{Inet: "rping", Inet6: "rping6"}[tt.family], Stdout: &out, Stderr: &errb}
+			r := newReport(tool, o, target{addr: netip.MustParseAddr(tt.addr), hostname: tt.host})
+			for _, ev := range tt.events {
+				switch ev.Type {
+				case api.PingStart:
+					r.start(ev)
+				case api.PingSent:
+					r.sent(ev)
+				case api.PingReply:
+					r.reply(ev)
+				}
+			}
+			if st := r.finish(); st != tt.status {
+				t.Errorf("status: got %d, want %d", st, tt.status)
+			}
+			golden(t, tt.name, append(append(out.Bytes(), "--- stderr\n"...), errb.Bytes()...))
+		})
+	}
+}

@@ -1,0 +1,124 @@
+package route
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
+	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
+)
+
+// lookup finds the route the kernel would use for dest, as RTM_GET does:
+// the longest prefix containing a host, or exactly the network given with
+// a mask; only routes through ifname when it is set (a link-local
+// destination's zone). ok is false when there is none.
+func lookup(routes []api.Route, dest netip.Prefix, exact bool, ifname string) (api.Route, bool) {
+	var best api.Route
+	bits := -1
+	for _, r := range routes {
+		p, err := netip.ParsePrefix(r.Dest)
+		if err != nil || ifname != "" && r.Interface != ifname {
+			continue
+		}
+		if exact && p == dest || !exact && p.Contains(dest.Addr()) && p.Bits() > bits {
+			best, bits = r, p.Bits()
+		}
+	}
+	return best, bits >= 0
+}
+
+// sourceFor picks the address the kernel sends from over a route: one of
+// the interface's addresses of the family, preferably on the next hop's
+// subnet, never one still tentative, duplicated, detached or anycast.
+func sourceFor(ifc api.Interface, family int, next netip.Addr) (netip.Addr, bool) {
+	addrs, unusable := ifc.Inet, api.IN_IFF_TENTATIVE|api.IN_IFF_DUPLICATED|api.IN_IFF_DETACHED
+	if family == 6 {
+		addrs, unusable = ifc.Inet6, api.IN6_IFF_TENTATIVE|api.IN6_IFF_DUPLICATED|api.IN6_IFF_DETACHED|api.IN6_IFF_ANYCAST
+	}
+	var first netip.Addr
+	for _, a := range addrs {
+		p, err := netip.ParsePrefix(a.Addr)
+		if err != nil || a.Flags&unusable != 0 {
+			continue
+		}
+		if p.Contains(next) {
+			return p.Addr(), true
+		}
+		if !first.IsValid() && (next.IsLinkLocalUnicast() == p.Addr().IsLinkLocalUnicast()) {
+			first = p.Addr()
+		}
+	}
+	return first, first.IsValid()
+}
+
+// get prints the route to a destination as route get does.
+func (x *executor) get() int {
+	r := x.r
+	routes, err := x.b.Routes(r.family)
+	if err != nil {
+		return x.fail(err)
+	}
+	rt, ok := lookup(routes, r.dest, r.masked, r.route.Interface)
+	if !ok {
+		x.t.Warnx("writing to routing socket: %s", "not in table")
+		return 1
+	}
+	gw, _ := netip.ParseAddr(rt.Gateway)
+	if r.short {
+		if rt.Flags&api.RTF_GATEWAY == 0 {
+			return 1
+		}
+		fmt.Fprintln(x.t.Stdout, rtutil.Routename(gw, rt.Interface, x.names()))
+		return 0
+	}
+	ifs, err := x.b.Interfaces()
+	if err != nil {
+		return x.fail(err)
+	}
+	dest := netip.MustParsePrefix(rt.Dest)
+	w := x.t.Stdout
+	fmt.Fprintf(w, "   route to: %s\n", rtutil.Routename(r.dest.Addr(), r.route.Interface, x.names()))
+	fmt.Fprintf(w, "destination: %s\n", rtutil.Routename(dest.Addr(), rt.Interface, x.names()))
+	if rt.Flags&api.RTF_HOST == 0 {
+		mask := "default"
+		if dest.Bits() > 0 {
+			m := netip.PrefixFrom(onesAddr(r.family), dest.Bits()).Masked().Addr()
+			mask = m.String()
+		}
+		fmt.Fprintf(w, "       mask: %s\n", mask)
+	}
+	if rt.Flags&api.RTF_GATEWAY != 0 {
+		fmt.Fprintf(w, "    gateway: %s\n", rtutil.Routename(gw, rt.Interface, x.names()))
+	}
+	next := gw
+	if !next.IsValid() {
+		next = r.dest.Addr()
+	}
+	for _, ifc := range ifs {
+		if ifc.Name != rt.Interface {
+			continue
+		}
+		if src, ok := sourceFor(ifc, r.family, next); ok {
+			fmt.Fprintf(w, " local addr: %s\n", rtutil.Routename(src, rt.Interface, x.names()))
+		}
+	}
+	fmt.Fprintf(w, "  interface: %s\n", rt.Interface)
+	fmt.Fprintf(w, "      flags: %s\n", rtutil.FlagNames(rt.Flags|api.RTF_DONE))
+	fmt.Fprintln(w, " recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire")
+	for i, v := range []int{0, 0, 0, 0, 0, 0, rt.MTU, 0} {
+		if i < 7 {
+			fmt.Fprintf(w, "%8d%c ", v, ' ')
+		} else {
+			fmt.Fprintf(w, "%8d%c\n", v, ' ')
+		}
+	}
+	return 0
+}
+
+func onesAddr(family int) netip.Addr {
+	if family == 6 {
+		return netip.AddrFrom16([16]byte{0: 0xff, 1: 0xff, 2: 0xff, 3: 0xff, 4: 0xff, 5: 0xff, 6: 0xff, 7: 0xff,
+			8: 0xff, 9: 0xff, 10: 0xff, 11: 0xff, 12: 0xff, 13: 0xff, 14: 0xff, 15: 0xff})
+	}
+	return netip.AddrFrom4([4]byte{0xff, 0xff, 0xff, 0xff})
+}

@@ -1,0 +1,73 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"syscall"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
+)
+
+// PingStream is the event stream of a ping the kernel is running. Closing
+// it (or cancelling the context Ping was given) stops the run.
+type PingStream struct {
+	body io.ReadCloser
+	dec  *json.Decoder
+}
+
+// Ping asks the kernel to send echo requests and returns the stream of what
+// happens. A request the kernel refuses (bad address, a source that is not
+// the kernel's, no such interface) fails here, with its errno; failures of
+// single requests arrive as events.
+func (c *Client) Ping(ctx context.Context, req api.PingRequest) (*PingStream, error) {
+	if err := c.init(); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(req)
+	if err != nil {
+		return nil, api.Errorf(syscall.EINVAL, err.Error())
+	}
+	hreq, err := http.NewRequestWithContext(ctx, "POST", "http://rump"+api.PingPath, bytes.NewReader(b))
+	if err != nil {
+		return nil, api.Errorf(syscall.EINVAL, err.Error())
+	}
+	resp, err := c.http.Do(hreq)
+	if err != nil {
+		var errno syscall.Errno
+		if !errors.As(err, &errno) {
+			errno = syscall.EIO
+		}
+		return nil, &InitError{api.Errorf(errno, err.Error())}
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		var er api.ErrorReply
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if json.Unmarshal(data, &er) != nil {
+			return nil, api.Errorf(syscall.EPROTO, fmt.Sprintf("server answered %s", resp.Status))
+		}
+		return nil, er.Err()
+	}
+	return &PingStream{body: resp.Body, dec: json.NewDecoder(resp.Body)}, nil
+}
+
+// Next returns the next event, io.EOF after the last one.
+func (s *PingStream) Next() (api.PingEvent, error) {
+	var ev api.PingEvent
+	err := s.dec.Decode(&ev)
+	switch {
+	case err == nil, errors.Is(err, io.EOF):
+		return ev, err
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return ev, err
+	}
+	return ev, api.Errorf(syscall.EPROTO, "ping stream: "+err.Error())
+}
+
+// Close ends the stream; the server stops the run.
+func (s *PingStream) Close() error { return s.body.Close() }
