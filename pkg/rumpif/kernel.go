@@ -54,6 +54,7 @@ type Kernel struct {
 	closed    bool
 	tun       tunables
 	sweepDone chan struct{} // closed by Close to stop the neighbour sweeper
+	sweepKick chan struct{} // tells the sweeper net.inet.arp.keep changed
 
 	forwarding4 atomic.Bool // net.inet.ip.forwarding, for the frame path
 
@@ -103,6 +104,7 @@ func New(opts Options) (*Kernel, error) {
 		return nil, err
 	}
 	k.sweepDone = make(chan struct{})
+	k.sweepKick = make(chan struct{}, 1)
 	go k.neighborSweeper(k.sweepDone)
 	return k, nil
 }

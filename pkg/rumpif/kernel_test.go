@@ -828,3 +828,30 @@ func TestInetDAD(t *testing.T) {
 		}
 	}
 }
+
+func TestARPKeepAgesEntries(t *testing.T) {
+	ka, kb := linkedKernels(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	gonet.DialContextTCP(ctx, kb.Stack(), tcpip.FullAddress{Addr: tcpip.AddrFromSlice(mustAddr(t, "10.0.0.1")), Port: 9}, ipv4.ProtocolNumber)
+	has := func() bool {
+		nb, _ := kb.Stack().Neighbors(2, ipv4.ProtocolNumber)
+		return len(nb) > 0
+	}
+	if !has() {
+		t.Fatal("no ARP entry after traffic")
+	}
+	if err := tunable(t, "net.inet.arp.keep").Set(kb, 1); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for has() {
+		if time.Now().After(deadline) {
+			t.Fatal("ARP entry still there 10 s after net.inet.arp.keep=1")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if v, _ := ka.Interface("virt0"); v.Name != "virt0" {
+		t.Fatal("peer kernel gone")
+	}
+}

@@ -51,6 +51,10 @@ var tunableTable = []Tunable{
 			k.mu.Lock()
 			k.tun.arpKeep = time.Duration(v) * time.Second
 			k.mu.Unlock()
+			select { // let the sweeper pick the new period up now
+			case k.sweepKick <- struct{}{}:
+			default:
+			}
 			return nil
 		}},
 	{"net.inet.icmp.errppslimit", func(k *Kernel) int { return k.locked(func() int { return k.tun.icmpPPS }) },
@@ -256,10 +260,14 @@ func (k *Kernel) neighborSweeper(done <-chan struct{}) {
 		k.mu.Lock()
 		every := min(max(k.tun.arpKeep/4, 250*time.Millisecond), 30*time.Second)
 		k.mu.Unlock()
+		timer := time.NewTimer(every)
 		select {
 		case <-done:
+			timer.Stop()
 			return
-		case <-time.After(every):
+		case <-k.sweepKick:
+			timer.Stop()
+		case <-timer.C:
 			k.sweepNeighbors()
 		}
 	}
