@@ -10,18 +10,27 @@ import (
 	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
+	"golang.org/x/sys/unix"
 )
 
 // listen opens the control socket at path with mode 0600. A socket a live
 // server answers on is refused with EADDRINUSE; a stale one (nothing
 // listening, as after SIGKILL) is taken over. A path that exists but is not a
-// socket is never removed.
+// socket is never removed. The directory is flock(2)ed meanwhile.
 func listen(path string) (*net.UnixListener, error) {
 	dir := filepath.Dir(path)
 	if st, err := os.Stat(dir); err != nil {
 		return nil, api.Errorf(api.ErrnoOf(err), fmt.Sprintf("directory %s", dir))
 	} else if !st.IsDir() {
 		return nil, api.Errorf(syscall.ENOTDIR, fmt.Sprintf("directory %s", dir))
+	}
+	// Probe, take over and bind under a lock on the directory, so that of
+	// several servers started at once on one stale path exactly one wins.
+	if d, err := os.Open(dir); err == nil {
+		defer d.Close()
+		if unix.Flock(int(d.Fd()), unix.LOCK_EX) == nil {
+			defer unix.Flock(int(d.Fd()), unix.LOCK_UN)
+		}
 	}
 	if st, err := os.Lstat(path); err == nil {
 		if st.Mode()&os.ModeSocket == 0 {
