@@ -2,7 +2,7 @@ package arp
 
 import (
 	"bytes"
-	"flag"
+	"github.com/rumpnet/rumpnet/internal/golden"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,8 +14,6 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/client"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestParse(t *testing.T) {
 	tests := []struct {
@@ -76,15 +74,7 @@ func TestDump(t *testing.T) {
 	if st != 0 || errs != "" {
 		t.Fatalf("rarp -an: status %d, stderr %q", st, errs)
 	}
-	path := filepath.Join("testdata", "dump.golden")
-	if *update {
-		os.WriteFile(path, []byte(out), 0o644)
-		return
-	}
-	want, _ := os.ReadFile(path)
-	if out != string(want) {
-		t.Errorf("rarp -an: got\n%s\nwant\n%s", out, want)
-	}
+	golden.Check(t, "dump", []byte(out))
 }
 
 func TestAgainstKernel(t *testing.T) {

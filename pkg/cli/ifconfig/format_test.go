@@ -2,34 +2,12 @@ package ifconfig
 
 import (
 	"bytes"
-	"flag"
+	"github.com/rumpnet/rumpnet/internal/golden"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s: got\n%s\nwant\n%s", name, got, want)
-	}
-}
 
 var lo0 = api.Interface{
 	Name: "lo0", Index: 1, Kind: "lo", Flags: 0x8049, MTU: 33624, LinkState: api.LinkStateUp,
@@ -92,7 +70,7 @@ func TestFormat(t *testing.T) {
 			for _, ifc := range tt.ifs {
 				writeStatus(&b, ifc, tt.opts)
 			}
-			golden(t, tt.name, b.Bytes())
+			golden.Check(t, tt.name, b.Bytes())
 		})
 	}
 }

@@ -2,9 +2,7 @@ package ndp
 
 import (
 	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
+	"github.com/rumpnet/rumpnet/internal/golden"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,8 +14,6 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 	"github.com/rumpnet/rumpnet/pkg/client"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestParse(t *testing.T) {
 	tests := []struct {
@@ -98,15 +94,7 @@ func TestOutputs(t *testing.T) {
 		if st != 0 || errs != "" {
 			t.Fatalf("rndp %s: status %d, stderr %q", tt.args, st, errs)
 		}
-		path := filepath.Join("testdata", tt.name+".golden")
-		if *update {
-			os.WriteFile(path, []byte(out), 0o644)
-			continue
-		}
-		want, _ := os.ReadFile(path)
-		if out != string(want) {
-			t.Errorf("rndp %s: got\n%s\nwant\n%s", tt.args, out, want)
-		}
+		golden.Check(t, tt.name, []byte(out))
 	}
 }
 

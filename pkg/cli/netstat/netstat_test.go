@@ -3,9 +3,7 @@ package netstat
 import (
 	"bytes"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
+	"github.com/rumpnet/rumpnet/internal/golden"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,26 +14,6 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 	"github.com/rumpnet/rumpnet/pkg/client"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s: got\n%s\nwant\n%s", name, got, want)
-	}
-}
 
 // fake is a kernel with fixed contents.
 type fake struct{}
@@ -129,7 +107,7 @@ func TestOutputs(t *testing.T) {
 			if st != 0 || errs != "" {
 				t.Fatalf("rnetstat %s: status %d, stderr %q", tt.args, st, errs)
 			}
-			golden(t, tt.name, out)
+			golden.Check(t, tt.name, []byte(out))
 		})
 	}
 }

@@ -2,10 +2,8 @@ package ping
 
 import (
 	"bytes"
-	"flag"
+	"github.com/rumpnet/rumpnet/internal/golden"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,26 +11,6 @@ import (
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/pkg/api"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s: got\n%s\nwant\n%s", name, got, want)
-	}
-}
 
 // Event builders for the runs below.
 func start(src, dst string) api.PingEvent {
@@ -130,7 +108,7 @@ func TestReportGolden(t *testing.T) {
 			if st := r.finish(); st != tt.status {
 				t.Errorf("status: got %d, want %d", st, tt.status)
 			}
-			golden(t, tt.name, append(append(out.Bytes(), "--- stderr\n"...), errb.Bytes()...))
+			golden.Check(t, tt.name, append(append(out.Bytes(), "--- stderr\n"...), errb.Bytes()...))
 		})
 	}
 }

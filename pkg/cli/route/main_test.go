@@ -2,8 +2,7 @@ package route
 
 import (
 	"bytes"
-	"flag"
-	"os"
+	"github.com/rumpnet/rumpnet/internal/golden"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -14,26 +13,6 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/client"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, name string, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s: got\n%s\nwant\n%s", name, got, want)
-	}
-}
 
 func runMain(c *client.Client, args ...string) (string, string, int) {
 	var out, errb bytes.Buffer
@@ -101,7 +80,7 @@ func TestMainAgainstKernel(t *testing.T) {
 	for _, s := range steps {
 		out, errs, st := runMain(c, strings.Fields(s.args)...)
 		if name, ok := strings.CutPrefix(s.wantOut, "golden:"); ok {
-			golden(t, name, out)
+			golden.Check(t, name, []byte(out))
 		} else if !regexp.MustCompile(s.wantOut).MatchString(out) {
 			t.Errorf("rroute %s: stdout %q, want =~ %q", s.args, out, s.wantOut)
 		}

@@ -2,16 +2,12 @@ package rtutil
 
 import (
 	"bytes"
-	"flag"
+	"github.com/rumpnet/rumpnet/internal/golden"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestInetAton(t *testing.T) {
 	tests := []struct {
@@ -132,18 +128,7 @@ func TestPrintTables(t *testing.T) {
 	for _, tt := range tests {
 		var b bytes.Buffer
 		PrintTables(&b, tables, tt.opts)
-		path := filepath.Join("testdata", tt.name+".golden")
-		if *update {
-			os.WriteFile(path, b.Bytes(), 0o644)
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test -update to create it)", err)
-		}
-		if !bytes.Equal(b.Bytes(), want) {
-			t.Errorf("%s: got\n%s\nwant\n%s", tt.name, b.Bytes(), want)
-		}
+		golden.Check(t, tt.name, b.Bytes())
 	}
 	var b bytes.Buffer
 	PrintTables(&b, nil, Options{})

@@ -2,9 +2,7 @@ package sysctl
 
 import (
 	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
+	"github.com/rumpnet/rumpnet/internal/golden"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,8 +10,6 @@ import (
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/ktest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func run(tr Tree, args ...string) (string, string, int) {
 	var out, errb bytes.Buffer
@@ -99,16 +95,5 @@ func TestAllGolden(t *testing.T) {
 	}
 	// The goroutine count varies from run to run.
 	got := regexp.MustCompile(`(?m)^debug.goroutines = \d+$`).ReplaceAllString(out, "debug.goroutines = N")
-	path := filepath.Join("testdata", "all.golden")
-	if *update {
-		os.WriteFile(path, []byte(got), 0o644)
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("-a: got\n%s\nwant\n%s", got, want)
-	}
+	golden.Check(t, "all", []byte(got))
 }
