@@ -29,6 +29,13 @@ func Client(t testing.TB) *client.Client {
 		t.Fatal(err)
 	}
 	t.Cleanup(k.Close)
+	return Serve(t, k)
+}
+
+// Serve serves k on a socket in a temporary directory until the test ends
+// and returns a client for it.
+func Serve(t testing.TB, k *rumpif.Kernel) *client.Client {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "s")
 	l, err := net.Listen("unix", path)
 	if err != nil {

@@ -2,7 +2,7 @@ package ping
 
 import (
 	"bytes"
-	"net"
+	"github.com/rumpnet/rumpnet/internal/ktest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,7 +15,6 @@ import (
 	"github.com/rumpnet/rumpnet/internal/framepipe"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/client"
-	"github.com/rumpnet/rumpnet/pkg/ctlserver"
 	"github.com/rumpnet/rumpnet/pkg/rumpif"
 )
 
@@ -45,15 +44,7 @@ func linkedKernels(t *testing.T) *client.Client {
 	for _, k := range ks {
 		waitAssigned(t, k)
 	}
-	path := filepath.Join(t.TempDir(), "s")
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := ctlserver.New(ks[0], nil)
-	go s.Serve(l)
-	t.Cleanup(func() { l.Close() })
-	return &client.Client{URL: "unix://" + path}
+	return ktest.Serve(t, ks[0])
 }
 
 // waitAssigned waits until no inet6 address of k's virt0 is tentative.
