@@ -11,9 +11,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-// Updating reports whether the test run rewrites golden files.
-func Updating() bool { return *update }
-
 // Check compares got with testdata/name.golden, or writes it there with
 // -update.
 func Check(t testing.TB, name string, got []byte) {

@@ -201,17 +201,6 @@ func (k *Kernel) Interface(name string) (api.Interface, error) {
 	return ifp.infoLocked(), nil
 }
 
-// InterfaceNames lists interface names in index order.
-func (k *Kernel) InterfaceNames() []string {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	out := make([]string, 0, len(k.ifaces))
-	for _, ifp := range k.ifaces {
-		out = append(out, ifp.name)
-	}
-	return out
-}
-
 // Forwarding reports whether the kernel forwards packets of the given family
 // (4 or 6) between interfaces.
 func (k *Kernel) Forwarding(family int) bool {
