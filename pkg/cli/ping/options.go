@@ -116,8 +116,8 @@ func (o *options) set4(opt getopt.Opt) error {
 	case 'I':
 		o.src = a
 	case 'i':
-		v, err := strconv.ParseFloat(a, 64)
-		if err != nil || !(v > 0) || math.IsInf(v, 0) {
+		v, ok := positiveSeconds(a)
+		if !ok {
 			return badf("Bad/invalid interval: %s", a)
 		}
 		o.interval = v
@@ -149,14 +149,14 @@ func (o *options) set4(opt getopt.Opt) error {
 		}
 		o.tos = int(n)
 	case 'W':
-		v, err := strconv.ParseFloat(a, 64)
-		if err != nil || !(v > 0) || math.IsInf(v, 0) {
+		v, ok := positiveSeconds(a)
+		if !ok {
 			return badf("Bad/invalid waittime: %s", a)
 		}
 		o.wait = v
 	case 'w':
-		v, err := strconv.ParseFloat(a, 64)
-		if err != nil || !(v > 0) || math.IsInf(v, 0) {
+		v, ok := positiveSeconds(a)
+		if !ok {
 			return badf("Bad/invalid maxwait time: %s", a)
 		}
 		o.deadline = v
@@ -211,8 +211,8 @@ func (o *options) set6(opt getopt.Opt) error {
 		}
 		o.size = n
 	case 'X':
-		v, err := strconv.ParseFloat(a, 64)
-		if err != nil || !(v > 0) || math.IsInf(v, 0) {
+		v, ok := positiveSeconds(a)
+		if !ok {
 			return badf("illegal deadline -- %s", a)
 		}
 		o.deadline = v
@@ -234,4 +234,11 @@ func usage(f Family) string {
 	return `usage: rping [-noq] [-c count] [-h host] [-I addr] [-i interval] [-s size]
              [-T ttl] [-t tos] [-W waittime] [-w deadline] host
 `
+}
+
+// positiveSeconds reads a time in seconds that must be a positive finite
+// number (-i, -W, -w, -X).
+func positiveSeconds(a string) (float64, bool) {
+	v, err := strconv.ParseFloat(a, 64)
+	return v, err == nil && v > 0 && !math.IsInf(v, 0)
 }
