@@ -1,0 +1,34 @@
+package shmif
+
+// FrameInfo describes a frame for shmif_dumpbus.
+type FrameInfo struct {
+	Offset uint64 // ring offset of the frame's bytes
+	Length int
+	Sec    uint64
+	Usec   uint32
+	Sender uint64
+}
+
+// Frames calls fn for every frame on the bus, oldest first, up to the
+// last one written when Frames started. Frames that writers overwrite
+// during the walk are skipped. data is only valid during the call.
+func (b *Bus) Frames(fn func(FrameInfo, []byte) error) error {
+	buf := make([]byte, MaxFrame)
+	end := b.u64(offLast).Load()
+	pos := b.u64(offFirst).Load()
+	for pos < end {
+		f, ok, _ := b.frameAt(pos, buf)
+		if f.next <= pos && !ok {
+			break
+		}
+		pos = f.next
+		if !ok {
+			continue
+		}
+		info := FrameInfo{Offset: (f.off + frameHdr) % b.size, Length: f.length, Sec: f.sec, Usec: f.usec, Sender: f.sender}
+		if err := fn(info, buf[:f.n]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

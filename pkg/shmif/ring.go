@@ -1,0 +1,131 @@
+package shmif
+
+// Writing and reading frames in the ring; see the layout comment in
+// layout.go for the protocol that keeps readers consistent without a lock.
+
+import (
+	"encoding/binary"
+	"errors"
+	"time"
+)
+
+var errTooBig = errors.New("frame larger than the bus allows")
+
+// frame describes one frame found in the ring.
+type frame struct {
+	n      int    // bytes copied
+	length int    // the frame's full length
+	sender uint64 // who wrote it
+	sec    uint64
+	usec   uint32
+	off    uint64 // ring offset of the frame's header
+	next   uint64 // logical offset after it
+}
+
+// write appends one frame under the writers' lock and wakes sleeping
+// readers. It reports whether the lock had to be taken over.
+func (b *Bus) write(data []byte, sender uint64, now time.Time) (recovered bool) {
+	total := align8(uint64(frameHdr + len(data)))
+	recovered = b.lock()
+	last := b.u64(offLast).Load()
+	pos, off := last, last%b.size
+	if off+total > b.size {
+		pos += b.size - off // does not fit before the end: start over
+	}
+	if pos+total > b.size {
+		// Drop, before overwriting them, the frames in the bytes this
+		// write covers: everything older than pos+total-size.
+		first := b.u64(offFirst).Load()
+		for limit := pos + total - b.size; first < limit && first < last; {
+			first = b.nextFrame(first, last)
+		}
+		if first >= last {
+			first = pos
+		}
+		b.u64(offFirst).Store(first)
+	}
+	if pos != last && b.size-off >= frameHdr {
+		binary.NativeEndian.PutUint32(b.ring[off:], wrapMarker)
+	}
+	h := b.ring[pos%b.size:]
+	binary.NativeEndian.PutUint32(h[0:], uint32(len(data)))
+	binary.NativeEndian.PutUint32(h[4:], uint32(now.Nanosecond()/1000))
+	binary.NativeEndian.PutUint64(h[8:], uint64(now.Unix()))
+	binary.NativeEndian.PutUint64(h[16:], sender)
+	copy(h[frameHdr:], data)
+	b.u64(offLast).Store(pos + total) // publishes the frame
+	b.u64(offGeneration).Store((pos + total) / b.size)
+	b.unlock()
+
+	b.u32(offSeq).Add(1)
+	if b.u32(offWaiters).Load() > 0 {
+		futexWake(b.u32(offSeq), 1<<30)
+	}
+	return recovered
+}
+
+// nextFrame returns the logical offset of the frame after the one at o,
+// for a writer holding the lock (the frames before last are intact).
+func (b *Bus) nextFrame(o, last uint64) uint64 {
+	off := o % b.size
+	if b.size-off < frameHdr {
+		return o + b.size - off
+	}
+	n := binary.NativeEndian.Uint32(b.ring[off:])
+	switch {
+	case n == wrapMarker:
+		return o + b.size - off
+	case n > MaxFrame:
+		return last // cannot happen with well-behaved writers: drop all
+	}
+	return o + align8(uint64(frameHdr)+uint64(n))
+}
+
+// frameAt reads the frame at logical offset pos into buf without the
+// lock. ok means a whole, valid frame was copied. Otherwise f.next says
+// where to continue: pos itself when there is nothing new yet, the ring's
+// start after a wrap, or first after writers overtook pos (lost is then
+// true).
+func (b *Bus) frameAt(pos uint64, buf []byte) (f frame, ok, lost bool) {
+	last := b.u64(offLast).Load()
+	if pos == last {
+		return frame{next: pos}, false, false
+	}
+	first := b.u64(offFirst).Load()
+	if pos < first || pos > last {
+		return frame{next: first}, false, pos < first
+	}
+	off := pos % b.size
+	if b.size-off < frameHdr {
+		return frame{next: pos + b.size - off}, false, false
+	}
+	h := b.ring[off:]
+	f = frame{
+		length: int(binary.NativeEndian.Uint32(h[0:])),
+		usec:   binary.NativeEndian.Uint32(h[4:]),
+		sec:    binary.NativeEndian.Uint64(h[8:]),
+		sender: binary.NativeEndian.Uint64(h[16:]),
+		off:    off,
+	}
+	switch {
+	case uint32(f.length) == wrapMarker:
+		f.next = pos + b.size - off
+	case f.length > MaxFrame || off+frameHdr+uint64(f.length) > b.size:
+		f.next = last // garbage (only if overwritten, checked below)
+	default:
+		f.n = copy(buf, h[frameHdr:frameHdr+f.length])
+		f.next = pos + align8(uint64(frameHdr+f.length))
+		ok = true
+	}
+	// Everything above was read before this check (the read-modify-write
+	// is a full barrier): if a writer moved first past pos meanwhile, the
+	// copy may be torn and is dropped.
+	b.fence.Add(1)
+	if first = b.u64(offFirst).Load(); first > pos {
+		return frame{next: first}, false, true
+	}
+	if !ok && uint32(f.length) != wrapMarker {
+		lost = true // a corrupted frame (never written by this package)
+	}
+	return f, ok, lost
+}
