@@ -180,7 +180,7 @@ func (k *Kernel) AddAddr(name string, req api.IfAddr) error {
 		// The first address brings the interface up; find out first whether it
 		// can come up, so a failure leaves no address behind.
 		if ifp.flags&api.IFF_UP == 0 && ifp.eth != nil && !ifp.eth.hasDevice() {
-			return api.Errorf(syscall.ENXIO, ifp.name+" has no host tap")
+			return api.Errorf(syscall.ENXIO, ifp.name+" has no "+ifp.linkNoun())
 		}
 		var replaced *ifaddr
 		if req.Replace != "" {

@@ -32,7 +32,7 @@ var componentTable = []component{
 	{name: "rumpnet_netinet", inet: true, implemented: true},
 	{name: "rumpnet_netinet6", inet6: true, implemented: true},
 	{name: "rumpnet_virtif", cloner: "virt", implemented: true},
-	{name: "rumpnet_shmif", cloner: "shmif"},
+	{name: "rumpnet_shmif", cloner: "shmif", implemented: true},
 	{name: "rumpnet_bridge", cloner: "bridge"},
 }
 

@@ -36,10 +36,11 @@ type Interface struct {
 	metric int
 	ep     linkEndpoint
 
-	// virt only
+	// virt and shmif
 	eth     *ethEndpoint
-	tapName string // host tap currently attached, "" for none
+	tapName string // virt: host tap currently attached, "" for none
 	linkstr string // set explicitly with linkstr, shown by ifconfig
+	busPath string // shmif: bus file attached, "" for none
 
 	addrs     []*ifaddr           // in the order they were added
 	linkAddrs []tcpip.LinkAddress // inactive link addresses, oldest first
@@ -80,6 +81,11 @@ func (k *Kernel) Create(name string) error {
 		ifp.eth.forwards = k.forwardsInet
 		ifp.eth.SetDevice(tap)
 		ifp.tapName = tapName
+		ifp.ep = ifp.eth
+		ifp.flags = api.IFF_BROADCAST | api.IFF_SIMPLEX | api.IFF_MULTICAST
+	case "shmif":
+		ifp.eth = newEthEndpoint(shmifMAC(), 1500)
+		ifp.eth.forwards = k.forwardsInet
 		ifp.ep = ifp.eth
 		ifp.flags = api.IFF_BROADCAST | api.IFF_SIMPLEX | api.IFF_MULTICAST
 	default:
@@ -168,7 +174,7 @@ func (k *Kernel) SetFlags(name string, flags int) error {
 // if_init do, attaching an IPv6 link-local address on first use.
 func (k *Kernel) upLocked(ifp *Interface) error {
 	if ifp.eth != nil && !ifp.eth.hasDevice() {
-		return api.Errorf(syscall.ENXIO, ifp.name+" has no host tap")
+		return api.Errorf(syscall.ENXIO, ifp.name+" has no "+ifp.linkNoun())
 	}
 	if terr := k.stack.EnableNIC(ifp.nic); terr != nil {
 		return api.Errorf(syscall.EIO, "enable: "+terr.String())
@@ -226,9 +232,10 @@ func (k *Kernel) SetMetric(name string, metric int) error {
 	})
 }
 
-// SetLinkstr binds a virt interface to another host tap ("" detaches it).
-// The interface must be down (EBUSY). The new tap is opened before the old
-// one is let go, so a failure leaves the interface as it was.
+// SetLinkstr binds a virt interface to another host tap, or a shmif
+// interface to a bus file ("" detaches either). The interface must be down
+// (EBUSY). The new tap is opened before the old one is let go, so a failure
+// leaves the interface as it was.
 func (k *Kernel) SetLinkstr(name, linkstr string) error {
 	return k.withInterface(name, func(ifp *Interface) error {
 		if ifp.eth == nil {
@@ -236,6 +243,9 @@ func (k *Kernel) SetLinkstr(name, linkstr string) error {
 		}
 		if ifp.flags&api.IFF_UP != 0 {
 			return api.Errorf(syscall.EBUSY, ifp.name+" is up")
+		}
+		if ifp.cloner == "shmif" {
+			return k.setBusLocked(ifp, linkstr)
 		}
 		switch {
 		case linkstr == "":

@@ -56,7 +56,7 @@ type trackedEnd struct {
 
 func (t *trackedEnd) Close() error { t.onClose(); return t.End.Close() }
 
-func newKernel(t *testing.T, opts Options) *Kernel {
+func newKernel(t testing.TB, opts Options) *Kernel {
 	t.Helper()
 	if opts.OpenTap == nil {
 		opts.OpenTap = newTapSet().openTap
