@@ -34,6 +34,9 @@ func (t *Tool) Run(args []string, main func(args []string) int) int {
 		CompletionOptions:  cobra.CompletionOptions{DisableDefaultCmd: true},
 		Run:                func(_ *cobra.Command, args []string) { status = main(args) },
 	}
+	if args == nil {
+		args = []string{} // cobra reads os.Args for nil
+	}
 	root.SetArgs(args)
 	root.SetOut(t.Stdout)
 	root.SetErr(t.Stderr)

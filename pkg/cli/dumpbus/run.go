@@ -1,0 +1,108 @@
+// Package dumpbus is shmif_dumpbus(1): it reads a shmif bus file and
+// prints its header and frames, or writes the frames as a pcap file that
+// tcpdump and wireshark read.
+//
+// It only reads the bus: it must never write to it or take its lock.
+package dumpbus
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+
+	"github.com/rumpnet/rumpnet/internal/cli"
+	"github.com/rumpnet/rumpnet/internal/getopt"
+	"github.com/rumpnet/rumpnet/pkg/shmif"
+)
+
+const usage = "usage: shmif_dumpbus [-h] [-p pcapfile] buspath\n"
+
+// Run is shmif_dumpbus's main.
+func Run(args []string, stdout, stderr io.Writer) int {
+	t := &cli.Tool{Name: "shmif_dumpbus", Stdout: stdout, Stderr: stderr}
+	return t.Run(args, func(args []string) int { return run(t, args) })
+}
+
+func run(t *cli.Tool, args []string) int {
+	opts, rest, err := getopt.Parse("hp:", args)
+	if err != nil || len(rest) != 1 {
+		if err != nil {
+			t.Warnx("%v", err)
+		}
+		fmt.Fprint(t.Stderr, usage)
+		return 1
+	}
+	headerOnly, pcapPath := false, ""
+	for _, o := range opts {
+		switch o.Flag {
+		case 'h':
+			headerOnly = true
+		case 'p':
+			pcapPath = o.Arg
+		}
+	}
+	bus, err := shmif.OpenReadOnly(rest[0])
+	if err != nil {
+		var pe *os.PathError
+		switch {
+		case errors.Is(err, shmif.ErrNotBus), errors.Is(err, syscall.EINVAL):
+			t.Warnx("%s not a shmif bus", rest[0])
+		case errors.As(err, &pe):
+			t.Warn(pe.Err, "%s", pe.Op)
+		default:
+			t.Warn(err, "")
+		}
+		return 1
+	}
+	defer bus.Close()
+
+	// The text goes to stdout, or to stderr when the pcap stream does.
+	text := t.Stdout
+	if pcapPath == "-" {
+		text = t.Stderr
+	}
+	h := bus.Header()
+	fmt.Fprintf(text, "bus version %d, lock: %d, generation: %d, firstoff: 0x%04x, lastoff: 0x%04x\n",
+		h.Version, h.Lock, h.Generation, h.First, h.Last)
+	if headerOnly {
+		return 0
+	}
+
+	var pw *pcapWriter
+	if pcapPath != "" {
+		out := t.Stdout
+		if pcapPath != "-" {
+			f, err := os.OpenFile(pcapPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+			if err != nil {
+				t.Warn(errors.Unwrap(err), "create pcap dump")
+				return 1
+			}
+			defer f.Close()
+			out = f
+		}
+		bw := bufio.NewWriter(out)
+		defer bw.Flush()
+		if pw, err = newPcapWriter(bw); err != nil {
+			t.Warn(err, "pcap header write")
+			return 1
+		}
+	}
+	i := 0
+	err = bus.Frames(func(fi shmif.FrameInfo, data []byte) error {
+		fmt.Fprintf(text, "packet %d, offset 0x%04x, length 0x%04x, ts %d/%06d\n",
+			i, fi.Offset, fi.Length, fi.Sec, fi.Usec)
+		i++
+		if pw != nil {
+			return pw.packet(fi, data)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Warn(err, "pcap write")
+		return 1
+	}
+	return 0
+}
