@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what rumpnet's demo, tests and benchmarks need on a fresh Debian
 # machine: iproute2 (ip netns, taps), iputils-ping, traceroute, mandoc (man
-# page lint), curl (control socket), bc (benchmark arithmetic) and the Go
-# modules. Safe to run again.
+# page lint), curl (control socket), bc (benchmark arithmetic), tcpdump
+# (reading shmif_dumpbus pcap) and the Go modules. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +19,7 @@ command -v mandoc >/dev/null 2>&1 || need+=(mandoc)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v traceroute >/dev/null 2>&1 || need+=(traceroute)
 command -v bc >/dev/null 2>&1 || need+=(bc)
+command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "setup: missing ${need[*]}; run as root to install them" >&2

@@ -132,7 +132,7 @@ var leafTable = []leaf{
 			}
 			return k.SetLinkstr(ifname, s)
 		},
-		only:   func(i api.Interface) bool { return i.Kind == "virt" },
+		only:   func(i api.Interface) bool { return i.Kind == "virt" || i.Kind == "shmif" },
 		refuse: syscall.ENOTTY},
 	{name: api.LeafMetric, typ: "int", get: func(i api.Interface) any { return i.Metric },
 		set: intSetter((*rumpif.Kernel).SetMetric)},
