@@ -101,6 +101,8 @@ type route struct {
 // routes is the handler table, sorted by path then method (a test keeps it so).
 var routes = []route{
 	{"GET", api.PathPrefix, false, (*Server).info},
+	{"GET", api.PathPrefix + "bridge/", false, (*Server).bridgeStatus},
+	{"POST", api.PathPrefix + "bridge/", true, (*Server).bridge},
 	{"POST", api.PathPrefix + "create/", true, (*Server).create},
 	{"POST", api.PathPrefix + "destroy/", true, (*Server).destroy},
 	{"POST", api.PathPrefix + "halt", true, (*Server).halt},
@@ -225,6 +227,18 @@ func (s *Server) info(string, json.RawMessage) (any, error) {
 		Components: s.k.Components(),
 		Cloners:    s.k.Cloners(),
 	}, nil
+}
+
+func (s *Server) bridgeStatus(name string, _ json.RawMessage) (any, error) {
+	return s.k.BridgeStatus(name)
+}
+
+func (s *Server) bridge(name string, body json.RawMessage) (any, error) {
+	var req api.BridgeRequest
+	if err := json.Unmarshal(body, &req); err != nil || req.Op == "" {
+		return nil, api.Errorf(syscall.EINVAL, "bridge request needs a JSON object with an op")
+	}
+	return struct{}{}, s.k.Bridge(name, req)
 }
 
 func (s *Server) get(name string, _ json.RawMessage) (any, error) { return s.tree.get(name) }

@@ -177,6 +177,9 @@ func ParseAddr(s string) (netip.Prefix, error) {
 // address brings a down interface up.
 func (k *Kernel) AddAddr(name string, req api.IfAddr) error {
 	return k.withInterface(name, func(ifp *Interface) error {
+		if ifp.br != nil {
+			return errBridgeAddr(ifp.name)
+		}
 		// The first address brings the interface up; find out first whether it
 		// can come up, so a failure leaves no address behind.
 		if ifp.flags&api.IFF_UP == 0 && ifp.eth != nil && !ifp.eth.hasDevice() {

@@ -33,7 +33,7 @@ var componentTable = []component{
 	{name: "rumpnet_netinet6", inet6: true, implemented: true},
 	{name: "rumpnet_virtif", cloner: "virt", implemented: true},
 	{name: "rumpnet_shmif", cloner: "shmif", implemented: true},
-	{name: "rumpnet_bridge", cloner: "bridge"},
+	{name: "rumpnet_bridge", cloner: "bridge", implemented: true},
 }
 
 // componentSet is the set of components a kernel was booted with.

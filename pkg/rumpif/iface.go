@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
+	"github.com/rumpnet/rumpnet/pkg/bridge"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
@@ -41,6 +42,10 @@ type Interface struct {
 	tapName string // virt: host tap currently attached, "" for none
 	linkstr string // set explicitly with linkstr, shown by ifconfig
 	busPath string // shmif: bus file attached, "" for none
+
+	br              *bridge.Bridge // bridge only: the forwarding engine
+	bridgeOf        *Interface     // virt, shmif: the bridge it is a member of
+	promiscByBridge bool           // PROMISC was set by joining the bridge
 
 	addrs     []*ifaddr           // in the order they were added
 	linkAddrs []tcpip.LinkAddress // inactive link addresses, oldest first
@@ -88,12 +93,18 @@ func (k *Kernel) Create(name string) error {
 		ifp.eth.forwards = k.forwardsInet
 		ifp.ep = ifp.eth
 		ifp.flags = api.IFF_BROADCAST | api.IFF_SIMPLEX | api.IFF_MULTICAST
+	case "bridge":
+		ifp.br = bridge.New(bridge.Config{})
+		ifp.ep = &bridgeEndpoint{br: ifp.br}
 	default:
 		return api.Errorf(syscall.EINVAL, fmt.Sprintf("no cloner %q", cloner))
 	}
 	if terr := k.stack.CreateNICWithOptions(ifp.nic, ifp.ep, stack.NICOptions{Name: name, Disabled: true}); terr != nil {
 		if ifp.eth != nil {
 			ifp.eth.SetDevice(nil)
+		}
+		if ifp.br != nil {
+			ifp.br.Close()
 		}
 		return api.Errorf(syscall.EINVAL, "create NIC: "+terr.String())
 	}
@@ -134,6 +145,12 @@ func (k *Kernel) destroyLocked(ifp *Interface) {
 	for _, a := range ifp.addrs {
 		a.stopTimers()
 	}
+	if ifp.bridgeOf != nil {
+		k.bridgeDeleteLocked(ifp.bridgeOf, ifp)
+	}
+	if ifp.br != nil {
+		k.destroyBridgeLocked(ifp)
+	}
 	if ifp.eth != nil {
 		ifp.eth.running.Store(false)
 		ifp.eth.SetDevice(nil)
@@ -173,6 +190,11 @@ func (k *Kernel) SetFlags(name string, flags int) error {
 // upLocked brings the interface up and running, as NetBSD's if_up and
 // if_init do, attaching an IPv6 link-local address on first use.
 func (k *Kernel) upLocked(ifp *Interface) error {
+	if ifp.br != nil {
+		ifp.flags |= api.IFF_UP | api.IFF_RUNNING
+		ifp.br.SetUp(true)
+		return nil
+	}
 	if ifp.eth != nil && !ifp.eth.hasDevice() {
 		return api.Errorf(syscall.ENXIO, ifp.name+" has no "+ifp.linkNoun())
 	}
@@ -181,6 +203,9 @@ func (k *Kernel) upLocked(ifp *Interface) error {
 	}
 	if ifp.eth != nil {
 		ifp.eth.running.Store(true)
+	}
+	if ifp.bridgeOf != nil {
+		ifp.bridgeOf.br.SetPortLink(ifp.name, true)
 	}
 	ifp.flags |= api.IFF_UP | api.IFF_RUNNING
 	for _, a := range ifp.addrs {
@@ -199,6 +224,14 @@ func (k *Kernel) upLocked(ifp *Interface) error {
 }
 
 func (k *Kernel) downLocked(ifp *Interface) {
+	if ifp.br != nil {
+		ifp.br.SetUp(false)
+		ifp.flags &^= api.IFF_UP | api.IFF_RUNNING
+		return
+	}
+	if ifp.bridgeOf != nil {
+		ifp.bridgeOf.br.SetPortLink(ifp.name, false)
+	}
 	if ifp.eth != nil {
 		ifp.eth.running.Store(false)
 	}
@@ -210,6 +243,9 @@ func (k *Kernel) downLocked(ifp *Interface) {
 // EINVAL.
 func (k *Kernel) SetMTU(name string, mtu int) error {
 	return k.withInterface(name, func(ifp *Interface) error {
+		if ifp.br != nil && mtu != int(ifp.ep.MTU()) {
+			return api.Explainf(syscall.EINVAL, "%s: a bridge's MTU is its members'", name)
+		}
 		lo, hi := 46, 1500
 		if ifp.cloner == "lo" {
 			lo, hi = 576, 65535

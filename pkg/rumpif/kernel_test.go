@@ -112,12 +112,12 @@ func TestComponents(t *testing.T) {
 		inet, inet6 bool
 		errno       syscall.Errno
 	}{
-		{nil, "lo shmif virt", true, true, 0},
+		{nil, "bridge lo shmif virt", true, true, 0},
 		{[]string{"rumpnet_netinet"}, "lo", true, false, 0},
 		{[]string{"librumpnet_virtif.so", "rumpnet_netinet6"}, "lo virt", false, true, 0},
 		{[]string{"librumpnet_virtif"}, "lo virt", false, false, 0},
 		{[]string{"rumpnet_shmif"}, "lo shmif", false, false, 0},
-		{[]string{"rumpnet_bridge"}, "lo", false, false, 0}, // accepted, not built yet
+		{[]string{"rumpnet_bridge"}, "bridge lo", false, false, 0},
 		{[]string{"rumpnet_nosuch"}, "", false, false, syscall.ENOENT},
 	}
 	for _, tt := range tests {

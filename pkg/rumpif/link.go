@@ -68,7 +68,8 @@ type ethEndpoint struct {
 	stats   counters
 	running atomic.Bool // frames pass only while the interface is RUNNING
 	promisc atomic.Bool
-	noarp   atomic.Bool // IFF_NOARP: ARP frames are neither taken nor sent
+	noarp   atomic.Bool                // IFF_NOARP: ARP frames are neither taken nor sent
+	bridge  atomic.Pointer[bridgeHook] // set while a bridge member
 
 	mu         sync.RWMutex
 	dispatcher stack.NetworkDispatcher
@@ -153,20 +154,38 @@ func (e *ethEndpoint) deliver(frame []byte) {
 	eth := header.Ethernet(frame)
 	dst := eth.DestinationAddress()
 	group := dst[0]&1 != 0
+	if h := e.bridge.Load(); h != nil {
+		e.stats.countIn(len(frame), group)
+		h.br.Input(h.name, frame)
+		return
+	}
 	e.mu.RLock()
 	mine := dst == e.mac
-	d := e.dispatcher
 	e.mu.RUnlock()
 	if !mine && !group && !e.promisc.Load() {
 		return
 	}
+	e.stats.countIn(len(frame), group)
+	e.deliverLocal(frame)
+}
+
+// deliverLocal passes a frame that has passed the receive filter (or that
+// the bridge addressed to this member) to the stack.
+func (e *ethEndpoint) deliverLocal(frame []byte) {
+	if len(frame) < header.EthernetMinimumSize {
+		return
+	}
+	eth := header.Ethernet(frame)
 	if e.noarp.Load() && eth.Type() == header.ARPProtocolNumber {
 		return
 	}
+	e.mu.RLock()
+	mine := eth.DestinationAddress() == e.mac
+	d := e.dispatcher
+	e.mu.RUnlock()
 	if mine && eth.Type() == header.IPv4ProtocolNumber && len(frame) >= header.EthernetMinimumSize+header.IPv4MinimumSize {
 		e.expireLastHop(frame[header.EthernetMinimumSize:])
 	}
-	e.stats.countIn(len(frame), group)
 	if d == nil {
 		return
 	}
@@ -271,6 +290,9 @@ func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 	if dev == nil || !e.running.Load() {
 		return 0, &tcpip.ErrClosedForSend{}
 	}
+	if h := e.bridge.Load(); h != nil {
+		return e.writeBridged(h, pkts), nil
+	}
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
 	n := 0
@@ -295,6 +317,38 @@ func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 	return n, nil
 }
 
+// writeBridged hands the stack's frames to the member's bridge, which
+// sends them on the wires it chooses (sendWire counts them there).
+func (e *ethEndpoint) writeBridged(h *bridgeHook, pkts stack.PacketBufferList) int {
+	n := 0
+	noarp := e.noarp.Load()
+	for _, pkt := range pkts.AsSlice() {
+		n++
+		if noarp && pkt.NetworkProtocolNumber == header.ARPProtocolNumber {
+			continue
+		}
+		v := pkt.ToView()
+		h.br.Output(h.name, v.AsSlice())
+		v.Release()
+	}
+	return n
+}
+
+// sendWire writes a frame the bridge forwards out of this member.
+func (e *ethEndpoint) sendWire(frame []byte) {
+	e.mu.RLock()
+	dev := e.dev
+	e.mu.RUnlock()
+	if dev == nil || !e.running.Load() {
+		return
+	}
+	if _, err := dev.Write(frame); err != nil {
+		e.stats.oerrors.Add(1)
+		return
+	}
+	e.stats.countOut(len(frame), frame[0]&1 != 0)
+}
+
 // writeFrame sends a frame built outside the stack (a gratuitous ARP),
 // counted like any other output.
 func (e *ethEndpoint) writeFrame(frame []byte) error {
@@ -302,6 +356,10 @@ func (e *ethEndpoint) writeFrame(frame []byte) error {
 	dev := e.dev
 	e.mu.RUnlock()
 	if dev == nil || !e.running.Load() {
+		return nil
+	}
+	if h := e.bridge.Load(); h != nil {
+		h.br.Output(h.name, frame)
 		return nil
 	}
 	e.wmu.Lock()
