@@ -1,0 +1,76 @@
+package brconfig
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/rumpnet/rumpnet/internal/cli"
+	"github.com/rumpnet/rumpnet/pkg/api"
+	"github.com/rumpnet/rumpnet/pkg/client"
+	"github.com/rumpnet/rumpnet/pkg/hostbr"
+)
+
+const usage = `usage: rbrconfig -a
+       rbrconfig bridge
+       rbrconfig bridge command [args ...]
+commands: up down add if [if ...] delete if [if ...] addr maxaddr n
+       timeout secs static if mac deladdr mac flush flushall
+       discover if -discover if learn if -learn if protect if -protect if
+       stp if -stp if ipf -ipf maxage secs fwddelay secs hellotime secs
+       priority n ifpriority if n ifpathcost if n
+`
+
+// Run is rbrconfig's main. With RUMP_SERVER set it configures that rump
+// kernel's bridges; unset or empty, the Linux host's (pkg/hostbr).
+func Run(args []string, stdout, stderr io.Writer) int {
+	t := &cli.Tool{Name: "rbrconfig", Stdout: stdout, Stderr: stderr}
+	return t.Run(args, func(args []string) int {
+		if os.Getenv(client.EnvServer) == "" {
+			return Main(t, &hostbr.Host{}, args)
+		}
+		return Main(t, rump{&client.Client{}}, args)
+	})
+}
+
+// Main parses args, then runs them against b. It is Run without the choice
+// of backend, for tests.
+func Main(t *cli.Tool, b Backend, args []string) int {
+	r, err := parse(args)
+	if err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			if ue.msg != "" {
+				t.Warnx("%s", ue.msg)
+			}
+			fmt.Fprint(t.Stderr, usage)
+		} else {
+			t.Warnx("%v", err)
+		}
+		return 1
+	}
+	if err := execute(b, r, t.Stdout); err != nil {
+		report(t, err)
+		return 1
+	}
+	return 0
+}
+
+// report prints a failure the err(3) way.
+func report(t *cli.Tool, err error) {
+	var ex *api.Explained
+	var ie *client.InitError
+	var oe *opError
+	switch {
+	case errors.As(err, &ex):
+		// A sentence written for the user: printed as it is.
+		t.Warnx("%s", ex.Msg)
+	case errors.As(err, &ie):
+		t.Warn(ie.Err, "rump client init")
+	case errors.As(err, &oe):
+		t.Warn(oe.err, "%s", oe.op)
+	default:
+		t.Warn(err, "")
+	}
+}
