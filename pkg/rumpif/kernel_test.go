@@ -375,14 +375,16 @@ func TestTCPBetweenKernels(t *testing.T) {
 		})
 	}
 	va, _ := ka.Interface("virt0")
-	if va.Stats.OPackets == 0 || va.Stats.IPackets == 0 || va.Stats.IMcasts == 0 {
+	if va.Stats.OPackets < 40 || va.Stats.IPackets < 10 || va.Stats.IMcasts == 0 {
 		t.Errorf("counters not moving: %+v", va.Stats)
 	}
 	if err := ka.ZeroStats("virt0"); err != nil {
 		t.Fatal(err)
 	}
+	// A stray neighbour or MLD packet may arrive between zeroing and
+	// reading, but not the transfers' dozens.
 	va, _ = ka.Interface("virt0")
-	if va.Stats != (api.Stats{}) {
+	if va.Stats.IPackets > 3 || va.Stats.OPackets > 3 || va.Stats.IBytes > 500 || va.Stats.OBytes > 500 {
 		t.Errorf("after zero: %+v", va.Stats)
 	}
 }
