@@ -328,8 +328,11 @@ func (e *ethEndpoint) writeBridged(h *bridgeHook, pkts stack.PacketBufferList) i
 			continue
 		}
 		v := pkt.ToView()
-		h.br.Output(h.name, v.AsSlice())
+		f := append([]byte(nil), v.AsSlice()...)
 		v.Release()
+		if !h.output(f) {
+			e.stats.oerrors.Add(1)
+		}
 	}
 	return n
 }
@@ -359,7 +362,9 @@ func (e *ethEndpoint) writeFrame(frame []byte) error {
 		return nil
 	}
 	if h := e.bridge.Load(); h != nil {
-		h.br.Output(h.name, frame)
+		if !h.output(append([]byte(nil), frame...)) {
+			e.stats.oerrors.Add(1)
+		}
 		return nil
 	}
 	e.wmu.Lock()
