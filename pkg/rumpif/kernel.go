@@ -58,6 +58,8 @@ type Kernel struct {
 
 	forwarding4 atomic.Bool // net.inet.ip.forwarding, for the frame path
 
+	small smallServerSet // echo, discard, daytime, chargen; see smallsrv.go
+
 	// Guarded by mu.
 	routes    []*staticRoute             // added with route add; see route.go
 	tempNeigh map[neighborKey]*tempEntry // arp -s ... temp entries; see neigh.go
@@ -141,8 +143,10 @@ func (k *Kernel) Components() []string { return k.comps.names() }
 // Cloners lists the interface cloners that can create interfaces, sorted.
 func (k *Kernel) Cloners() []string { return k.comps.cloners() }
 
-// Close destroys every interface (closing host taps) and stops the stack.
+// Close stops the small servers, destroys every interface (closing host
+// taps) and stops the stack.
 func (k *Kernel) Close() {
+	k.small.shutdown() // the listeners first, while the stack still runs
 	k.mu.Lock()
 	if k.closed {
 		k.mu.Unlock()

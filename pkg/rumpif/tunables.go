@@ -87,10 +87,14 @@ var tunableTable = []Tunable{
 		func(k *Kernel, v int) error { return k.setTCPBuffer(false, v) }},
 	{"net.inet.tcp.sendspace", func(k *Kernel) int { return k.tcpBuffer(true) },
 		func(k *Kernel, v int) error { return k.setTCPBuffer(true, v) }},
+	{"net.inet.tcp.small_servers", func(k *Kernel) int { return k.small.on(true) },
+		func(k *Kernel, v int) error { return k.setSmallServers("net.inet.tcp.small_servers", true, v) }},
 	{"net.inet.udp.recvspace", func(k *Kernel) int { return k.socketBuffer(false) },
 		func(k *Kernel, v int) error { return k.setSocketBuffer(false, v) }},
 	{"net.inet.udp.sendspace", func(k *Kernel) int { return k.socketBuffer(true) },
 		func(k *Kernel, v int) error { return k.setSocketBuffer(true, v) }},
+	{"net.inet.udp.small_servers", func(k *Kernel) int { return k.small.on(false) },
+		func(k *Kernel, v int) error { return k.setSmallServers("net.inet.udp.small_servers", false, v) }},
 	{"net.inet6.ip6.dad_count", func(k *Kernel) int { return k.locked(func() int { return int(k.tun.inet6DAD) }) },
 		func(k *Kernel, v int) error {
 			if v < 0 || v > 10 {
