@@ -84,6 +84,7 @@ func (k *Kernel) Create(name string) error {
 		}
 		ifp.eth = newEthEndpoint(virtMAC(unit), 1500)
 		ifp.eth.forwards = k.forwardsInet
+		ifp.eth.routing = k.routing
 		ifp.eth.SetDevice(tap)
 		ifp.tapName = tapName
 		ifp.ep = ifp.eth
@@ -247,8 +248,11 @@ func (k *Kernel) SetMTU(name string, mtu int) error {
 			return api.Explainf(syscall.EINVAL, "%s: a bridge's MTU is its members'", name)
 		}
 		lo, hi := 46, 1500
-		if ifp.cloner == "lo" {
+		switch ifp.cloner {
+		case "lo":
 			lo, hi = 576, 65535
+		case "virt":
+			hi = maxVirtMTU
 		}
 		if mtu < lo || mtu > hi {
 			return api.Errorf(syscall.EINVAL, fmt.Sprintf("mtu %d not in %d..%d", mtu, lo, hi))
@@ -392,6 +396,10 @@ func (k *Kernel) setDADLocked(ifp *Interface, transmits uint8) {
 		d.SetDADConfigurations(stack.DADConfigurations{DupAddrDetectTransmits: transmits, RetransmitTimer: time.Second})
 	}
 }
+
+// routing reports whether the kernel forwards either family. It runs on
+// the frame path without Kernel.mu.
+func (k *Kernel) routing() bool { return k.forwarding4.Load() || k.forwarding6.Load() }
 
 // forwardsInet reports whether an IPv4 packet to dst would be forwarded.
 // It runs on the frame path without Kernel.mu.

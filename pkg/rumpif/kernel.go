@@ -57,6 +57,7 @@ type Kernel struct {
 	sweepKick chan struct{} // tells the sweeper net.inet.arp.keep changed
 
 	forwarding4 atomic.Bool // net.inet.ip.forwarding, for the frame path
+	forwarding6 atomic.Bool // net.inet6.ip6.forwarding, likewise
 
 	small smallServerSet // echo, discard, daytime, chargen; see smallsrv.go
 
@@ -229,6 +230,8 @@ func (k *Kernel) SetForwarding(family int, on bool) error {
 	}
 	if family == 4 {
 		k.forwarding4.Store(on)
+	} else {
+		k.forwarding6.Store(on)
 	}
 	return nil
 }

@@ -204,7 +204,7 @@ func TestVirtLifecycle(t *testing.T) {
 		t.Errorf("after up: inet6 %v, want one EUI-64 link-local", v.Inet6)
 	}
 	wantErrno(t, k.SetLinkstr("virt3", "tap9"), syscall.EBUSY)
-	wantErrno(t, k.SetMTU("virt3", 1501), syscall.EINVAL)
+	wantErrno(t, k.SetMTU("virt3", 65521), syscall.EINVAL)
 	wantErrno(t, k.SetMTU("virt3", 45), syscall.EINVAL)
 	if err := k.SetMTU("virt3", 1280); err != nil {
 		t.Fatal(err)

@@ -30,8 +30,12 @@ type FrameDevice interface {
 	Close() error
 }
 
-// maxFrame is the largest frame virt reads (NetBSD's 9018-byte limit).
+// maxFrame is the largest frame read from a device without a virtio-net
+// header (NetBSD's 9018-byte limit; shmif's too).
 const maxFrame = 9018
+
+// maxVirtMTU is the largest virt MTU: what a Linux tap takes.
+const maxVirtMTU = 65520
 
 // counters are an interface's statistics, updated without locks on the
 // frame path.
@@ -70,6 +74,7 @@ type ethEndpoint struct {
 	promisc atomic.Bool
 	noarp   atomic.Bool                // IFF_NOARP: ARP frames are neither taken nor sent
 	bridge  atomic.Pointer[bridgeHook] // set while a bridge member
+	vnet    atomic.Bool                // the device's frames carry a virtio-net header
 
 	mu         sync.RWMutex
 	dispatcher stack.NetworkDispatcher
@@ -85,6 +90,20 @@ type ethEndpoint struct {
 	// dst (forwarding is on and dst is not one of its addresses); nil means
 	// never.
 	forwards func(dst tcpip.Address) bool
+	// routing reports whether the kernel forwards at all (either family);
+	// nil means never. Offloaded frames are then normalised (vnet.go).
+	routing func() bool
+}
+
+// vnetDevice is a FrameDevice whose frames are preceded by a virtio-net
+// header (a host tap).
+type vnetDevice interface {
+	VnetHdrLen() int
+}
+
+func hasVnetHdr(dev FrameDevice) bool {
+	v, ok := dev.(vnetDevice)
+	return ok && v.VnetHdrLen() == vnetHdrLen
 }
 
 // expireLastHop makes an IPv4 packet that arrived with TTL 1 and is to be
@@ -110,6 +129,7 @@ func (e *ethEndpoint) SetDevice(dev FrameDevice) {
 	e.mu.Lock()
 	old, oldDone := e.dev, e.readerDone
 	e.dev, e.readerDone = dev, nil
+	e.vnet.Store(dev != nil && hasVnetHdr(dev))
 	if dev != nil {
 		done := make(chan struct{})
 		e.readerDone = done
@@ -131,6 +151,16 @@ func (e *ethEndpoint) hasDevice() bool {
 
 func (e *ethEndpoint) receiveLoop(dev FrameDevice, done chan struct{}) {
 	defer close(done)
+	if hasVnetHdr(dev) {
+		buf, scratch := make([]byte, maxVnetFrame), make([]byte, maxVnetFrame)
+		for {
+			n, err := dev.Read(buf)
+			if err != nil {
+				return
+			}
+			e.receiveVnet(buf[:n], scratch)
+		}
+	}
 	buf := make([]byte, maxFrame)
 	for {
 		n, err := dev.Read(buf)
@@ -139,6 +169,31 @@ func (e *ethEndpoint) receiveLoop(dev FrameDevice, done chan struct{}) {
 		}
 		e.deliver(buf[:n])
 	}
+}
+
+// receiveVnet takes a frame with its virtio-net header. A partial
+// checksum is completed (gVisor takes checksum offload per NIC, not per
+// packet, so it verifies every frame); a super-frame goes to the local
+// stack as one big TCP segment, but is cut into MSS-sized frames first if
+// it may leave the kernel again (a bridge member, or forwarding on).
+func (e *ethEndpoint) receiveVnet(b, scratch []byte) {
+	if len(b) < vnetHdrLen {
+		e.stats.ierrors.Add(1)
+		return
+	}
+	h, frame := parseVnetHdr(b), b[vnetHdrLen:]
+	local := e.bridge.Load() == nil && (e.routing == nil || !e.routing())
+	if !local && h.gsoType&^vnetGSOECN != vnetGSONone {
+		if !segmentTCP(frame, int(h.gsoSize), scratch, func(seg []byte) { e.deliver(seg) }) {
+			e.stats.ierrors.Add(1)
+		}
+		return
+	}
+	if h.flags&vnetFlagNeedsCsum != 0 && !completeChecksum(frame, h) {
+		e.stats.ierrors.Add(1)
+		return
+	}
+	e.deliver(frame)
 }
 
 // deliver passes one received frame up the stack if the receive filter
@@ -281,8 +336,22 @@ func (*ethEndpoint) Close() {}
 // SetOnCloseAction implements stack.LinkEndpoint.
 func (*ethEndpoint) SetOnCloseAction(func()) {}
 
-// WritePackets implements stack.LinkEndpoint: one device write per frame. A
-// frame that cannot be written is counted as an output error and dropped.
+// GSOMaxSize implements stack.GSOEndpoint.
+func (*ethEndpoint) GSOMaxSize() uint32 { return gsoMaxSize }
+
+// SupportedGSO implements stack.GSOEndpoint: the host segments the stack's
+// super-frames when the device takes a virtio-net header and the frames go
+// straight to it (not through a bridge).
+func (e *ethEndpoint) SupportedGSO() stack.SupportedGSO {
+	if e.vnet.Load() && e.bridge.Load() == nil {
+		return stack.HostGSOSupported
+	}
+	return stack.GSONotSupported
+}
+
+// WritePackets implements stack.LinkEndpoint: one device write per frame
+// (with its virtio-net header on a tap). A frame that cannot be written is
+// counted as an output error and dropped.
 func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 	e.mu.RLock()
 	dev := e.dev
@@ -293,6 +362,7 @@ func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 	if h := e.bridge.Load(); h != nil {
 		return e.writeBridged(h, pkts), nil
 	}
+	vnet := hasVnetHdr(dev)
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
 	n := 0
@@ -303,6 +373,11 @@ func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 			continue
 		}
 		e.wbuf = e.wbuf[:0]
+		if vnet {
+			e.wbuf = append(e.wbuf, make([]byte, vnetHdrLen)...)
+			gsoVnetHdr(pkt).put(e.wbuf)
+		}
+		hl := len(e.wbuf)
 		for _, s := range pkt.AsSlices() {
 			e.wbuf = append(e.wbuf, s...)
 		}
@@ -310,15 +385,16 @@ func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 			e.stats.oerrors.Add(1)
 			continue
 		}
-		group := len(e.wbuf) > 0 && e.wbuf[0]&1 != 0
-		e.stats.countOut(len(e.wbuf), group)
+		frame := e.wbuf[hl:]
+		e.stats.countOut(len(frame), len(frame) > 0 && frame[0]&1 != 0)
 		n++
 	}
 	return n, nil
 }
 
 // writeBridged hands the stack's frames to the member's bridge, which
-// sends them on the wires it chooses (sendWire counts them there).
+// sends them on the wires it chooses (sendWire counts them there). A
+// super-frame (the connection began before the bridge) is cut up first.
 func (e *ethEndpoint) writeBridged(h *bridgeHook, pkts stack.PacketBufferList) int {
 	n := 0
 	noarp := e.noarp.Load()
@@ -330,11 +406,43 @@ func (e *ethEndpoint) writeBridged(h *bridgeHook, pkts stack.PacketBufferList) i
 		v := pkt.ToView()
 		f := append([]byte(nil), v.AsSlice()...)
 		v.Release()
-		if !h.output(f) {
+		var ok bool
+		switch vh := gsoVnetHdr(pkt); {
+		case vh.gsoType != vnetGSONone:
+			ok = segmentTCP(f, int(vh.gsoSize), make([]byte, 0, len(f)), func(seg []byte) {
+				if !h.output(append([]byte(nil), seg...)) {
+					e.stats.oerrors.Add(1)
+				}
+			})
+		case vh.flags&vnetFlagNeedsCsum != 0:
+			ok = completeChecksum(f, vh) && h.output(f)
+		default:
+			ok = h.output(f)
+		}
+		if !ok {
 			e.stats.oerrors.Add(1)
 		}
 	}
 	return n
+}
+
+// vnetBufs holds write buffers for frames that need a virtio-net header
+// put in front of them outside the stack's write path.
+var vnetBufs = sync.Pool{New: func() any { b := make([]byte, 0, maxVnetFrame); return &b }}
+
+// devWrite writes a frame built outside the stack, with an empty
+// virtio-net header if the device takes one.
+func devWrite(dev FrameDevice, frame []byte) error {
+	if !hasVnetHdr(dev) {
+		_, err := dev.Write(frame)
+		return err
+	}
+	bp := vnetBufs.Get().(*[]byte)
+	b := append(append((*bp)[:0], make([]byte, vnetHdrLen)...), frame...)
+	_, err := dev.Write(b)
+	*bp = b[:0]
+	vnetBufs.Put(bp)
+	return err
 }
 
 // sendWire writes a frame the bridge forwards out of this member.
@@ -345,7 +453,7 @@ func (e *ethEndpoint) sendWire(frame []byte) {
 	if dev == nil || !e.running.Load() {
 		return
 	}
-	if _, err := dev.Write(frame); err != nil {
+	if err := devWrite(dev, frame); err != nil {
 		e.stats.oerrors.Add(1)
 		return
 	}
@@ -369,7 +477,7 @@ func (e *ethEndpoint) writeFrame(frame []byte) error {
 	}
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
-	if _, err := dev.Write(frame); err != nil {
+	if err := devWrite(dev, frame); err != nil {
 		e.stats.oerrors.Add(1)
 		return err
 	}

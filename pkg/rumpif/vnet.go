@@ -1,0 +1,186 @@
+package rumpif
+
+// Offloads on devices with a virtio-net header (host taps, see
+// pkg/hosttap): the host hands over TCP super-frames of up to 64 KiB
+// (gso_type set) and frames whose transport checksum is only partial
+// (NEEDS_CSUM), and takes the stack's super-frames (gVisor's host GSO).
+//
+// Partial checksums are completed on arrival (completeChecksum): gVisor
+// decides checksum offload per NIC, not per packet, and so verifies every
+// frame. A super-frame is fine for the local stack as one big TCP segment;
+// one that may leave the kernel again — forwarded by IP or by a bridge —
+// is cut into MSS-sized segments first (segmentTCP). The same is done to the
+// stack's own super-frames when a bridge sends them, since the bridge's
+// other wires may not take them.
+
+import (
+	"encoding/binary"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/checksum"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+)
+
+// virtio-net header (linux/virtio_net.h), little endian.
+const (
+	vnetHdrLen = 10
+
+	vnetFlagNeedsCsum = 1
+	vnetFlagDataValid = 2
+
+	vnetGSONone  = 0
+	vnetGSOTCPv4 = 1
+	vnetGSOTCPv6 = 4
+	vnetGSOECN   = 0x80
+
+	// gsoMaxSize is the largest super-frame payload the stack may hand us.
+	gsoMaxSize = 65535 - header.IPv6MinimumSize - header.TCPMinimumSize
+)
+
+// maxVnetFrame is the largest frame a tap can give with offloads on.
+const maxVnetFrame = vnetHdrLen + header.EthernetMinimumSize + 65535
+
+type vnetHdr struct {
+	flags      uint8
+	gsoType    uint8
+	hdrLen     uint16
+	gsoSize    uint16
+	csumStart  uint16
+	csumOffset uint16
+}
+
+func parseVnetHdr(b []byte) vnetHdr {
+	return vnetHdr{
+		flags: b[0], gsoType: b[1],
+		hdrLen:     binary.LittleEndian.Uint16(b[2:]),
+		gsoSize:    binary.LittleEndian.Uint16(b[4:]),
+		csumStart:  binary.LittleEndian.Uint16(b[6:]),
+		csumOffset: binary.LittleEndian.Uint16(b[8:]),
+	}
+}
+
+func (h vnetHdr) put(b []byte) {
+	b[0], b[1] = h.flags, h.gsoType
+	binary.LittleEndian.PutUint16(b[2:], h.hdrLen)
+	binary.LittleEndian.PutUint16(b[4:], h.gsoSize)
+	binary.LittleEndian.PutUint16(b[6:], h.csumStart)
+	binary.LittleEndian.PutUint16(b[8:], h.csumOffset)
+}
+
+// gsoVnetHdr is the header for a packet the stack sends, as gVisor's own
+// fdbased endpoint fills it.
+func gsoVnetHdr(pkt *stack.PacketBuffer) vnetHdr {
+	var h vnetHdr
+	g := pkt.GSOOptions
+	if g.Type == stack.GSONone {
+		return h
+	}
+	h.hdrLen = uint16(pkt.HeaderSize())
+	if g.NeedsCsum {
+		h.flags = vnetFlagNeedsCsum
+		h.csumStart = header.EthernetMinimumSize + g.L3HdrLen
+		h.csumOffset = g.CsumOffset
+	}
+	if uint16(pkt.Data().Size()) > g.MSS {
+		switch g.Type {
+		case stack.GSOTCPv4:
+			h.gsoType = vnetGSOTCPv4
+		case stack.GSOTCPv6:
+			h.gsoType = vnetGSOTCPv6
+		}
+		h.gsoSize = g.MSS
+	}
+	return h
+}
+
+// completeChecksum finishes a partial transport checksum in frame: the
+// field at csumStart+csumOffset holds the pseudo-header sum, and the rest
+// is summed over everything from csumStart on.
+func completeChecksum(frame []byte, h vnetHdr) bool {
+	start, at := int(h.csumStart), int(h.csumStart)+int(h.csumOffset)
+	if start >= len(frame) || at+2 > len(frame) {
+		return false
+	}
+	binary.BigEndian.PutUint16(frame[at:], ^checksum.Checksum(frame[start:], 0))
+	return true
+}
+
+// segmentTCP cuts a TCP super-frame into frames carrying at most mss bytes
+// of payload each, with complete checksums, and calls emit with each (the
+// slice is reused between calls). It reports false for a frame it cannot
+// parse, which the caller drops.
+func segmentTCP(frame []byte, mss int, scratch []byte, emit func([]byte)) bool {
+	const eth = header.EthernetMinimumSize
+	if len(frame) < eth+header.IPv4MinimumSize || mss <= 0 {
+		return false
+	}
+	var ipLen int
+	var src, dst tcpip.Address
+	v4 := header.Ethernet(frame).Type() == header.IPv4ProtocolNumber
+	if v4 {
+		ip := header.IPv4(frame[eth:])
+		if !ip.IsValid(len(frame)-eth) || ip.Protocol() != uint8(header.TCPProtocolNumber) {
+			return false
+		}
+		ipLen, src, dst = int(ip.HeaderLength()), ip.SourceAddress(), ip.DestinationAddress()
+	} else {
+		if len(frame) < eth+header.IPv6MinimumSize {
+			return false
+		}
+		ip := header.IPv6(frame[eth:])
+		if ip.TransportProtocol() != header.TCPProtocolNumber {
+			return false // extension headers: not something the host makes
+		}
+		ipLen, src, dst = header.IPv6MinimumSize, ip.SourceAddress(), ip.DestinationAddress()
+	}
+	tcpOff := eth + ipLen
+	if len(frame) < tcpOff+header.TCPMinimumSize {
+		return false
+	}
+	tcpLen := int(header.TCP(frame[tcpOff:]).DataOffset())
+	hdrEnd := tcpOff + tcpLen
+	if tcpLen < header.TCPMinimumSize || hdrEnd > len(frame) {
+		return false
+	}
+	payload := frame[hdrEnd:]
+	seq := header.TCP(frame[tcpOff:]).SequenceNumber()
+	flags := header.TCP(frame[tcpOff:]).Flags()
+	var id uint16
+	if v4 {
+		id = header.IPv4(frame[eth:]).ID()
+	}
+	for off, i := 0, 0; off < len(payload) || (off == 0 && len(payload) == 0); i++ {
+		n := min(mss, len(payload)-off)
+		seg := append(append(scratch[:0], frame[:hdrEnd]...), payload[off:off+n]...)
+		t := header.TCP(seg[tcpOff:])
+		t.SetSequenceNumber(seq + uint32(off))
+		f := flags
+		if off+n < len(payload) {
+			f &^= header.TCPFlagFin | header.TCPFlagPsh
+		}
+		if i > 0 {
+			f &^= header.TCPFlagCwr
+		}
+		t.SetFlags(uint8(f))
+		segLen := tcpLen + n
+		if v4 {
+			ip := header.IPv4(seg[eth:])
+			ip.SetTotalLength(uint16(ipLen + segLen))
+			ip.SetID(id + uint16(i))
+			ip.SetChecksum(0)
+			ip.SetChecksum(^ip.CalculateChecksum())
+		} else {
+			header.IPv6(seg[eth:]).SetPayloadLength(uint16(segLen))
+		}
+		t.SetChecksum(0)
+		sum := header.PseudoHeaderChecksum(header.TCPProtocolNumber, src, dst, uint16(segLen))
+		t.SetChecksum(^checksum.Checksum(seg[tcpOff:], sum))
+		emit(seg)
+		off += n
+		if n == 0 {
+			break
+		}
+	}
+	return true
+}

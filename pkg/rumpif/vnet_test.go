@@ -1,0 +1,117 @@
+package rumpif
+
+import (
+	"bytes"
+	"testing"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/checksum"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+)
+
+// tcpFrame builds an Ethernet+IP+TCP frame with payload and a correct
+// checksum (IPv4 unless v6).
+func tcpFrame(v6 bool, payload []byte, flags header.TCPFlags) []byte {
+	const eth = header.EthernetMinimumSize
+	ipLen := header.IPv4MinimumSize
+	src, dst := tcpip.AddrFrom4([4]byte{10, 0, 0, 1}), tcpip.AddrFrom4([4]byte{10, 0, 0, 2})
+	proto := header.IPv4ProtocolNumber
+	if v6 {
+		ipLen, proto = header.IPv6MinimumSize, header.IPv6ProtocolNumber
+		src = tcpip.AddrFrom16([16]byte{0xfc, 15: 1})
+		dst = tcpip.AddrFrom16([16]byte{0xfc, 15: 2})
+	}
+	tcpLen := header.TCPMinimumSize
+	f := make([]byte, eth+ipLen+tcpLen+len(payload))
+	header.Ethernet(f).Encode(&header.EthernetFields{Type: proto})
+	if v6 {
+		header.IPv6(f[eth:]).Encode(&header.IPv6Fields{PayloadLength: uint16(tcpLen + len(payload)),
+			TransportProtocol: header.TCPProtocolNumber, HopLimit: 64, SrcAddr: src, DstAddr: dst})
+	} else {
+		ip := header.IPv4(f[eth:])
+		ip.Encode(&header.IPv4Fields{TotalLength: uint16(ipLen + tcpLen + len(payload)), ID: 7, TTL: 64,
+			Protocol: uint8(header.TCPProtocolNumber), SrcAddr: src, DstAddr: dst})
+		ip.SetChecksum(^ip.CalculateChecksum())
+	}
+	t := header.TCP(f[eth+ipLen:])
+	t.Encode(&header.TCPFields{SrcPort: 5000, DstPort: 7, SeqNum: 1000, DataOffset: uint8(tcpLen), Flags: flags, WindowSize: 100})
+	copy(f[eth+ipLen+tcpLen:], payload)
+	sum := header.PseudoHeaderChecksum(header.TCPProtocolNumber, src, dst, uint16(tcpLen+len(payload)))
+	t.SetChecksum(^checksum.Checksum(f[eth+ipLen:], sum))
+	return f
+}
+
+func TestSegmentTCP(t *testing.T) {
+	payload := make([]byte, 10000)
+	for i := range payload {
+		payload[i] = byte(i * 7)
+	}
+	for _, v6 := range []bool{false, true} {
+		super := tcpFrame(v6, payload, header.TCPFlagAck|header.TCPFlagPsh|header.TCPFlagFin)
+		var got []byte
+		var segs int
+		seq := uint32(1000)
+		ok := segmentTCP(super, 1448, nil, func(seg []byte) {
+			segs++
+			ipb := seg[header.EthernetMinimumSize:]
+			var tcpb []byte
+			var src, dst tcpip.Address
+			if v6 {
+				ip := header.IPv6(ipb)
+				tcpb, src, dst = ip.Payload(), ip.SourceAddress(), ip.DestinationAddress()
+			} else {
+				ip := header.IPv4(ipb)
+				if !ip.IsChecksumValid() || int(ip.TotalLength()) != len(ipb) || ip.ID() != uint16(7+segs-1) {
+					t.Errorf("segment %d: bad IPv4 header", segs)
+				}
+				tcpb, src, dst = ip.Payload(), ip.SourceAddress(), ip.DestinationAddress()
+			}
+			tc := header.TCP(tcpb)
+			data := tc.Payload()
+			if len(data) > 1448 || tc.SequenceNumber() != seq {
+				t.Errorf("segment %d: %d bytes at seq %d, want ≤1448 at %d", segs, len(data), tc.SequenceNumber(), seq)
+			}
+			if !tc.IsChecksumValid(src, dst, checksum.Checksum(data, 0), uint16(len(data))) {
+				t.Errorf("segment %d: bad TCP checksum", segs)
+			}
+			last := len(got)+len(data) == len(payload)
+			if fin := tc.Flags()&header.TCPFlagFin != 0; fin != last {
+				t.Errorf("segment %d: FIN %v, want it only on the last", segs, fin)
+			}
+			seq += uint32(len(data))
+			got = append(got, data...)
+		})
+		if !ok || segs != 7 || !bytes.Equal(got, payload) {
+			t.Errorf("v6=%v: ok %v, %d segments, payload equal %v", v6, ok, segs, bytes.Equal(got, payload))
+		}
+	}
+	if segmentTCP([]byte{1, 2, 3}, 1448, nil, func([]byte) {}) {
+		t.Error("a runt frame was segmented")
+	}
+}
+
+func TestCompleteChecksum(t *testing.T) {
+	f := tcpFrame(false, []byte("hello, partial checksum"), header.TCPFlagAck)
+	want := append([]byte(nil), f...)
+	const tcpOff = header.EthernetMinimumSize + header.IPv4MinimumSize
+	tc := header.TCP(f[tcpOff:])
+	ip := header.IPv4(f[header.EthernetMinimumSize:])
+	// What the host hands over: the pseudo-header sum, not complemented.
+	tc.SetChecksum(header.PseudoHeaderChecksum(header.TCPProtocolNumber, ip.SourceAddress(), ip.DestinationAddress(), uint16(len(f)-tcpOff)))
+	h := vnetHdr{flags: vnetFlagNeedsCsum, csumStart: tcpOff, csumOffset: header.TCPChecksumOffset}
+	if !completeChecksum(f, h) || !bytes.Equal(f, want) {
+		t.Errorf("completed checksum %#04x, want %#04x", tc.Checksum(), header.TCP(want[tcpOff:]).Checksum())
+	}
+	if completeChecksum(f, vnetHdr{csumStart: 9000}) {
+		t.Error("an offset past the frame was accepted")
+	}
+}
+
+func TestVnetHdrRoundTrip(t *testing.T) {
+	h := vnetHdr{flags: 1, gsoType: vnetGSOTCPv6, hdrLen: 74, gsoSize: 1440, csumStart: 54, csumOffset: 16}
+	b := make([]byte, vnetHdrLen)
+	h.put(b)
+	if got := parseVnetHdr(b); got != h {
+		t.Errorf("got %+v, want %+v", got, h)
+	}
+}
