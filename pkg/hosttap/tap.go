@@ -82,11 +82,35 @@ func Open(name string) (*Tap, error) {
 		unix.Close(fd)
 		return nil, &os.PathError{Op: "query tap", Path: name, Err: err}
 	}
+	if flags&unix.IFF_PERSIST == 0 {
+		setTxQueueLen(name, txQueueLen)
+	}
 	return &Tap{
 		name:    name,
 		file:    os.NewFile(uintptr(fd), "/dev/net/tun:"+name),
 		persist: flags&unix.IFF_PERSIST != 0,
 	}, nil
+}
+
+// txQueueLen is the transmit queue given to taps created here: a tap
+// made by TUNSETIFF gets 500 frames, which a burst from a fast sender on
+// the host overflows while the kernel's reader is descheduled.
+const txQueueLen = 5000
+
+// setTxQueueLen sets the host interface's transmit queue length. It is
+// best effort: without CAP_NET_ADMIN the default stays.
+func setTxQueueLen(name string, n uint32) {
+	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(s)
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return
+	}
+	ifr.SetUint32(n)
+	unix.IoctlIfreq(s, unix.SIOCSIFTXQLEN, ifr)
 }
 
 func getFlags(fd int) (uint16, error) {

@@ -3,6 +3,7 @@ package hosttap
 import (
 	"errors"
 	"github.com/rumpnet/rumpnet/internal/netnstest"
+	"github.com/vishvananda/netlink"
 	"os"
 	"os/exec"
 	"strings"
@@ -70,4 +71,24 @@ func TestOpenBadName(t *testing.T) {
 	if _, err := Open("a-name-far-too-long"); !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("got %v, want EINVAL", err)
 	}
+}
+
+func TestCreatedTapQueueAndOffloads(t *testing.T) {
+	netnstest.Run(t, func() {
+		tap, err := Open("tap3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tap.Close()
+		l, err := netlink.LinkByName("tap3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q := l.Attrs().TxQLen; q != txQueueLen {
+			t.Errorf("txqueuelen: got %d, want %d", q, txQueueLen)
+		}
+		if tap.VnetHdrLen() != 10 {
+			t.Errorf("virtio-net header: got %d bytes, want 10", tap.VnetHdrLen())
+		}
+	})
 }
