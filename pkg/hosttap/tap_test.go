@@ -2,13 +2,14 @@ package hosttap
 
 import (
 	"errors"
-	"github.com/rumpnet/rumpnet/internal/netnstest"
-	"github.com/vishvananda/netlink"
 	"os"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/rumpnet/rumpnet/internal/netnstest"
+	"github.com/vishvananda/netlink"
 )
 
 func linkExists(name string) bool {
