@@ -12,8 +12,11 @@ if ! command -v go >/dev/null 2>&1; then export PATH="/usr/local/go/bin:$PATH"; 
 bin=$(mktemp -d /tmp/rumpnet-demo.XXXXXX)
 ns=rumpnet-demo-$$
 sock=$bin/k1
+sock2=$bin/k2
 cleanup() {
-	ip netns exec "$ns" env RUMP_SERVER="unix://$sock" "$bin/rhalt" 2>/dev/null || true
+	for s in "$sock" "$sock2"; do
+		[ -S "$s" ] && ip netns exec "$ns" env RUMP_SERVER="unix://$s" "$bin/rhalt" 2>/dev/null || true
+	done
 	ip netns del "$ns" 2>/dev/null || true
 	rm -rf "$bin"
 }
@@ -24,6 +27,7 @@ CGO_ENABLED=0 go build -o "$bin/" ./cmd/...
 
 ip netns add "$ns"
 run() { ip netns exec "$ns" env PATH="$bin:$PATH" RUMP_SERVER="unix://$sock" "$@"; }
+run2() { ip netns exec "$ns" env PATH="$bin:$PATH" RUMP_SERVER="unix://$sock2" "$@"; }
 say() { printf '\n$ %s\n' "$*"; }
 
 run ip link set lo up
@@ -46,7 +50,32 @@ say "ping -6 -c 3 fc00::2"
 run ping -6 -c 3 -i 0.2 -W 2 fc00::2
 say "rifconfig -a -v"
 run rifconfig -a -v
-say "rhalt"
+
+echo
+echo "== a second kernel on a shmif bus, bridged to tap0 by the first"
+say "RUMP_SERVER=unix://$sock2: rump_server; rifconfig shmif0 create; rifconfig shmif0 linkstr $bin/bus; rifconfig shmif0 inet 10.0.0.3/24 up"
+run2 rump_server "unix://$sock2"
+run2 rifconfig shmif0 create
+run2 rifconfig shmif0 linkstr "$bin/bus"
+run2 rifconfig shmif0 inet 10.0.0.3/24 up
+say "rifconfig shmif0 create; rifconfig shmif0 linkstr $bin/bus; rifconfig shmif0 up; rifconfig bridge0 create; rbrconfig bridge0 add virt0 shmif0 up"
+run rifconfig shmif0 create
+run rifconfig shmif0 linkstr "$bin/bus"
+run rifconfig shmif0 up
+run rifconfig bridge0 create
+run rbrconfig bridge0 add virt0 shmif0 up
+say "ping -c 3 10.0.0.3    (host -> tap0 -> virt0 -> bridge0 -> shmif0 -> bus -> second kernel)"
+run ping -c 3 -i 0.2 -W 2 10.0.0.3
+say "rbrconfig bridge0"
+run rbrconfig bridge0
+say "RUMP_SERVER=unix://$sock2 rsysctl -w net.inet.tcp.small_servers=1; echo 'hello, rump kernel' to its TCP echo port"
+run2 rsysctl -w net.inet.tcp.small_servers=1
+run bash -c 'exec 3<>/dev/tcp/10.0.0.3/7; echo "hello, rump kernel" >&3; head -1 <&3'
+say "shmif_dumpbus -p - $bin/bus | tcpdump -n -r - | tail -4"
+run bash -c "shmif_dumpbus -p - '$bin/bus' 2>/dev/null | tcpdump -n -r - 2>/dev/null | tail -4"
+say "rhalt (both kernels)"
+run2 rhalt
 run rhalt
 echo
-echo "demo: the rump kernel answered over tap0 in IPv4 and IPv6, and has shut down."
+echo "demo: the rump kernel answered over tap0 in IPv4 and IPv6, bridged the host to"
+echo "a second kernel on a shmif bus, and both have shut down."
