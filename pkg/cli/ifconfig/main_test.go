@@ -47,7 +47,7 @@ func TestMainAgainstKernel(t *testing.T) {
 		{"virt0 inet 10.0.0.5 delete", "^$", "^rifconfig: SIOCDIFADDR: Can't assign requested address\n$", 1},
 		{"virt0 inet6 fc00::2/64", "^$", "", 0},
 		{"virt0 inet6", `\tinet6 fe80::b00a:[0-9a-f:]+%virt0/64 flags 0x2<TENTATIVE> scopeid 0x2\n\tinet6 fc00::2/64 flags 0x2<TENTATIVE>\n$`, "", 0},
-		{"virt0 mtu 9000", "^$", "^rifconfig: SIOCSIFMTU: Invalid argument\n$", 0},
+		{"virt0 mtu 70000", "^$", "^rifconfig: SIOCSIFMTU: Invalid argument\n$", 0},
 		{"virt0 mtu 1400 metric 4", "^$", "", 0},
 		{"virt0 linkstr tap3", "^$", "^rifconfig: SIOCSLINKSTR: Device busy\n$", 1},
 		{"-l -u", "^lo0 virt0\n$", "", 0},
