@@ -245,7 +245,7 @@ func (e *ethEndpoint) deliverLocal(frame []byte) {
 		return
 	}
 	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{
-		Payload: buffer.MakeWithData(frame),
+		Payload: pooledBuffer(frame),
 	})
 	defer pkt.DecRef()
 	if !e.ParseHeader(pkt) {
@@ -483,4 +483,23 @@ func (e *ethEndpoint) writeFrame(frame []byte) error {
 	}
 	e.stats.countOut(len(frame), frame[0]&1 != 0)
 	return nil
+}
+
+// pooledPiece is the largest piece of a frame copied into one buffer
+// chunk: gVisor pools chunks up to 64 KiB and allocates (and clears) larger
+// ones, which a 64 KiB super-frame plus headers would need.
+const pooledPiece = 32 << 10
+
+// pooledBuffer copies frame into a buffer made of pooled chunks.
+func pooledBuffer(frame []byte) buffer.Buffer {
+	if len(frame) <= pooledPiece {
+		return buffer.MakeWithData(frame)
+	}
+	var b buffer.Buffer
+	for len(frame) > 0 {
+		n := min(len(frame), pooledPiece)
+		b.Append(buffer.NewViewWithData(frame[:n]))
+		frame = frame[n:]
+	}
+	return b
 }

@@ -72,6 +72,13 @@ func run(t *cli.Tool, args []string) int {
 	if o.MemLimit > 0 {
 		debug.SetMemoryLimit(o.MemLimit)
 	}
+	if prof := os.Getenv(EnvCPUProfile); prof != "" {
+		stop, err := startCPUProfile(prof)
+		if err != nil {
+			return fail(err, EnvCPUProfile)
+		}
+		defer stop()
+	}
 	k, err := rumpif.New(rumpif.Options{Components: o.Libs})
 	if err != nil {
 		return fail(err, "boot")
