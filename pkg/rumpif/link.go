@@ -83,8 +83,10 @@ type ethEndpoint struct {
 	dev        FrameDevice
 	readerDone chan struct{} // closed when dev's receive loop exits
 
-	wmu  sync.Mutex // serializes writes and guards wbuf
+	wmu  sync.Mutex // serializes writes and guards wbuf, hdr, iov
 	wbuf []byte
+	hdr  [vnetHdrLen]byte
+	iov  [][]byte
 
 	// forwards reports whether the kernel would forward an IPv4 packet to
 	// dst (forwarding is on and dst is not one of its addresses); nil means
@@ -99,6 +101,12 @@ type ethEndpoint struct {
 // header (a host tap).
 type vnetDevice interface {
 	VnetHdrLen() int
+}
+
+// vecWriter is a device that writes a frame gathered from several slices
+// in one call.
+type vecWriter interface {
+	Writev(bufs [][]byte) (int, error)
 }
 
 func hasVnetHdr(dev FrameDevice) bool {
@@ -370,6 +378,21 @@ func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 	for _, pkt := range pkts.AsSlice() {
 		if noarp && pkt.NetworkProtocolNumber == header.ARPProtocolNumber {
 			n++ // dropped on purpose, as an interface without ARP does
+			continue
+		}
+		if vw, ok := dev.(vecWriter); ok && vnet {
+			// Header and the packet's own slices in one writev: no copy.
+			gsoVnetHdr(pkt).put(e.hdr[:])
+			e.iov = append(append(e.iov[:0], e.hdr[:]), pkt.AsSlices()...)
+			_, err := vw.Writev(e.iov)
+			group := len(e.iov) > 1 && len(e.iov[1]) > 0 && e.iov[1][0]&1 != 0
+			clear(e.iov) // the packet's buffers go back to their pool
+			if err != nil {
+				e.stats.oerrors.Add(1)
+				continue
+			}
+			e.stats.countOut(pkt.Size(), group)
+			n++
 			continue
 		}
 		e.wbuf = e.wbuf[:0]
