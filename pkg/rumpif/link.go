@@ -190,7 +190,9 @@ func (e *ethEndpoint) receiveVnet(b, scratch []byte) {
 		return
 	}
 	h, frame := parseVnetHdr(b), b[vnetHdrLen:]
-	local := e.bridge.Load() == nil && (e.routing == nil || !e.routing())
+	// A bridge takes super-frames whole: sendWire passes them on to taps
+	// as super-frames again and cuts them only for other wires.
+	local := e.routing == nil || !e.routing()
 	if !local && h.gsoType&^vnetGSOECN != vnetGSONone {
 		if !segmentTCP(frame, int(h.gsoSize), scratch, func(seg []byte) { e.deliver(seg) }) {
 			e.stats.ierrors.Add(1)
@@ -476,11 +478,52 @@ func (e *ethEndpoint) sendWire(frame []byte) {
 	if dev == nil || !e.running.Load() {
 		return
 	}
-	if err := devWrite(dev, frame); err != nil {
+	var err error
+	if mtu := int(e.MTU()); len(frame) > mtu+header.EthernetMinimumSize {
+		err = writeSuper(dev, frame, mtu)
+	} else {
+		err = devWrite(dev, frame)
+	}
+	if err != nil {
 		e.stats.oerrors.Add(1)
 		return
 	}
 	e.stats.countOut(len(frame), frame[0]&1 != 0)
+}
+
+// writeSuper writes a TCP super-frame that a bridge forwards to a wire
+// with the given MTU: to a tap as a super-frame with a virtio-net header
+// that makes the host cut it, elsewhere cut here. frame is not modified.
+func writeSuper(dev FrameDevice, frame []byte, mtu int) error {
+	bp := vnetBufs.Get().(*[]byte)
+	defer vnetBufs.Put(bp)
+	if !hasVnetHdr(dev) {
+		var werr error
+		ok := segmentTCP(frame, tcpMSS(frame, mtu), (*bp)[:0], func(seg []byte) {
+			if _, err := dev.Write(seg); err != nil {
+				werr = err
+			}
+		})
+		if !ok {
+			return errBadSuper
+		}
+		return werr
+	}
+	h, ok := superVnetHdr(frame, mtu)
+	if !ok {
+		return errBadSuper
+	}
+	b := append(append((*bp)[:0], make([]byte, vnetHdrLen)...), frame...)
+	h.put(b)
+	// The host expects the pseudo-header sum in the checksum field of a
+	// super-frame it is to cut.
+	f := b[vnetHdrLen:]
+	if !setPseudoChecksum(f, h) {
+		return errBadSuper
+	}
+	_, err := dev.Write(b)
+	*bp = b[:0]
+	return err
 }
 
 // writeFrame sends a frame built outside the stack (a gratuitous ARP),

@@ -15,6 +15,7 @@ package rumpif
 
 import (
 	"encoding/binary"
+	"errors"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/checksum"
@@ -182,5 +183,81 @@ func segmentTCP(frame []byte, mss int, scratch []byte, emit func([]byte)) bool {
 			break
 		}
 	}
+	return true
+}
+
+var errBadSuper = errors.New("oversized frame that is not TCP over IP")
+
+// tcpHeaders returns the IP and TCP header lengths of an Ethernet frame
+// carrying TCP, and its addresses.
+func tcpHeaders(frame []byte) (ipLen, tcpLen int, v4 bool, src, dst tcpip.Address, ok bool) {
+	const eth = header.EthernetMinimumSize
+	if len(frame) < eth+header.IPv6MinimumSize+header.TCPMinimumSize {
+		return
+	}
+	switch header.Ethernet(frame).Type() {
+	case header.IPv4ProtocolNumber:
+		ip := header.IPv4(frame[eth:])
+		if ip.Protocol() != uint8(header.TCPProtocolNumber) {
+			return
+		}
+		ipLen, v4, src, dst = int(ip.HeaderLength()), true, ip.SourceAddress(), ip.DestinationAddress()
+	case header.IPv6ProtocolNumber:
+		ip := header.IPv6(frame[eth:])
+		if ip.TransportProtocol() != header.TCPProtocolNumber {
+			return
+		}
+		ipLen, src, dst = header.IPv6MinimumSize, ip.SourceAddress(), ip.DestinationAddress()
+	default:
+		return
+	}
+	if len(frame) < eth+ipLen+header.TCPMinimumSize {
+		return
+	}
+	tcpLen = int(header.TCP(frame[eth+ipLen:]).DataOffset())
+	ok = tcpLen >= header.TCPMinimumSize && eth+ipLen+tcpLen <= len(frame)
+	return
+}
+
+// tcpMSS is the payload of one segment of frame on a wire with this MTU.
+func tcpMSS(frame []byte, mtu int) int {
+	ipLen, tcpLen, _, _, _, ok := tcpHeaders(frame)
+	if !ok {
+		return 0
+	}
+	return mtu - ipLen - tcpLen
+}
+
+// superVnetHdr is the virtio-net header that has the host cut frame into
+// segments fitting mtu.
+func superVnetHdr(frame []byte, mtu int) (vnetHdr, bool) {
+	ipLen, tcpLen, v4, _, _, ok := tcpHeaders(frame)
+	if !ok || mtu-ipLen-tcpLen <= 0 {
+		return vnetHdr{}, false
+	}
+	h := vnetHdr{
+		flags:      vnetFlagNeedsCsum,
+		gsoType:    vnetGSOTCPv6,
+		hdrLen:     uint16(header.EthernetMinimumSize + ipLen + tcpLen),
+		gsoSize:    uint16(mtu - ipLen - tcpLen),
+		csumStart:  uint16(header.EthernetMinimumSize + ipLen),
+		csumOffset: header.TCPChecksumOffset,
+	}
+	if v4 {
+		h.gsoType = vnetGSOTCPv4
+	}
+	return h, true
+}
+
+// setPseudoChecksum puts the pseudo-header sum of frame's TCP segment in
+// its checksum field, as a partial checksum for the host to finish.
+func setPseudoChecksum(frame []byte, h vnetHdr) bool {
+	_, _, _, src, dst, ok := tcpHeaders(frame)
+	if !ok {
+		return false
+	}
+	start := int(h.csumStart)
+	sum := header.PseudoHeaderChecksum(header.TCPProtocolNumber, src, dst, uint16(len(frame)-start))
+	binary.BigEndian.PutUint16(frame[start+int(h.csumOffset):], sum)
 	return true
 }

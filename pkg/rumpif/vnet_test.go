@@ -115,3 +115,30 @@ func TestVnetHdrRoundTrip(t *testing.T) {
 		t.Errorf("got %+v, want %+v", got, h)
 	}
 }
+
+func TestSuperFrameHeaderRoundTrip(t *testing.T) {
+	for _, v6 := range []bool{false, true} {
+		f := tcpFrame(v6, make([]byte, 20000), header.TCPFlagAck)
+		h, ok := superVnetHdr(f, 1500)
+		ipLen := header.IPv4MinimumSize
+		gso := uint8(vnetGSOTCPv4)
+		if v6 {
+			ipLen, gso = header.IPv6MinimumSize, vnetGSOTCPv6
+		}
+		if !ok || h.gsoType != gso || int(h.gsoSize) != 1500-ipLen-header.TCPMinimumSize ||
+			int(h.csumStart) != header.EthernetMinimumSize+ipLen || h.flags != vnetFlagNeedsCsum {
+			t.Fatalf("v6=%v: header %+v, %v", v6, h, ok)
+		}
+		// The partial checksum we hand the host, completed, is the original.
+		g := append([]byte(nil), f...)
+		if !setPseudoChecksum(g, h) || !completeChecksum(g, h) || !bytes.Equal(g, f) {
+			t.Errorf("v6=%v: pseudo-header checksum does not complete to the original", v6)
+		}
+		if n := tcpMSS(f, 9000); n != 9000-ipLen-header.TCPMinimumSize {
+			t.Errorf("v6=%v: mss %d", v6, n)
+		}
+	}
+	if _, ok := superVnetHdr(make([]byte, 100), 1500); ok {
+		t.Error("a frame that is not TCP got a super-frame header")
+	}
+}
