@@ -1,12 +1,20 @@
-// Command tcpblast is scripts/bench's traffic tool: it measures TCP
-// throughput against discard and chargen servers (RFC 863, RFC 864), and
-// runs such servers itself for the Linux reference side. It is a
-// benchmark helper, not one of rumpnet's tools.
+// Command tcpblast is scripts/bench's traffic and load tool. It measures TCP
+// throughput against discard and chargen servers (RFC 863, RFC 864), runs
+// such servers itself for the Linux reference side, and creates many virt
+// interfaces in a rump kernel over one control connection, so that the
+// time measured is the kernel's and not that of a thousand process starts.
+// It is a benchmark helper, not one of rumpnet's tools.
 //
 //	tcpblast send HOST:PORT SECONDS   write zeros for SECONDS, print Gbit/s
 //	tcpblast recv HOST:PORT SECONDS   read for SECONDS, print Gbit/s
 //	tcpblast discard :PORT            serve discard until killed
 //	tcpblast chargen :PORT            serve a chargen-like stream until killed
+//	tcpblast create URL N             create virt0..virtN-1, print seconds
+//
+// The rate counts the bytes the socket accepted (send) or returned (recv)
+// between connect and the deadline; with several seconds per run the bytes
+// still in flight at the end do not matter. One buffer per connection is
+// allocated up front, so the loops do no allocation.
 package main
 
 import (
@@ -16,34 +24,50 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/rumpnet/rumpnet/pkg/client"
 )
 
+// bufSize is the size of every read and write: large, so that the cost per
+// system call does not limit the rate.
 const bufSize = 256 << 10
 
+const usage = "usage: tcpblast send|recv HOST:PORT SECONDS | discard|chargen :PORT | create URL N"
+
 func main() {
-	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: tcpblast send|recv HOST:PORT SECONDS | discard|chargen :PORT")
-		os.Exit(2)
-	}
-	var err error
-	switch os.Args[1] {
-	case "send", "recv":
-		if len(os.Args) != 4 {
-			err = fmt.Errorf("%s needs HOST:PORT SECONDS", os.Args[1])
-			break
-		}
-		var secs float64
-		if secs, err = strconv.ParseFloat(os.Args[3], 64); err == nil {
-			err = measure(os.Args[1] == "send", os.Args[2], time.Duration(secs*float64(time.Second)))
-		}
-	case "discard", "chargen":
-		err = serve(os.Args[1] == "chargen", os.Args[2])
-	default:
-		err = fmt.Errorf("unknown mode %q", os.Args[1])
-	}
-	if err != nil {
+	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "tcpblast:", err)
 		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) < 2 {
+		return fmt.Errorf("%s", usage)
+	}
+	switch mode := args[0]; mode {
+	case "send", "recv":
+		if len(args) != 3 {
+			return fmt.Errorf("%s needs HOST:PORT SECONDS", mode)
+		}
+		secs, err := strconv.ParseFloat(args[2], 64)
+		if err != nil || secs <= 0 {
+			return fmt.Errorf("bad seconds %q", args[2])
+		}
+		return measure(mode == "send", args[1], time.Duration(secs*float64(time.Second)))
+	case "discard", "chargen":
+		return serve(mode == "chargen", args[1])
+	case "create":
+		if len(args) != 3 {
+			return fmt.Errorf("create needs URL N")
+		}
+		n, err := strconv.Atoi(args[2])
+		if err != nil || n < 1 {
+			return fmt.Errorf("bad count %q", args[2])
+		}
+		return create(args[1], n)
+	default:
+		return fmt.Errorf("unknown mode %q\n%s", mode, usage)
 	}
 }
 
@@ -56,7 +80,13 @@ func measure(send bool, addr string, d time.Duration) error {
 	defer c.Close()
 	buf := make([]byte, bufSize)
 	start := time.Now()
-	c.SetDeadline(start.Add(d))
+	if err := c.SetDeadline(start.Add(d)); err != nil {
+		return err
+	}
+	op := "recv"
+	if send {
+		op = "send"
+	}
 	var total int64
 	for {
 		var n int
@@ -70,27 +100,21 @@ func measure(send bool, addr string, d time.Duration) error {
 			break
 		}
 	}
-	el := time.Since(start)
-	if total == 0 {
-		return fmt.Errorf("no data moved: %v", err)
+	elapsed := time.Since(start)
+	if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+		return fmt.Errorf("%s %s: %w after %d bytes", op, addr, err, total)
 	}
-	fmt.Printf("%.3f\n", float64(total)*8/el.Seconds()/1e9)
+	fmt.Printf("%.3f\n", float64(total)*8/elapsed.Seconds()/1e9)
 	return nil
 }
 
-// serve runs a discard or chargen server on addr.
+// serve runs a discard or chargen server on addr until it is killed.
 func serve(chargen bool, addr string) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	pattern := make([]byte, 0, bufSize+74)
-	for line := 0; len(pattern) < bufSize; line++ {
-		for j := 0; j < 72; j++ {
-			pattern = append(pattern, byte(32+(line+j)%95))
-		}
-		pattern = append(pattern, '\r', '\n')
-	}
+	pattern := chargenPattern(bufSize)
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -108,4 +132,34 @@ func serve(chargen bool, addr string) error {
 			io.CopyBuffer(io.Discard, c, make([]byte, bufSize))
 		}()
 	}
+}
+
+// chargenPattern returns at least n bytes of RFC 864's rotating lines of 72
+// printable characters, each ending in CR LF.
+func chargenPattern(n int) []byte {
+	p := make([]byte, 0, n+74)
+	for line := 0; len(p) < n; line++ {
+		for j := 0; j < 72; j++ {
+			p = append(p, byte(' '+(line+j)%95))
+		}
+		p = append(p, '\r', '\n')
+	}
+	return p
+}
+
+// create makes virt0 .. virt(n-1) in the kernel at url, one request each
+// over one kept-alive connection, and prints the seconds it took.
+func create(url string, n int) error {
+	c := &client.Client{URL: url}
+	if _, err := c.Info(); err != nil {
+		return err
+	}
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		if err := c.Create("net.link.virt"+strconv.Itoa(i), nil); err != nil {
+			return fmt.Errorf("create virt%d: %w (after %.3f s)", i, err, time.Since(start).Seconds())
+		}
+	}
+	fmt.Printf("%.3f\n", time.Since(start).Seconds())
+	return nil
 }
