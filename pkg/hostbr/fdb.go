@@ -13,6 +13,7 @@ import (
 	"sort"
 	"syscall"
 
+	"github.com/rumpnet/rumpnet/internal/nldump"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -22,7 +23,7 @@ import (
 // recently updated first.
 func fdbEntries(bridgeIdx int) ([]netlink.Neigh, error) {
 	var all []netlink.Neigh
-	err := retryDump(func() (err error) {
+	err := nldump.Retry(func() (err error) {
 		all, err = netlink.NeighList(0, unix.AF_BRIDGE)
 		return err
 	})

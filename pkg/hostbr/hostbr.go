@@ -59,6 +59,7 @@ import (
 	"sort"
 	"syscall"
 
+	"github.com/rumpnet/rumpnet/internal/nldump"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/hostif"
 	"github.com/vishvananda/netlink"
@@ -68,14 +69,10 @@ import (
 // namespace. The zero value is ready to use.
 type Host struct{}
 
-// dumpAttempts bounds the retries of a netlink dump that the kernel reports
-// as interrupted by a concurrent change.
-const dumpAttempts = 5
-
 // Bridges lists the host's bridges in interface index order.
 func (h *Host) Bridges() ([]string, error) {
 	var links []netlink.Link
-	err := retryDump(func() (err error) {
+	err := nldump.Retry(func() (err error) {
 		links, err = netlink.LinkList()
 		return err
 	})
@@ -153,18 +150,6 @@ func memberLink(br *netlink.Bridge, name string) (netlink.Link, error) {
 		return nil, api.Errorf(syscall.ENOENT, name+" is not a member of "+br.Attrs().Name)
 	}
 	return l, nil
-}
-
-// retryDump runs a netlink dump again while the kernel says a concurrent
-// change interrupted it.
-func retryDump(dump func() error) error {
-	var err error
-	for i := 0; i < dumpAttempts; i++ {
-		if err = dump(); !errors.Is(err, netlink.ErrDumpInterrupted) {
-			return err
-		}
-	}
-	return err
 }
 
 // kernelError turns an error from netlink into an *api.Error carrying the

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/rumpnet/rumpnet/internal/nldump"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
@@ -30,7 +31,7 @@ type port struct {
 // ports lists the members of the bridge with index bridgeIdx.
 func ports(bridgeIdx int) ([]port, error) {
 	var msgs [][]byte
-	err := retryDump(func() (err error) {
+	err := nldump.Retry(func() (err error) {
 		req := nl.NewNetlinkRequest(unix.RTM_GETLINK, unix.NLM_F_DUMP)
 		req.AddData(nl.NewIfInfomsg(unix.AF_BRIDGE))
 		msgs, err = req.Execute(unix.NETLINK_ROUTE, unix.RTM_NEWLINK)

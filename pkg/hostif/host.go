@@ -57,6 +57,7 @@ import (
 	"sort"
 	"syscall"
 
+	"github.com/rumpnet/rumpnet/internal/nldump"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -66,17 +67,13 @@ import (
 // network namespace. The zero value is ready to use.
 type Host struct{}
 
-// dumpAttempts bounds the retries of a netlink dump that the kernel reports
-// as interrupted by a concurrent change.
-const dumpAttempts = 5
-
 // Cloners lists the interface kinds Host can create.
 func (h *Host) Cloners() ([]string, error) { return []string{"bridge", "tap"}, nil }
 
 // Interfaces returns every host interface in ifindex order.
 func (h *Host) Interfaces() ([]api.Interface, error) {
 	var links []netlink.Link
-	err := retryDump(func() (err error) {
+	err := nldump.Retry(func() (err error) {
 		links, err = netlink.LinkList()
 		return err
 	})
@@ -224,7 +221,7 @@ func linkByName(name string) (netlink.Link, error) {
 // listAddrs lists the addresses of l, or of every link when l is nil.
 func listAddrs(l netlink.Link) ([]netlink.Addr, error) {
 	var addrs []netlink.Addr
-	err := retryDump(func() (err error) {
+	err := nldump.Retry(func() (err error) {
 		addrs, err = netlink.AddrList(l, netlink.FAMILY_ALL)
 		return err
 	})
@@ -232,18 +229,6 @@ func listAddrs(l netlink.Link) ([]netlink.Addr, error) {
 		return nil, kernelError(err, "list addresses")
 	}
 	return addrs, nil
-}
-
-// retryDump runs a netlink dump again while the kernel says a concurrent
-// change interrupted it.
-func retryDump(dump func() error) error {
-	var err error
-	for i := 0; i < dumpAttempts; i++ {
-		if err = dump(); !errors.Is(err, netlink.ErrDumpInterrupted) {
-			return err
-		}
-	}
-	return err
 }
 
 // kernelError turns an error from netlink or /dev/net/tun into an
