@@ -310,21 +310,7 @@ func linkedKernels(t *testing.T) (*Kernel, *Kernel) {
 // waitAssigned polls until no address of the kernel's virt0 is tentative.
 func waitAssigned(t *testing.T, k *Kernel) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		v, _ := k.Interface("virt0")
-		tentative := false
-		for _, a := range v.Inet6 {
-			tentative = tentative || a.Flags&api.IN6_IFF_TENTATIVE != 0
-		}
-		if !tentative {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("addresses still tentative: %+v", v.Inet6)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUsable(t, k, "virt0")
 }
 
 func TestTCPBetweenKernels(t *testing.T) {
