@@ -202,16 +202,7 @@ func (e *env) startUnprivileged(tunMode os.FileMode) *server {
 			e.t.Skipf("no %s in PATH (util-linux); %s", tool, howToRun)
 		}
 	}
-	if err := os.Chmod(e.dir, 0o755); err != nil {
-		e.t.Fatal(err)
-	}
-	sockDir := filepath.Join(e.dir, "u")
-	if err := os.Mkdir(sockDir, 0o755); err != nil {
-		e.t.Fatal(err)
-	}
-	if err := os.Chown(sockDir, nobody, nobody); err != nil {
-		e.t.Fatal(err)
-	}
+	sockDir := e.nobodyDir()
 	tun := filepath.Join(e.dir, "tun")
 	if err := syscall.Mknod(tun, syscall.S_IFCHR|0o600, int(unix.Mkdev(10, 200))); err != nil {
 		e.t.Skipf("mknod %s: %v; %s", tun, err, howToRun)
@@ -244,4 +235,21 @@ func (e *env) startUnprivileged(tunMode os.FileMode) *server {
 		e.t.Errorf("server uid: got %d, want %d", info.Uid, nobody)
 	}
 	return s
+}
+
+// nobodyDir makes e.dir traversable and returns a directory in it that
+// uid nobody owns, for sockets and files of unprivileged servers.
+func (e *env) nobodyDir() string {
+	e.t.Helper()
+	if err := os.Chmod(e.dir, 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+	dir := filepath.Join(e.dir, "u")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.Chown(dir, nobody, nobody); err != nil {
+		e.t.Fatal(err)
+	}
+	return dir
 }

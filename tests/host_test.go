@@ -337,16 +337,7 @@ func TestHostOwnedTap(t *testing.T) {
 			t.Skipf("no %s in PATH (util-linux); %s", tool, howToRun)
 		}
 	}
-	if err := os.Chmod(e.dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	sockDir := filepath.Join(e.dir, "u")
-	if err := os.Mkdir(sockDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(sockDir, nobody, nobody); err != nil {
-		t.Fatal(err)
-	}
+	sockDir := e.nobodyDir()
 	tun := filepath.Join(e.dir, "tun")
 	if err := syscall.Mknod(tun, syscall.S_IFCHR|0o666, int(unix.Mkdev(10, 200))); err != nil {
 		t.Skipf("mknod %s: %v; %s", tun, err, howToRun)

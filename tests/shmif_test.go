@@ -167,16 +167,7 @@ func (e *env) startAsNobody(dir, name string, args ...string) string {
 
 func TestShmifUnprivileged(t *testing.T) {
 	e := newEnv(t)
-	if err := os.Chmod(e.dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(e.dir, "u")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(dir, nobody, nobody); err != nil {
-		t.Fatal(err)
-	}
+	dir := e.nobodyDir()
 	comps := []string{"-l", "rumpnet_shmif", "-l", "rumpnet_netinet", "-l", "rumpnet_netinet6"}
 	urls := []string{e.startAsNobody(dir, "a", comps...), e.startAsNobody(dir, "b", comps...)}
 	for i, u := range urls {
