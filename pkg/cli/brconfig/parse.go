@@ -15,6 +15,7 @@ import (
 
 	"github.com/rumpnet/rumpnet/internal/getopt"
 	"github.com/rumpnet/rumpnet/pkg/api"
+	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 )
 
 // mode is what a command line asks for.
@@ -49,36 +50,30 @@ type step struct {
 	showCache bool
 }
 
-// usageError is a command line that does not parse: the usage follows
-// the message (if any).
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
 // maxNameLen is the longest interface name (IFNAMSIZ - 1).
 const maxNameLen = 15
 
 // parse turns the command line into a request.
 func parse(args []string) (*request, error) {
 	if len(args) == 0 {
-		return nil, &usageError{}
+		return nil, &rtutil.UsageError{}
 	}
 	opts, rest, err := getopt.Parse("a", args)
 	if err != nil {
-		return nil, &usageError{err.Error()}
+		return nil, &rtutil.UsageError{Msg: err.Error()}
 	}
 	if len(opts) > 0 {
 		if len(rest) > 0 {
-			return nil, &usageError{"-a takes no other arguments"}
+			return nil, &rtutil.UsageError{Msg: "-a takes no other arguments"}
 		}
 		return &request{mode: modeShowAll}, nil
 	}
 	if len(rest) == 0 {
-		return nil, &usageError{}
+		return nil, &rtutil.UsageError{}
 	}
 	r := &request{mode: modeShow, bridge: rest[0]}
 	if len(r.bridge) > maxNameLen {
-		return nil, &usageError{"interface name too long"}
+		return nil, &rtutil.UsageError{Msg: "interface name too long"}
 	}
 	if !isBridgeName(r.bridge) {
 		return nil, fmt.Errorf("%s is not a bridge", r.bridge)

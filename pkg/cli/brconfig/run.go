@@ -2,12 +2,12 @@ package brconfig
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/pkg/api"
+	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 	"github.com/rumpnet/rumpnet/pkg/client"
 	"github.com/rumpnet/rumpnet/pkg/hostbr"
 )
@@ -39,15 +39,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 func Main(t *cli.Tool, b Backend, args []string) int {
 	r, err := parse(args)
 	if err != nil {
-		var ue *usageError
-		if errors.As(err, &ue) {
-			if ue.msg != "" {
-				t.Warnx("%s", ue.msg)
-			}
-			fmt.Fprint(t.Stderr, usage)
-		} else {
-			t.Warnx("%v", err)
-		}
+		rtutil.ReportParse(t, err, usage)
 		return 1
 	}
 	if err := execute(b, r, t.Stdout); err != nil {

@@ -31,15 +31,7 @@ func Refuse(msg string) error { return api.Explainf(syscall.EINVAL, "%s", msg) }
 // returns false when the tool must exit 1.
 func Start(t *cli.Tool, parseErr error, usage string) bool {
 	if parseErr != nil {
-		var ue *UsageError
-		if errors.As(parseErr, &ue) {
-			if ue.Msg != "" {
-				t.Warnx("%s", ue.Msg)
-			}
-			fmt.Fprint(t.Stderr, usage)
-		} else {
-			t.Warnx("%v", parseErr)
-		}
+		ReportParse(t, parseErr, usage)
 		return false
 	}
 	if os.Getenv(client.EnvServer) == "" {
@@ -98,4 +90,18 @@ func SetFromFile(t *cli.Tool, name, what string, set func(fields []string) (int,
 		status = max(status, st)
 	}
 	return status, nil
+}
+
+// ReportParse prints a command line that did not parse: its message, and
+// the usage text after a UsageError.
+func ReportParse(t *cli.Tool, err error, usage string) {
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		if ue.Msg != "" {
+			t.Warnx("%s", ue.Msg)
+		}
+		fmt.Fprint(t.Stderr, usage)
+		return
+	}
+	t.Warnx("%v", err)
 }
