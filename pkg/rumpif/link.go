@@ -1,10 +1,14 @@
 package rumpif
 
 // The Ethernet link endpoint between gVisor's stack and a frame device (a
-// host tap for virt). Data flow:
+// host tap for virt, a bus port for shmif). Data flow:
 //
-//	device.Read ─► receive loop ─► filter (RUNNING, MAC, group, PROMISC) ─► count ─► stack
-//	stack ─► WritePackets ─► count ─► device.Write (one write per frame)
+//	device.Read ─► receive loop ─► [virtio-net header: vnet.go] ─► filter (RUNNING, MAC, group, PROMISC) ─► count ─► stack
+//	stack ─► WritePackets ─► device.Write or Writev (header + packet) ─► count
+//
+// A bridge member's frames take the bridge instead (bridge.go): received
+// ones go to Bridge.Input, the stack's through the member's queue to
+// Bridge.Output, and the bridge writes with sendWire.
 //
 // Ownership: the endpoint owns its device from SetDevice until the next
 // SetDevice or Close. Each device has exactly one receive goroutine, started
