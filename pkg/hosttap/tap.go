@@ -142,6 +142,21 @@ func (t *Tap) VnetHdrLen() int { return VnetHdrLen }
 // arrives or the tap is closed. b needs room for 64 KiB frames.
 func (t *Tap) Read(b []byte) (int, error) { return t.file.Read(b) }
 
+// Readv reads one virtio-net header and frame scattered over bufs with a
+// single readv(2), blocking like Read.
+func (t *Tap) Readv(bufs [][]byte) (int, error) {
+	var n int
+	var rerr error
+	err := t.raw.Read(func(fd uintptr) bool {
+		n, rerr = unix.Readv(int(fd), bufs)
+		return rerr != unix.EAGAIN
+	})
+	if err != nil {
+		return 0, os.ErrClosed
+	}
+	return n, rerr
+}
+
 // Write writes one virtio-net header and frame.
 func (t *Tap) Write(b []byte) (int, error) { return t.file.Write(b) }
 

@@ -3,7 +3,7 @@ package rumpif
 // The Ethernet link endpoint between gVisor's stack and a frame device (a
 // host tap for virt, a bus port for shmif). Data flow:
 //
-//	device.Read ─► receive loop ─► [virtio-net header: vnet.go] ─► filter (RUNNING, MAC, group, PROMISC) ─► count ─► stack
+//	device.Read(v) ─► receive loop ─► [virtio-net header: vnet.go] ─► filter (RUNNING, MAC, group, PROMISC) ─► count ─► stack
 //	stack ─► WritePackets ─► device.Write or Writev (header + packet) ─► count
 //
 // A bridge member's frames take the bridge instead (bridge.go): received
@@ -79,6 +79,8 @@ type ethEndpoint struct {
 	noarp   atomic.Bool                // IFF_NOARP: ARP frames are neither taken nor sent
 	bridge  atomic.Pointer[bridgeHook] // set while a bridge member
 	vnet    atomic.Bool                // the device's frames carry a virtio-net header
+	rxValid atomic.Bool                // the frame being delivered needs no checksum verifying
+	rxmu    sync.Mutex                 // held while a frame is delivered to the stack
 
 	mu         sync.RWMutex
 	dispatcher stack.NetworkDispatcher
@@ -164,14 +166,8 @@ func (e *ethEndpoint) hasDevice() bool {
 func (e *ethEndpoint) receiveLoop(dev FrameDevice, done chan struct{}) {
 	defer close(done)
 	if hasVnetHdr(dev) {
-		buf, scratch := make([]byte, maxVnetFrame), make([]byte, maxVnetFrame)
-		for {
-			n, err := dev.Read(buf)
-			if err != nil {
-				return
-			}
-			e.receiveVnet(buf[:n], scratch)
-		}
+		e.receiveVnetLoop(dev)
+		return
 	}
 	buf := make([]byte, maxFrame)
 	for {
@@ -179,40 +175,133 @@ func (e *ethEndpoint) receiveLoop(dev FrameDevice, done chan struct{}) {
 		if err != nil {
 			return
 		}
-		e.deliver(buf[:n])
+		e.deliver(buf[:n], nil, false)
 	}
 }
 
-// receiveVnet takes a frame with its virtio-net header. A partial
-// checksum is completed (gVisor takes checksum offload per NIC, not per
-// packet, so it verifies every frame); a super-frame goes to the local
-// stack as one big TCP segment, but is cut into MSS-sized frames first if
-// it may leave the kernel again (a bridge member, or forwarding on).
-func (e *ethEndpoint) receiveVnet(b, scratch []byte) {
-	if len(b) < vnetHdrLen {
-		e.stats.ierrors.Add(1)
-		return
+// vecReader is a device that reads a frame scattered over several slices
+// in one call.
+type vecReader interface {
+	Readv(bufs [][]byte) (int, error)
+}
+
+// receiveVnetLoop reads frames with a virtio-net header. On a device that
+// reads scattered (a tap), the header goes to its own slice and the frame
+// straight into a pooled gVisor chunk, which a large frame is then handed
+// to the stack in without a copy (rxView).
+func (e *ethEndpoint) receiveVnetLoop(dev FrameDevice) {
+	scratch := make([]byte, maxVnetFrame)
+	vr, ok := dev.(vecReader)
+	if !ok {
+		buf := make([]byte, maxVnetFrame)
+		for {
+			n, err := dev.Read(buf)
+			if err != nil {
+				return
+			}
+			if n < vnetHdrLen {
+				e.stats.ierrors.Add(1)
+				continue
+			}
+			e.receiveVnet(parseVnetHdr(buf), buf[vnetHdrLen:n], nil, scratch)
+		}
 	}
-	h, frame := parseVnetHdr(b), b[vnetHdrLen:]
-	// A bridge takes super-frames whole: sendWire passes them on to taps
-	// as super-frames again and cuts them only for other wires.
+	var rx rxView
+	defer rx.release()
+	hdr := make([]byte, vnetHdrLen)
+	// A frame longer than a chunk (the largest a tap gives is a few bytes
+	// longer) spills into tail and is copied together into big.
+	tail := make([]byte, maxVnetFrame-vnetHdrLen-buffer.MaxChunkSize)
+	big := make([]byte, maxVnetFrame)
+	iov := make([][]byte, 3)
+	for {
+		iov[0], iov[1], iov[2] = hdr, rx.slice(), tail
+		n, err := vr.Readv(iov)
+		if err != nil {
+			return
+		}
+		if n < vnetHdrLen {
+			e.stats.ierrors.Add(1)
+			continue
+		}
+		n -= vnetHdrLen
+		if n > buffer.MaxChunkSize {
+			f := append(append(big[:0], iov[1]...), tail[:n-buffer.MaxChunkSize]...)
+			e.receiveVnet(parseVnetHdr(hdr), f, nil, scratch)
+			continue
+		}
+		e.receiveVnet(parseVnetHdr(hdr), iov[1][:n], &rx, scratch)
+	}
+}
+
+// rxView is a receive loop's read buffer: a pooled gVisor chunk. A large
+// frame read into it goes to the stack in the chunk itself, and the next
+// read gets a new one; a small frame is copied, so that a queued ACK does
+// not pin 64 KiB.
+type rxView struct{ v *buffer.View }
+
+// rxZeroCopy is the smallest frame handed over in its chunk.
+const rxZeroCopy = 8 << 10
+
+func (r *rxView) slice() []byte {
+	if r.v == nil {
+		r.v = buffer.NewViewSize(buffer.MaxChunkSize)
+	}
+	return r.v.AsSlice()
+}
+
+func (r *rxView) release() {
+	if r.v != nil {
+		r.v.Release()
+		r.v = nil
+	}
+}
+
+// take returns a buffer holding frame: the chunk itself if frame is a
+// large frame at its start, else a copy.
+func (r *rxView) take(frame []byte) buffer.Buffer {
+	if r != nil && r.v != nil && len(frame) >= rxZeroCopy && &frame[0] == &r.v.AsSlice()[0] {
+		v := r.v
+		r.v = nil
+		v.CapLength(len(frame))
+		return buffer.MakeWithView(v)
+	}
+	return pooledBuffer(frame)
+}
+
+// receiveVnet takes a frame that came with virtio-net header h.
+//
+// Checksums: a frame with a partial checksum (NEEDS_CSUM) was made by the
+// host itself, and one marked DATA_VALID was verified by it, so neither is
+// verified again: the stack is told so per frame (rxValid). A partial
+// checksum is left as it is for the local stack, and completed only when
+// the frame may leave the kernel again (forwarded by IP, or a bridge
+// member's). A super-frame goes to the local stack as one big TCP segment,
+// but is cut into MSS-sized frames with full checksums first if it may be
+// forwarded; a bridge takes super-frames whole (sendWire passes them on to
+// taps as super-frames again and cuts them only for other wires).
+func (e *ethEndpoint) receiveVnet(h vnetHdr, frame []byte, rx *rxView, scratch []byte) {
 	local := e.routing == nil || !e.routing()
 	if !local && h.gsoType&^vnetGSOECN != vnetGSONone {
-		if !segmentTCP(frame, int(h.gsoSize), scratch, func(seg []byte) { e.deliver(seg) }) {
+		if !segmentTCP(frame, int(h.gsoSize), scratch, func(seg []byte) { e.deliver(seg, nil, true) }) {
 			e.stats.ierrors.Add(1)
 		}
 		return
 	}
-	if h.flags&vnetFlagNeedsCsum != 0 && !completeChecksum(frame, h) {
+	// A frame that arrives while its interface joins a bridge may still
+	// reach the bridge with a partial checksum; the receiver drops it and
+	// TCP sends it again.
+	if h.flags&vnetFlagNeedsCsum != 0 && (!local || e.bridge.Load() != nil) && !completeChecksum(frame, h) {
 		e.stats.ierrors.Add(1)
 		return
 	}
-	e.deliver(frame)
+	e.deliver(frame, rx, h.flags&(vnetFlagNeedsCsum|vnetFlagDataValid) != 0)
 }
 
-// deliver passes one received frame up the stack if the receive filter
-// accepts it.
-func (e *ethEndpoint) deliver(frame []byte) {
+// deliver passes one received frame up the stack (or to the bridge) if
+// the receive filter accepts it. rx, if not nil, is the read buffer frame
+// is in; valid tells that its checksums need no verifying.
+func (e *ethEndpoint) deliver(frame []byte, rx *rxView, valid bool) {
 	if len(frame) < header.EthernetMinimumSize {
 		e.stats.ierrors.Add(1)
 		return
@@ -235,12 +324,22 @@ func (e *ethEndpoint) deliver(frame []byte) {
 		return
 	}
 	e.stats.countIn(len(frame), group)
-	e.deliverLocal(frame)
+	e.deliverStack(frame, rx, valid)
 }
 
-// deliverLocal passes a frame that has passed the receive filter (or that
-// the bridge addressed to this member) to the stack.
-func (e *ethEndpoint) deliverLocal(frame []byte) {
+// deliverLocal passes a frame that the bridge addressed to this member to
+// the stack.
+func (e *ethEndpoint) deliverLocal(frame []byte) { e.deliverStack(frame, nil, false) }
+
+// deliverStack passes a frame that has passed the receive filter to the
+// stack.
+//
+// gVisor takes "checksums verified" from the link endpoint's capabilities
+// at each delivery, not from the packet; so a delivery of a frame whose
+// checksums need no verifying sets rxValid for its duration, and every
+// delivery through the endpoint holds rxmu, so that no other frame is
+// delivered meanwhile (the bridge delivers from other goroutines).
+func (e *ethEndpoint) deliverStack(frame []byte, rx *rxView, valid bool) {
 	if len(frame) < header.EthernetMinimumSize {
 		return
 	}
@@ -259,14 +358,18 @@ func (e *ethEndpoint) deliverLocal(frame []byte) {
 		return
 	}
 	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{
-		Payload: pooledBuffer(frame),
+		Payload: rx.take(frame),
 	})
 	defer pkt.DecRef()
 	if !e.ParseHeader(pkt) {
 		e.stats.ierrors.Add(1)
 		return
 	}
+	e.rxmu.Lock()
+	e.rxValid.Store(valid)
 	d.DeliverNetworkPacket(eth.Type(), pkt)
+	e.rxValid.Store(false)
+	e.rxmu.Unlock()
 }
 
 // Attach implements stack.LinkEndpoint.
@@ -314,9 +417,14 @@ func (e *ethEndpoint) SetLinkAddress(mac tcpip.LinkAddress) {
 	e.mu.Unlock()
 }
 
-// Capabilities implements stack.LinkEndpoint.
-func (*ethEndpoint) Capabilities() stack.LinkEndpointCapabilities {
-	return stack.CapabilityResolutionRequired
+// Capabilities implements stack.LinkEndpoint. The stack reads RX checksum
+// offload only when a frame is delivered (deliverStack).
+func (e *ethEndpoint) Capabilities() stack.LinkEndpointCapabilities {
+	c := stack.CapabilityResolutionRequired
+	if e.rxValid.Load() {
+		c |= stack.CapabilityRXChecksumOffload
+	}
+	return c
 }
 
 // Wait implements stack.LinkEndpoint. The receive loop is waited for by

@@ -5,13 +5,13 @@ package rumpif
 // (gso_type set) and frames whose transport checksum is only partial
 // (NEEDS_CSUM), and takes the stack's super-frames (gVisor's host GSO).
 //
-// Partial checksums are completed on arrival (completeChecksum): gVisor
-// decides checksum offload per NIC, not per packet, and so verifies every
-// frame. A super-frame is fine for the local stack as one big TCP segment;
-// one that may leave the kernel again — forwarded by IP or by a bridge —
-// is cut into MSS-sized segments first (segmentTCP). The same is done to the
-// stack's own super-frames when a bridge sends them, since the bridge's
-// other wires may not take them.
+// Frames with a partial checksum (made by the host) or marked DATA_VALID
+// (verified by it) are not verified again; a partial checksum is completed
+// (completeChecksum) only if the frame may leave the kernel again. A
+// super-frame is fine for the local stack as one big TCP segment; one that
+// IP may forward is cut into MSS-sized segments first (segmentTCP). The
+// same is done to the stack's own super-frames when a bridge sends them,
+// since the bridge's other wires may not take them (link.go, receiveVnet).
 
 import (
 	"encoding/binary"
