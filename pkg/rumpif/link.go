@@ -187,8 +187,8 @@ type vecReader interface {
 
 // receiveVnetLoop reads frames with a virtio-net header. On a device that
 // reads scattered (a tap), the header goes to its own slice and the frame
-// straight into a pooled gVisor chunk, which a large frame is then handed
-// to the stack in without a copy (rxView).
+// straight into pooled gVisor chunks, which a large frame for the local
+// stack is then handed over in without a copy (rxViews).
 func (e *ethEndpoint) receiveVnetLoop(dev FrameDevice) {
 	scratch := make([]byte, maxVnetFrame)
 	vr, ok := dev.(vecReader)
@@ -203,19 +203,17 @@ func (e *ethEndpoint) receiveVnetLoop(dev FrameDevice) {
 				e.stats.ierrors.Add(1)
 				continue
 			}
-			e.receiveVnet(parseVnetHdr(buf), buf[vnetHdrLen:n], nil, scratch)
+			e.receiveVnet(parseVnetHdr(buf), buf[vnetHdrLen:n], scratch)
 		}
 	}
-	var rx rxView
+	var rx rxViews
 	defer rx.release()
 	hdr := make([]byte, vnetHdrLen)
-	// A frame longer than a chunk (the largest a tap gives is a few bytes
-	// longer) spills into tail and is copied together into big.
-	tail := make([]byte, maxVnetFrame-vnetHdrLen-buffer.MaxChunkSize)
-	big := make([]byte, maxVnetFrame)
+	frame := make([]byte, maxVnetFrame)
 	iov := make([][]byte, 3)
 	for {
-		iov[0], iov[1], iov[2] = hdr, rx.slice(), tail
+		iov[0] = hdr
+		iov[1], iov[2] = rx.slices()
 		n, err := vr.Readv(iov)
 		if err != nil {
 			return
@@ -225,62 +223,77 @@ func (e *ethEndpoint) receiveVnetLoop(dev FrameDevice) {
 			continue
 		}
 		n -= vnetHdrLen
-		if n > buffer.MaxChunkSize {
-			f := append(append(big[:0], iov[1]...), tail[:n-buffer.MaxChunkSize]...)
-			e.receiveVnet(parseVnetHdr(hdr), f, nil, scratch)
+		h := parseVnetHdr(hdr)
+		if n >= rxZeroCopy && e.bridge.Load() == nil && (e.routing == nil || !e.routing()) {
+			// Only the headers are looked at on the way to the stack.
+			buf := rx.take(n)
+			e.deliver(iov[1][:min(n, rxHeadLen)], &buf, h.flags&(vnetFlagNeedsCsum|vnetFlagDataValid) != 0)
 			continue
 		}
-		e.receiveVnet(parseVnetHdr(hdr), iov[1][:n], &rx, scratch)
+		f := append(append(frame[:0], iov[1][:min(n, rxHeadLen)]...), iov[2][:max(n-rxHeadLen, 0)]...)
+		e.receiveVnet(h, f, scratch)
 	}
 }
 
-// rxView is a receive loop's read buffer: a pooled gVisor chunk. A large
-// frame read into it goes to the stack in the chunk itself, and the next
-// read gets a new one; a small frame is copied, so that a queued ACK does
-// not pin 64 KiB.
-type rxView struct{ v *buffer.View }
+// rxViews is a receive loop's read buffer: two pooled gVisor chunks, a
+// small one that takes the frame's headers and a 64 KiB one for the rest.
+// A large frame read into them goes to the stack in the chunks themselves
+// and the next read gets new ones; a small frame is copied, so that a queued
+// ACK does not pin 64 KiB. The headers have a chunk of their own because
+// gVisor copies the chunk holding them (whole) when the IP layer first
+// looks at them.
+type rxViews struct{ head, body *buffer.View }
 
-// rxZeroCopy is the smallest frame handed over in its chunk.
-const rxZeroCopy = 8 << 10
+const (
+	// rxHeadLen is the size of the headers' chunk (Ethernet, IP and TCP
+	// headers with options fit); the body's is buffer.MaxChunkSize, which
+	// with it holds the largest frame a tap gives.
+	rxHeadLen = 256
+	// rxZeroCopy is the smallest frame handed over in its chunks.
+	rxZeroCopy = 8 << 10
+)
 
-func (r *rxView) slice() []byte {
-	if r.v == nil {
-		r.v = buffer.NewViewSize(buffer.MaxChunkSize)
+func (r *rxViews) slices() (head, body []byte) {
+	if r.head == nil {
+		r.head = buffer.NewViewSize(rxHeadLen)
 	}
-	return r.v.AsSlice()
+	if r.body == nil {
+		r.body = buffer.NewViewSize(buffer.MaxChunkSize)
+	}
+	return r.head.AsSlice(), r.body.AsSlice()
 }
 
-func (r *rxView) release() {
-	if r.v != nil {
-		r.v.Release()
-		r.v = nil
+func (r *rxViews) release() {
+	for _, v := range []**buffer.View{&r.head, &r.body} {
+		if *v != nil {
+			(*v).Release()
+			*v = nil
+		}
 	}
 }
 
-// take returns a buffer holding frame: the chunk itself if frame is a
-// large frame at its start, else a copy.
-func (r *rxView) take(frame []byte) buffer.Buffer {
-	if r != nil && r.v != nil && len(frame) >= rxZeroCopy && &frame[0] == &r.v.AsSlice()[0] {
-		v := r.v
-		r.v = nil
-		v.CapLength(len(frame))
-		return buffer.MakeWithView(v)
-	}
-	return pooledBuffer(frame)
+// take hands over the chunks holding an n-byte frame (n > rxHeadLen) as a
+// buffer.
+func (r *rxViews) take(n int) buffer.Buffer {
+	b := buffer.MakeWithView(r.head)
+	r.body.CapLength(n - rxHeadLen)
+	b.Append(r.body)
+	r.head, r.body = nil, nil
+	return b
 }
 
 // receiveVnet takes a frame that came with virtio-net header h.
 //
 // Checksums: a frame with a partial checksum (NEEDS_CSUM) was made by the
 // host itself, and one marked DATA_VALID was verified by it, so neither is
-// verified again: the stack is told so per frame (rxValid). A partial
+// verified again: the stack is told so per frame (deliverStack). A partial
 // checksum is left as it is for the local stack, and completed only when
 // the frame may leave the kernel again (forwarded by IP, or a bridge
 // member's). A super-frame goes to the local stack as one big TCP segment,
 // but is cut into MSS-sized frames with full checksums first if it may be
 // forwarded; a bridge takes super-frames whole (sendWire passes them on to
 // taps as super-frames again and cuts them only for other wires).
-func (e *ethEndpoint) receiveVnet(h vnetHdr, frame []byte, rx *rxView, scratch []byte) {
+func (e *ethEndpoint) receiveVnet(h vnetHdr, frame []byte, scratch []byte) {
 	local := e.routing == nil || !e.routing()
 	if !local && h.gsoType&^vnetGSOECN != vnetGSONone {
 		if !segmentTCP(frame, int(h.gsoSize), scratch, func(seg []byte) { e.deliver(seg, nil, true) }) {
@@ -295,13 +308,19 @@ func (e *ethEndpoint) receiveVnet(h vnetHdr, frame []byte, rx *rxView, scratch [
 		e.stats.ierrors.Add(1)
 		return
 	}
-	e.deliver(frame, rx, h.flags&(vnetFlagNeedsCsum|vnetFlagDataValid) != 0)
+	e.deliver(frame, nil, h.flags&(vnetFlagNeedsCsum|vnetFlagDataValid) != 0)
 }
 
 // deliver passes one received frame up the stack (or to the bridge) if
-// the receive filter accepts it. rx, if not nil, is the read buffer frame
-// is in; valid tells that its checksums need no verifying.
-func (e *ethEndpoint) deliver(frame []byte, rx *rxView, valid bool) {
+// the receive filter accepts it. If buf is not nil it holds the whole frame,
+// frame being only its first bytes (at least its headers), and deliver
+// takes it over. valid tells that the frame's checksums need no verifying.
+func (e *ethEndpoint) deliver(frame []byte, buf *buffer.Buffer, valid bool) {
+	size := len(frame)
+	if buf != nil {
+		defer buf.Release()
+		size = int(buf.Size())
+	}
 	if len(frame) < header.EthernetMinimumSize {
 		e.stats.ierrors.Add(1)
 		return
@@ -313,7 +332,11 @@ func (e *ethEndpoint) deliver(frame []byte, rx *rxView, valid bool) {
 	dst := eth.DestinationAddress()
 	group := dst[0]&1 != 0
 	if h := e.bridge.Load(); h != nil {
-		e.stats.countIn(len(frame), group)
+		e.stats.countIn(size, group)
+		if buf != nil {
+			// The interface joined a bridge since the frame was read.
+			frame = buf.Flatten()
+		}
 		h.br.Input(h.name, frame)
 		return
 	}
@@ -323,8 +346,8 @@ func (e *ethEndpoint) deliver(frame []byte, rx *rxView, valid bool) {
 	if !mine && !group && !e.promisc.Load() {
 		return
 	}
-	e.stats.countIn(len(frame), group)
-	e.deliverStack(frame, rx, valid)
+	e.stats.countIn(size, group)
+	e.deliverStack(frame, buf, valid)
 }
 
 // deliverLocal passes a frame that the bridge addressed to this member to
@@ -332,14 +355,15 @@ func (e *ethEndpoint) deliver(frame []byte, rx *rxView, valid bool) {
 func (e *ethEndpoint) deliverLocal(frame []byte) { e.deliverStack(frame, nil, false) }
 
 // deliverStack passes a frame that has passed the receive filter to the
-// stack.
+// stack; frame and buf are as for deliver, except that buf stays the
+// caller's.
 //
 // gVisor takes "checksums verified" from the link endpoint's capabilities
 // at each delivery, not from the packet; so a delivery of a frame whose
 // checksums need no verifying sets rxValid for its duration, and every
 // delivery through the endpoint holds rxmu, so that no other frame is
 // delivered meanwhile (the bridge delivers from other goroutines).
-func (e *ethEndpoint) deliverStack(frame []byte, rx *rxView, valid bool) {
+func (e *ethEndpoint) deliverStack(frame []byte, buf *buffer.Buffer, valid bool) {
 	if len(frame) < header.EthernetMinimumSize {
 		return
 	}
@@ -357,9 +381,13 @@ func (e *ethEndpoint) deliverStack(frame []byte, rx *rxView, valid bool) {
 	if d == nil {
 		return
 	}
-	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{
-		Payload: rx.take(frame),
-	})
+	var payload buffer.Buffer
+	if buf != nil {
+		payload, *buf = *buf, buffer.Buffer{}
+	} else {
+		payload = pooledBuffer(frame)
+	}
+	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: payload})
 	defer pkt.DecRef()
 	if !e.ParseHeader(pkt) {
 		e.stats.ierrors.Add(1)
@@ -668,16 +696,14 @@ func (e *ethEndpoint) writeFrame(frame []byte) error {
 // ones, which a 64 KiB super-frame plus headers would need.
 const pooledPiece = 32 << 10
 
-// pooledBuffer copies frame into a buffer made of pooled chunks.
+// pooledBuffer copies frame into a buffer made of pooled chunks, its first
+// rxHeadLen bytes in a chunk of their own (see rxViews).
 func pooledBuffer(frame []byte) buffer.Buffer {
-	if len(frame) <= pooledPiece {
-		return buffer.MakeWithData(frame)
-	}
-	var b buffer.Buffer
-	for len(frame) > 0 {
-		n := min(len(frame), pooledPiece)
+	n := min(len(frame), rxHeadLen)
+	b := buffer.MakeWithData(frame[:n])
+	for frame = frame[n:]; len(frame) > 0; frame = frame[n:] {
+		n = min(len(frame), pooledPiece)
 		b.Append(buffer.NewViewWithData(frame[:n]))
-		frame = frame[n:]
 	}
 	return b
 }
