@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -213,4 +214,44 @@ func TestOffloadBridged(t *testing.T) {
 	})
 	echoCheck(t, dialIn(t, a, "tcp", "10.0.3.2:5001"), 32<<20)
 	echoCheck(t, dialIn(t, a, "tcp", "[fd03::2]:5001"), 32<<20)
+}
+
+// TCP from A, behind a tap, through a rump bridge to a kernel on a shmif
+// bus (the tap's super-frames and partial checksums are cut and completed
+// for the bus) and to the bridging kernel's own address on the tap's member
+// (delivered with the tap's offloads).
+func TestOffloadBridgedToShmif(t *testing.T) {
+	e := newEnv(t)
+	a := e.peerNamespace("a")
+	bus := filepath.Join(e.dir, "bus")
+	e.startServer()
+	e.mustRif("virt0", "create", "up")
+	e.mustRif("virt0", "inet", "10.0.5.3/24")
+	e.mustRif("shmif0", "create")
+	e.mustRif("shmif0", "linkstr", bus)
+	e.mustRif("shmif0", "up")
+	e.mustRif("bridge0", "create")
+	e.mustBrAt(e.url, "bridge0", "add", "virt0", "shmif0", "up")
+	c := e.bridgeKernel("c", nil, bus)
+	e.mustRifAt(c, "shmif0", "inet", "10.0.5.2/24")
+	for _, url := range []string{e.url, c} {
+		if r := e.toolAt(url, "rsysctl", "-w", "net.inet.tcp.small_servers=1"); r.code != 0 {
+			t.Fatalf("small servers at %s: %s", url, r)
+		}
+	}
+	e.ip("link", "set", "tap0", "netns", a)
+	for _, argv := range [][]string{
+		{"ip", "link", "set", "lo", "up"},
+		{"ip", "addr", "add", "10.0.5.1/24", "dev", "tap0"},
+		{"ip", "link", "set", "tap0", "up"},
+	} {
+		e.mustRun(nil, append([]string{"ip", "netns", "exec", a}, argv...)...)
+	}
+	for _, dst := range []string{"10.0.5.2", "10.0.5.3"} {
+		e.waitFor("A reaches "+dst, func() (bool, string) {
+			r := e.run(nil, "ip", "netns", "exec", a, "ping", "-c", "1", "-W", "1", dst)
+			return r.code == 0, r.String()
+		})
+		echoCheck(t, dialIn(t, a, "tcp", dst+":7"), 8<<20)
+	}
 }

@@ -13,8 +13,9 @@ package bridge
 // member's wire; the member's IP stack calls Output with a frame it sends
 // out of that member. Each call takes Bridge.mu for reading, decides where
 // the frame goes (other members' wires via Port.Send, members' own stacks
-// via Port.Deliver), collects those functions on the caller's stack, drops
-// the lock and only then calls them, all with the same frame slice. Send and
+// via Port.Deliver), collects those ports on the caller's stack, drops
+// the lock and only then calls their functions, all with the same frame
+// slice (and InputMeta's meta, for members that take it). Send and
 // Deliver may therefore call back into the bridge (a member's stack
 // answering at once), and must not keep or change the frame after they
 // return.
@@ -85,6 +86,11 @@ type Port struct {
 	// frames addressed to the member's MAC or to a group address. Same
 	// ownership rule as Send. Nil drops such frames.
 	Deliver func(frame []byte)
+	// SendMeta and DeliverMeta, if set, take the place of Send and Deliver
+	// for frames that came to InputMeta with a meta, and get it too. A
+	// member sets DeliverMeta only if it also sets Deliver.
+	SendMeta    func(frame []byte, meta any)
+	DeliverMeta func(frame []byte, meta any)
 }
 
 // Bridge is one bridge(4) instance. Its methods are safe for concurrent use.

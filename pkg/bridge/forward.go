@@ -2,9 +2,9 @@ package bridge
 
 // The frame path: Input for frames from a member's wire, Output for frames
 // a member's own stack sends. Both decide under the read lock, collecting
-// Send and Deliver functions in arrays on the caller's stack (no allocation
-// unless a frame fans out to more than fanoutInline members), and call them
-// after unlocking. The rules follow NetBSD's if_bridge.c; the doc comments
+// target ports in arrays on the caller's stack (no allocation unless a
+// frame fans out to more than fanoutInline members), and call their Send
+// and Deliver functions after unlocking. The rules follow NetBSD's if_bridge.c; the doc comments
 // of Input and Output spell them out and say where they differ.
 
 import "github.com/rumpnet/rumpnet/pkg/api"
@@ -36,7 +36,13 @@ const fanoutInline = 8
 //   - broadcast and multicast go out every other forwarding port (DISCOVER
 //     does not matter, PROTECTED does) and are delivered to the stacks of
 //     the input member and of every other forwarding member.
-func (b *Bridge) Input(name string, frame []byte) {
+func (b *Bridge) Input(name string, frame []byte) { b.InputMeta(name, frame, nil) }
+
+// InputMeta is Input for a frame that comes with meta, something the
+// caller knows about it (offload state, say) and the bridge does not look
+// at: targets with SendMeta or DeliverMeta get it with the frame, the
+// others get the frame alone. A nil meta is plain Input.
+func (b *Bridge) InputMeta(name string, frame []byte, meta any) {
 	if len(frame) < etherHeaderLen {
 		b.cnt.runts.Add(1)
 		return
@@ -44,7 +50,7 @@ func (b *Bridge) Input(name string, frame []byte) {
 	var dst, src mac
 	copy(dst[:], frame[0:etherAddrLen])
 	copy(src[:], frame[etherAddrLen:2*etherAddrLen])
-	var sbuf, dbuf [fanoutInline]func([]byte)
+	var sbuf, dbuf [fanoutInline]*port
 	sends, delivers := sbuf[:0], dbuf[:0]
 	var learnOn *port
 
@@ -67,13 +73,13 @@ func (b *Bridge) Input(name string, frame []byte) {
 	if learnOn != nil {
 		b.learn(learnOn, src)
 	}
-	call(sends, frame)
-	call(delivers, frame)
+	callSend(sends, frame, meta)
+	callDeliver(delivers, frame, meta)
 }
 
 // inputLocked decides Input's targets for a running bridge. It returns the
 // port to learn src on if that needs the write lock.
-func (b *Bridge) inputLocked(p *port, dst, src mac, sends, delivers []func([]byte)) (s, d []func([]byte), learnOn *port) {
+func (b *Bridge) inputLocked(p *port, dst, src mac, sends, delivers []*port) (s, d []*port, learnOn *port) {
 	if _, ours := b.ownMAC[src]; ours {
 		b.cnt.looped.Add(1)
 		return sends, delivers, nil
@@ -103,13 +109,13 @@ func (b *Bridge) inputLocked(p *port, dst, src mac, sends, delivers []func([]byt
 			case !q.forwarding():
 				b.cnt.blocked.Add(1)
 			default:
-				sends = append(sends, q.send)
+				sends = append(sends, q)
 			}
 			return sends, delivers, learnOn
 		}
 		for _, q := range b.order {
 			if q != p && q.flags&api.IFBIF_DISCOVER != 0 && q.forwarding() && !p.protectedWith(q) {
-				sends = append(sends, q.send)
+				sends = append(sends, q)
 			}
 		}
 		return sends, delivers, learnOn
@@ -123,7 +129,7 @@ func (b *Bridge) inputLocked(p *port, dst, src mac, sends, delivers []func([]byt
 			delivers = appendDeliver(delivers, p)
 		case q.forwarding():
 			if !p.protectedWith(q) {
-				sends = append(sends, q.send)
+				sends = append(sends, q)
 			}
 			delivers = appendDeliver(delivers, q)
 		}
@@ -160,7 +166,7 @@ func (b *Bridge) Output(name string, frame []byte) {
 	}
 	var dst mac
 	copy(dst[:], frame[0:etherAddrLen])
-	var sbuf, dbuf [fanoutInline]func([]byte)
+	var sbuf, dbuf [fanoutInline]*port
 	sends, delivers := sbuf[:0], dbuf[:0]
 
 	b.mu.RLock()
@@ -170,26 +176,26 @@ func (b *Bridge) Output(name string, frame []byte) {
 		b.cnt.notMember.Add(1)
 	case !b.up:
 		if p.linkUp {
-			sends = append(sends, p.send)
+			sends = append(sends, p)
 		}
 	default:
 		sends, delivers = b.outputLocked(p, dst, sends, delivers)
 	}
 	b.mu.RUnlock()
 
-	call(sends, frame)
-	call(delivers, frame)
+	callSend(sends, frame, nil)
+	callDeliver(delivers, frame, nil)
 }
 
 // outputLocked decides Output's targets for a running bridge.
-func (b *Bridge) outputLocked(p *port, dst mac, sends, delivers []func([]byte)) (s, d []func([]byte)) {
+func (b *Bridge) outputLocked(p *port, dst mac, sends, delivers []*port) (s, d []*port) {
 	if !dst.isGroup() {
 		if q := b.ownMAC[dst]; q != nil {
 			return sends, appendDeliver(delivers, q)
 		}
 		if q := b.cache.lookup(dst); q != nil {
 			if q.forwarding() {
-				sends = append(sends, q.send)
+				sends = append(sends, q)
 			} else {
 				b.cnt.blocked.Add(1)
 			}
@@ -200,7 +206,7 @@ func (b *Bridge) outputLocked(p *port, dst mac, sends, delivers []func([]byte)) 
 		if !q.forwarding() {
 			continue
 		}
-		sends = append(sends, q.send)
+		sends = append(sends, q)
 		if q != p && dst.isGroup() {
 			delivers = appendDeliver(delivers, q)
 		}
@@ -208,25 +214,43 @@ func (b *Bridge) outputLocked(p *port, dst mac, sends, delivers []func([]byte)) 
 	return sends, delivers
 }
 
-// appendDeliverFor adds p's Deliver if dst is p's address or a group.
-func appendDeliverFor(delivers []func([]byte), p *port, dst mac) []func([]byte) {
+// appendDeliverFor adds p to delivers if dst is p's address or a group.
+func appendDeliverFor(delivers []*port, p *port, dst mac) []*port {
 	if dst == p.mac || dst.isGroup() {
 		return appendDeliver(delivers, p)
 	}
 	return delivers
 }
 
-// appendDeliver adds p's Deliver if it has one.
-func appendDeliver(delivers []func([]byte), p *port) []func([]byte) {
+// appendDeliver adds p to delivers if it has a Deliver.
+func appendDeliver(delivers []*port, p *port) []*port {
 	if p.deliver == nil {
 		return delivers
 	}
-	return append(delivers, p.deliver)
+	return append(delivers, p)
 }
 
-// call calls each function with frame.
-func call(fns []func([]byte), frame []byte) {
-	for _, f := range fns {
-		f(frame)
+// callSend sends frame out of each port, with meta to those that take it.
+// (A port's functions never change after AddPort, so they may be read
+// without the lock.)
+func callSend(ps []*port, frame []byte, meta any) {
+	for _, p := range ps {
+		if meta != nil && p.sendMeta != nil {
+			p.sendMeta(frame, meta)
+		} else {
+			p.send(frame)
+		}
+	}
+}
+
+// callDeliver delivers frame to each port's stack, with meta to those that
+// take it.
+func callDeliver(ps []*port, frame []byte, meta any) {
+	for _, p := range ps {
+		if meta != nil && p.deliverMeta != nil {
+			p.deliverMeta(frame, meta)
+		} else {
+			p.deliver(frame)
+		}
 	}
 }

@@ -294,3 +294,36 @@ func TestNotForwardingPort(t *testing.T) {
 		}
 	}
 }
+
+// TestInputMeta checks that InputMeta's meta reaches the SendMeta and
+// DeliverMeta of the members that have them, that the others get the frame
+// through Send and Deliver, and that Input and Output pass no meta.
+func TestInputMeta(t *testing.T) {
+	r := newRig(t, 2)
+	var gotSend, gotDeliver []any
+	m := &member{name: "meta", index: 9, mac: mustMAC("02:00:00:00:00:09")}
+	p := m.port()
+	p.SendMeta = func(_ []byte, meta any) { gotSend = append(gotSend, meta) }
+	p.DeliverMeta = func(_ []byte, meta any) { gotDeliver = append(gotDeliver, meta) }
+	if err := r.b.AddPort(p); err != nil {
+		t.Fatal(err)
+	}
+	meta := new(int)
+	// A broadcast from m0 goes out m1 and "meta" and to every stack.
+	r.b.InputMeta("m0", frame(broadcast, stationA), meta)
+	if len(gotSend) != 1 || gotSend[0] != any(meta) || len(gotDeliver) != 1 || gotDeliver[0] != any(meta) {
+		t.Errorf("meta member: sends %v, deliveries %v; want the meta once each", gotSend, gotDeliver)
+	}
+	if s, d := r.members[1].counts(); s != 1 || d != 1 {
+		t.Errorf("m1 without meta functions: %d sent, %d delivered; want 1 and 1", s, d)
+	}
+	if s, d := m.counts(); s != 0 || d != 0 {
+		t.Errorf("meta member's plain Send and Deliver: %d and %d calls, want none", s, d)
+	}
+	// Without a meta the plain functions are used.
+	r.b.Input("m0", frame(broadcast, stationA))
+	r.b.Output("m1", frame(broadcast, stationB))
+	if s, d := m.counts(); s != 2 || d != 2 || len(gotSend) != 1 {
+		t.Errorf("after Input and Output: plain %d sent, %d delivered, %d meta sends; want 2, 2, 1", s, d, len(gotSend))
+	}
+}

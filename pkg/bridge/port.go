@@ -43,7 +43,10 @@ type port struct {
 	mac     mac
 	send    func([]byte)
 	deliver func([]byte)
-	seq     uint64 // insertion order; status lists newest first
+	// sendMeta and deliverMeta, if not nil, take InputMeta's frames.
+	sendMeta    func([]byte, any)
+	deliverMeta func([]byte, any)
+	seq         uint64 // insertion order; status lists newest first
 
 	flags    int  // IFBIF_*
 	priority int  // STP port priority, 0..255
@@ -55,15 +58,17 @@ type port struct {
 // newPort makes the record for a new member with NetBSD's defaults.
 func newPort(p Port, seq uint64) *port {
 	np := &port{
-		name:     p.Name,
-		index:    p.Index,
-		send:     p.Send,
-		deliver:  p.Deliver,
-		seq:      seq,
-		flags:    api.IFBIF_LEARNING | api.IFBIF_DISCOVER,
-		priority: api.BridgeDefaultIfPrio,
-		pathCost: api.BridgeDefaultPathCost,
-		linkUp:   true,
+		name:        p.Name,
+		index:       p.Index,
+		send:        p.Send,
+		deliver:     p.Deliver,
+		sendMeta:    p.SendMeta,
+		deliverMeta: p.DeliverMeta,
+		seq:         seq,
+		flags:       api.IFBIF_LEARNING | api.IFBIF_DISCOVER,
+		priority:    api.BridgeDefaultIfPrio,
+		pathCost:    api.BridgeDefaultPathCost,
+		linkUp:      true,
 	}
 	copy(np.mac[:], p.MAC)
 	return np

@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -49,8 +50,36 @@ const (
 type Tap struct {
 	name    string
 	file    *os.File
-	raw     syscall.RawConn // file's, for writev
+	raw     syscall.RawConn // file's, for readv and writev
 	persist bool
+	rop     *vecOp    // Readv's, reused: there is one reader
+	wops    sync.Pool // of *vecOp, for Writev
+}
+
+// vecOp is one readv or writev through the file's poller. RawConn takes a
+// function; making it once per vecOp rather than once per call keeps the
+// frame path free of allocations.
+type vecOp struct {
+	bufs [][]byte
+	n    int
+	err  error
+	fn   func(fd uintptr) bool // for RawConn.Read or Write
+}
+
+func newVecOp(write bool) *vecOp {
+	op := new(vecOp)
+	if write {
+		op.fn = func(fd uintptr) bool {
+			op.n, op.err = unix.Writev(int(fd), op.bufs)
+			return op.err != unix.EAGAIN
+		}
+	} else {
+		op.fn = func(fd uintptr) bool {
+			op.n, op.err = unix.Readv(int(fd), op.bufs)
+			return op.err != unix.EAGAIN
+		}
+	}
+	return op
 }
 
 // Open attaches to the tap called name, creating it if it does not exist. A
@@ -90,6 +119,7 @@ func Open(name string) (*Tap, error) {
 		name:    name,
 		file:    os.NewFile(uintptr(fd), "/dev/net/tun:"+name),
 		persist: flags&unix.IFF_PERSIST != 0,
+		rop:     newVecOp(false),
 	}
 	if t.raw, err = t.file.SyscallConn(); err != nil {
 		t.file.Close()
@@ -143,18 +173,17 @@ func (t *Tap) VnetHdrLen() int { return VnetHdrLen }
 func (t *Tap) Read(b []byte) (int, error) { return t.file.Read(b) }
 
 // Readv reads one virtio-net header and frame scattered over bufs with a
-// single readv(2), blocking like Read.
+// single readv(2), blocking like Read. Only one goroutine may call it at a
+// time.
 func (t *Tap) Readv(bufs [][]byte) (int, error) {
-	var n int
-	var rerr error
-	err := t.raw.Read(func(fd uintptr) bool {
-		n, rerr = unix.Readv(int(fd), bufs)
-		return rerr != unix.EAGAIN
-	})
+	op := t.rop
+	op.bufs = bufs
+	err := t.raw.Read(op.fn)
+	op.bufs = nil
 	if err != nil {
 		return 0, os.ErrClosed
 	}
-	return n, rerr
+	return op.n, op.err
 }
 
 // Write writes one virtio-net header and frame.
@@ -163,12 +192,15 @@ func (t *Tap) Write(b []byte) (int, error) { return t.file.Write(b) }
 // Writev writes one virtio-net header and frame gathered from bufs with a
 // single writev(2), sparing the caller a copy into one buffer.
 func (t *Tap) Writev(bufs [][]byte) (int, error) {
-	var n int
-	var werr error
-	err := t.raw.Write(func(fd uintptr) bool {
-		n, werr = unix.Writev(int(fd), bufs)
-		return werr != unix.EAGAIN
-	})
+	op, _ := t.wops.Get().(*vecOp)
+	if op == nil {
+		op = newVecOp(true)
+	}
+	op.bufs = bufs
+	err := t.raw.Write(op.fn)
+	n, werr := op.n, op.err
+	op.bufs = nil
+	t.wops.Put(op)
 	if err != nil {
 		return 0, err
 	}

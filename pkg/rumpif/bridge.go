@@ -131,12 +131,14 @@ func (k *Kernel) bridgeAddLocked(br *Interface, name string) error {
 	}
 	eth := m.eth
 	err = br.br.AddPort(bridge.Port{
-		Name:    m.name,
-		Index:   int(m.nic),
-		MTU:     int(eth.MTU()),
-		MAC:     []byte(eth.LinkAddress()),
-		Send:    eth.sendWire,
-		Deliver: eth.deliverLocal,
+		Name:        m.name,
+		Index:       int(m.nic),
+		MTU:         int(eth.MTU()),
+		MAC:         []byte(eth.LinkAddress()),
+		Send:        eth.sendWire,
+		Deliver:     eth.deliverLocal,
+		SendMeta:    eth.sendWireMeta,
+		DeliverMeta: eth.deliverLocalMeta,
 	})
 	if err != nil {
 		return err

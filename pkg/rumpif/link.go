@@ -79,6 +79,7 @@ type ethEndpoint struct {
 	noarp   atomic.Bool                // IFF_NOARP: ARP frames are neither taken nor sent
 	bridge  atomic.Pointer[bridgeHook] // set while a bridge member
 	vnet    atomic.Bool                // the device's frames carry a virtio-net header
+	rxMeta  vnetHdr                    // the header of the frame being bridged (receive goroutine only)
 	rxValid atomic.Bool                // the frame being delivered needs no checksum verifying
 	rxmu    sync.Mutex                 // held while a frame is delivered to the stack
 
@@ -288,27 +289,61 @@ func (r *rxViews) take(n int) buffer.Buffer {
 // host itself, and one marked DATA_VALID was verified by it, so neither is
 // verified again: the stack is told so per frame (deliverStack). A partial
 // checksum is left as it is for the local stack, and completed only when
-// the frame may leave the kernel again (forwarded by IP, or a bridge
-// member's). A super-frame goes to the local stack as one big TCP segment,
-// but is cut into MSS-sized frames with full checksums first if it may be
-// forwarded; a bridge takes super-frames whole (sendWire passes them on to
-// taps as super-frames again and cuts them only for other wires).
+// the frame may be forwarded by IP; a super-frame goes to the local stack
+// as one big TCP segment, but is cut into MSS-sized frames with full
+// checksums first if it may be forwarded (normalise). A bridge member's
+// frame goes to the bridge with its header, which taps among the other
+// members take as it is (sendWireMeta).
 func (e *ethEndpoint) receiveVnet(h vnetHdr, frame []byte, scratch []byte) {
-	local := e.routing == nil || !e.routing()
-	if !local && h.gsoType&^vnetGSOECN != vnetGSONone {
-		if !segmentTCP(frame, int(h.gsoSize), scratch, func(seg []byte) { e.deliver(seg, nil, true) }) {
-			e.stats.ierrors.Add(1)
-		}
+	if hk := e.bridge.Load(); hk != nil {
+		e.inputBridge(hk, frame, h)
 		return
 	}
-	// A frame that arrives while its interface joins a bridge may still
-	// reach the bridge with a partial checksum; the receiver drops it and
-	// TCP sends it again.
-	if h.flags&vnetFlagNeedsCsum != 0 && (!local || e.bridge.Load() != nil) && !completeChecksum(frame, h) {
+	valid := h.flags&(vnetFlagNeedsCsum|vnetFlagDataValid) != 0
+	if e.routing == nil || !e.routing() {
+		e.deliver(frame, nil, valid)
+		return
+	}
+	if !normalise(h, frame, scratch, func(f []byte) { e.deliver(f, nil, valid) }) {
+		e.stats.ierrors.Add(1)
+	}
+}
+
+// normalise hands emit frame as it would be without offloads: a
+// super-frame cut into segments, a partial checksum completed (in place).
+// It reports false for a frame it cannot make sense of.
+func normalise(h vnetHdr, frame, scratch []byte, emit func([]byte)) bool {
+	switch {
+	case h.gsoType&^vnetGSOECN != vnetGSONone:
+		return segmentTCP(frame, int(h.gsoSize), scratch, emit)
+	case h.flags&vnetFlagNeedsCsum != 0:
+		if !completeChecksum(frame, h) {
+			return false
+		}
+	}
+	emit(frame)
+	return true
+}
+
+// inputBridge hands a bridge member's received frame, with its
+// virtio-net header, to the bridge.
+func (e *ethEndpoint) inputBridge(hk *bridgeHook, frame []byte, h vnetHdr) {
+	if len(frame) < header.EthernetMinimumSize {
 		e.stats.ierrors.Add(1)
 		return
 	}
-	e.deliver(frame, nil, h.flags&(vnetFlagNeedsCsum|vnetFlagDataValid) != 0)
+	if !e.running.Load() {
+		return
+	}
+	e.stats.countIn(len(frame), frame[0]&1 != 0)
+	if h.flags == 0 && h.gsoType == vnetGSONone {
+		hk.br.Input(hk.name, frame)
+		return
+	}
+	// The bridge calls its members before InputMeta returns, on this
+	// goroutine, the only one that writes rxMeta.
+	e.rxMeta = h
+	hk.br.InputMeta(hk.name, frame, &e.rxMeta)
 }
 
 // deliver passes one received frame up the stack (or to the bridge) if
@@ -629,6 +664,88 @@ func (e *ethEndpoint) sendWire(frame []byte) {
 		return
 	}
 	e.stats.countOut(len(frame), frame[0]&1 != 0)
+}
+
+// wireVec is a write of a virtio-net header and a frame by writev.
+type wireVec struct {
+	hdr [vnetHdrLen]byte
+	iov [2][]byte
+}
+
+var wireVecs = sync.Pool{New: func() any { return new(wireVec) }}
+
+// sendWireMeta writes a frame the bridge forwards out of this member that
+// arrived on a tap with virtio-net header meta (a *vnetHdr). A tap takes
+// it with the same header, partial checksum and super-frame alike, without
+// a copy; another wire gets it normalised in a copy (the frame is shared
+// with the bridge's other targets).
+func (e *ethEndpoint) sendWireMeta(frame []byte, meta any) {
+	h, ok := meta.(*vnetHdr)
+	if !ok {
+		e.sendWire(frame)
+		return
+	}
+	e.mu.RLock()
+	dev := e.dev
+	e.mu.RUnlock()
+	if dev == nil || !e.running.Load() {
+		return
+	}
+	var err error
+	if vw, ok := dev.(vecWriter); ok && hasVnetHdr(dev) {
+		w := wireVecs.Get().(*wireVec)
+		h.put(w.hdr[:])
+		w.iov[0], w.iov[1] = w.hdr[:], frame
+		_, err = vw.Writev(w.iov[:])
+		w.iov[1] = nil
+		wireVecs.Put(w)
+	} else {
+		err = withNormalised(*h, frame, func(f []byte) error { return devWrite(dev, f) })
+	}
+	if err != nil {
+		e.stats.oerrors.Add(1)
+		return
+	}
+	e.stats.countOut(len(frame), frame[0]&1 != 0)
+}
+
+// deliverLocalMeta delivers to this member's stack a frame the bridge
+// addressed to it that came with virtio-net header meta (a *vnetHdr). Its
+// checksums need no verifying; if the kernel forwards, it is normalised
+// in a copy first, as receiveVnet does.
+func (e *ethEndpoint) deliverLocalMeta(frame []byte, meta any) {
+	h, ok := meta.(*vnetHdr)
+	if !ok {
+		e.deliverLocal(frame)
+		return
+	}
+	if e.routing == nil || !e.routing() {
+		e.deliverStack(frame, nil, true)
+		return
+	}
+	withNormalised(*h, frame, func(f []byte) error {
+		e.deliverStack(f, nil, true)
+		return nil
+	})
+}
+
+// withNormalised calls fn with frame, or its segments, without offloads,
+// working on a copy; it returns fn's last error, or errBadSuper for a
+// frame normalise refuses.
+func withNormalised(h vnetHdr, frame []byte, fn func([]byte) error) error {
+	cp, scratch := vnetBufs.Get().(*[]byte), vnetBufs.Get().(*[]byte)
+	defer vnetBufs.Put(cp)
+	defer vnetBufs.Put(scratch)
+	*cp = append((*cp)[:0], frame...)
+	var err error
+	if !normalise(h, *cp, (*scratch)[:0], func(f []byte) {
+		if ferr := fn(f); ferr != nil {
+			err = ferr
+		}
+	}) {
+		return errBadSuper
+	}
+	return err
 }
 
 // writeSuper writes a TCP super-frame that a bridge forwards to a wire
