@@ -213,8 +213,15 @@ func (e *ethEndpoint) receiveVnetLoop(dev FrameDevice) {
 	frame := make([]byte, maxVnetFrame)
 	iov := make([][]byte, 3)
 	for {
+		// Until the first large frame the loop reads into frame, so an
+		// idle interface holds no chunk (pooled chunks are cleared, and
+		// so resident, when taken).
 		iov[0] = hdr
-		iov[1], iov[2] = rx.slices()
+		if rx.on {
+			iov[1], iov[2] = rx.slices()
+		} else {
+			iov[1], iov[2] = frame[:rxHeadLen], frame[rxHeadLen:]
+		}
 		n, err := vr.Readv(iov)
 		if err != nil {
 			return
@@ -225,6 +232,11 @@ func (e *ethEndpoint) receiveVnetLoop(dev FrameDevice) {
 		}
 		n -= vnetHdrLen
 		h := parseVnetHdr(hdr)
+		if !rx.on {
+			rx.on = n >= rxZeroCopy
+			e.receiveVnet(h, frame[:n], scratch)
+			continue
+		}
 		if n >= rxZeroCopy && e.bridge.Load() == nil && (e.routing == nil || !e.routing()) {
 			// Only the headers are looked at on the way to the stack.
 			buf := rx.take(n)
@@ -243,7 +255,10 @@ func (e *ethEndpoint) receiveVnetLoop(dev FrameDevice) {
 // ACK does not pin 64 KiB. The headers have a chunk of their own because
 // gVisor copies the chunk holding them (whole) when the IP layer first
 // looks at them.
-type rxViews struct{ head, body *buffer.View }
+type rxViews struct {
+	head, body *buffer.View
+	on         bool // reads go to the chunks (a large frame has been seen)
+}
 
 const (
 	// rxHeadLen is the size of the headers' chunk (Ethernet, IP and TCP

@@ -2,6 +2,7 @@ package rumpif
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,10 +199,12 @@ func TestReceiveChecksumTrust(t *testing.T) {
 		{"partial", vnetFlagNeedsCsum, true, false, true},
 		{"data valid, corrupt", vnetFlagDataValid, false, true, true},
 		{"plain, corrupt, after trusted", 0, false, true, false},
-		{"large partial", vnetFlagNeedsCsum, true, false, true},
+		{"large partial", vnetFlagNeedsCsum, true, false, true}, // copied; later reads go to chunks
+		{"large partial, in a chunk", vnetFlagNeedsCsum, true, false, true},
+		{"large plain, corrupt, in a chunk", 0, false, true, false},
 	} {
 		payload := []byte("segment")
-		if c.name == "large partial" {
+		if strings.HasPrefix(c.name, "large") {
 			payload = make([]byte, 30000) // read straight into a chunk
 		}
 		f := tcpFrame(false, payload, header.TCPFlagSyn)
