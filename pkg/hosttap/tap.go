@@ -29,7 +29,6 @@ import (
 	"syscall"
 	"unsafe"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -246,18 +245,20 @@ func CreatePersistent(name string, uid int) error {
 // explain looks the device up through netlink to say why TUNSETIFF refused
 // it; "" when there is nothing more to say.
 func explain(name string, err error) string {
-	link, lerr := netlink.LinkByName(name)
-	if lerr != nil {
+	kind, tap, found, lerr := linkKind(name)
+	if lerr != nil || !found {
 		if errors.Is(err, syscall.EPERM) {
 			return " (creating a tap needs CAP_NET_ADMIN)"
 		}
 		return ""
 	}
-	tt, ok := link.(*netlink.Tuntap)
 	switch {
-	case !ok:
-		return fmt.Sprintf(" (%s exists and is a %s device, not a tap)", name, link.Type())
-	case tt.Mode == netlink.TUNTAP_MODE_TUN:
+	case kind != "tun":
+		if kind == "" {
+			kind = "network"
+		}
+		return fmt.Sprintf(" (%s exists and is a %s device, not a tap)", name, kind)
+	case !tap:
 		return fmt.Sprintf(" (%s is a tun device, not a tap)", name)
 	case errors.Is(err, syscall.EBUSY):
 		return fmt.Sprintf(" (%s is held open by another process)", name)

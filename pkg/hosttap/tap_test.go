@@ -156,3 +156,36 @@ func TestVecIOAllocatesNothing(t *testing.T) {
 		}
 	})
 }
+
+func TestLinkKind(t *testing.T) {
+	netnstest.Run(t, func() {
+		for _, argv := range [][]string{
+			{"ip", "link", "add", "v0", "type", "veth", "peer", "name", "v1"},
+			{"ip", "tuntap", "add", "dev", "tun7", "mode", "tun"},
+			{"ip", "tuntap", "add", "dev", "tap7", "mode", "tap"},
+		} {
+			if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+				t.Fatalf("%v: %v %s", argv, err, out)
+			}
+		}
+		for _, tt := range []struct {
+			name, kind string
+			tap, found bool
+		}{
+			{"lo", "", false, true},
+			{"v0", "veth", false, true},
+			{"tun7", "tun", false, true},
+			{"tap7", "tun", true, true},
+			{"nosuch", "", false, false},
+		} {
+			kind, tap, found, err := linkKind(tt.name)
+			if err != nil || kind != tt.kind || tap != tt.tap || found != tt.found {
+				t.Errorf("%s: got %q tap %v found %v (%v), want %q tap %v found %v",
+					tt.name, kind, tap, found, err, tt.kind, tt.tap, tt.found)
+			}
+		}
+		if _, err := Open("v0"); err == nil || !strings.Contains(err.Error(), "is a veth device, not a tap") {
+			t.Errorf("open v0: got %v, want it explained as a veth device", err)
+		}
+	})
+}
