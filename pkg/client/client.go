@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"syscall"
 
@@ -48,27 +47,6 @@ func (e *InitError) Error() string { return "rump client init: " + e.Err.Error()
 // Unwrap returns the cause, which unwraps to an errno.
 func (e *InitError) Unwrap() error { return e.Err }
 
-// SocketPath turns a rump_sp(7) URL into a socket path: "unix://rel/path" is
-// relative to the working directory, "unix:///abs/path" absolute. Only unix
-// URLs are supported (EPROTONOSUPPORT otherwise); an empty path or one longer
-// than sun_path (107 bytes) is EINVAL / ENAMETOOLONG.
-func SocketPath(u string) (string, error) {
-	rest, ok := strings.CutPrefix(u, "unix://")
-	if !ok {
-		if strings.Contains(u, "://") {
-			return "", api.Errorf(syscall.EPROTONOSUPPORT, fmt.Sprintf("url %q: only unix:// is supported", u))
-		}
-		return "", api.Errorf(syscall.EINVAL, fmt.Sprintf("url %q: want unix://path", u))
-	}
-	if rest == "" {
-		return "", api.Errorf(syscall.EINVAL, fmt.Sprintf("url %q: empty path", u))
-	}
-	if len(rest) > 107 {
-		return "", api.Errorf(syscall.ENAMETOOLONG, fmt.Sprintf("url %q: path longer than 107 bytes", u))
-	}
-	return rest, nil
-}
-
 func (c *Client) init() error {
 	c.once.Do(func() {
 		u := c.URL
@@ -79,7 +57,7 @@ func (c *Client) init() error {
 			c.err = &InitError{api.Errorf(syscall.ENOENT, EnvServer+" not set")}
 			return
 		}
-		path, err := SocketPath(u)
+		path, err := api.SocketPath(u)
 		if err != nil {
 			c.err = &InitError{err}
 			return

@@ -3,14 +3,13 @@ package ctlserver
 // POST /v1/ping: the kernel sends echo requests and the reply is a stream
 // of events, one JSON object per line, flushed as each happens, so that
 // rping prints every reply when it arrives. The handler only decodes the
-// request; ServeHTTP then hands the connection to serveStream, which runs
-// the kernel's ping on the request's goroutine until the run ends or the
-// client goes away (the request's context is cancelled then). A request the
+// request; handle then hands the reply to serveStream, which runs the
+// kernel's ping on the request's goroutine until the run ends or the client
+// goes away (the request's context is cancelled then). A request the
 // kernel refuses before its first event gets the usual error reply.
 
 import (
 	"encoding/json"
-	"net/http"
 	"syscall"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
@@ -18,7 +17,7 @@ import (
 
 // streamer is a handler result that writes its own reply, as a stream.
 type streamer interface {
-	serveStream(w http.ResponseWriter, r *http.Request)
+	serveStream(w replier, r *request)
 }
 
 // pingStream is a decoded ping request waiting to run.
@@ -41,28 +40,22 @@ func (s *Server) ping(_ string, body json.RawMessage) (any, error) {
 // serveStream runs the ping. As ping(8) does for users other than root,
 // it refuses intervals under a second to peers that may not change the
 // kernel.
-func (p *pingStream) serveStream(w http.ResponseWriter, r *http.Request) {
+func (p *pingStream) serveStream(w replier, r *request) {
 	if p.req.Interval != 0 && p.req.Interval < 1 && !p.s.mayChange(r) {
 		writeError(w, api.Errorf(syscall.EPERM, "only root and the server's owner may ping more than once a second"))
 		return
 	}
-	flusher, _ := w.(http.Flusher)
-	enc := json.NewEncoder(w)
-	started := false
-	err := p.s.k.Ping(r.Context(), p.req, func(ev api.PingEvent) {
-		if !started {
-			w.Header().Set("Content-Type", api.PingContentType)
-			w.WriteHeader(http.StatusOK)
-			started = true
+	var enc *json.Encoder
+	err := p.s.k.Ping(r.ctx, p.req, func(ev api.PingEvent) {
+		if enc == nil {
+			enc = json.NewEncoder(w.stream(statusOK, api.PingContentType))
 		}
-		// A failed write means the client has gone; the request's context
-		// is cancelled and the run ends.
+		// Encode writes each event at once, in one write. A failed write
+		// means the client has gone; the request's context is cancelled
+		// and the run ends.
 		enc.Encode(ev)
-		if flusher != nil {
-			flusher.Flush()
-		}
 	})
-	if err != nil && !started {
+	if err != nil && enc == nil {
 		writeError(w, err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -93,13 +92,11 @@ func TestPingFastOnlyForOwners(t *testing.T) {
 		{os.Getuid() + 1000, `{"dst":"127.0.0.1","count":1,"interval":1}`, 200},
 		{os.Getuid(), `{"dst":"127.0.0.1","count":1,"interval":0.5}`, 200},
 	} {
-		req := httptest.NewRequest("POST", "/v1/ping", strings.NewReader(tt.body))
-		ctx, cancel := context.WithTimeout(withPeerForTest(req, tt.uid), 10*time.Second)
-		w := httptest.NewRecorder()
-		s.ServeHTTP(w, req.WithContext(ctx))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		w := handleForTest(ctx, s, peer{uid: tt.uid, known: true}, "POST", "/v1/ping", []byte(tt.body))
 		cancel()
-		if w.Code != tt.status {
-			t.Errorf("uid %d, %s: got %d %s, want %d", tt.uid, tt.body, w.Code, w.Body, tt.status)
+		if w.code != tt.status {
+			t.Errorf("uid %d, %s: got %d %s, want %d", tt.uid, tt.body, w.code, &w.body, tt.status)
 		}
 	}
 }

@@ -1,6 +1,8 @@
 // Package ctlserver serves a kernel's control interface: HTTP/1.1 with JSON
 // bodies on a Unix socket, mapping requests onto the sysctl-like tree of
-// rumpif. See doc/control.md for the protocol.
+// rumpif. See doc/control.md for the protocol. The HTTP server is a small
+// one of its own (http1.go), with only what the protocol needs, so that a
+// rump_server process does not carry a general HTTP library.
 //
 // It decides who may change things (SO_PEERCRED: root and the server's own
 // uid) and turns every failure into an api.ErrorReply with an errno. It must
@@ -8,14 +10,15 @@
 package ctlserver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -30,38 +33,169 @@ type Server struct {
 	tree   *tree
 	uid    int
 	onHalt func()
-	http   *http.Server
+
+	headerTimeout, requestTimeout, idleTimeout time.Duration
+
+	mu        sync.Mutex
+	shutdown  bool // Shutdown or Close has been called
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	drained   chan struct{} // closed once shut down and without connections
 }
 
 // New returns a server for k. onHalt is called (once the reply is sent) when
 // a client asks the server to halt.
 func New(k *rumpif.Kernel, onHalt func()) *Server {
-	s := &Server{k: k, tree: newTree(k), uid: os.Getuid(), onHalt: onHalt}
-	s.http = &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ConnContext:       withPeer,
-		ErrorLog:          nil,
+	return &Server{
+		k: k, tree: newTree(k), uid: os.Getuid(), onHalt: onHalt,
+		headerTimeout: headerTimeout, requestTimeout: requestTimeout, idleTimeout: idleTimeout,
+		listeners: make(map[net.Listener]struct{}),
+		conns:     make(map[*conn]struct{}),
+		drained:   make(chan struct{}),
 	}
-	return s
 }
 
-// Serve answers requests on l until Shutdown.
+// Serve answers requests on l until Shutdown or Close, and then returns
+// nil; it returns l's error if l fails otherwise (is closed by someone
+// else, for one).
 func (s *Server) Serve(l net.Listener) error {
-	err := s.http.Serve(l)
-	if errors.Is(err, http.ErrServerClosed) {
+	if !s.addListener(l) {
+		l.Close()
 		return nil
 	}
-	return err
+	defer s.removeListener(l)
+	var backoff time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if s.closing() {
+				return nil
+			}
+			// Running out of fds or memory passes as connections end:
+			// wait, rather than stop serving for good.
+			if isResourceShortage(err) {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		if c := s.addConn(nc); c != nil {
+			go c.serve()
+		}
+	}
 }
 
-// Shutdown stops accepting requests and waits up to the context's deadline
-// for those in flight.
-func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+func isResourceShortage(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
+}
 
-type peerKey struct{}
+// Shutdown stops accepting connections, closes those that wait for a
+// request, and waits for the others to finish theirs. When ctx ends first,
+// it closes them and returns ctx's error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.shutdownLocked()
+	for c := range s.conns {
+		if c.idle {
+			c.nc.Close()
+		}
+	}
+	s.mu.Unlock()
+	select {
+	case <-s.drained:
+		return nil
+	case <-ctx.Done():
+		s.Close()
+		return ctx.Err()
+	}
+}
+
+// Close stops the server at once: it closes the listeners and every
+// connection, requests in flight included.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shutdownLocked()
+	for c := range s.conns {
+		c.nc.Close()
+	}
+	return nil
+}
+
+func (s *Server) shutdownLocked() {
+	s.shutdown = true
+	for l := range s.listeners {
+		l.Close()
+	}
+	s.checkDrainedLocked()
+}
+
+func (s *Server) checkDrainedLocked() {
+	if s.shutdown && len(s.conns) == 0 {
+		select {
+		case <-s.drained:
+		default:
+			close(s.drained)
+		}
+	}
+}
+
+func (s *Server) closing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shutdown
+}
+
+func (s *Server) addListener(l net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdown {
+		return false
+	}
+	s.listeners[l] = struct{}{}
+	return true
+}
+
+func (s *Server) removeListener(l net.Listener) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.listeners, l)
+}
+
+// addConn tracks a new connection, or closes it and returns nil when the
+// server is shutting down.
+func (s *Server) addConn(nc net.Conn) *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdown {
+		nc.Close()
+		return nil
+	}
+	c := &conn{s: s, nc: nc, idle: true}
+	s.conns[c] = struct{}{}
+	return c
+}
+
+// forget stops tracking a connection that has been closed.
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	s.checkDrainedLocked()
+}
+
+// setIdle marks a connection as waiting for a request (or no longer). It
+// reports false when the connection should end instead, as the server is
+// shutting down.
+func (s *Server) setIdle(c *conn, idle bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.idle = idle
+	return !s.shutdown
+}
 
 // peer is the credentials of the process at the other end of a connection.
 type peer struct {
@@ -69,7 +203,9 @@ type peer struct {
 	known bool
 }
 
-func withPeer(ctx context.Context, c net.Conn) context.Context {
+// peerOf reads a Unix connection's peer credentials (SO_PEERCRED); other
+// connections have an unknown peer.
+func peerOf(c net.Conn) peer {
 	p := peer{}
 	if uc, ok := c.(*net.UnixConn); ok {
 		if raw, err := uc.SyscallConn(); err == nil {
@@ -80,14 +216,32 @@ func withPeer(ctx context.Context, c net.Conn) context.Context {
 			})
 		}
 	}
-	return context.WithValue(ctx, peerKey{}, p)
+	return p
+}
+
+// request is what the handlers see of a request.
+type request struct {
+	method string
+	path   string
+	peer   peer
+	ctx    context.Context // cancelled when the client goes away during a stream
+	body   io.Reader
+	length int64 // the body's length, -1 when not known before it is read
+}
+
+// replier is where a handler sends its one reply.
+type replier interface {
+	// reply sends a whole reply.
+	reply(status int, contentType string, body []byte)
+	// stream sends the status line and header of a reply whose body
+	// follows in parts: each write to the returned writer is sent at once.
+	stream(status int, contentType string) io.Writer
 }
 
 // mayChange reports whether the peer may change the kernel: root or the
 // server's own uid.
-func (s *Server) mayChange(r *http.Request) bool {
-	p, _ := r.Context().Value(peerKey{}).(peer)
-	return p.known && (p.uid == 0 || p.uid == s.uid)
+func (s *Server) mayChange(r *request) bool {
+	return r.peer.known && (r.peer.uid == 0 || r.peer.uid == s.uid)
 }
 
 // route is one entry of the handler table.
@@ -142,9 +296,9 @@ func matchPath(pattern, path string) (string, bool) {
 	return name, ok && name != ""
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rt, name, err := findRoute(r.Method, r.URL.Path)
+// handle answers one request.
+func (s *Server) handle(w replier, r *request) {
+	rt, name, err := findRoute(r.method, r.path)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -153,14 +307,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, api.Errorf(syscall.EPERM, "only root and the server's owner may change the kernel"))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, api.MaxRequestBytes))
+	body, err := readBody(r)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			err = api.Errorf(syscall.EMSGSIZE, "request body over 64 KiB")
-		} else {
-			err = api.Errorf(syscall.EINVAL, "read request: "+err.Error())
-		}
 		writeError(w, err)
 		return
 	}
@@ -177,17 +325,41 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st.serveStream(w, r)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(out)
+	writeJSON(w, statusOK, out)
 	if rt.path == api.PathPrefix+"halt" && s.onHalt != nil {
-		if f, ok := w.(http.Flusher); ok {
-			f.Flush()
-		}
+		// The reply has been sent: the client has it before the server
+		// goes away.
 		go s.onHalt()
 	}
 }
 
-func writeError(w http.ResponseWriter, err error) {
+// readBody reads a request body of at most api.MaxRequestBytes.
+func readBody(r *request) ([]byte, error) {
+	tooBig := api.Errorf(syscall.EMSGSIZE, "request body over 64 KiB")
+	if r.length > api.MaxRequestBytes {
+		return nil, tooBig // known from the head: not read at all
+	}
+	body, err := io.ReadAll(io.LimitReader(r.body, api.MaxRequestBytes+1))
+	if err != nil {
+		return nil, api.Errorf(syscall.EINVAL, "read request: "+err.Error())
+	}
+	if len(body) > api.MaxRequestBytes {
+		return nil, tooBig
+	}
+	return body, nil
+}
+
+// writeJSON replies v as JSON, with a newline after it.
+func writeJSON(w replier, status int, v any) {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		writeError(w, api.Errorf(syscall.EIO, "encode reply: "+err.Error()))
+		return
+	}
+	w.reply(status, "application/json", buf.Bytes())
+}
+
+func writeError(w replier, err error) {
 	e := api.ErrnoOf(err)
 	reply := api.ErrorReply{Errno: api.ErrnoName(e), Code: int(e), Message: api.Strerror(e)}
 	var ae *api.Error
@@ -196,27 +368,25 @@ func writeError(w http.ResponseWriter, err error) {
 	} else {
 		reply.Detail = err.Error()
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(httpStatus(e))
-	json.NewEncoder(w).Encode(reply)
+	writeJSON(w, httpStatus(e), reply)
 }
 
 func httpStatus(e syscall.Errno) int {
 	switch e {
 	case syscall.ENOENT, syscall.ENXIO:
-		return http.StatusNotFound
+		return statusNotFound
 	case syscall.EPERM, syscall.EACCES:
-		return http.StatusForbidden
+		return statusForbidden
 	case syscall.EEXIST, syscall.EBUSY:
-		return http.StatusConflict
+		return statusConflict
 	case syscall.EMSGSIZE:
-		return http.StatusRequestEntityTooLarge
+		return statusRequestEntityTooLarge
 	case syscall.EOPNOTSUPP:
-		return http.StatusMethodNotAllowed
+		return statusMethodNotAllowed
 	case syscall.EIO:
-		return http.StatusInternalServerError
+		return statusInternalServerError
 	}
-	return http.StatusBadRequest
+	return statusBadRequest
 }
 
 func (s *Server) info(string, json.RawMessage) (any, error) {

@@ -52,7 +52,7 @@ func run(t *cli.Tool, args []string) int {
 		t.Warnx("RUMP_SERVER not set")
 		return 1
 	}
-	path, err := client.SocketPath(url)
+	path, err := api.SocketPath(url)
 	if err != nil {
 		t.Warn(err, "rump client init")
 		return 1

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
-	"github.com/rumpnet/rumpnet/pkg/client"
+	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/ctlserver"
 	"github.com/rumpnet/rumpnet/pkg/rumpif"
 )
@@ -34,7 +34,7 @@ func run(t *cli.Tool, args []string) int {
 		fmt.Fprintln(t.Stderr, usage)
 		return 1
 	}
-	path, err := client.SocketPath(o.URL)
+	path, err := api.SocketPath(o.URL)
 	if err != nil {
 		t.Warn(err, "%s", o.URL)
 		return 1
