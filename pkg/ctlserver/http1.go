@@ -652,7 +652,28 @@ func (c *conn) serveRequest(start time.Time) (keepAlive bool) {
 		w.endStream()
 		return false
 	}
+	if w.err == nil && !w.body.done {
+		c.linger()
+	}
 	return w.err == nil && !w.close
+}
+
+// Lingering: a reply sent before the request's body was read (a body over
+// the limit, say) closes the connection, but a client that is still
+// writing the body would then get EPIPE or a reset instead of reading the
+// reply. So the server stops writing and reads on, dropping what comes,
+// until the client closes or a limit passes.
+const (
+	lingerBytes = 256 << 10
+	lingerTime  = time.Second
+)
+
+func (c *conn) linger() {
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	c.nc.SetReadDeadline(time.Now().Add(lingerTime))
+	io.Copy(io.Discard, io.LimitReader(c.br, lingerBytes))
 }
 
 // refuse answers a request head the server will not serve, and the
