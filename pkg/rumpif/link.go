@@ -105,20 +105,24 @@ type ethEndpoint struct {
 }
 
 // vnetDevice is a FrameDevice whose frames are preceded by a virtio-net
-// header (a host tap).
+// header (a host tap). It reads a header and frame scattered over several
+// slices, and writes them gathered from several, in one call each.
 type vnetDevice interface {
+	FrameDevice
 	VnetHdrLen() int
-}
-
-// vecWriter is a device that writes a frame gathered from several slices
-// in one call.
-type vecWriter interface {
+	Readv(bufs [][]byte) (int, error)
 	Writev(bufs [][]byte) (int, error)
 }
 
-func hasVnetHdr(dev FrameDevice) bool {
+// asVnet returns dev as a vnetDevice if its frames carry our header.
+func asVnet(dev FrameDevice) (vnetDevice, bool) {
 	v, ok := dev.(vnetDevice)
-	return ok && v.VnetHdrLen() == vnetHdrLen
+	return v, ok && v.VnetHdrLen() == vnetHdrLen
+}
+
+func hasVnetHdr(dev FrameDevice) bool {
+	_, ok := asVnet(dev)
+	return ok
 }
 
 // expireLastHop makes an IPv4 packet that arrived with TTL 1 and is to be
@@ -166,8 +170,8 @@ func (e *ethEndpoint) hasDevice() bool {
 
 func (e *ethEndpoint) receiveLoop(dev FrameDevice, done chan struct{}) {
 	defer close(done)
-	if hasVnetHdr(dev) {
-		e.receiveVnetLoop(dev)
+	if vd, ok := asVnet(dev); ok {
+		e.receiveVnetLoop(vd)
 		return
 	}
 	buf := make([]byte, maxFrame)
@@ -180,33 +184,12 @@ func (e *ethEndpoint) receiveLoop(dev FrameDevice, done chan struct{}) {
 	}
 }
 
-// vecReader is a device that reads a frame scattered over several slices
-// in one call.
-type vecReader interface {
-	Readv(bufs [][]byte) (int, error)
-}
-
-// receiveVnetLoop reads frames with a virtio-net header. On a device that
-// reads scattered (a tap), the header goes to its own slice and the frame
+// receiveVnetLoop reads frames with a virtio-net header: the header goes
+// to its own slice and the frame, once the interface carries large ones,
 // straight into pooled gVisor chunks, which a large frame for the local
 // stack is then handed over in without a copy (rxViews).
-func (e *ethEndpoint) receiveVnetLoop(dev FrameDevice) {
+func (e *ethEndpoint) receiveVnetLoop(dev vnetDevice) {
 	scratch := make([]byte, maxVnetFrame)
-	vr, ok := dev.(vecReader)
-	if !ok {
-		buf := make([]byte, maxVnetFrame)
-		for {
-			n, err := dev.Read(buf)
-			if err != nil {
-				return
-			}
-			if n < vnetHdrLen {
-				e.stats.ierrors.Add(1)
-				continue
-			}
-			e.receiveVnet(parseVnetHdr(buf), buf[vnetHdrLen:n], scratch)
-		}
-	}
 	var rx rxViews
 	defer rx.release()
 	hdr := make([]byte, vnetHdrLen)
@@ -222,7 +205,7 @@ func (e *ethEndpoint) receiveVnetLoop(dev FrameDevice) {
 		} else {
 			iov[1], iov[2] = frame[:rxHeadLen], frame[rxHeadLen:]
 		}
-		n, err := vr.Readv(iov)
+		n, err := dev.Readv(iov)
 		if err != nil {
 			return
 		}
@@ -553,16 +536,14 @@ func (e *ethEndpoint) SupportedGSO() stack.SupportedGSO {
 // (with its virtio-net header on a tap). A frame that cannot be written is
 // counted as an output error and dropped.
 func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
-	e.mu.RLock()
-	dev := e.dev
-	e.mu.RUnlock()
-	if dev == nil || !e.running.Load() {
+	dev := e.liveDevice()
+	if dev == nil {
 		return 0, &tcpip.ErrClosedForSend{}
 	}
 	if h := e.bridge.Load(); h != nil {
 		return e.writeBridged(h, pkts), nil
 	}
-	vnet := hasVnetHdr(dev)
+	vd, vnet := asVnet(dev)
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
 	n := 0
@@ -572,11 +553,11 @@ func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 			n++ // dropped on purpose, as an interface without ARP does
 			continue
 		}
-		if vw, ok := dev.(vecWriter); ok && vnet {
+		if vnet {
 			// Header and the packet's own slices in one writev: no copy.
 			gsoVnetHdr(pkt).put(e.hdr[:])
 			e.iov = append(append(e.iov[:0], e.hdr[:]), pkt.AsSlices()...)
-			_, err := vw.Writev(e.iov)
+			_, err := vd.Writev(e.iov)
 			group := len(e.iov) > 1 && len(e.iov[1]) > 0 && e.iov[1][0]&1 != 0
 			clear(e.iov) // the packet's buffers go back to their pool
 			if err != nil {
@@ -588,11 +569,6 @@ func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 			continue
 		}
 		e.wbuf = e.wbuf[:0]
-		if vnet {
-			e.wbuf = append(e.wbuf, make([]byte, vnetHdrLen)...)
-			gsoVnetHdr(pkt).put(e.wbuf)
-		}
-		hl := len(e.wbuf)
 		for _, s := range pkt.AsSlices() {
 			e.wbuf = append(e.wbuf, s...)
 		}
@@ -600,8 +576,7 @@ func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 			e.stats.oerrors.Add(1)
 			continue
 		}
-		frame := e.wbuf[hl:]
-		e.stats.countOut(len(frame), len(frame) > 0 && frame[0]&1 != 0)
+		e.stats.countOut(len(e.wbuf), len(e.wbuf) > 0 && e.wbuf[0]&1 != 0)
 		n++
 	}
 	return n, nil
@@ -660,25 +635,37 @@ func devWrite(dev FrameDevice, frame []byte) error {
 	return err
 }
 
-// sendWire writes a frame the bridge forwards out of this member.
-func (e *ethEndpoint) sendWire(frame []byte) {
+// liveDevice returns the device while the interface is RUNNING, else nil.
+func (e *ethEndpoint) liveDevice() FrameDevice {
 	e.mu.RLock()
 	dev := e.dev
 	e.mu.RUnlock()
 	if dev == nil || !e.running.Load() {
-		return
+		return nil
 	}
-	var err error
-	if mtu := int(e.MTU()); len(frame) > mtu+header.EthernetMinimumSize {
-		err = writeSuper(dev, frame, mtu)
-	} else {
-		err = devWrite(dev, frame)
-	}
+	return dev
+}
+
+// countWire counts a frame written to the wire, or the error writing it.
+func (e *ethEndpoint) countWire(frame []byte, err error) {
 	if err != nil {
 		e.stats.oerrors.Add(1)
 		return
 	}
 	e.stats.countOut(len(frame), frame[0]&1 != 0)
+}
+
+// sendWire writes a frame the bridge forwards out of this member.
+func (e *ethEndpoint) sendWire(frame []byte) {
+	dev := e.liveDevice()
+	if dev == nil {
+		return
+	}
+	if mtu := int(e.MTU()); len(frame) > mtu+header.EthernetMinimumSize {
+		e.countWire(frame, writeSuper(dev, frame, mtu))
+	} else {
+		e.countWire(frame, devWrite(dev, frame))
+	}
 }
 
 // wireVec is a write of a virtio-net header and a frame by writev.
@@ -700,28 +687,22 @@ func (e *ethEndpoint) sendWireMeta(frame []byte, meta any) {
 		e.sendWire(frame)
 		return
 	}
-	e.mu.RLock()
-	dev := e.dev
-	e.mu.RUnlock()
-	if dev == nil || !e.running.Load() {
+	dev := e.liveDevice()
+	if dev == nil {
 		return
 	}
-	var err error
-	if vw, ok := dev.(vecWriter); ok && hasVnetHdr(dev) {
-		w := wireVecs.Get().(*wireVec)
-		h.put(w.hdr[:])
-		w.iov[0], w.iov[1] = w.hdr[:], frame
-		_, err = vw.Writev(w.iov[:])
-		w.iov[1] = nil
-		wireVecs.Put(w)
-	} else {
-		err = withNormalised(*h, frame, func(f []byte) error { return devWrite(dev, f) })
-	}
-	if err != nil {
-		e.stats.oerrors.Add(1)
+	vd, ok := asVnet(dev)
+	if !ok {
+		e.countWire(frame, withNormalised(*h, frame, func(f []byte) error { return devWrite(dev, f) }))
 		return
 	}
-	e.stats.countOut(len(frame), frame[0]&1 != 0)
+	w := wireVecs.Get().(*wireVec)
+	h.put(w.hdr[:])
+	w.iov[0], w.iov[1] = w.hdr[:], frame
+	_, err := vd.Writev(w.iov[:])
+	w.iov[1] = nil
+	wireVecs.Put(w)
+	e.countWire(frame, err)
 }
 
 // deliverLocalMeta delivers to this member's stack a frame the bridge
@@ -801,10 +782,8 @@ func writeSuper(dev FrameDevice, frame []byte, mtu int) error {
 // writeFrame sends a frame built outside the stack (a gratuitous ARP),
 // counted like any other output.
 func (e *ethEndpoint) writeFrame(frame []byte) error {
-	e.mu.RLock()
-	dev := e.dev
-	e.mu.RUnlock()
-	if dev == nil || !e.running.Load() {
+	dev := e.liveDevice()
+	if dev == nil {
 		return nil
 	}
 	if h := e.bridge.Load(); h != nil {
@@ -815,12 +794,9 @@ func (e *ethEndpoint) writeFrame(frame []byte) error {
 	}
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
-	if err := devWrite(dev, frame); err != nil {
-		e.stats.oerrors.Add(1)
-		return err
-	}
-	e.stats.countOut(len(frame), frame[0]&1 != 0)
-	return nil
+	err := devWrite(dev, frame)
+	e.countWire(frame, err)
+	return err
 }
 
 // pooledPiece is the largest piece of a frame copied into one buffer

@@ -149,10 +149,18 @@ func TestSuperFrameHeaderRoundTrip(t *testing.T) {
 }
 
 // vnetEnd is a framepipe end that, like a host tap, carries a virtio-net
-// header before every frame and reads scattered.
+// header before every frame and reads and writes scattered.
 type vnetEnd struct{ *framepipe.End }
 
 func (vnetEnd) VnetHdrLen() int { return vnetHdrLen }
+
+func (v vnetEnd) Writev(bufs [][]byte) (int, error) {
+	var b []byte
+	for _, d := range bufs {
+		b = append(b, d...)
+	}
+	return v.Write(b)
+}
 
 func (v vnetEnd) Readv(bufs [][]byte) (int, error) {
 	b := make([]byte, maxVnetFrame)
