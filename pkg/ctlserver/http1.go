@@ -652,7 +652,9 @@ func (c *conn) serveRequest(start time.Time) (keepAlive bool) {
 		w.endStream()
 		return false
 	}
-	if w.err == nil && !w.body.done {
+	// A client still waiting for "100 Continue" sends no body: nothing to
+	// linger for.
+	if w.err == nil && !w.body.done && w.body.sendContinue == nil {
 		c.linger()
 	}
 	return w.err == nil && !w.close
