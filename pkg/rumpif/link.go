@@ -79,7 +79,7 @@ type ethEndpoint struct {
 	noarp   atomic.Bool                // IFF_NOARP: ARP frames are neither taken nor sent
 	bridge  atomic.Pointer[bridgeHook] // set while a bridge member
 	vnet    atomic.Bool                // the device's frames carry a virtio-net header
-	rxMeta  vnetHdr                    // the header of the frame being bridged (receive goroutine only)
+	rxMeta  vnetHdr                    // the header of the frame being bridged (receiving goroutines only)
 	rxValid atomic.Bool                // the frame being delivered needs no checksum verifying
 	rxmu    sync.Mutex                 // held while a frame is delivered to the stack
 
@@ -192,6 +192,8 @@ func (e *ethEndpoint) receiveVnetLoop(dev vnetDevice) {
 	scratch := make([]byte, maxVnetFrame)
 	var rx rxViews
 	defer rx.release()
+	pl := rxPipeline{e: e}
+	defer pl.stop()
 	hdr := make([]byte, vnetHdrLen)
 	frame := make([]byte, maxVnetFrame)
 	iov := make([][]byte, 3)
@@ -223,11 +225,81 @@ func (e *ethEndpoint) receiveVnetLoop(dev vnetDevice) {
 		if n >= rxZeroCopy && e.bridge.Load() == nil && (e.routing == nil || !e.routing()) {
 			// Only the headers are looked at on the way to the stack.
 			buf := rx.take(n)
-			e.deliver(iov[1][:min(n, rxHeadLen)], &buf, h.flags&(vnetFlagNeedsCsum|vnetFlagDataValid) != 0)
+			pl.push(rxItem{frame: iov[1][:min(n, rxHeadLen)], buf: buf, valid: h.flags&(vnetFlagNeedsCsum|vnetFlagDataValid) != 0})
 			continue
 		}
 		f := append(append(frame[:0], iov[1][:min(n, rxHeadLen)]...), iov[2][:max(n-rxHeadLen, 0)]...)
+		if pl.busy() {
+			// Behind frames still queued: queue a copy, to keep the order.
+			pl.push(rxItem{hdr: h, copied: buffer.NewViewWithData(f)})
+			continue
+		}
 		e.receiveVnet(h, f, scratch)
+	}
+}
+
+// rxPipeline splits a virt interface's receiving in two when it carries
+// large frames: the receive loop reads the next frame from the tap while a
+// second goroutine passes the previous ones up the stack, so that a TCP
+// stream is read and processed on two cores. Frames read into their own
+// chunks are queued as they are; any other frame is processed by the
+// receive loop itself when nothing is queued (a ping pays no hand-over),
+// and is queued as a copy behind queued ones otherwise, so frames reach the
+// stack in the order they came. The goroutine starts with the first queued
+// frame, so an idle interface has none.
+type rxPipeline struct {
+	e       *ethEndpoint
+	q       chan rxItem
+	pending atomic.Int32 // frames queued and not yet processed
+	done    chan struct{}
+}
+
+// rxItem is one queued frame: frame and buf as deliver takes them, or a
+// copy of a frame that came with virtio-net header hdr.
+type rxItem struct {
+	frame  []byte
+	buf    buffer.Buffer
+	valid  bool
+	hdr    vnetHdr
+	copied *buffer.View
+}
+
+// rxQueueLen bounds the frames queued between the receive loop and the
+// goroutine that processes them (64 KiB each at most).
+const rxQueueLen = 32
+
+// busy reports whether frames are queued or being processed.
+func (p *rxPipeline) busy() bool { return p.pending.Load() > 0 }
+
+func (p *rxPipeline) push(it rxItem) {
+	if p.q == nil {
+		p.q = make(chan rxItem, rxQueueLen)
+		p.done = make(chan struct{})
+		go p.run()
+	}
+	p.pending.Add(1)
+	p.q <- it
+}
+
+func (p *rxPipeline) run() {
+	defer close(p.done)
+	scratch := make([]byte, maxVnetFrame)
+	for it := range p.q {
+		if it.copied != nil {
+			p.e.receiveVnet(it.hdr, it.copied.AsSlice(), scratch)
+			it.copied.Release()
+		} else {
+			p.e.deliver(it.frame, &it.buf, it.valid)
+		}
+		p.pending.Add(-1)
+	}
+}
+
+// stop processes what is queued and ends the goroutine.
+func (p *rxPipeline) stop() {
+	if p.q != nil {
+		close(p.q)
+		<-p.done
 	}
 }
 
@@ -338,8 +410,9 @@ func (e *ethEndpoint) inputBridge(hk *bridgeHook, frame []byte, h vnetHdr) {
 		hk.br.Input(hk.name, frame)
 		return
 	}
-	// The bridge calls its members before InputMeta returns, on this
-	// goroutine, the only one that writes rxMeta.
+	// The bridge calls its members before InputMeta returns. rxMeta is
+	// written only by the receive loop, or by its pipeline goroutine
+	// while the loop waits behind it (rxPipeline), never by both at once.
 	e.rxMeta = h
 	hk.br.InputMeta(hk.name, frame, &e.rxMeta)
 }

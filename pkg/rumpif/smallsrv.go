@@ -36,11 +36,14 @@ package rumpif
 //
 // Data path. chargen writes slices of one pattern buffer built once for the
 // process; it holds whole 95-line periods, so consecutive writes continue
-// the pattern seamlessly and no write allocates. discard and echo read into
-// one buffer per connection.
+// the pattern seamlessly and no write allocates. echo reads into one buffer
+// per connection. discard takes what arrived straight off the connection's
+// receive queue and drops it without copying it anywhere, as the bytes are
+// never looked at; the window opens as it would after a read.
 
 import (
 	"bytes"
+	"io"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -63,7 +66,7 @@ const (
 	smallMaxConns = 64
 	// smallBacklog is the listen backlog of each TCP service.
 	smallBacklog = 16
-	// smallBufSize is the read buffer of an echo or discard connection.
+	// smallBufSize is the read buffer of an echo connection.
 	smallBufSize = 64 << 10
 	// smallMinPort is the lowest source port a UDP datagram is answered
 	// from.
@@ -75,7 +78,7 @@ type smallService struct {
 	name string
 	port uint16
 	// stream serves one TCP connection; the caller closes it.
-	stream func(k *Kernel, c *gonet.TCPConn)
+	stream func(k *Kernel, c *smallConn)
 	// datagram returns the answer to one UDP datagram and true, or false
 	// for none. It may build the answer in scratch; n counts the datagrams
 	// answered before.
@@ -159,15 +162,15 @@ type smallServers struct {
 
 	mu       sync.Mutex
 	stopping bool
-	closers  []func()                    // listeners and UDP endpoints
-	conns    map[*gonet.TCPConn]struct{} // open TCP connections
+	closers  []func()                // listeners and UDP endpoints
+	conns    map[*smallConn]struct{} // open TCP connections
 }
 
 // startSmallServers opens every service of a protocol on each family the
 // kernel has. If one cannot be opened (its port is taken), the ones already
 // started are stopped again.
 func (k *Kernel) startSmallServers(tcpProto bool) (*smallServers, error) {
-	s := &smallServers{k: k, done: make(chan struct{}), conns: map[*gonet.TCPConn]struct{}{}}
+	s := &smallServers{k: k, done: make(chan struct{}), conns: map[*smallConn]struct{}{}}
 	var protos []tcpip.NetworkProtocolNumber
 	if k.comps.inet() {
 		protos = append(protos, ipv4.ProtocolNumber)
@@ -242,6 +245,14 @@ func (s *smallServers) smallEndpoint(svc *smallService, trans tcpip.TransportPro
 	return ep, nil
 }
 
+// smallConn is one accepted TCP connection: the stack's endpoint and its
+// wait queue, and the same as a net.Conn.
+type smallConn struct {
+	*gonet.TCPConn
+	ep tcpip.Endpoint
+	wq *waiter.Queue
+}
+
 // listenTCP starts one TCP service on one family.
 func (s *smallServers) listenTCP(svc *smallService, proto tcpip.NetworkProtocolNumber, slots chan struct{}) error {
 	wq := new(waiter.Queue)
@@ -253,20 +264,31 @@ func (s *smallServers) listenTCP(svc *smallService, proto tcpip.NetworkProtocolN
 		ep.Close()
 		return api.Errorf(syscall.EINVAL, "small servers: "+svc.name+": listen: "+terr.String())
 	}
-	l := gonet.NewTCPListener(s.k.stack, wq, ep)
-	s.addCloser(func() { l.Close() })
-	s.wg.Go(func() { s.accept(l, svc, slots) })
+	s.addCloser(func() { ep.Close() })
+	s.wg.Go(func() { s.accept(ep, wq, svc, slots) })
 	return nil
 }
 
-// accept runs one TCP service until its listener is closed.
-func (s *smallServers) accept(l *gonet.TCPListener, svc *smallService, slots chan struct{}) {
+// accept runs one TCP service until stop is called or its listening
+// endpoint fails.
+func (s *smallServers) accept(l tcpip.Endpoint, lwq *waiter.Queue, svc *smallService, slots chan struct{}) {
+	entry, readable := waiter.NewChannelEntry(waiter.ReadableEvents)
+	lwq.EventRegister(&entry)
+	defer lwq.EventUnregister(&entry)
 	for {
-		nc, err := l.Accept()
-		if err != nil {
+		ep, wq, terr := l.Accept(nil)
+		if _, ok := terr.(*tcpip.ErrWouldBlock); ok {
+			select {
+			case <-readable:
+				continue
+			case <-s.done:
+				return
+			}
+		}
+		if terr != nil {
 			return
 		}
-		c := nc.(*gonet.TCPConn)
+		c := &smallConn{TCPConn: gonet.NewTCPConn(wq, ep), ep: ep, wq: wq}
 		select {
 		case slots <- struct{}{}:
 		default:
@@ -288,7 +310,7 @@ func (s *smallServers) accept(l *gonet.TCPListener, svc *smallService, slots cha
 
 // track records an open connection so that stop can close it; false if
 // stop has begun.
-func (s *smallServers) track(c *gonet.TCPConn) bool {
+func (s *smallServers) track(c *smallConn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopping {
@@ -299,7 +321,7 @@ func (s *smallServers) track(c *gonet.TCPConn) bool {
 }
 
 // untrack closes a connection and forgets it.
-func (s *smallServers) untrack(c *gonet.TCPConn) {
+func (s *smallServers) untrack(c *smallConn) {
 	c.Close()
 	s.mu.Lock()
 	delete(s.conns, c)
@@ -393,7 +415,7 @@ func (s *smallServers) answerable(proto tcpip.NetworkProtocolNumber, res tcpip.R
 }
 
 // echoStream returns every byte read until the peer closes (RFC 862).
-func echoStream(_ *Kernel, c *gonet.TCPConn) {
+func echoStream(_ *Kernel, c *smallConn) {
 	buf := make([]byte, smallBufSize)
 	for {
 		n, err := c.Read(buf)
@@ -408,19 +430,28 @@ func echoStream(_ *Kernel, c *gonet.TCPConn) {
 	}
 }
 
-// discardStream reads and drops everything until the peer closes
-// (RFC 863).
-func discardStream(_ *Kernel, c *gonet.TCPConn) {
-	buf := make([]byte, smallBufSize)
+// discardStream drops everything until the peer closes (RFC 863). It reads
+// the endpoint into io.Discard, so the data is released, not copied; the
+// receive buffer is tuned by what was read, as gonet's Read does.
+func discardStream(_ *Kernel, c *smallConn) {
+	entry, readable := waiter.NewChannelEntry(waiter.ReadableEvents)
+	c.wq.EventRegister(&entry)
+	defer c.wq.EventUnregister(&entry)
 	for {
-		if _, err := c.Read(buf); err != nil {
+		res, terr := c.ep.Read(io.Discard, tcpip.ReadOptions{})
+		switch terr.(type) {
+		case nil:
+			c.ep.ModerateRecvBuf(res.Count)
+		case *tcpip.ErrWouldBlock:
+			<-readable // closing the endpoint notifies it too
+		default:
 			return
 		}
 	}
 }
 
 // daytimeStream writes the date and closes (RFC 867).
-func daytimeStream(k *Kernel, c *gonet.TCPConn) {
+func daytimeStream(k *Kernel, c *smallConn) {
 	var scratch [64]byte
 	c.Write(k.daytime(scratch[:0]))
 }
@@ -461,7 +492,7 @@ var chargenPattern = sync.OnceValue(func() []byte {
 })
 
 // chargenStream writes the pattern until the peer goes away.
-func chargenStream(_ *Kernel, c *gonet.TCPConn) {
+func chargenStream(_ *Kernel, c *smallConn) {
 	p := chargenPattern()
 	for {
 		if _, err := c.Write(p); err != nil {
