@@ -411,8 +411,9 @@ func (e *ethEndpoint) inputBridge(hk *bridgeHook, frame []byte, h vnetHdr) {
 		return
 	}
 	// The bridge calls its members before InputMeta returns. rxMeta is
-	// written only by the receive loop, or by its pipeline goroutine
-	// while the loop waits behind it (rxPipeline), never by both at once.
+	// written by the receive loop when nothing is queued behind its
+	// pipeline goroutine and by that goroutine otherwise (rxPipeline), so
+	// never by both at once.
 	e.rxMeta = h
 	hk.br.InputMeta(hk.name, frame, &e.rxMeta)
 }
