@@ -90,10 +90,11 @@ type ethEndpoint struct {
 	dev        FrameDevice
 	readerDone chan struct{} // closed when dev's receive loop exits
 
-	wmu  sync.Mutex // serializes writes and guards wbuf, hdr, iov
+	wmu  sync.Mutex // serializes the stack's writes and guards wbuf, hdr, iov, tx
 	wbuf []byte
 	hdr  [vnetHdrLen]byte
 	iov  [][]byte
+	tx   *txPipe // writes the stack's large frames to a tap; nil until the first
 
 	// forwards reports whether the kernel would forward an IPv4 packet to
 	// dst (forwarding is on and dst is not one of its addresses); nil means
@@ -158,6 +159,7 @@ func (e *ethEndpoint) SetDevice(dev FrameDevice) {
 	if old != nil {
 		old.Close()
 		<-oldDone
+		e.stopTx(old)
 	}
 }
 
@@ -192,7 +194,7 @@ func (e *ethEndpoint) receiveVnetLoop(dev vnetDevice) {
 	scratch := make([]byte, maxVnetFrame)
 	var rx rxViews
 	defer rx.release()
-	pl := rxPipeline{e: e}
+	pl := e.rxPipe()
 	defer pl.stop()
 	hdr := make([]byte, vnetHdrLen)
 	frame := make([]byte, maxVnetFrame)
@@ -218,11 +220,11 @@ func (e *ethEndpoint) receiveVnetLoop(dev vnetDevice) {
 		n -= vnetHdrLen
 		h := parseVnetHdr(hdr)
 		if !rx.on {
-			rx.on = n >= rxZeroCopy
+			rx.on = n >= largeFrame
 			e.receiveVnet(h, frame[:n], scratch)
 			continue
 		}
-		if n >= rxZeroCopy && e.bridge.Load() == nil && (e.routing == nil || !e.routing()) {
+		if n >= largeFrame && e.bridge.Load() == nil && (e.routing == nil || !e.routing()) {
 			// Only the headers are looked at on the way to the stack.
 			buf := rx.take(n)
 			pl.push(rxItem{frame: iov[1][:min(n, rxHeadLen)], buf: buf, valid: h.flags&(vnetFlagNeedsCsum|vnetFlagDataValid) != 0})
@@ -238,24 +240,58 @@ func (e *ethEndpoint) receiveVnetLoop(dev vnetDevice) {
 	}
 }
 
-// rxPipeline splits a virt interface's receiving in two when it carries
-// large frames: the receive loop reads the next frame from the tap while a
-// second goroutine passes the previous ones up the stack, so that a TCP
-// stream is read and processed on two cores. Frames read into their own
-// chunks are queued as they are; any other frame is processed by the
-// receive loop itself when nothing is queued (a ping pays no hand-over),
-// and is queued as a copy behind queued ones otherwise, so frames reach the
-// stack in the order they came. The goroutine starts with the first queued
-// frame, so an idle interface has none.
-type rxPipeline struct {
-	e       *ethEndpoint
-	q       chan rxItem
-	pending atomic.Int32 // frames queued and not yet processed
+// pipe hands items from one goroutine to a second that processes them in
+// order, started with the first item, so that a virt interface carrying
+// large frames uses two cores in each direction: on receive the loop reads
+// the next frame from the tap while the second goroutine passes the
+// previous ones up the stack (rxItem); on transmit the stack's goroutines
+// go on while the second one writes their frames to the tap (txPipe).
+// Small frames are not handed over when nothing is queued, so a ping pays
+// no hand-over; behind queued frames they are queued too, which keeps
+// every frame in order.
+type pipe[T any] struct {
+	handle  func(T)
+	q       chan T
+	pending atomic.Int32 // items queued and not yet handled
 	done    chan struct{}
 }
 
-// rxItem is one queued frame: frame and buf as deliver takes them, or a
-// copy of a frame that came with virtio-net header hdr.
+// pipeLen bounds the items queued in a pipe; a frame holds 64 KiB at most.
+const pipeLen = 32
+
+// busy reports whether items are queued or being handled.
+func (p *pipe[T]) busy() bool { return p.pending.Load() > 0 }
+
+// push queues an item, waiting while the queue is full. Pushes must not
+// run concurrently with each other or with stop.
+func (p *pipe[T]) push(it T) {
+	if p.q == nil {
+		p.q = make(chan T, pipeLen)
+		p.done = make(chan struct{})
+		go p.run()
+	}
+	p.pending.Add(1)
+	p.q <- it
+}
+
+func (p *pipe[T]) run() {
+	defer close(p.done)
+	for it := range p.q {
+		p.handle(it)
+		p.pending.Add(-1)
+	}
+}
+
+// stop handles what is queued and ends the goroutine.
+func (p *pipe[T]) stop() {
+	if p.q != nil {
+		close(p.q)
+		<-p.done
+	}
+}
+
+// rxItem is one queued received frame: frame and buf as deliver takes
+// them, or a copy of a frame that came with virtio-net header hdr.
 type rxItem struct {
 	frame  []byte
 	buf    buffer.Buffer
@@ -264,43 +300,20 @@ type rxItem struct {
 	copied *buffer.View
 }
 
-// rxQueueLen bounds the frames queued between the receive loop and the
-// goroutine that processes them (64 KiB each at most).
-const rxQueueLen = 32
-
-// busy reports whether frames are queued or being processed.
-func (p *rxPipeline) busy() bool { return p.pending.Load() > 0 }
-
-func (p *rxPipeline) push(it rxItem) {
-	if p.q == nil {
-		p.q = make(chan rxItem, rxQueueLen)
-		p.done = make(chan struct{})
-		go p.run()
-	}
-	p.pending.Add(1)
-	p.q <- it
-}
-
-func (p *rxPipeline) run() {
-	defer close(p.done)
-	scratch := make([]byte, maxVnetFrame)
-	for it := range p.q {
-		if it.copied != nil {
-			p.e.receiveVnet(it.hdr, it.copied.AsSlice(), scratch)
-			it.copied.Release()
-		} else {
-			p.e.deliver(it.frame, &it.buf, it.valid)
+// rxPipe is the receive loop's pipe to the stack.
+func (e *ethEndpoint) rxPipe() *pipe[rxItem] {
+	scratch := []byte(nil)
+	return &pipe[rxItem]{handle: func(it rxItem) {
+		if it.copied == nil {
+			e.deliver(it.frame, &it.buf, it.valid)
+			return
 		}
-		p.pending.Add(-1)
-	}
-}
-
-// stop processes what is queued and ends the goroutine.
-func (p *rxPipeline) stop() {
-	if p.q != nil {
-		close(p.q)
-		<-p.done
-	}
+		if scratch == nil {
+			scratch = make([]byte, maxVnetFrame)
+		}
+		e.receiveVnet(it.hdr, it.copied.AsSlice(), scratch)
+		it.copied.Release()
+	}}
 }
 
 // rxViews is a receive loop's read buffer: two pooled gVisor chunks, a
@@ -320,8 +333,9 @@ const (
 	// headers with options fit); the body's is buffer.MaxChunkSize, which
 	// with it holds the largest frame a tap gives.
 	rxHeadLen = 256
-	// rxZeroCopy is the smallest frame handed over in its chunks.
-	rxZeroCopy = 8 << 10
+	// largeFrame is the smallest frame that is received into chunks and
+	// handed over in them, and that goes through a pipe (either way).
+	largeFrame = 8 << 10
 )
 
 func (r *rxViews) slices() (head, body []byte) {
@@ -628,18 +642,16 @@ func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 			continue
 		}
 		if vnet {
-			// Header and the packet's own slices in one writev: no copy.
-			gsoVnetHdr(pkt).put(e.hdr[:])
-			e.iov = append(append(e.iov[:0], e.hdr[:]), pkt.AsSlices()...)
-			_, err := vd.Writev(e.iov)
-			group := len(e.iov) > 1 && len(e.iov[1]) > 0 && e.iov[1][0]&1 != 0
-			clear(e.iov) // the packet's buffers go back to their pool
-			if err != nil {
-				e.stats.oerrors.Add(1)
+			if tx := e.txFor(vd, pkt); tx != nil {
+				pkt.IncRef() // the pipe's goroutine releases it
+				tx.push(pkt)
+				n++
 				continue
 			}
-			e.stats.countOut(pkt.Size(), group)
-			n++
+			var ok bool
+			if e.iov, ok = e.writeVnet(vd, pkt, e.hdr[:], e.iov); ok {
+				n++
+			}
 			continue
 		}
 		e.wbuf = e.wbuf[:0]
@@ -654,6 +666,71 @@ func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 		n++
 	}
 	return n, nil
+}
+
+// txPipe is a tap's pipe from the stack: its goroutine writes the frames
+// the stack's goroutines queue (pipe).
+type txPipe struct {
+	pipe[*stack.PacketBuffer]
+	dev vnetDevice
+}
+
+// txFor returns the pipe to queue pkt on for dev, or nil to write it
+// directly: a frame of largeFrame bytes or more is queued, a smaller one
+// only behind queued ones. The caller holds wmu.
+func (e *ethEndpoint) txFor(dev vnetDevice, pkt *stack.PacketBuffer) *txPipe {
+	tx := e.tx
+	if tx != nil && tx.dev != dev {
+		return nil // the device is being replaced; SetDevice stops that pipe
+	}
+	if tx != nil && tx.busy() {
+		return tx
+	}
+	if pkt.Size() < largeFrame {
+		return nil
+	}
+	if tx == nil {
+		tx = &txPipe{dev: dev}
+		var hdr [vnetHdrLen]byte
+		var iov [][]byte
+		tx.handle = func(pkt *stack.PacketBuffer) {
+			iov, _ = e.writeVnet(dev, pkt, hdr[:], iov)
+			pkt.DecRef()
+		}
+		e.tx = tx
+	}
+	return tx
+}
+
+// stopTx ends the transmit pipe of a device that has been replaced.
+func (e *ethEndpoint) stopTx(old FrameDevice) {
+	e.wmu.Lock()
+	tx := e.tx
+	if tx == nil || FrameDevice(tx.dev) != old {
+		e.wmu.Unlock()
+		return
+	}
+	e.tx = nil
+	e.wmu.Unlock()
+	tx.stop() // what is queued fails to be written: output errors
+}
+
+// writeVnet writes one of the stack's packets to a tap with its
+// virtio-net header, from the packet's own slices (no copy), and counts
+// it (an error as an output error); hdr and iov are the caller's scratch,
+// iov returned for reuse.
+func (e *ethEndpoint) writeVnet(dev vnetDevice, pkt *stack.PacketBuffer, hdr []byte, iov [][]byte) ([][]byte, bool) {
+	gsoVnetHdr(pkt).put(hdr)
+	iov = append(append(iov[:0], hdr), pkt.AsSlices()...)
+	_, err := dev.Writev(iov)
+	group := len(iov) > 1 && len(iov[1]) > 0 && iov[1][0]&1 != 0
+	clear(iov) // the packet's buffers go back to their pool
+	if err != nil {
+		e.stats.oerrors.Add(1)
+		return iov, false
+	}
+	e.stats.countOut(pkt.Size(), group)
+	return iov, true
 }
 
 // writeBridged hands the stack's frames to the member's bridge, which

@@ -3,6 +3,7 @@ package rumpif
 import (
 	"bytes"
 	"encoding/binary"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -307,7 +308,7 @@ func TestReceiveKeepsOrder(t *testing.T) {
 	for i := 0; i < n; i++ {
 		size := 20 // copied
 		if i%3 != 2 {
-			size = 9000 // at least rxZeroCopy: read into chunks, queued
+			size = 9000 // at least largeFrame: read into chunks, queued
 		}
 		payload := make([]byte, size)
 		binary.BigEndian.PutUint32(payload, uint32(i))
@@ -330,5 +331,90 @@ func TestReceiveKeepsOrder(t *testing.T) {
 				t.Fatalf("datagram %d did not arrive", next)
 			}
 		}
+	}
+}
+
+// pipeGoroutines counts the goroutines of pipes (rx and tx).
+func pipeGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Count(string(buf[:n]), "rumpif.(*pipe[...]).run(")
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// TestTransmitKeepsOrder has the stack send datagrams that leave in
+// different ways, large ones through the transmit pipe and small ones
+// written directly unless frames are queued, and checks that they reach the
+// wire in the order they were sent, each with a virtio-net header, and that
+// destroying the interface ends the pipe's goroutine.
+func TestTransmitKeepsOrder(t *testing.T) {
+	a, b := framepipe.New()
+	k := newKernel(t, Options{OpenTap: func(string) (FrameDevice, error) { return vnetEnd{a}, nil }})
+	if err := k.Create("virt0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.SetMTU("virt0", 9100); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.AddAddr("virt0", api.IfAddr{Addr: "10.0.0.2/24"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.AddNeighbor(4, api.Neighbor{Addr: "10.0.0.1", LinkAddr: "02:00:00:00:00:01"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := gonet.DialUDP(k.stack, nil, &tcpip.FullAddress{Addr: tcpip.AddrFrom4([4]byte{10, 0, 0, 1}), Port: 6000}, ipv4.ProtocolNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const n, batch = 600, 30
+	const udpOff = header.EthernetMinimumSize + header.IPv4MinimumSize
+	frame := make([]byte, maxVnetFrame)
+	next := 0
+	for i := 0; i < n; i++ {
+		size := 20 // written directly when nothing is queued
+		if i%3 != 2 {
+			size = 9000 // at least largeFrame: queued
+		}
+		payload := make([]byte, size)
+		binary.BigEndian.PutUint32(payload, uint32(i))
+		if _, err := c.Write(payload); err != nil {
+			t.Fatal(err)
+		}
+		if i%batch != batch-1 {
+			continue
+		}
+		for next <= i { // a batch at a time, so the wire drops nothing
+			m, err := b.Read(frame)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := frame[vnetHdrLen:m]
+			if len(f) < udpOff+header.UDPMinimumSize+4 || header.Ethernet(f).Type() != header.IPv4ProtocolNumber ||
+				header.IPv4(f[header.EthernetMinimumSize:]).Protocol() != uint8(header.UDPProtocolNumber) {
+				continue // not one of ours
+			}
+			if seq := int(binary.BigEndian.Uint32(f[udpOff+header.UDPMinimumSize:])); seq != next {
+				t.Fatalf("datagram %d (%d bytes) left when %d was due", seq, len(f), next)
+			}
+			next++
+		}
+	}
+	if pipeGoroutines() == 0 {
+		t.Error("no pipe goroutine while large frames were sent")
+	}
+	if err := k.Destroy("virt0"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for pipeGoroutines() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if g := pipeGoroutines(); g != 0 {
+		t.Errorf("%d pipe goroutines left after the interface was destroyed", g)
 	}
 }
