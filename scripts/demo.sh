@@ -45,7 +45,7 @@ run ip link set tap0 up
 say "ping -c 3 10.0.0.2"
 run ping -c 3 -i 0.2 -W 2 10.0.0.2
 # Wait for IPv6 duplicate address detection to finish in the rump kernel.
-for _ in $(seq 50); do run rifconfig virt0 inet6 | grep -q TENTATIVE || break; sleep 0.1; done
+for _ in $(seq 50); do grep -q TENTATIVE <<<"$(run rifconfig virt0 inet6)" || break; sleep 0.1; done
 say "ping -6 -c 3 fc00::2"
 run ping -6 -c 3 -i 0.2 -W 2 fc00::2
 say "rifconfig -a -v"

@@ -426,7 +426,7 @@ func (e *ethEndpoint) inputBridge(hk *bridgeHook, frame []byte, h vnetHdr) {
 	}
 	// The bridge calls its members before InputMeta returns. rxMeta is
 	// written by the receive loop when nothing is queued behind its
-	// pipeline goroutine and by that goroutine otherwise (rxPipeline), so
+	// pipe's goroutine and by that goroutine otherwise (rxPipe), so
 	// never by both at once.
 	e.rxMeta = h
 	hk.br.InputMeta(hk.name, frame, &e.rxMeta)
