@@ -227,7 +227,7 @@ func (e *ethEndpoint) receiveVnetLoop(dev vnetDevice) {
 		if n >= largeFrame && e.bridge.Load() == nil && (e.routing == nil || !e.routing()) {
 			// Only the headers are looked at on the way to the stack.
 			buf := rx.take(n)
-			pl.push(rxItem{frame: iov[1][:min(n, rxHeadLen)], buf: buf, valid: h.flags&(vnetFlagNeedsCsum|vnetFlagDataValid) != 0})
+			pl.push(rxItem{frame: iov[1][:min(n, rxHeadLen)], buf: buf, hdr: h})
 			continue
 		}
 		f := append(append(frame[:0], iov[1][:min(n, rxHeadLen)]...), iov[2][:max(n-rxHeadLen, 0)]...)
@@ -290,26 +290,33 @@ func (p *pipe[T]) stop() {
 	}
 }
 
-// rxItem is one queued received frame: frame and buf as deliver takes
-// them, or a copy of a frame that came with virtio-net header hdr.
+// rxItem is one queued received frame that came with virtio-net header
+// hdr: in its own chunks (buf, frame being its first bytes, as deliver
+// takes them), or copied.
 type rxItem struct {
 	frame  []byte
 	buf    buffer.Buffer
-	valid  bool
 	hdr    vnetHdr
 	copied *buffer.View
 }
 
 // rxPipe is the receive loop's pipe to the stack.
 func (e *ethEndpoint) rxPipe() *pipe[rxItem] {
-	scratch := []byte(nil)
+	var scratch []byte
 	return &pipe[rxItem]{handle: func(it rxItem) {
-		if it.copied == nil {
-			e.deliver(it.frame, &it.buf, it.valid)
+		if it.copied == nil && e.bridge.Load() == nil && (e.routing == nil || !e.routing()) {
+			e.deliver(it.frame, &it.buf, it.hdr.flags&(vnetFlagNeedsCsum|vnetFlagDataValid) != 0)
 			return
 		}
 		if scratch == nil {
 			scratch = make([]byte, maxVnetFrame)
+		}
+		if it.copied == nil {
+			// The interface joined a bridge, or forwarding was switched
+			// on, since the frame was read: it goes the way a frame read
+			// now would, with its header.
+			it.copied = buffer.NewViewWithData(it.buf.Flatten())
+			it.buf.Release()
 		}
 		e.receiveVnet(it.hdr, it.copied.AsSlice(), scratch)
 		it.copied.Release()
