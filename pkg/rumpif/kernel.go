@@ -101,6 +101,10 @@ func New(opts Options) (*Kernel, error) {
 		k.openTap = openHostTap
 	}
 	k.tun = defaultTunables
+	// Loss recovery as NetBSD's TCP does it (duplicate ACKs, SACK, NewReno),
+	// without gVisor's RACK and tail loss probes.
+	noRACK := tcpip.TCPRecovery(0)
+	k.stack.SetTransportProtocolOption(tcp.ProtocolNumber, &noRACK)
 	k.applyICMPLimit(k.tun.icmpPPS)
 	if err := k.bootLoopback(); err != nil {
 		k.stack.Close()
