@@ -224,7 +224,7 @@ func (e *ethEndpoint) receiveVnetLoop(dev vnetDevice) {
 			e.receiveVnet(h, frame[:n], scratch)
 			continue
 		}
-		if n >= largeFrame && e.bridge.Load() == nil && (e.routing == nil || !e.routing()) {
+		if n >= largeFrame && e.localOnly() {
 			// Only the headers are looked at on the way to the stack.
 			buf := rx.take(n)
 			pl.push(rxItem{frame: iov[1][:min(n, rxHeadLen)], buf: buf, hdr: h})
@@ -304,22 +304,24 @@ type rxItem struct {
 func (e *ethEndpoint) rxPipe() *pipe[rxItem] {
 	var scratch []byte
 	return &pipe[rxItem]{handle: func(it rxItem) {
-		if it.copied == nil && e.bridge.Load() == nil && (e.routing == nil || !e.routing()) {
-			e.deliver(it.frame, &it.buf, it.hdr.flags&(vnetFlagNeedsCsum|vnetFlagDataValid) != 0)
+		if it.copied == nil && e.localOnly() {
+			e.deliver(it.frame, &it.buf, it.hdr.checked())
 			return
 		}
 		if scratch == nil {
 			scratch = make([]byte, maxVnetFrame)
 		}
-		if it.copied == nil {
-			// The interface joined a bridge, or forwarding was switched
-			// on, since the frame was read: it goes the way a frame read
-			// now would, with its header.
-			it.copied = buffer.NewViewWithData(it.buf.Flatten())
-			it.buf.Release()
+		if it.copied != nil {
+			e.receiveVnet(it.hdr, it.copied.AsSlice(), scratch)
+			it.copied.Release()
+			return
 		}
-		e.receiveVnet(it.hdr, it.copied.AsSlice(), scratch)
-		it.copied.Release()
+		// The interface joined a bridge, or forwarding was switched on,
+		// since the frame was read: it goes the way a frame read now
+		// would, with its header.
+		f := it.buf.Flatten()
+		it.buf.Release()
+		e.receiveVnet(it.hdr, f, scratch)
 	}}
 }
 
@@ -374,6 +376,15 @@ func (r *rxViews) take(n int) buffer.Buffer {
 	return b
 }
 
+// forwarding reports whether the kernel may forward what the interface
+// receives.
+func (e *ethEndpoint) forwarding() bool { return e.routing != nil && e.routing() }
+
+// localOnly reports whether what the interface receives goes to its own
+// stack alone: it is no bridge member and the kernel forwards nothing.
+// Only such a frame is handed over in the chunks it was read into.
+func (e *ethEndpoint) localOnly() bool { return e.bridge.Load() == nil && !e.forwarding() }
+
 // receiveVnet takes a frame that came with virtio-net header h.
 //
 // Checksums: a frame with a partial checksum (NEEDS_CSUM) was made by the
@@ -390,8 +401,8 @@ func (e *ethEndpoint) receiveVnet(h vnetHdr, frame []byte, scratch []byte) {
 		e.inputBridge(hk, frame, h)
 		return
 	}
-	valid := h.flags&(vnetFlagNeedsCsum|vnetFlagDataValid) != 0
-	if e.routing == nil || !e.routing() {
+	valid := h.checked()
+	if !e.forwarding() {
 		e.deliver(frame, nil, valid)
 		return
 	}
@@ -873,7 +884,7 @@ func (e *ethEndpoint) deliverLocalMeta(frame []byte, meta any) {
 		e.deliverLocal(frame)
 		return
 	}
-	if e.routing == nil || !e.routing() {
+	if !e.forwarding() {
 		e.deliverStack(frame, nil, true)
 		return
 	}

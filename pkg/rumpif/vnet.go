@@ -61,6 +61,12 @@ func parseVnetHdr(b []byte) vnetHdr {
 	}
 }
 
+// checked reports whether the frame's checksums need no verifying: the
+// host made it (partial checksum) or verified it.
+func (h vnetHdr) checked() bool {
+	return h.flags&(vnetFlagNeedsCsum|vnetFlagDataValid) != 0
+}
+
 func (h vnetHdr) put(b []byte) {
 	b[0], b[1] = h.flags, h.gsoType
 	binary.LittleEndian.PutUint16(b[2:], h.hdrLen)
