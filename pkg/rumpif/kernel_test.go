@@ -288,6 +288,12 @@ func TestAddresses(t *testing.T) {
 func linkedKernels(t *testing.T) (*Kernel, *Kernel) {
 	t.Helper()
 	a, b := framepipe.New()
+	return linkedKernelsOver(t, a, b)
+}
+
+// linkedKernelsOver is linkedKernels with the wire's two ends given.
+func linkedKernelsOver(t *testing.T, a, b FrameDevice) (*Kernel, *Kernel) {
+	t.Helper()
 	open := func(dev FrameDevice) func(string) (FrameDevice, error) {
 		return func(string) (FrameDevice, error) { return dev, nil }
 	}

@@ -481,12 +481,16 @@ func busyClients(t *testing.T, k *Kernel) []*gonet.TCPConn {
 }
 
 // serverGoroutines counts the goroutines running small server code.
-func serverGoroutines() int {
+func serverGoroutines() int { return stackMentions("rumpif.(*smallServers).") }
+
+// stackMentions counts the occurrences of fn in the stacks of all
+// goroutines.
+func stackMentions(fn string) int {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
 		if n < len(buf) {
-			return strings.Count(string(buf[:n]), "rumpif.(*smallServers).")
+			return strings.Count(string(buf[:n]), fn)
 		}
 		buf = make([]byte, 2*len(buf))
 	}

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rumpnet/rumpnet/pkg/api"
-
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
@@ -78,16 +76,7 @@ func (w *stallWire) Close() error {
 // port 9) and returns the sender's TCP statistics.
 func transferOver(t *testing.T, a, b *stallWire, total int) tcpip.TCPStats {
 	t.Helper()
-	ka := newKernel(t, Options{OpenTap: func(string) (FrameDevice, error) { return a, nil }})
-	kb := newKernel(t, Options{OpenTap: func(string) (FrameDevice, error) { return b, nil }})
-	for i, k := range []*Kernel{ka, kb} {
-		if err := k.Create("virt0"); err != nil {
-			t.Fatal(err)
-		}
-		if err := k.AddAddr("virt0", api.IfAddr{Addr: []string{"10.0.0.1/24", "10.0.0.2/24"}[i]}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ka, kb := linkedKernelsOver(t, a, b)
 	l, err := gonet.ListenTCP(kb.Stack(), tcpip.FullAddress{Port: 9}, ipv4.ProtocolNumber)
 	if err != nil {
 		t.Fatal(err)

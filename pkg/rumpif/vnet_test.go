@@ -3,7 +3,6 @@ package rumpif
 import (
 	"bytes"
 	"encoding/binary"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -180,17 +179,25 @@ func (v vnetEnd) Readv(bufs [][]byte) (int, error) {
 	return got, nil
 }
 
+// vnetKernel returns a kernel whose virt0 is on a framepipe end that
+// carries a virtio-net header like a host tap, and the other end.
+func vnetKernel(t *testing.T) (*Kernel, *framepipe.End) {
+	t.Helper()
+	a, b := framepipe.New()
+	k := newKernel(t, Options{OpenTap: func(string) (FrameDevice, error) { return vnetEnd{a}, nil }})
+	if err := k.Create("virt0"); err != nil {
+		t.Fatal(err)
+	}
+	return k, b
+}
+
 // TestReceiveChecksumTrust sends TCP segments with each kind of virtio-net
 // header: a partial checksum (NEEDS_CSUM) and one marked DATA_VALID are
 // taken as they are, a plain frame is verified, and trust given to one
 // frame does not carry over to the next. gVisor counts a segment for a
 // listening endpoint as valid or as a checksum error.
 func TestReceiveChecksumTrust(t *testing.T) {
-	a, b := framepipe.New()
-	k := newKernel(t, Options{OpenTap: func(string) (FrameDevice, error) { return vnetEnd{a}, nil }})
-	if err := k.Create("virt0"); err != nil {
-		t.Fatal(err)
-	}
+	k, b := vnetKernel(t)
 	if err := k.AddAddr("virt0", api.IfAddr{Addr: "10.0.0.2/24"}); err != nil {
 		t.Fatal(err)
 	}
@@ -275,11 +282,7 @@ func udpFrame(dstMAC string, port uint16, payload []byte) []byte {
 // second goroutine and small ones copied, and checks that they reach the
 // socket in the order they were sent.
 func TestReceiveKeepsOrder(t *testing.T) {
-	a, b := framepipe.New()
-	k := newKernel(t, Options{OpenTap: func(string) (FrameDevice, error) { return vnetEnd{a}, nil }})
-	if err := k.Create("virt0"); err != nil {
-		t.Fatal(err)
-	}
+	k, b := vnetKernel(t)
 	if err := k.AddAddr("virt0", api.IfAddr{Addr: "10.0.0.2/24"}); err != nil {
 		t.Fatal(err)
 	}
@@ -335,16 +338,7 @@ func TestReceiveKeepsOrder(t *testing.T) {
 }
 
 // pipeGoroutines counts the goroutines of pipes (rx and tx).
-func pipeGoroutines() int {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			return strings.Count(string(buf[:n]), "rumpif.(*pipe[...]).run(")
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-}
+func pipeGoroutines() int { return stackMentions("rumpif.(*pipe[...]).run(") }
 
 // TestTransmitKeepsOrder has the stack send datagrams that leave in
 // different ways, large ones through the transmit pipe and small ones
@@ -352,11 +346,7 @@ func pipeGoroutines() int {
 // wire in the order they were sent, each with a virtio-net header, and that
 // destroying the interface ends the pipe's goroutine.
 func TestTransmitKeepsOrder(t *testing.T) {
-	a, b := framepipe.New()
-	k := newKernel(t, Options{OpenTap: func(string) (FrameDevice, error) { return vnetEnd{a}, nil }})
-	if err := k.Create("virt0"); err != nil {
-		t.Fatal(err)
-	}
+	k, b := vnetKernel(t)
 	if err := k.SetMTU("virt0", 9100); err != nil {
 		t.Fatal(err)
 	}
