@@ -3,13 +3,15 @@
 // such servers itself for the Linux reference side, and creates many virt
 // interfaces in a rump kernel over one control connection, so that the
 // time measured is the kernel's and not that of a thousand process starts.
-// It is a benchmark helper, not one of rumpnet's tools.
+// Its tapecho mode answers ping on a tap with no stack, for the floor under
+// the kernel's ping figure. It is a benchmark helper, not one of rumpnet's tools.
 //
 //	tcpblast send HOST:PORT SECONDS   write zeros for SECONDS, print Gbit/s
 //	tcpblast recv HOST:PORT SECONDS   read for SECONDS, print Gbit/s
 //	tcpblast discard :PORT            serve discard until killed
 //	tcpblast chargen :PORT            serve a chargen-like stream until killed
 //	tcpblast create URL N             create virt0..virtN-1, print seconds
+//	tcpblast tapecho TAP ADDR         answer ARP and ping for ADDR on TAP
 //
 // The rate counts the bytes the socket accepted (send) or returned (recv)
 // between connect and the deadline; with several seconds per run the bytes
@@ -32,7 +34,7 @@ import (
 // system call does not limit the rate.
 const bufSize = 256 << 10
 
-const usage = "usage: tcpblast send|recv HOST:PORT SECONDS | discard|chargen :PORT | create URL N"
+const usage = "usage: tcpblast send|recv HOST:PORT SECONDS | discard|chargen :PORT | create URL N | tapecho TAP ADDR"
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -66,6 +68,11 @@ func run(args []string) error {
 			return fmt.Errorf("bad count %q", args[2])
 		}
 		return create(args[1], n)
+	case "tapecho":
+		if len(args) != 3 {
+			return fmt.Errorf("tapecho needs TAP ADDR")
+		}
+		return tapEcho(args[1], args[2])
 	default:
 		return fmt.Errorf("unknown mode %q\n%s", mode, usage)
 	}
