@@ -199,11 +199,17 @@ func (k *Kernel) upLocked(ifp *Interface) error {
 	if ifp.eth != nil && !ifp.eth.hasDevice() {
 		return api.Errorf(syscall.ENXIO, ifp.name+" has no "+ifp.linkNoun())
 	}
-	if terr := k.stack.EnableNIC(ifp.nic); terr != nil {
-		return api.Errorf(syscall.EIO, "enable: "+terr.String())
-	}
+	// Running before enabled: enabling starts IPv6 DAD, whose first
+	// probe goes out from another goroutine at once, and gVisor leaves an
+	// address whose probe could not be sent tentative for good.
 	if ifp.eth != nil {
 		ifp.eth.running.Store(true)
+	}
+	if terr := k.stack.EnableNIC(ifp.nic); terr != nil {
+		if ifp.eth != nil {
+			ifp.eth.running.Store(false)
+		}
+		return api.Errorf(syscall.EIO, "enable: "+terr.String())
 	}
 	if ifp.bridgeOf != nil {
 		ifp.bridgeOf.br.SetPortLink(ifp.name, true)

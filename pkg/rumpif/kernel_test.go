@@ -19,6 +19,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
 
 func TestMain(m *testing.M) {
@@ -849,5 +850,55 @@ func TestARPKeepAgesEntries(t *testing.T) {
 	}
 	if v, _ := ka.Interface("virt0"); v.Name != "virt0" {
 		t.Fatal("peer kernel gone")
+	}
+}
+
+// TestDADAfterDownUp brings an interface down and up again and again: each
+// time IPv6 DAD starts over, and its first probe is sent at once from
+// another goroutine. An address whose probe could not be sent stays
+// tentative for good, which is what happened when the probe beat the
+// interface to running.
+func TestDADAfterDownUp(t *testing.T) {
+	ka, _ := linkedKernels(t)
+	// Probes a millisecond apart, so that each round's DAD ends at once.
+	ka.withInterface("virt0", func(ifp *Interface) error {
+		ep, err := ka.stack.GetNetworkEndpoint(ifp.nic, ipv6.ProtocolNumber)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ep.(interface {
+			SetDADConfigurations(stack.DADConfigurations)
+		}).SetDADConfigurations(stack.DADConfigurations{DupAddrDetectTransmits: 1, RetransmitTimer: time.Millisecond})
+		return nil
+	})
+	tentative := func() bool {
+		v, err := ka.Interface("virt0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range v.Inet6 {
+			if a.Addr == "fc00::1/64" {
+				return a.Flags&api.IN6_IFF_TENTATIVE != 0
+			}
+		}
+		t.Fatalf("fc00::1 gone: %+v", v.Inet6)
+		return false
+	}
+	v, _ := ka.Interface("virt0")
+	up := v.Flags | api.IFF_UP
+	for i := range 1000 {
+		if err := ka.SetFlags("virt0", up&^api.IFF_UP); err != nil {
+			t.Fatal(err)
+		}
+		if err := ka.SetFlags("virt0", up); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for tentative() {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: fc00::1 still tentative 5 s after up", i)
+			}
+			time.Sleep(time.Millisecond)
+		}
 	}
 }
