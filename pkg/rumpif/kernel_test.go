@@ -861,16 +861,19 @@ func TestARPKeepAgesEntries(t *testing.T) {
 func TestDADAfterDownUp(t *testing.T) {
 	ka, _ := linkedKernels(t)
 	// Probes a millisecond apart, so that each round's DAD ends at once.
-	ka.withInterface("virt0", func(ifp *Interface) error {
+	err := ka.withInterface("virt0", func(ifp *Interface) error {
 		ep, err := ka.stack.GetNetworkEndpoint(ifp.nic, ipv6.ProtocolNumber)
 		if err != nil {
-			t.Fatal(err)
+			return errors.New(err.String())
 		}
 		ep.(interface {
 			SetDADConfigurations(stack.DADConfigurations)
 		}).SetDADConfigurations(stack.DADConfigurations{DupAddrDetectTransmits: 1, RetransmitTimer: time.Millisecond})
 		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tentative := func() bool {
 		v, err := ka.Interface("virt0")
 		if err != nil {

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"net"
 	"testing"
+
+	"gvisor.dev/gvisor/pkg/tcpip/checksum"
 )
 
 var (
@@ -13,21 +15,6 @@ var (
 	askerIP  = []byte{10, 9, 0, 1}
 	ethBcast = []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 )
-
-// sum16 is the Internet checksum's ones' complement sum over b.
-func sum16(b []byte) uint16 {
-	var s uint32
-	for i := 0; i+1 < len(b); i += 2 {
-		s += uint32(binary.BigEndian.Uint16(b[i:]))
-	}
-	if len(b)%2 == 1 {
-		s += uint32(b[len(b)-1]) << 8
-	}
-	for s > 0xffff {
-		s = s&0xffff + s>>16
-	}
-	return uint16(s)
-}
 
 func arpRequest(target []byte) []byte {
 	f := append(append([]byte{}, ethBcast...), asker...)
@@ -44,9 +31,9 @@ func echoRequest(dst []byte, payload []byte) []byte {
 	ip := []byte{0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, 64, 1, 0, 0}
 	ip = append(append(ip, askerIP...), dst...)
 	binary.BigEndian.PutUint16(ip[2:], uint16(20+8+len(payload)))
-	binary.BigEndian.PutUint16(ip[10:], ^sum16(ip))
+	binary.BigEndian.PutUint16(ip[10:], ^checksum.Checksum(ip, 0))
 	icmp := append([]byte{8, 0, 0, 0, 0x1c, 0xd0, 0, 7}, payload...)
-	binary.BigEndian.PutUint16(icmp[2:], ^sum16(icmp))
+	binary.BigEndian.PutUint16(icmp[2:], ^checksum.Checksum(icmp, 0))
 	return append(append(f, ip...), icmp...)
 }
 
@@ -83,11 +70,11 @@ func TestAnswerEcho(t *testing.T) {
 		t.Errorf("Ethernet header % x", f[:14])
 	case !bytes.Equal(ip[12:16], testIP) || !bytes.Equal(ip[16:20], askerIP):
 		t.Errorf("addresses %v -> %v", net.IP(ip[12:16]), net.IP(ip[16:20]))
-	case sum16(ip) != 0xffff:
+	case checksum.Checksum(ip, 0) != 0xffff:
 		t.Errorf("IP header checksum wrong: % x", ip)
 	case icmp[0] != 0 || icmp[1] != 0:
 		t.Errorf("ICMP type %d code %d, want 0 0", icmp[0], icmp[1])
-	case sum16(icmp) != 0xffff:
+	case checksum.Checksum(icmp, 0) != 0xffff:
 		t.Errorf("ICMP checksum wrong: % x", icmp[:8])
 	case !bytes.Equal(icmp[4:8], []byte{0x1c, 0xd0, 0, 7}) || !bytes.Equal(icmp[8:], payload):
 		t.Errorf("identifier, sequence or data changed: % x", icmp[4:])
