@@ -1,7 +1,6 @@
-package ifconfig
+package ifconfig_test
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 
@@ -19,27 +18,16 @@ var knownDifferences = map[string]string{
 	"lo0-link":              "the link family with no address is refused instead of showing the link address",
 }
 
-// ifCase runs setup (ifconfig commands that must succeed) on a fresh
-// kernel, then the case's arguments.
+// ifCase runs setup on a fresh kernel, then rifconfig with args.
 func ifCase(name, args string, setup ...string) conform.Case {
-	return conform.Case{Name: name, Args: args, Run: func(t *testing.T, a []string) conform.Result {
-		c := ktest.Client(t)
-		for _, s := range setup {
-			if strings.HasPrefix(s, "sysctl ") {
-				k, v, _ := strings.Cut(strings.TrimPrefix(s, "sysctl "), "=")
-				n, _ := strconv.Atoi(v)
-				if _, err := c.Set(k, n); err != nil {
-					t.Fatalf("setup %s: %v", s, err)
-				}
-				continue
-			}
-			if out, errs, st := runMain(c, strings.Fields(s)...); st != 0 {
-				t.Fatalf("setup rifconfig %s: status %d, %q %q", s, st, out, errs)
-			}
+	lines := make([]string, len(setup))
+	for i, s := range setup {
+		lines[i] = s
+		if !strings.HasPrefix(s, "sysctl ") {
+			lines[i] = "ifconfig " + s
 		}
-		out, errs, st := runMain(c, a...)
-		return conform.Result{Stdout: out, Stderr: errs, Status: st}
-	}}
+	}
+	return conform.Case{Name: name, Args: args, Run: conform.Script(ktest.Client, "ifconfig", lines...)}
 }
 
 var up = []string{"virt0 create", "virt0 inet 10.0.0.1/24", "virt0 inet6 fc00::1/64", "virt0 up"}
@@ -70,8 +58,8 @@ func TestNetBSDConformance(t *testing.T) {
 		ifCase("broadcast-all-ones", "virt0 inet", append(up, "virt0 inet 172.16.0.1 broadcast 255.255.255.255 alias")...),
 		ifCase("anycast", "virt0 inet6", append(up, "virt0 inet6 fc00::2 anycast")...),
 		ifCase("up-running", "virt0", up...),
-		ifCase("inet-tentative-dad5", "virt0", "sysctl net.inet.ip.dad_count=5", "virt0 create", "virt0 inet 10.0.0.1/24 up"),
-		ifCase("inet6-tentative-dad5", "virt0", "sysctl net.inet6.ip6.dad_count=5", "virt0 create", "virt0 inet6 fc00::1/24 up"),
+		ifCase("inet-tentative-dad5", "virt0", "sysctl -w net.inet.ip.dad_count=5", "virt0 create", "virt0 inet 10.0.0.1/24 up"),
+		ifCase("inet6-tentative-dad5", "virt0", "sysctl -w net.inet6.ip6.dad_count=5", "virt0 create", "virt0 inet6 fc00::1/24 up"),
 		ifCase("inet-detached-on-down", "virt0", append(up, "-w 10", "virt0 down")...),
 		ifCase("number-0-unconfigured", "0"),
 		ifCase("number-1-lo0", "1"),
