@@ -26,6 +26,9 @@ func Sh(t testing.TB, c *client.Client, line string) Result {
 	var out, errb bytes.Buffer
 	tool := &cli.Tool{Name: "r" + w[0], Stdout: &out, Stderr: &errb}
 	args := w[1:]
+	// Some tools check for a server, brconfig reaches its rump backend,
+	// only through the environment.
+	t.Setenv(client.EnvServer, c.URL)
 	var st int
 	switch w[0] {
 	case "ifconfig":
@@ -39,8 +42,6 @@ func Sh(t testing.TB, c *client.Client, line string) Result {
 	case "ndp":
 		st = ndp.Main(tool, func() ndp.Backend { return c }, time.Now, args)
 	case "brconfig":
-		// Its rump backend is reached only through the environment.
-		t.Setenv(client.EnvServer, c.URL)
 		st = brconfig.Run(args, &out, &errb)
 	case "sysctl":
 		st = sysctl.Main(tool, c, args)
