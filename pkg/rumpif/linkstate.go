@@ -81,4 +81,3 @@ func (e *ethEndpoint) readRetry(stop <-chan struct{}, wait *time.Duration) bool 
 		return true
 	}
 }
-
