@@ -123,10 +123,11 @@ func TestLinkstrRebinds(t *testing.T) {
 		t.Errorf("up without a tap: got %v, want exit 1, stderr %q", r, want)
 	}
 	e.mustRif("virt0", "linkstr", "tap7", "up")
-	if r := e.rif("-s", "virt0"); r.code != 0 {
-		t.Errorf("rifconfig -s virt0 with a tap: got %v, want exit 0", r)
-	}
 	e.hostSide("tap7", "10.0.7.1/24")
+	e.waitStatus("virt0", "active")
+	if r := e.rif("-s", "virt0"); r.code != 0 {
+		t.Errorf("rifconfig -s virt0 with a tap up on the host: got %v, want exit 0", r)
+	}
 	e.ping("10.0.7.2")
 
 	e.mustRif("virt0", "destroy")
@@ -162,15 +163,15 @@ func TestReceiveFilter(t *testing.T) {
 }
 
 // TestHostSideDown creates virt0 while the host side of tap0 is still down:
-// the link shows active (only a bound tap counts), frames the kernel sends
-// fail as output errors, and once the host side is up traffic flows.
+// the link shows no carrier, frames the kernel sends fail as output errors,
+// and once the host side is up the link is active and traffic flows.
 func TestHostSideDown(t *testing.T) {
 	e := newEnv(t)
 	e.startServer()
 	e.mustRif("virt0", "create")
 	e.mustRif("virt0", "inet", "10.0.0.2/24", "up") // sends IPv6 DAD and MLD
-	if out := e.mustRif("virt0"); !strings.Contains(out, "\tstatus: active\n") {
-		t.Errorf("rifconfig virt0 with the host side down: got\n%s\nwant %q", out, "\tstatus: active")
+	if out := e.mustRif("virt0"); !strings.Contains(out, "\tstatus: no carrier\n") {
+		t.Errorf("rifconfig virt0 with the host side down: got\n%s\nwant %q", out, "\tstatus: no carrier")
 	}
 	e.waitFor("output errors while the host side is down", func() (bool, string) {
 		out := e.mustRif("-v", "virt0")
@@ -182,6 +183,7 @@ func TestHostSideDown(t *testing.T) {
 		return false, out
 	})
 	e.hostSide("tap0", "10.0.0.1/24")
+	e.waitStatus("virt0", "active")
 	e.ping("10.0.0.2")
 }
 

@@ -14,7 +14,12 @@
 //
 // Ownership: a *Tap owns its *os.File. The file is kept reachable for as long
 // as the Tap is, so the garbage collector can never close the descriptor under
-// a running interface; only Close closes it.
+// a running interface; only Close closes it, or a reattach (linkwatch.go)
+// that replaces the descriptor of a deleted persistent tap by a new one.
+//
+// Link state: a Tap watches its host device through netlink (linkwatch.go)
+// and reports whether frames can pass (LinkUp): the device exists, is
+// attached by us and is up on the host.
 //
 // songgao/water is not used for this: its open always issues TUNSETPERSIST,
 // which would clear the persistence of a tap an administrator made for us, and
@@ -26,6 +31,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -48,11 +54,28 @@ const (
 // Tap is an open tap device.
 type Tap struct {
 	name    string
-	file    *os.File
-	raw     syscall.RawConn // file's, for readv and writev
+	cur     atomic.Pointer[tapFile] // the descriptor in use
 	persist bool
 	rop     *vecOp    // Readv's, reused: there is one reader
 	wops    sync.Pool // of *vecOp, for Writev
+	watch   *linkWatch
+	closed  atomic.Bool
+}
+
+// tapFile is one descriptor attached to the tap.
+type tapFile struct {
+	file *os.File
+	raw  syscall.RawConn // file's, for readv and writev
+}
+
+func newTapFile(fd int, name string) (*tapFile, error) {
+	f := &tapFile{file: os.NewFile(uintptr(fd), "/dev/net/tun:"+name)}
+	var err error
+	if f.raw, err = f.file.SyscallConn(); err != nil {
+		f.file.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // vecOp is one readv or writev through the file's poller. RawConn takes a
@@ -88,43 +111,67 @@ func Open(name string) (*Tap, error) {
 	if name == "" || len(name) > MaxNameLen {
 		return nil, &os.PathError{Op: "open tap", Path: name, Err: syscall.EINVAL}
 	}
-	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	// Watching starts before the first look at the device, so that no
+	// change after that look is missed.
+	w, werr := newLinkWatch(name)
+	fd, flags, err := attach(name)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: "/dev/net/tun", Err: err}
-	}
-	ifr, err := unix.NewIfreq(name)
-	if err != nil {
-		unix.Close(fd)
-		return nil, &os.PathError{Op: "open tap", Path: name, Err: syscall.EINVAL}
-	}
-	ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI | unix.IFF_VNET_HDR)
-	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
-		unix.Close(fd)
-		return nil, &os.PathError{Op: "attach tap" + explain(name, err), Path: name, Err: err}
-	}
-	if err := unix.IoctlSetInt(fd, unix.TUNSETOFFLOAD, tunFCsum|tunFTSO4|tunFTSO6); err != nil {
-		unix.Close(fd)
-		return nil, &os.PathError{Op: "set tap offloads", Path: name, Err: err}
-	}
-	flags, err := getFlags(fd)
-	if err != nil {
-		unix.Close(fd)
-		return nil, &os.PathError{Op: "query tap", Path: name, Err: err}
+		if w != nil {
+			w.nl.Close()
+		}
+		return nil, err
 	}
 	if flags&unix.IFF_PERSIST == 0 {
 		setTxQueueLen(name, txQueueLen)
 	}
-	t := &Tap{
-		name:    name,
-		file:    os.NewFile(uintptr(fd), "/dev/net/tun:"+name),
-		persist: flags&unix.IFF_PERSIST != 0,
-		rop:     newVecOp(false),
-	}
-	if t.raw, err = t.file.SyscallConn(); err != nil {
-		t.file.Close()
+	t := &Tap{name: name, persist: flags&unix.IFF_PERSIST != 0, rop: newVecOp(false)}
+	f, err := newTapFile(fd, name)
+	if err != nil {
+		if w != nil {
+			w.nl.Close()
+		}
 		return nil, &os.PathError{Op: "open tap", Path: name, Err: err}
 	}
+	t.cur.Store(f)
+	if werr != nil {
+		// Without netlink the link is taken as up for good.
+		w = &linkWatch{done: make(chan struct{})}
+		w.up.Store(true)
+		close(w.done)
+	} else {
+		w.start(t)
+	}
+	t.watch = w
 	return t, nil
+}
+
+// attach opens /dev/net/tun as the tap called name with our offloads and
+// returns the descriptor and the tap's flags.
+func attach(name string) (int, uint16, error) {
+	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, 0, &os.PathError{Op: "open", Path: "/dev/net/tun", Err: err}
+	}
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		unix.Close(fd)
+		return -1, 0, &os.PathError{Op: "open tap", Path: name, Err: syscall.EINVAL}
+	}
+	ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI | unix.IFF_VNET_HDR)
+	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+		unix.Close(fd)
+		return -1, 0, &os.PathError{Op: "attach tap" + explain(name, err), Path: name, Err: err}
+	}
+	if err := unix.IoctlSetInt(fd, unix.TUNSETOFFLOAD, tunFCsum|tunFTSO4|tunFTSO6); err != nil {
+		unix.Close(fd)
+		return -1, 0, &os.PathError{Op: "set tap offloads", Path: name, Err: err}
+	}
+	flags, err := getFlags(fd)
+	if err != nil {
+		unix.Close(fd)
+		return -1, 0, &os.PathError{Op: "query tap", Path: name, Err: err}
+	}
+	return fd, flags, nil
 }
 
 // txQueueLen is the transmit queue given to taps created here: a tap
@@ -169,7 +216,7 @@ func (t *Tap) VnetHdrLen() int { return VnetHdrLen }
 
 // Read reads one virtio-net header and frame into b, blocking until one
 // arrives or the tap is closed. b needs room for 64 KiB frames.
-func (t *Tap) Read(b []byte) (int, error) { return t.file.Read(b) }
+func (t *Tap) Read(b []byte) (int, error) { return t.cur.Load().file.Read(b) }
 
 // Readv reads one virtio-net header and frame scattered over bufs with a
 // single readv(2), blocking like Read. Only one goroutine may call it at a
@@ -177,16 +224,21 @@ func (t *Tap) Read(b []byte) (int, error) { return t.file.Read(b) }
 func (t *Tap) Readv(bufs [][]byte) (int, error) {
 	op := t.rop
 	op.bufs = bufs
-	err := t.raw.Read(op.fn)
+	err := t.cur.Load().raw.Read(op.fn)
 	op.bufs = nil
 	if err != nil {
-		return 0, os.ErrClosed
+		if t.closed.Load() {
+			return 0, os.ErrClosed
+		}
+		// The poller reports an error on the descriptor: the tap was
+		// deleted under us.
+		return 0, &os.PathError{Op: "readv", Path: t.name, Err: err}
 	}
 	return op.n, op.err
 }
 
 // Write writes one virtio-net header and frame.
-func (t *Tap) Write(b []byte) (int, error) { return t.file.Write(b) }
+func (t *Tap) Write(b []byte) (int, error) { return t.cur.Load().file.Write(b) }
 
 // Writev writes one virtio-net header and frame gathered from bufs with a
 // single writev(2), sparing the caller a copy into one buffer.
@@ -196,7 +248,7 @@ func (t *Tap) Writev(bufs [][]byte) (int, error) {
 		op = newVecOp(true)
 	}
 	op.bufs = bufs
-	err := t.raw.Write(op.fn)
+	err := t.cur.Load().raw.Write(op.fn)
 	n, werr := op.n, op.err
 	op.bufs = nil
 	t.wops.Put(op)
@@ -208,7 +260,11 @@ func (t *Tap) Writev(bufs [][]byte) (int, error) {
 
 // Close detaches from the tap; a non-persistent tap disappears from the host.
 // A Read blocked on the tap returns os.ErrClosed.
-func (t *Tap) Close() error { return t.file.Close() }
+func (t *Tap) Close() error {
+	t.closed.Store(true)
+	t.watch.stop()
+	return t.cur.Load().file.Close()
+}
 
 // IsClosed reports whether err is the error a Read returns after Close.
 func IsClosed(err error) bool { return errors.Is(err, os.ErrClosed) }

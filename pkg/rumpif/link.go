@@ -15,6 +15,9 @@ package rumpif
 // by SetDevice and ended by closing that device; SetDevice and Close wait for
 // it to exit, so no frame is delivered after they return.
 
+//
+// Link state: linkstate.go.
+
 import (
 	"sync"
 	"sync/atomic"
@@ -82,6 +85,9 @@ type ethEndpoint struct {
 	rxMeta  vnetHdr                    // the header of the frame being bridged (receiving goroutines only)
 	rxValid atomic.Bool                // the frame being delivered needs no checksum verifying
 	rxmu    sync.Mutex                 // held while a frame is delivered to the stack
+	carrier atomic.Bool                // frames can pass on the device (link state)
+	selfRep atomic.Bool                // the device reports its link state (linkReporter)
+	linkmu  sync.Mutex                 // serializes a reporting device's carrier updates
 
 	mu         sync.RWMutex
 	dispatcher stack.NetworkDispatcher
@@ -89,6 +95,7 @@ type ethEndpoint struct {
 	mtu        uint32
 	dev        FrameDevice
 	readerDone chan struct{} // closed when dev's receive loop exits
+	readerStop chan struct{} // closed before dev is let go, to end its receive loop
 
 	wmu  sync.Mutex // serializes the stack's writes and guards wbuf, hdr, iov, tx
 	wbuf []byte
@@ -147,16 +154,25 @@ func newEthEndpoint(mac tcpip.LinkAddress, mtu uint32) *ethEndpoint {
 // one and waiting for its receive loop to end.
 func (e *ethEndpoint) SetDevice(dev FrameDevice) {
 	e.mu.Lock()
-	old, oldDone := e.dev, e.readerDone
-	e.dev, e.readerDone = dev, nil
+	old, oldDone, oldStop := e.dev, e.readerDone, e.readerStop
+	e.dev, e.readerDone, e.readerStop = dev, nil, nil
 	e.vnet.Store(dev != nil && hasVnetHdr(dev))
 	if dev != nil {
-		done := make(chan struct{})
-		e.readerDone = done
-		go e.receiveLoop(dev, done)
+		if lr, ok := dev.(linkReporter); ok {
+			e.selfRep.Store(true)
+			lr.NotifyLink(func() { e.linkChanged(lr) })
+			e.carrier.Store(lr.LinkUp())
+		} else {
+			e.selfRep.Store(false)
+			e.carrier.Store(true)
+		}
+		done, stop := make(chan struct{}), make(chan struct{})
+		e.readerDone, e.readerStop = done, stop
+		go e.receiveLoop(dev, done, stop)
 	}
 	e.mu.Unlock()
 	if old != nil {
+		close(oldStop)
 		old.Close()
 		<-oldDone
 		e.stopTx(old)
@@ -170,17 +186,25 @@ func (e *ethEndpoint) hasDevice() bool {
 	return e.dev != nil
 }
 
-func (e *ethEndpoint) receiveLoop(dev FrameDevice, done chan struct{}) {
+func (e *ethEndpoint) receiveLoop(dev FrameDevice, done, stop chan struct{}) {
 	defer close(done)
 	if vd, ok := asVnet(dev); ok {
-		e.receiveVnetLoop(vd)
+		e.receiveVnetLoop(vd, stop)
 		return
 	}
 	buf := make([]byte, maxFrame)
+	wait := readRetryMin
 	for {
 		n, err := dev.Read(buf)
 		if err != nil {
-			return
+			if !e.readRetry(stop, &wait) {
+				return
+			}
+			continue
+		}
+		if wait != readRetryMin {
+			wait = readRetryMin
+			e.ioWorked()
 		}
 		e.deliver(buf[:n], nil, false)
 	}
@@ -190,7 +214,7 @@ func (e *ethEndpoint) receiveLoop(dev FrameDevice, done chan struct{}) {
 // to its own slice and the frame, once the interface carries large ones,
 // straight into pooled gVisor chunks, which a large frame for the local
 // stack is then handed over in without a copy (rxViews).
-func (e *ethEndpoint) receiveVnetLoop(dev vnetDevice) {
+func (e *ethEndpoint) receiveVnetLoop(dev vnetDevice, stop <-chan struct{}) {
 	scratch := make([]byte, maxVnetFrame)
 	var rx rxViews
 	defer rx.release()
@@ -199,6 +223,7 @@ func (e *ethEndpoint) receiveVnetLoop(dev vnetDevice) {
 	hdr := make([]byte, vnetHdrLen)
 	frame := make([]byte, maxVnetFrame)
 	iov := make([][]byte, 3)
+	wait := readRetryMin
 	for {
 		// Until the first large frame the loop reads into frame, so an
 		// idle interface holds no chunk (pooled chunks are cleared, and
@@ -211,7 +236,14 @@ func (e *ethEndpoint) receiveVnetLoop(dev vnetDevice) {
 		}
 		n, err := dev.Readv(iov)
 		if err != nil {
-			return
+			if !e.readRetry(stop, &wait) {
+				return
+			}
+			continue
+		}
+		if wait != readRetryMin {
+			wait = readRetryMin
+			e.ioWorked()
 		}
 		if n < vnetHdrLen {
 			e.stats.ierrors.Add(1)
@@ -688,8 +720,10 @@ func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 		}
 		if _, err := dev.Write(e.wbuf); err != nil {
 			e.stats.oerrors.Add(1)
+			e.ioFailed()
 			continue
 		}
+		e.ioWorked()
 		e.stats.countOut(len(e.wbuf), len(e.wbuf) > 0 && e.wbuf[0]&1 != 0)
 		n++
 	}
@@ -755,8 +789,10 @@ func (e *ethEndpoint) writeVnet(dev vnetDevice, pkt *stack.PacketBuffer, hdr []b
 	clear(iov) // the packet's buffers go back to their pool
 	if err != nil {
 		e.stats.oerrors.Add(1)
+		e.ioFailed()
 		return iov, false
 	}
+	e.ioWorked()
 	e.stats.countOut(pkt.Size(), group)
 	return iov, true
 }
@@ -829,8 +865,10 @@ func (e *ethEndpoint) liveDevice() FrameDevice {
 func (e *ethEndpoint) countWire(frame []byte, err error) {
 	if err != nil {
 		e.stats.oerrors.Add(1)
+		e.ioFailed()
 		return
 	}
+	e.ioWorked()
 	e.stats.countOut(len(frame), frame[0]&1 != 0)
 }
 
