@@ -4,6 +4,7 @@ package testkit
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -31,4 +32,14 @@ func Skip(t testing.TB, format string, args ...any) {
 		return
 	}
 	t.Skipf(format, args...)
+}
+
+// Words turns a fuzzed string into a command line: split at NUL bytes if it
+// has any (so words may be empty or hold spaces), else at white space. Fuzz
+// targets of the command-line parsers feed it to them.
+func Words(s string) []string {
+	if strings.ContainsRune(s, 0) {
+		return strings.Split(s, "\x00")
+	}
+	return strings.Fields(s)
 }

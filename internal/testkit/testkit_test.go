@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -40,5 +41,21 @@ func TestSkip(t *testing.T) {
 					f.skipped, f.failed, tc.wantSkip, tc.wantFailure)
 			}
 		})
+	}
+}
+
+func TestWords(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{" virt0  inet 10.0.0.2/24 ", []string{"virt0", "inet", "10.0.0.2/24"}},
+		{"virt0\x00\x00a b", []string{"virt0", "", "a b"}},
+	} {
+		got := Words(tc.in)
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") || len(got) != len(tc.want) {
+			t.Errorf("Words(%q): got %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }
