@@ -6,11 +6,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/rumpnet/rumpnet/internal/testkit"
 )
 
 func TestMandocLint(t *testing.T) {
 	if _, err := exec.LookPath("mandoc"); err != nil {
-		t.Skip("mandoc not installed: apt-get install mandoc (scripts/setup.sh does)")
+		testkit.Skip(t, "mandoc not installed: apt-get install mandoc (scripts/setup.sh does)")
 	}
 	pages, _ := filepath.Glob("*.[1-9]")
 	if len(pages) == 0 {

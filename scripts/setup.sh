@@ -2,7 +2,11 @@
 # Installs what rumpnet's demo, tests and benchmarks need on a fresh Debian
 # machine: iproute2 (ip netns, taps), iputils-ping, traceroute, mandoc (man
 # page lint), curl (control socket), bc (benchmark arithmetic), tcpdump
-# (reading shmif_dumpbus pcap) and the Go modules. Safe to run again.
+# (reading shmif_dumpbus pcap), util-linux and mount (setpriv, unshare and
+# mount for the other-user tests), the Go modules and staticcheck. Every
+# tool a test looks for is here, so the tests run with RUMPNET_REQUIRE_ALL=1
+# (a missing tool fails instead of skipping) on a fresh machine. Safe to run
+# again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +24,9 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v traceroute >/dev/null 2>&1 || need+=(traceroute)
 command -v bc >/dev/null 2>&1 || need+=(bc)
 command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
+{ command -v setpriv && command -v unshare; } >/dev/null 2>&1 || need+=(util-linux)
+command -v mount >/dev/null 2>&1 || need+=(mount)
+{ command -v stat && command -v timeout; } >/dev/null 2>&1 || need+=(coreutils)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "setup: missing ${need[*]}; run as root to install them" >&2
@@ -31,3 +38,13 @@ if [ ${#need[@]} -gt 0 ]; then
 		{ apt-get update -q >/dev/null && apt-get install -y -q "${need[@]}" >/dev/null; }
 fi
 go mod download
+
+# staticcheck, pinned: a newer release may report new findings and fail the
+# tests on a tree that passed.
+staticcheck_version=v0.8.2
+gobin=$(go env GOBIN)
+[ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
+if ! "$gobin/staticcheck" -version 2>/dev/null | grep -q "(${staticcheck_version#v})"; then
+	echo "setup: installing staticcheck $staticcheck_version"
+	go install "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version"
+fi

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/rumpnet/rumpnet/internal/testkit"
 	"golang.org/x/sys/unix"
 )
 
@@ -199,13 +200,13 @@ func (e *env) startUnprivileged(tunMode os.FileMode) *server {
 	e.t.Helper()
 	for _, tool := range []string{"unshare", "setpriv", "mount", "stat"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			e.t.Skipf("no %s in PATH (util-linux); %s", tool, howToRun)
+			testkit.Skip(e.t, "no %s in PATH (util-linux); %s", tool, howToRun)
 		}
 	}
 	sockDir := e.nobodyDir()
 	tun := filepath.Join(e.dir, "tun")
 	if err := syscall.Mknod(tun, syscall.S_IFCHR|0o600, int(unix.Mkdev(10, 200))); err != nil {
-		e.t.Skipf("mknod %s: %v; %s", tun, err, howToRun)
+		testkit.Skip(e.t, "mknod %s: %v; %s", tun, err, howToRun)
 	}
 	if err := os.Chmod(tun, tunMode); err != nil {
 		e.t.Fatal(err)
@@ -221,7 +222,7 @@ func (e *env) startUnprivileged(tunMode os.FileMode) *server {
 		bin("rump_server"), url)
 	r := runCmd(ctx, start, nil)
 	if r.code == 99 {
-		e.t.Skipf("cannot bind-mount a tun device node in a private mount namespace: %s; %s", r.stderr, howToRun)
+		testkit.Skip(e.t, "cannot bind-mount a tun device node in a private mount namespace: %s; %s", r.stderr, howToRun)
 	}
 	if r.code != 0 {
 		e.t.Fatalf("rump_server as uid %d: got %v, want exit 0", nobody, r)

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rumpnet/rumpnet/internal/testkit"
 	"github.com/rumpnet/rumpnet/pkg/client"
 	"golang.org/x/sys/unix"
 )
@@ -62,14 +63,14 @@ type server struct {
 func requirePrivilege(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skipf("not root; %s", howToRun)
+		testkit.Skip(t, "not root; %s", howToRun)
 	}
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
-		t.Skipf("no /dev/net/tun (%v); %s", err, howToRun)
+		testkit.Skip(t, "no /dev/net/tun (%v); %s", err, howToRun)
 	}
 	for _, tool := range []string{"ip", "ping", "bash", "timeout"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("no %s in PATH; %s", tool, howToRun)
+			testkit.Skip(t, "no %s in PATH; %s", tool, howToRun)
 		}
 	}
 }
@@ -86,7 +87,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	ns := fmt.Sprintf("rnt-%d-%d", os.Getpid(), nsSeq.Add(1))
 	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		t.Skipf("ip netns add %s: %v: %s; %s", ns, err, bytes.TrimSpace(out), howToRun)
+		testkit.Skip(t, "ip netns add %s: %v: %s; %s", ns, err, bytes.TrimSpace(out), howToRun)
 	}
 	e := &env{t: t, ns: ns, dir: dir, sock: filepath.Join(dir, "ctl")}
 	e.url = "unix://" + e.sock
@@ -94,7 +95,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(e.stopAll)
 	// Probe what the tests need: a tap inside the namespace.
 	if r := e.run(nil, "ip", "tuntap", "add", "rntprobe0", "mode", "tap"); r.code != 0 {
-		t.Skipf("cannot create a tap in a namespace: %s; %s", r.stderr, howToRun)
+		testkit.Skip(t, "cannot create a tap in a namespace: %s; %s", r.stderr, howToRun)
 	}
 	e.mustRun(nil, "ip", "link", "del", "rntprobe0")
 	return e

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/rumpnet/rumpnet/internal/testkit"
 	"golang.org/x/sys/unix"
 )
 
@@ -334,13 +335,13 @@ func TestHostOwnedTap(t *testing.T) {
 
 	for _, tool := range []string{"unshare", "setpriv", "mount"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("no %s in PATH (util-linux); %s", tool, howToRun)
+			testkit.Skip(t, "no %s in PATH (util-linux); %s", tool, howToRun)
 		}
 	}
 	sockDir := e.nobodyDir()
 	tun := filepath.Join(e.dir, "tun")
 	if err := syscall.Mknod(tun, syscall.S_IFCHR|0o666, int(unix.Mkdev(10, 200))); err != nil {
-		t.Skipf("mknod %s: %v; %s", tun, err, howToRun)
+		testkit.Skip(t, "mknod %s: %v; %s", tun, err, howToRun)
 	}
 	if err := os.Chmod(tun, 0o666); err != nil {
 		t.Fatal(err)
@@ -356,7 +357,7 @@ func TestHostOwnedTap(t *testing.T) {
 		bin("rump_server"), url)
 	r = runCmd(ctx, start, nil)
 	if r.code == 99 {
-		t.Skipf("cannot bind-mount a tun device node in a private mount namespace: %s; %s", r.stderr, howToRun)
+		testkit.Skip(t, "cannot bind-mount a tun device node in a private mount namespace: %s; %s", r.stderr, howToRun)
 	}
 	if r.code != 0 {
 		t.Fatalf("rump_server as uid %d: got %v, want exit 0", nobody, r)

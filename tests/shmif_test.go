@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rumpnet/rumpnet/internal/testkit"
 )
 
 // toolAt runs a rump tool against the server at url.
@@ -102,7 +104,7 @@ func TestShmifTwoKernels(t *testing.T) {
 
 	// The bus as pcap, read by tcpdump.
 	if _, err := exec.LookPath("tcpdump"); err != nil {
-		t.Skipf("no tcpdump in PATH (apt-get install tcpdump; scripts/setup.sh does): %v", err)
+		testkit.Skip(t, "no tcpdump in PATH (apt-get install tcpdump; scripts/setup.sh does): %v", err)
 	}
 	r := e.run(nil, "bash", "-o", "pipefail", "-c",
 		fmt.Sprintf("%s -p - %s | tcpdump -n -r -", bin("shmif_dumpbus"), bus))
@@ -147,7 +149,7 @@ func TestShmifEightKernels(t *testing.T) {
 func (e *env) startAsNobody(dir, name string, args ...string) string {
 	e.t.Helper()
 	if _, err := exec.LookPath("setpriv"); err != nil {
-		e.t.Skipf("no setpriv in PATH (util-linux); %s", howToRun)
+		testkit.Skip(e.t, "no setpriv in PATH (util-linux); %s", howToRun)
 	}
 	url := "unix://" + filepath.Join(dir, name)
 	s := e.addServer(url)

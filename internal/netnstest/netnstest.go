@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/rumpnet/rumpnet/internal/testkit"
 	"github.com/vishvananda/netns"
 )
 
@@ -18,10 +19,10 @@ import (
 func Run(t *testing.T, f func()) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root (CAP_NET_ADMIN) and /dev/net/tun: run the tests as root, e.g. sudo go test ./pkg/...")
+		testkit.Skip(t, "needs root (CAP_NET_ADMIN) and /dev/net/tun: run the tests as root, e.g. sudo go test ./pkg/...")
 	}
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
-		t.Skip("no /dev/net/tun: load the tun module (modprobe tun)")
+		testkit.Skip(t, "no /dev/net/tun: load the tun module (modprobe tun)")
 	}
 	runtime.LockOSThread()
 	// The thread stays locked: it ends with the test goroutine and is never
@@ -33,7 +34,7 @@ func Run(t *testing.T, f func()) {
 	defer orig.Close()
 	ns, err := netns.New()
 	if err != nil {
-		t.Skipf("cannot create a network namespace: %v", err)
+		testkit.Skip(t, "cannot create a network namespace: %v", err)
 	}
 	defer ns.Close()
 	defer netns.Set(orig)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/netnstest"
+	"github.com/rumpnet/rumpnet/internal/testkit"
 	"github.com/rumpnet/rumpnet/pkg/cli/brconfig"
 	"github.com/rumpnet/rumpnet/pkg/hostbr"
 	"github.com/vishvananda/netlink"
@@ -25,7 +26,7 @@ func TestCommandLine(t *testing.T) {
 			&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "em0"}, PeerName: "em0p"},
 		} {
 			if err := netlink.LinkAdd(l); err != nil {
-				t.Skipf("cannot add a %s link: %v", l.Type(), err)
+				testkit.Skip(t, "cannot add a %s link: %v", l.Type(), err)
 			}
 		}
 		idx := func(name string) int {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rumpnet/rumpnet/internal/netnstest"
+	"github.com/rumpnet/rumpnet/internal/testkit"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -50,7 +51,7 @@ func wantExplained(t *testing.T, what string, err error, e syscall.Errno, word s
 func addLink(t *testing.T, l netlink.Link) {
 	t.Helper()
 	if err := netlink.LinkAdd(l); err != nil {
-		t.Skipf("cannot add a %s link: %v", l.Type(), err)
+		testkit.Skip(t, "cannot add a %s link: %v", l.Type(), err)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rumpnet/rumpnet/internal/testkit"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/vishvananda/netlink"
 )
@@ -63,7 +64,7 @@ func addVeth(t *testing.T, a, b string) {
 	la := netlink.NewLinkAttrs()
 	la.Name = a
 	if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: la, PeerName: b}); err != nil {
-		t.Skipf("cannot add a veth pair: %v", err)
+		testkit.Skip(t, "cannot add a veth pair: %v", err)
 	}
 }
 
@@ -395,7 +396,7 @@ func TestFailedReplacePutsBack(t *testing.T) {
 		mustOK(t, "alias", h.AddAddr("veth0", api.IfAddr{Addr: "10.0.0.2/24"}))
 		// The kernel refuses inet6 addresses where IPv6 is off.
 		if err := os.WriteFile("/proc/sys/net/ipv6/conf/veth0/disable_ipv6", []byte("1"), 0); err != nil {
-			t.Skipf("cannot turn IPv6 off on veth0: %v", err)
+			testkit.Skip(t, "cannot turn IPv6 off on veth0: %v", err)
 		}
 		err := h.AddAddr("veth0", api.IfAddr{Addr: "fc00::1/64", Replace: "10.0.0.1/24"})
 		if ae := wantErrno(t, "add where IPv6 is off", err, syscall.EACCES); ae == nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rumpnet/rumpnet/internal/netnstest"
+	"github.com/rumpnet/rumpnet/internal/testkit"
 	"github.com/vishvananda/netlink"
 )
 
@@ -60,7 +61,7 @@ func TestPersistentTapStays(t *testing.T) {
 func TestOpenExplainsWrongDevice(t *testing.T) {
 	netnstest.Run(t, func() {
 		if out, err := exec.Command("ip", "link", "add", "tap3", "type", "veth", "peer", "name", "x3").CombinedOutput(); err != nil {
-			t.Skipf("cannot add a veth link: %v %s", err, out)
+			testkit.Skip(t, "cannot add a veth link: %v %s", err, out)
 		}
 		_, err := Open("tap3")
 		if err == nil || !strings.Contains(err.Error(), "not a tap") {

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rumpnet/rumpnet/internal/testkit"
 )
 
 func attachSize(t *testing.T, path string, size uint64) *Port {
@@ -214,7 +216,7 @@ func readWithin(p *Port, buf []byte, d time.Duration) (int, error) {
 func TestDeadWriterLockIsTakenOver(t *testing.T) {
 	cmd := exec.Command("true")
 	if err := cmd.Run(); err != nil {
-		t.Skipf("cannot run a process to get a dead pid: %v", err)
+		testkit.Skip(t, "cannot run a process to get a dead pid: %v", err)
 	}
 	dead := uint32(cmd.Process.Pid)
 	path := filepath.Join(t.TempDir(), "bus")

@@ -44,7 +44,7 @@ func TestSetFromFile(t *testing.T) {
 		errb.String() != "rarp: bad line: b\nrarp: writing to routing socket: File exists\n" {
 		t.Errorf("got status %d, %v, saw %q, stderr %q", st, err, seen, errb.String())
 	}
-	tl, errb = tool()
+	tl, _ = tool()
 	st, err = SetFromFile(tl, path, "w", func([]string) (int, error) {
 		return 1, &client.InitError{Err: api.Errorf(syscall.ENOENT, "")}
 	})

@@ -1,0 +1,31 @@
+package ndp
+
+import (
+	"errors"
+	"syscall"
+	"testing"
+
+	"github.com/rumpnet/rumpnet/internal/testkit"
+	"github.com/rumpnet/rumpnet/pkg/api"
+	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
+)
+
+// FuzzParse feeds arbitrary command lines to rndp's parsing: no panic, and
+// every error a usage error or a refusal (EINVAL with a message).
+func FuzzParse(f *testing.F) {
+	for _, seed := range []string{
+		"-a", "-an", "-c", "fc00::2", "-d fc00::2", "-s fc00::2 0:1:2:3:4:5 temp proxy",
+		"-f /tmp/ndps", "-i virt0", "-A 1", "-nt -a", "-ac",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		args := testkit.Words(line)
+		if _, err := parse(args); err != nil {
+			var ue *rtutil.UsageError
+			if !errors.As(err, &ue) && (api.ErrnoOf(err) != syscall.EINVAL || err.Error() == "") {
+				t.Fatalf("parse(%q): got error %#v, want a usage error or a refusal", args, err)
+			}
+		}
+	})
+}

@@ -1,0 +1,35 @@
+package sysctl
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/rumpnet/rumpnet/internal/getopt"
+	"github.com/rumpnet/rumpnet/internal/testkit"
+)
+
+// FuzzParse feeds arbitrary command lines to rsysctl's parsing: no panic,
+// every error a usage error (getopt's, or the empty one that only prints
+// the usage), and a parsed line either -a or names.
+func FuzzParse(f *testing.F) {
+	for _, seed := range []string{
+		"-a", "-A", "net.inet.ip.ttl", "-n net.inet.ip.forwarding kern.hostname",
+		"-w net.inet.ip.ttl=32", "-qw net.inet6.ip6.dad_count=0", "-e -a", "-aw", "-x",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		args := testkit.Words(line)
+		o, err := parse(args)
+		if err != nil {
+			var ge *getopt.Error
+			if !errors.As(err, &ge) && err.Error() != "" {
+				t.Fatalf("parse(%q): got error %#v, want a usage error", args, err)
+			}
+			return
+		}
+		if o.all == (len(o.args) > 0) {
+			t.Fatalf("parse(%q): got all %v and names %q, want one of them", args, o.all, o.args)
+		}
+	})
+}
