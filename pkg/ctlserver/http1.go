@@ -21,7 +21,10 @@ package ctlserver
 //
 // Each connection is served by one goroutine, one request after the other.
 // While a stream runs, a second goroutine reads the connection so that the
-// stream stops when the client hangs up.
+// stream stops when the client hangs up. Every read and write has a
+// deadline (headerTimeout, requestTimeout, idleTimeout, writeTimeout), so a
+// client that stalls or stops reading loses its connection; how many
+// connections a server holds is capped in conns.go.
 
 import (
 	"bufio"
@@ -50,6 +53,10 @@ var (
 	// idleTimeout is how long a kept-alive connection waits for its next
 	// request.
 	idleTimeout = 10 * time.Second
+	// writeTimeout bounds the sending of one reply, or of one part of a
+	// stream: a client that stops reading loses its connection rather than
+	// holding it, and the goroutine serving it, for good.
+	writeTimeout = 10 * time.Second
 )
 
 const (
@@ -596,7 +603,6 @@ func (c *conn) serve() {
 			fmt.Fprintf(os.Stderr, "ctlserver: panic serving a control connection: %v\n%s", r, debug.Stack())
 		}
 	}()
-	c.peer = peerOf(c.nc)
 	c.br = bufio.NewReaderSize(c.nc, connBufferSize)
 	c.bw = bufio.NewWriterSize(c.nc, connBufferSize)
 	// The first request's clock starts with the connection.
@@ -686,7 +692,19 @@ func (c *conn) refuse(he *headError) {
 		"Content-Type: " + plainContentType + "\r\n" +
 		"Content-Length: " + strconv.Itoa(len(msg)) + "\r\n" +
 		"Connection: close\r\n\r\n" + msg)
-	c.bw.Flush()
+	c.flush()
+}
+
+// startWrite gives the reply about to be written its deadline. It comes
+// before the first byte, as a large body goes out before the flush.
+func (c *conn) startWrite() {
+	c.nc.SetWriteDeadline(time.Now().Add(c.s.writeTimeout))
+}
+
+// flush sends what is buffered within writeTimeout.
+func (c *conn) flush() error {
+	c.startWrite()
+	return c.bw.Flush()
 }
 
 // watchClient reads the connection while a stream runs: the stream's
@@ -723,7 +741,7 @@ func (w *response) sendContinue() error {
 		return nil // too late: a final reply is out
 	}
 	w.c.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
-	return w.c.bw.Flush()
+	return w.c.flush()
 }
 
 // writeHead writes the status line and the fields every reply has.
@@ -746,6 +764,7 @@ func (w *response) reply(status int, contentType string, data []byte) {
 		return
 	}
 	w.wrote = true
+	w.c.startWrite()
 	// The connection can carry another request only if the client wants it
 	// to and this one's body has been read to its end: what is left of an
 	// unread body cannot be told from the next request.
@@ -763,7 +782,7 @@ func (w *response) reply(status int, contentType string, data []byte) {
 	if w.head.method != "HEAD" {
 		bw.Write(data)
 	}
-	w.err = bw.Flush()
+	w.err = w.c.flush()
 }
 
 func (w *response) stream(status int, contentType string) io.Writer {
@@ -771,12 +790,13 @@ func (w *response) stream(status int, contentType string) io.Writer {
 		return io.Discard
 	}
 	w.wrote, w.streaming, w.close = true, true, true
+	w.c.startWrite()
 	w.writeHead(status, contentType)
 	if w.head.minor == 1 {
 		w.c.bw.WriteString("Transfer-Encoding: chunked\r\n")
 	}
 	w.c.bw.WriteString("Connection: close\r\n\r\n")
-	w.err = w.c.bw.Flush()
+	w.err = w.c.flush()
 	w.c.watchClient(w.cancel)
 	return streamWriter{w}
 }
@@ -786,7 +806,7 @@ func (w *response) stream(status int, contentType string) io.Writer {
 func (w *response) endStream() {
 	if w.err == nil && w.head.minor == 1 {
 		w.c.bw.WriteString("0\r\n\r\n")
-		w.c.bw.Flush()
+		w.c.flush()
 	}
 	w.c.nc.Close()
 	<-w.c.watched
@@ -804,6 +824,7 @@ func (sw streamWriter) Write(p []byte) (int, error) {
 		return 0, nil // an empty chunk would end the stream
 	}
 	bw := w.c.bw
+	w.c.startWrite()
 	if w.head.minor == 1 {
 		bw.WriteString(strconv.FormatInt(int64(len(p)), 16) + "\r\n")
 		bw.Write(p)
@@ -811,8 +832,9 @@ func (sw streamWriter) Write(p []byte) (int, error) {
 	} else {
 		bw.Write(p)
 	}
-	if err := bw.Flush(); err != nil {
-		// The client is gone: stop what is producing the stream.
+	if err := w.c.flush(); err != nil {
+		// The client is gone or does not read: stop what is producing
+		// the stream.
 		w.err = err
 		w.cancel()
 		return 0, err
