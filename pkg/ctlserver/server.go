@@ -59,7 +59,7 @@ func New(k *rumpif.Kernel, onHalt func()) *Server {
 		listeners:    make(map[net.Listener]struct{}),
 		conns:        make(map[*conn]struct{}),
 		perUID:       make(map[int]int),
-		drained:   make(chan struct{}),
+		drained:      make(chan struct{}),
 	}
 }
 
