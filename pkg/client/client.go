@@ -195,8 +195,13 @@ func (c *Client) Get(name string) (api.Node, error) {
 	return n, err
 }
 
-// Set writes one node and returns its old and new values.
+// Set writes one node and returns its old and new values. A string value
+// that is not UTF-8 is sent as {"b64": ...} (api.StringValue), so its bytes
+// arrive as they are; old and new values come in that form too.
 func (c *Client) Set(name string, value any) (api.SetReply, error) {
+	if s, ok := value.(string); ok {
+		value = api.StringValue(s)
+	}
 	var r api.SetReply
 	err := c.do("PUT", nodePath("node", name), value, &r)
 	return r, err
