@@ -3,10 +3,12 @@ package ctlserver
 import (
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -178,4 +180,52 @@ func shortWrites(t *testing.T, d time.Duration) {
 	w := writeTimeout
 	writeTimeout = d
 	t.Cleanup(func() { writeTimeout = w })
+}
+
+// shortListener fails its first accepts with an error, as accept(2) does
+// when the process is out of descriptors, then hands out conns.
+type shortListener struct {
+	net.Listener
+	mu    sync.Mutex
+	fails int
+	err   error
+}
+
+func (l *shortListener) Accept() (net.Conn, error) {
+	l.mu.Lock()
+	if l.fails > 0 {
+		l.fails--
+		l.mu.Unlock()
+		return nil, &net.OpError{Op: "accept", Net: "unix", Err: os.NewSyscallError("accept4", l.err)}
+	}
+	l.mu.Unlock()
+	return l.Listener.Accept()
+}
+
+// TestAcceptShortage checks that running out of descriptors or memory in
+// accept neither stops the server nor makes it spin: it goes on serving.
+func TestAcceptShortage(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM} {
+		t.Run(errno.Error(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "s")
+			ul, err := net.Listen("unix", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := New(newKernel(t), nil)
+			served := make(chan error, 1)
+			go func() { served <- s.Serve(&shortListener{Listener: ul, fails: 5, err: errno}) }()
+			t.Cleanup(func() { s.Close() })
+			rc := dialRaw(t, path)
+			rc.send("GET /v1/ HTTP/1.1\r\n\r\n")
+			if resp, _ := rc.response("GET"); resp.StatusCode != 200 {
+				t.Errorf("after %v from accept: got %s, want 200", errno, resp.Status)
+			}
+			select {
+			case err := <-served:
+				t.Errorf("Serve returned %v after %v from accept, want it to go on", err, errno)
+			default:
+			}
+		})
+	}
 }

@@ -38,6 +38,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -577,6 +578,10 @@ func (b *body) trailer() error {
 
 // ---- Serving connections ----
 
+// connPanics counts the panics recovered while serving connections; tests
+// (the fuzz targets) check that it stays at zero.
+var connPanics atomic.Int64
+
 // conn is one client connection.
 type conn struct {
 	s    *Server
@@ -600,6 +605,7 @@ func (c *conn) serve() {
 		// A bug in a handler ends its connection, not the server with all
 		// its interfaces.
 		if r := recover(); r != nil {
+			connPanics.Add(1)
 			fmt.Fprintf(os.Stderr, "ctlserver: panic serving a control connection: %v\n%s", r, debug.Stack())
 		}
 	}()
