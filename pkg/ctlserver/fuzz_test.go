@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -120,13 +121,27 @@ func FuzzNodeBody(f *testing.F) {
 		{"PUT", "/v1/node/net.inet.ip.ttl"},
 		{"PUT", "/v1/node/kern.ostype"},
 		{"PUT", "/v1/node/net.link.lo0.stats"},
+		// Each create is followed by its destroy, so that the kernel's
+		// state, and with it what an input does, stays the same from one
+		// run to the next.
 		{"POST", "/v1/create/net.link.lo0.inet"},
+		{"POST", "/v1/destroy/net.link.lo0.inet"},
+		{"POST", "/v1/create/net.link.lo0.inet6"},
 		{"POST", "/v1/destroy/net.link.lo0.inet6"},
 		{"POST", "/v1/create/net.link.lo0.link"},
+		{"POST", "/v1/destroy/net.link.lo0.link"},
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		for _, r := range requests {
-			w := handleForTest(context.Background(), s, root, r.method, r.path, []byte(body))
+			done := make(chan *recorder, 1)
+			go func() { done <- handleForTest(context.Background(), s, root, r.method, r.path, []byte(body)) }()
+			var w *recorder
+			select {
+			case w = <-done:
+			case <-time.After(20 * time.Second):
+				buf := make([]byte, 1<<20)
+				t.Fatalf("%s %s %q: no reply\n%s", r.method, r.path, body, buf[:runtime.Stack(buf, true)])
+			}
 			if w.code == 200 {
 				continue
 			}
@@ -135,5 +150,8 @@ func FuzzNodeBody(f *testing.F) {
 				t.Fatalf("%s %s %q: status %d without an errno reply: %q", r.method, r.path, body, w.code, w.body.String())
 			}
 		}
+		// Back to the values of boot, for the same reason.
+		handleForTest(context.Background(), s, root, "PUT", "/v1/node/kern.hostname", []byte(`""`))
+		handleForTest(context.Background(), s, root, "PUT", "/v1/node/net.inet.ip.ttl", []byte(`64`))
 	})
 }
