@@ -508,3 +508,61 @@ func TestSIGTERMWithStuckRequests(t *testing.T) {
 	}
 	e.wantLink("tap0", false)
 }
+
+// TestSIGTERMWithRequestStuckInKernel gives a shmif interface a bus file
+// another process holds locked, so the request that opens it waits in
+// flock(2) for as long as the lock is held. SIGTERM must still end the
+// server, its socket removed, without waiting for the request.
+func TestSIGTERMWithRequestStuckInKernel(t *testing.T) {
+	e := newEnv(t)
+	s := e.startServer()
+	bus := filepath.Join(e.dir, "bus")
+	f, err := os.Create(bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRif("shmif0", "create")
+	cmd := exec.Command("ip", "netns", "exec", e.ns, bin("rifconfig"), "shmif0", "linkstr", bus)
+	cmd.Env = append(os.Environ(), "RUMP_SERVER="+e.url)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	var st syscall.Stat_t
+	if err := syscall.Stat(bus, &st); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the server waits for the bus lock", func() (bool, string) {
+		return flockWaiting(st.Ino), "no waiter in /proc/locks"
+	})
+
+	if err := syscall.Kill(s.pid, syscall.SIGTERM); err != nil {
+		t.Fatalf("kill -TERM %d: %v", s.pid, err)
+	}
+	e.waitExited(s.pid)
+	if _, err := os.Lstat(e.sock); !os.IsNotExist(err) {
+		t.Errorf("socket after SIGTERM: got %v, want it removed", err)
+	}
+}
+
+// flockWaiting reports whether /proc/locks shows a process waiting for a
+// lock on the file with inode ino.
+func flockWaiting(ino uint64) bool {
+	b, err := os.ReadFile("/proc/locks")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		// "1: -> FLOCK ADVISORY WRITE pid maj:min:inode start end"
+		if len(f) >= 7 && f[1] == "->" && strings.HasSuffix(f[6], fmt.Sprintf(":%d", ino)) {
+			return true
+		}
+	}
+	return false
+}
