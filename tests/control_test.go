@@ -244,3 +244,32 @@ func TestConcurrentClients(t *testing.T) {
 		t.Errorf("server after the clients: got %v, want it answering", err)
 	}
 }
+
+// TestClientTimeoutMessage runs rifconfig against a socket whose server
+// takes requests and never answers: rifconfig gives up after its default
+// timeout and says which server did not answer.
+func TestClientTimeoutMessage(t *testing.T) {
+	e := newEnv(t)
+	l, err := net.Listen("unix", e.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	r := e.runTimeout(cmdTimeout, []string{"RUMP_SERVER=" + e.url}, bin("rifconfig"), "-a")
+	want := "rifconfig: " + e.url + ": no reply within 30s\n"
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("rifconfig -a against a server that never answers: got %v, want exit 1 and stderr %q", r, want)
+	}
+}

@@ -453,3 +453,116 @@ func TestShutdownKeepsNewServerSocket(t *testing.T) {
 			s.pid, !processExited(s.pid), r, "lo0 virt0\n")
 	}
 }
+
+// TestDetachedKeepsNoInheritedFD starts rump_server with a pipe its caller
+// left open on fd 7: the detached server must not keep it, or whoever
+// reads the pipe (cat here, the shell of a $(...) elsewhere) waits for the
+// server's end.
+func TestDetachedKeepsNoInheritedFD(t *testing.T) {
+	e := newEnv(t)
+	e.addServer(e.url)
+	r := e.runTimeout(pollTimeout, nil, "bash", "-c", bin("rump_server")+" "+e.url+" 7>&1 | cat")
+	if r.code != 0 {
+		t.Fatalf("bash -c 'rump_server %s 7>&1 | cat': got %v, want exit 0 once the server is ready", e.url, r)
+	}
+	if !isSocket(e.sock) {
+		t.Errorf("socket %s: got none, want the server listening", e.sock)
+	}
+}
+
+// TestSIGTERMWithStuckRequests sends SIGTERM to a server with requests that
+// do not finish by themselves: a request whose body never ends and a ping
+// stream its client does not read. The server still exits, with its socket
+// removed and its taps closed.
+func TestSIGTERMWithStuckRequests(t *testing.T) {
+	e := newEnv(t)
+	s := e.startServer()
+	e.mustRif("virt0", "create")
+	e.wantLink("tap0", true)
+
+	half, err := net.Dial("unix", e.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer half.Close()
+	fmt.Fprint(half, "PUT /v1/node/kern.hostname HTTP/1.1\r\nContent-Length: 100\r\n\r\n\"ab")
+	stream, err := net.Dial("unix", e.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	req := `{"dst":"127.0.0.1","interval":0.001,"size":1400}`
+	fmt.Fprintf(stream, "POST /v1/ping HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s", len(req), req)
+	// The stream has started once its first bytes arrive.
+	stream.SetReadDeadline(time.Now().Add(pollTimeout))
+	if _, err := stream.Read(make([]byte, 1)); err != nil {
+		t.Fatalf("ping stream: got %v, want it to start", err)
+	}
+
+	if err := syscall.Kill(s.pid, syscall.SIGTERM); err != nil {
+		t.Fatalf("kill -TERM %d: %v", s.pid, err)
+	}
+	e.waitExited(s.pid)
+	if _, err := os.Lstat(e.sock); !os.IsNotExist(err) {
+		t.Errorf("socket after SIGTERM: got %v, want it removed", err)
+	}
+	e.wantLink("tap0", false)
+}
+
+// TestSIGTERMWithRequestStuckInKernel gives a shmif interface a bus file
+// another process holds locked, so the request that opens it waits in
+// flock(2) for as long as the lock is held. SIGTERM must still end the
+// server, its socket removed, without waiting for the request.
+func TestSIGTERMWithRequestStuckInKernel(t *testing.T) {
+	e := newEnv(t)
+	s := e.startServer()
+	bus := filepath.Join(e.dir, "bus")
+	f, err := os.Create(bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRif("shmif0", "create")
+	cmd := exec.Command("ip", "netns", "exec", e.ns, bin("rifconfig"), "shmif0", "linkstr", bus)
+	cmd.Env = append(os.Environ(), "RUMP_SERVER="+e.url)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	var st syscall.Stat_t
+	if err := syscall.Stat(bus, &st); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the server waits for the bus lock", func() (bool, string) {
+		return flockWaiting(st.Ino), "no waiter in /proc/locks"
+	})
+
+	if err := syscall.Kill(s.pid, syscall.SIGTERM); err != nil {
+		t.Fatalf("kill -TERM %d: %v", s.pid, err)
+	}
+	e.waitExited(s.pid)
+	if _, err := os.Lstat(e.sock); !os.IsNotExist(err) {
+		t.Errorf("socket after SIGTERM: got %v, want it removed", err)
+	}
+}
+
+// flockWaiting reports whether /proc/locks shows a process waiting for a
+// lock on the file with inode ino.
+func flockWaiting(ino uint64) bool {
+	b, err := os.ReadFile("/proc/locks")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		// "1: -> FLOCK ADVISORY WRITE pid maj:min:inode start end"
+		if len(f) >= 7 && f[1] == "->" && strings.HasSuffix(f[6], fmt.Sprintf(":%d", ino)) {
+			return true
+		}
+	}
+	return false
+}

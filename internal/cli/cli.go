@@ -48,8 +48,15 @@ func (t *Tool) Run(args []string, main func(args []string) int) int {
 }
 
 // Warn prints "name: what: strerror" for an error carrying an errno, as
-// warn(3) does, and "name: what: err" otherwise.
+// warn(3) does, and "name: what: err" otherwise. An *api.Explained was
+// written for the person at the terminal and is printed as "name: message"
+// ("rifconfig: unix:///tmp/k1: no reply within 30s").
 func (t *Tool) Warn(err error, format string, a ...any) {
+	var ex *api.Explained
+	if errors.As(err, &ex) {
+		t.Warnx("%s", ex.Msg)
+		return
+	}
 	what := fmt.Sprintf(format, a...)
 	var errno syscall.Errno
 	msg := err.Error()

@@ -3,7 +3,10 @@ package api
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // errnoInfo is one row of the errno table: the symbolic name that travels on
@@ -14,45 +17,121 @@ type errnoInfo struct {
 	text  string
 }
 
-// errnoTable lists the errnos the control interface uses. The texts are
-// NetBSD's, which differ from Linux's in places (ENXIO is "Device not
-// configured" on NetBSD, "No such device or address" on Linux).
+// errnoTable lists the errnos NetBSD shares with Linux, with NetBSD's
+// texts, which differ from Linux's in places (ENXIO is "Device not
+// configured" on NetBSD, "No such device or address" on Linux). init adds
+// the errnos only Linux has, so that every errno a host call can return has a
+// name on the wire.
 var errnoTable = []errnoInfo{
 	{syscall.EPERM, "EPERM", "Operation not permitted"},
 	{syscall.ENOENT, "ENOENT", "No such file or directory"},
 	{syscall.ESRCH, "ESRCH", "No such process"},
+	{syscall.EINTR, "EINTR", "Interrupted system call"},
 	{syscall.EIO, "EIO", "Input/output error"},
 	{syscall.ENXIO, "ENXIO", "Device not configured"},
 	{syscall.E2BIG, "E2BIG", "Argument list too long"},
+	{syscall.ENOEXEC, "ENOEXEC", "Exec format error"},
 	{syscall.EBADF, "EBADF", "Bad file descriptor"},
+	{syscall.ECHILD, "ECHILD", "No child processes"},
+	{syscall.EDEADLK, "EDEADLK", "Resource deadlock avoided"},
 	{syscall.ENOMEM, "ENOMEM", "Cannot allocate memory"},
 	{syscall.EACCES, "EACCES", "Permission denied"},
 	{syscall.EFAULT, "EFAULT", "Bad address"},
+	{syscall.ENOTBLK, "ENOTBLK", "Block device required"},
 	{syscall.EBUSY, "EBUSY", "Device busy"},
 	{syscall.EEXIST, "EEXIST", "File exists"},
+	{syscall.EXDEV, "EXDEV", "Cross-device link"},
 	{syscall.ENODEV, "ENODEV", "Operation not supported by device"},
 	{syscall.ENOTDIR, "ENOTDIR", "Not a directory"},
 	{syscall.EISDIR, "EISDIR", "Is a directory"},
 	{syscall.EINVAL, "EINVAL", "Invalid argument"},
+	{syscall.ENFILE, "ENFILE", "Too many open files in system"},
+	{syscall.EMFILE, "EMFILE", "Too many open files"},
 	{syscall.ENOTTY, "ENOTTY", "Inappropriate ioctl for device"},
+	{syscall.ETXTBSY, "ETXTBSY", "Text file busy"},
+	{syscall.EFBIG, "EFBIG", "File too large"},
 	{syscall.ENOSPC, "ENOSPC", "No space left on device"},
+	{syscall.ESPIPE, "ESPIPE", "Illegal seek"},
 	{syscall.EROFS, "EROFS", "Read-only file system"},
+	{syscall.EMLINK, "EMLINK", "Too many links"},
+	{syscall.EPIPE, "EPIPE", "Broken pipe"},
+	{syscall.EDOM, "EDOM", "Numerical argument out of domain"},
 	{syscall.ERANGE, "ERANGE", "Result too large"},
 	{syscall.EAGAIN, "EAGAIN", "Resource temporarily unavailable"},
+	{syscall.EINPROGRESS, "EINPROGRESS", "Operation now in progress"},
+	{syscall.EALREADY, "EALREADY", "Operation already in progress"},
+	{syscall.ENOTSOCK, "ENOTSOCK", "Socket operation on non-socket"},
+	{syscall.EDESTADDRREQ, "EDESTADDRREQ", "Destination address required"},
+	{syscall.EMSGSIZE, "EMSGSIZE", "Message too long"},
+	{syscall.EPROTOTYPE, "EPROTOTYPE", "Protocol wrong type for socket"},
+	{syscall.ENOPROTOOPT, "ENOPROTOOPT", "Protocol option not available"},
+	{syscall.EPROTONOSUPPORT, "EPROTONOSUPPORT", "Protocol not supported"},
+	{syscall.ESOCKTNOSUPPORT, "ESOCKTNOSUPPORT", "Socket type not supported"},
 	{syscall.ENOTSUP, "EOPNOTSUPP", "Operation not supported"},
+	{syscall.EPFNOSUPPORT, "EPFNOSUPPORT", "Protocol family not supported"},
 	{syscall.EAFNOSUPPORT, "EAFNOSUPPORT", "Address family not supported by protocol family"},
 	{syscall.EADDRINUSE, "EADDRINUSE", "Address already in use"},
 	{syscall.EADDRNOTAVAIL, "EADDRNOTAVAIL", "Can't assign requested address"},
 	{syscall.ENETDOWN, "ENETDOWN", "Network is down"},
 	{syscall.ENETUNREACH, "ENETUNREACH", "Network is unreachable"},
-	{syscall.ECONNREFUSED, "ECONNREFUSED", "Connection refused"},
-	{syscall.ENAMETOOLONG, "ENAMETOOLONG", "File name too long"},
-	{syscall.EHOSTUNREACH, "EHOSTUNREACH", "No route to host"},
+	{syscall.ENETRESET, "ENETRESET", "Network dropped connection on reset"},
+	{syscall.ECONNABORTED, "ECONNABORTED", "Software caused connection abort"},
+	{syscall.ECONNRESET, "ECONNRESET", "Connection reset by peer"},
+	{syscall.ENOBUFS, "ENOBUFS", "No buffer space available"},
+	{syscall.EISCONN, "EISCONN", "Socket is already connected"},
+	{syscall.ENOTCONN, "ENOTCONN", "Socket is not connected"},
+	{syscall.ESHUTDOWN, "ESHUTDOWN", "Can't send after socket shutdown"},
+	{syscall.ETOOMANYREFS, "ETOOMANYREFS", "Too many references: can't splice"},
 	{syscall.ETIMEDOUT, "ETIMEDOUT", "Connection timed out"},
-	{syscall.EMSGSIZE, "EMSGSIZE", "Message too long"},
-	{syscall.EPROTO, "EPROTO", "Protocol error"},
-	{syscall.EPROTONOSUPPORT, "EPROTONOSUPPORT", "Protocol not supported"},
+	{syscall.ECONNREFUSED, "ECONNREFUSED", "Connection refused"},
+	{syscall.ELOOP, "ELOOP", "Too many levels of symbolic links"},
+	{syscall.ENAMETOOLONG, "ENAMETOOLONG", "File name too long"},
+	{syscall.EHOSTDOWN, "EHOSTDOWN", "Host is down"},
+	{syscall.EHOSTUNREACH, "EHOSTUNREACH", "No route to host"},
+	{syscall.ENOTEMPTY, "ENOTEMPTY", "Directory not empty"},
+	{syscall.EUSERS, "EUSERS", "Too many users"},
+	{syscall.EDQUOT, "EDQUOT", "Disc quota exceeded"},
+	{syscall.ESTALE, "ESTALE", "Stale NFS file handle"},
+	{syscall.EREMOTE, "EREMOTE", "Too many levels of remote in path"},
+	{syscall.ENOLCK, "ENOLCK", "No locks available"},
 	{syscall.ENOSYS, "ENOSYS", "Function not implemented"},
+	{syscall.EIDRM, "EIDRM", "Identifier removed"},
+	{syscall.ENOMSG, "ENOMSG", "No message of desired type"},
+	{syscall.EOVERFLOW, "EOVERFLOW", "Value too large to be stored in data type"},
+	{syscall.EILSEQ, "EILSEQ", "Illegal byte sequence"},
+	{syscall.ECANCELED, "ECANCELED", "Operation canceled"},
+	{syscall.EBADMSG, "EBADMSG", "Bad or Corrupt message"},
+	{syscall.ENODATA, "ENODATA", "No message available"},
+	{syscall.ENOSR, "ENOSR", "No STREAM resources"},
+	{syscall.ENOSTR, "ENOSTR", "Not a STREAM"},
+	{syscall.ETIME, "ETIME", "STREAM ioctl timeout"},
+	{syscall.EMULTIHOP, "EMULTIHOP", "Multihop attempted"},
+	{syscall.ENOLINK, "ENOLINK", "Link has been severed"},
+	{syscall.EPROTO, "EPROTO", "Protocol error"},
+	{syscall.EOWNERDEAD, "EOWNERDEAD", "Previous owner died"},
+	{syscall.ENOTRECOVERABLE, "ENOTRECOVERABLE", "State not recoverable"},
+}
+
+// maxErrno is the largest errno Linux defines (EHWPOISON).
+const maxErrno = unix.EHWPOISON
+
+// init adds the errnos NetBSD does not have, with Linux's names and texts.
+func init() {
+	known := map[syscall.Errno]bool{}
+	for _, r := range errnoTable {
+		known[r.errno] = true
+	}
+	for e := syscall.Errno(1); e <= maxErrno; e++ {
+		name := unix.ErrnoName(e)
+		if known[e] || name == "" {
+			continue
+		}
+		text := e.Error()
+		if text != "" {
+			text = strings.ToUpper(text[:1]) + text[1:]
+		}
+		errnoTable = append(errnoTable, errnoInfo{e, name, text})
+	}
 }
 
 // ErrnoName returns the symbolic name of e ("EEXIST"), or "" if the

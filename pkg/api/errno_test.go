@@ -2,8 +2,11 @@ package api
 
 import (
 	"errors"
+	"strings"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestErrnoTable(t *testing.T) {
@@ -29,6 +32,47 @@ func TestErrnoTable(t *testing.T) {
 	for _, tt := range tests {
 		if got := Strerror(tt.e); got != tt.want {
 			t.Errorf("Strerror(%d): got %q, want %q", tt.e, got, tt.want)
+		}
+	}
+}
+
+// TestEveryErrnoNamed walks every errno Linux defines: each must have a name
+// that maps back to it and a message, so that no failure reaches a client
+// as an empty errno.
+func TestEveryErrnoNamed(t *testing.T) {
+	for e := syscall.Errno(1); e <= maxErrno; e++ {
+		if unix.ErrnoName(e) == "" {
+			continue // a hole in Linux's numbering
+		}
+		name := ErrnoName(e)
+		if name == "" {
+			t.Errorf("errno %d (%s): got no name", e, unix.ErrnoName(e))
+			continue
+		}
+		if back, ok := ErrnoByName(name); !ok || back != e {
+			t.Errorf("%s: ErrnoByName got %d, %v; want %d", name, back, ok, e)
+		}
+		if msg := Strerror(e); msg == "" || strings.HasPrefix(msg, "errno ") {
+			t.Errorf("%s: got message %q", name, msg)
+		}
+	}
+	tests := []struct {
+		e          syscall.Errno
+		name, text string
+	}{
+		{syscall.EMFILE, "EMFILE", "Too many open files"},
+		{syscall.ENFILE, "ENFILE", "Too many open files in system"},
+		{syscall.ENOBUFS, "ENOBUFS", "No buffer space available"},
+		{syscall.EPIPE, "EPIPE", "Broken pipe"},
+		{syscall.EOPNOTSUPP, "EOPNOTSUPP", "Operation not supported"},
+		{syscall.ENOMEDIUM, "ENOMEDIUM", "No medium found"},
+	}
+	for _, tt := range tests {
+		if got := ErrnoName(tt.e); got != tt.name {
+			t.Errorf("ErrnoName(%d): got %q, want %q", tt.e, got, tt.name)
+		}
+		if got := Strerror(tt.e); got != tt.text {
+			t.Errorf("Strerror(%s): got %q, want %q", tt.name, got, tt.text)
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
 )
@@ -26,14 +27,67 @@ import (
 // EnvServer is the environment variable that names the server.
 const EnvServer = "RUMP_SERVER"
 
+// DefaultTimeout is how long a request waits for its whole reply when
+// Client.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
 // Client talks to one rump_server.
 type Client struct {
 	// URL is the server, "unix://path"; empty means $RUMP_SERVER.
 	URL string
+	// Timeout bounds each request, from connecting to the end of its
+	// reply; for a stream (Ping) it bounds the wait for the stream to
+	// start, and the stream itself runs as long as its context allows.
+	// Zero means DefaultTimeout, a negative value no bound.
+	Timeout time.Duration
 
 	once sync.Once
+	url  string // URL, or $RUMP_SERVER
 	http *http.Client
 	err  error
+}
+
+// timeout is the bound of one request, 0 for none.
+func (c *Client) timeout() time.Duration {
+	switch {
+	case c.Timeout == 0:
+		return DefaultTimeout
+	case c.Timeout < 0:
+		return 0
+	}
+	return c.Timeout
+}
+
+// errNoReply is the cause of a request's context ending at its timeout.
+var errNoReply = errors.New("no reply in time")
+
+// withTimeout returns ctx bounded by the client's timeout; the cause of its
+// end is then errNoReply.
+func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := c.timeout()
+	if d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeoutCause(ctx, d, errNoReply)
+}
+
+// noReply is the error of a request that timed out: it names the server, as
+// a person with several kernels needs to know which one does not answer.
+func (c *Client) noReply() error {
+	return api.Explainf(syscall.ETIMEDOUT, "%s: no reply within %v", c.url, c.timeout())
+}
+
+// transportError turns a failure to exchange a request into an error: the
+// timeout's, or an *InitError with the errno of the cause.
+func (c *Client) transportError(ctx context.Context, err error) error {
+	if context.Cause(ctx) == errNoReply {
+		return c.noReply()
+	}
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		errno = syscall.EIO
+	}
+	return &InitError{api.Errorf(errno, err.Error())}
 }
 
 // InitError is returned when the client cannot reach its server at all (no
@@ -57,6 +111,7 @@ func (c *Client) init() error {
 			c.err = &InitError{api.Errorf(syscall.ENOENT, EnvServer+" not set")}
 			return
 		}
+		c.url = u
 		path, err := api.SocketPath(u)
 		if err != nil {
 			c.err = &InitError{err}
@@ -85,21 +140,22 @@ func (c *Client) do(method, path string, in, out any) error {
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, "http://rump"+path, body)
+	ctx, cancel := c.withTimeout(context.Background())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, "http://rump"+path, body)
 	if err != nil {
 		return api.Errorf(syscall.EINVAL, err.Error())
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		var errno syscall.Errno
-		if !errors.As(err, &errno) {
-			errno = syscall.EIO
-		}
-		return &InitError{api.Errorf(errno, err.Error())}
+		return c.transportError(ctx, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
+		if context.Cause(ctx) == errNoReply {
+			return c.noReply()
+		}
 		return api.Errorf(syscall.EIO, "read reply: "+err.Error())
 	}
 	if resp.StatusCode != http.StatusOK {
@@ -139,8 +195,13 @@ func (c *Client) Get(name string) (api.Node, error) {
 	return n, err
 }
 
-// Set writes one node and returns its old and new values.
+// Set writes one node and returns its old and new values. A string value
+// that is not UTF-8 is sent as {"b64": ...} (api.StringValue), so its bytes
+// arrive as they are; old and new values come in that form too.
 func (c *Client) Set(name string, value any) (api.SetReply, error) {
+	if s, ok := value.(string); ok {
+		value = api.StringValue(s)
+	}
 	var r api.SetReply
 	err := c.do("PUT", nodePath("node", name), value, &r)
 	return r, err

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"syscall"
+	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
 )
@@ -16,8 +17,9 @@ import (
 // PingStream is the event stream of a ping the kernel is running. Closing
 // it (or cancelling the context Ping was given) stops the run.
 type PingStream struct {
-	body io.ReadCloser
-	dec  *json.Decoder
+	body   io.ReadCloser
+	dec    *json.Decoder
+	cancel context.CancelCauseFunc
 }
 
 // Ping asks the kernel to send echo requests and returns the stream of what
@@ -32,19 +34,30 @@ func (c *Client) Ping(ctx context.Context, req api.PingRequest) (*PingStream, er
 	if err != nil {
 		return nil, api.Errorf(syscall.EINVAL, err.Error())
 	}
+	// The client's timeout bounds the wait for the stream to start; the
+	// stream then runs as long as ctx.
+	ctx, cancel := context.WithCancelCause(ctx)
+	var timer *time.Timer
+	if d := c.timeout(); d > 0 {
+		timer = time.AfterFunc(d, func() { cancel(errNoReply) })
+	}
 	hreq, err := http.NewRequestWithContext(ctx, "POST", "http://rump"+api.PingPath, bytes.NewReader(b))
 	if err != nil {
+		cancel(nil)
 		return nil, api.Errorf(syscall.EINVAL, err.Error())
 	}
 	resp, err := c.http.Do(hreq)
+	if timer != nil && !timer.Stop() && err == nil {
+		// The timer fired as the reply arrived: the stream is cut off.
+		err = context.Cause(ctx)
+		resp.Body.Close()
+	}
 	if err != nil {
-		var errno syscall.Errno
-		if !errors.As(err, &errno) {
-			errno = syscall.EIO
-		}
-		return nil, &InitError{api.Errorf(errno, err.Error())}
+		cancel(nil)
+		return nil, c.transportError(ctx, err)
 	}
 	if resp.StatusCode != http.StatusOK {
+		defer cancel(nil)
 		defer resp.Body.Close()
 		var er api.ErrorReply
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -53,7 +66,7 @@ func (c *Client) Ping(ctx context.Context, req api.PingRequest) (*PingStream, er
 		}
 		return nil, er.Err()
 	}
-	return &PingStream{body: resp.Body, dec: json.NewDecoder(resp.Body)}, nil
+	return &PingStream{body: resp.Body, dec: json.NewDecoder(resp.Body), cancel: cancel}, nil
 }
 
 // Next returns the next event, io.EOF after the last one.
@@ -70,4 +83,8 @@ func (s *PingStream) Next() (api.PingEvent, error) {
 }
 
 // Close ends the stream; the server stops the run.
-func (s *PingStream) Close() error { return s.body.Close() }
+func (s *PingStream) Close() error {
+	err := s.body.Close()
+	s.cancel(nil)
+	return err
+}

@@ -271,6 +271,10 @@ func dialRaw(t *testing.T, path string) *rawClient {
 	}
 	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(20 * time.Second))
+	return newRawClient(t, c)
+}
+
+func newRawClient(t *testing.T, c net.Conn) *rawClient {
 	return &rawClient{t: t, c: c, br: bufio.NewReader(c)}
 }
 

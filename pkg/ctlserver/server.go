@@ -34,12 +34,16 @@ type Server struct {
 	uid    int
 	onHalt func()
 
-	headerTimeout, requestTimeout, idleTimeout time.Duration
+	headerTimeout, requestTimeout, idleTimeout, writeTimeout time.Duration
+	limits                                                   limits
+	// peerCred reads a new connection's peer credentials.
+	peerCred func(net.Conn) peer
 
 	mu        sync.Mutex
 	shutdown  bool // Shutdown or Close has been called
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
+	perUID    map[int]int   // connections by peer uid (-1: unknown)
 	drained   chan struct{} // closed once shut down and without connections
 }
 
@@ -49,9 +53,13 @@ func New(k *rumpif.Kernel, onHalt func()) *Server {
 	return &Server{
 		k: k, tree: newTree(k), uid: os.Getuid(), onHalt: onHalt,
 		headerTimeout: headerTimeout, requestTimeout: requestTimeout, idleTimeout: idleTimeout,
-		listeners: make(map[net.Listener]struct{}),
-		conns:     make(map[*conn]struct{}),
-		drained:   make(chan struct{}),
+		writeTimeout: writeTimeout,
+		limits:       limits{total: maxConns, reserved: reservedConns, perUID: maxConnsPerUID},
+		peerCred:     peerOf,
+		listeners:    make(map[net.Listener]struct{}),
+		conns:        make(map[*conn]struct{}),
+		perUID:       make(map[int]int),
+		drained:      make(chan struct{}),
 	}
 }
 
@@ -165,17 +173,25 @@ func (s *Server) removeListener(l net.Listener) {
 	delete(s.listeners, l)
 }
 
-// addConn tracks a new connection, or closes it and returns nil when the
-// server is shutting down.
+// addConn tracks a new connection. It closes it and returns nil when the
+// server is shutting down, and refuses it when it is over the limits.
 func (s *Server) addConn(nc net.Conn) *conn {
+	p := s.peerCred(nc)
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.shutdown {
+		s.mu.Unlock()
 		nc.Close()
 		return nil
 	}
-	c := &conn{s: s, nc: nc, idle: true}
+	if !s.admitLocked(p) {
+		s.mu.Unlock()
+		refuseConn(nc)
+		return nil
+	}
+	defer s.mu.Unlock()
+	c := &conn{s: s, nc: nc, peer: p, idle: true}
 	s.conns[c] = struct{}{}
+	s.perUID[uidKey(p)]++
 	return c
 }
 
@@ -184,6 +200,11 @@ func (s *Server) forget(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.conns, c)
+	if k := uidKey(c.peer); s.perUID[k] <= 1 {
+		delete(s.perUID, k)
+	} else {
+		s.perUID[k]--
+	}
 	s.checkDrainedLocked()
 }
 
@@ -240,9 +261,7 @@ type replier interface {
 
 // mayChange reports whether the peer may change the kernel: root or the
 // server's own uid.
-func (s *Server) mayChange(r *request) bool {
-	return r.peer.known && (r.peer.uid == 0 || r.peer.uid == s.uid)
-}
+func (s *Server) mayChange(r *request) bool { return s.privileged(r.peer) }
 
 // route is one entry of the handler table.
 type route struct {

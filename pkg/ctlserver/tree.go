@@ -39,8 +39,8 @@ func newTree(k *rumpif.Kernel) *tree {
 		{name: api.NodeHostname, typ: "string",
 			get: func() (any, error) { t.mu.Lock(); defer t.mu.Unlock(); return t.hostname, nil },
 			set: func(v json.RawMessage) error {
-				var s string
-				if err := decodeValue(v, &s); err != nil {
+				s, err := api.DecodeString(v)
+				if err != nil {
 					return err
 				}
 				if len(s) > 255 {
@@ -126,8 +126,8 @@ var leafTable = []leaf{
 	{name: api.LeafLinkState, typ: "string", get: func(i api.Interface) any { return i.LinkState }},
 	{name: api.LeafLinkstr, typ: "string", get: func(i api.Interface) any { return i.Linkstr },
 		set: func(k *rumpif.Kernel, ifname string, v json.RawMessage) error {
-			var s string
-			if err := decodeValue(v, &s); err != nil {
+			s, err := api.DecodeString(v)
+			if err != nil {
 				return err
 			}
 			return k.SetLinkstr(ifname, s)
@@ -205,7 +205,12 @@ func (t *tree) get(name string) (api.Node, error) {
 	return makeNode(n.name, n.typ, n.set != nil, v)
 }
 
+// makeNode encodes a node's value; a string that is not UTF-8 takes the
+// {"b64": ...} form (api.StringValue).
 func makeNode(name, typ string, writable bool, v any) (api.Node, error) {
+	if s, ok := v.(string); ok {
+		v = api.StringValue(s)
+	}
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return api.Node{}, api.Errorf(syscall.EIO, "encode "+name)

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
@@ -73,7 +72,7 @@ func run(t *cli.Tool, args []string) int {
 			return 0
 		}
 		if time.Now().After(deadline) {
-			t.Warn(api.Errorf(syscall.ETIMEDOUT, ""), "server at %s did not exit", url)
+			t.Warnx("%s: server still running %v after the halt", url, waitGone)
 			return 1
 		}
 		time.Sleep(2 * time.Millisecond)

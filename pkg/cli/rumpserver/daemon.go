@@ -5,16 +5,23 @@ package rumpserver
 // writes "ok" once its socket accepts requests, or its error message, then
 // closes the pipe. The parent exits 0 only after "ok"; a child that dies
 // without a word is reported too. The child runs in its own session with its
-// stdio on /dev/null.
+// stdio on /dev/null from the start (startup errors travel on the pipe), and
+// inherits no other descriptor of its caller: a pipe the caller's caller
+// left open (`rump_server unix:///tmp/k 7>&1 | cat`, or the pipe of a
+// `$(...)`) would otherwise stay open for the server's whole life, and
+// whoever reads it would wait for its end as long.
 
 import (
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 const envReadyFD = "RUMPNET_SERVER_READY_FD"
@@ -47,6 +54,10 @@ func detach(args []string) error {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := closeOnExecAll(); err != nil {
+		w.Close()
+		return fmt.Errorf("mark descriptors close-on-exec: %w", err)
+	}
 	err = cmd.Start()
 	w.Close()
 	if err != nil {
@@ -67,6 +78,27 @@ func detach(args []string) error {
 		return fmt.Errorf("server exited during startup (%v)", state)
 	}
 	return &startupError{verdict}
+}
+
+// closeOnExecAll marks every descriptor above stderr close-on-exec, so that
+// a child gets only the ones exec.Cmd gives it. Go opens its own with the
+// flag already; those inherited from the caller do not have it.
+func closeOnExecAll() error {
+	d, err := os.Open("/proc/self/fd")
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if fd, err := strconv.Atoi(name); err == nil && fd > 2 {
+			unix.CloseOnExec(fd)
+		}
+	}
+	return nil
 }
 
 // startupError is a message the child reported; it is printed as is.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/client"
+	"golang.org/x/sys/unix"
 )
 
 func TestParseArgs(t *testing.T) {
@@ -139,5 +140,70 @@ func TestRunErrors(t *testing.T) {
 		if st := Run(tt.args, &bytes.Buffer{}, &stderr); st == 0 || !strings.Contains(stderr.String(), tt.want) {
 			t.Errorf("rump_server %q: got status %d stderr %q, want non-zero and %q", tt.args, st, stderr.String(), tt.want)
 		}
+	}
+}
+
+// TestShutdownWithin checks that a shutdown step that never finishes does
+// not hold the process: shutdownWithin gives up after its deadline, or at
+// once on a second signal.
+func TestShutdownWithin(t *testing.T) {
+	stuck := make(chan struct{})
+	t.Cleanup(func() { close(stuck) })
+	tests := []struct {
+		name   string
+		steps  func()
+		signal bool
+		want   bool
+	}{
+		{"finishes", func() {}, false, true},
+		{"stuck", func() { <-stuck }, false, false},
+		{"stuck, second signal", func() { <-stuck }, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sigs := make(chan os.Signal, 1)
+			d := time.Hour // the stuck case without a signal shortens it
+			if !tt.want && !tt.signal {
+				d = 50 * time.Millisecond
+			}
+			if tt.signal {
+				sigs <- syscall.SIGTERM
+			}
+			done := make(chan bool, 1)
+			go func() { done <- shutdownWithin(d, sigs, tt.steps) }()
+			select {
+			case got := <-done:
+				if got != tt.want {
+					t.Errorf("got %v, want %v", got, tt.want)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("shutdownWithin did not return")
+			}
+		})
+	}
+}
+
+// TestCloseOnExecAll checks that a descriptor the process inherited without
+// close-on-exec gets the flag, so the detached server does not keep it.
+func TestCloseOnExecAll(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	fd := int(w.Fd())
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := closeOnExecAll(); err != nil {
+		t.Fatal(err)
+	}
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flags&unix.FD_CLOEXEC == 0 {
+		t.Errorf("fd %d flags: got %#x, want FD_CLOEXEC set", fd, flags)
 	}
 }

@@ -132,14 +132,52 @@ func run(t *cli.Tool, args []string) int {
 		status = 1
 	}
 	// Shutdown order: stop taking requests, destroy interfaces and the stack
-	// (closing the taps), and remove the socket file last.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	srv.Shutdown(ctx)
-	cancel()
-	l.Close()
-	k.Close()
+	// (closing the taps), and remove the socket file last. A step that does
+	// not finish (a request stuck in the kernel) does not keep the process
+	// alive: after shutdownTimeout, or a second signal, the socket is
+	// removed all the same and the process exits, which closes the host
+	// fds that are still open.
+	clean := shutdownWithin(shutdownTimeout, sigs, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+		srv.Shutdown(ctx)
+		cancel()
+		l.Close()
+		k.Close()
+	})
+	if !clean {
+		t.Warnx("shutdown did not finish within %v; exiting anyway", shutdownTimeout)
+		status = 1
+	}
 	if now, err := os.Lstat(path); err == nil && ours != nil && os.SameFile(now, ours) {
 		os.Remove(path)
 	}
 	return status
+}
+
+const (
+	// drainTimeout is how long requests in flight may take to finish
+	// once shutdown starts; they are then cut off.
+	drainTimeout = 2 * time.Second
+	// shutdownTimeout bounds the whole shutdown.
+	shutdownTimeout = 5 * time.Second
+)
+
+// shutdownWithin runs steps and waits until they finish, d passes or a
+// signal arrives on sigs; it reports whether they finished. Steps that do
+// not finish go on in the background until the process exits.
+func shutdownWithin(d time.Duration, sigs <-chan os.Signal, steps func()) bool {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		steps()
+	}()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-done:
+		return true
+	case <-timer.C:
+	case <-sigs:
+	}
+	return false
 }

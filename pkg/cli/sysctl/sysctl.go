@@ -176,7 +176,7 @@ func (o options) set(t *cli.Tool, tr Tree, name, value string) int {
 		if o.names {
 			prefix = ""
 		}
-		fmt.Fprintf(t.Stdout, "%s%s -> %s\n", prefix, display(r.Old), display(r.New))
+		fmt.Fprintf(t.Stdout, "%s%s -> %s\n", prefix, display(n.Type, r.Old), display(n.Type, r.New))
 	}
 	return 0
 }
@@ -187,7 +187,7 @@ func (o options) print(w io.Writer, n api.Node, explicit bool) {
 	if n.Type == "struct" && !explicit {
 		return
 	}
-	v := display(n.Value)
+	v := display(n.Type, n.Value)
 	switch {
 	case o.names:
 		fmt.Fprintln(w, v)
@@ -199,8 +199,14 @@ func (o options) print(w io.Writer, n api.Node, explicit bool) {
 }
 
 // display renders a JSON value the way sysctl prints it: numbers and
-// strings bare, anything else compact JSON.
-func display(raw json.RawMessage) string {
+// strings bare, anything else compact JSON. A string's bytes are printed as
+// they are, also when they are not UTF-8 (sent as {"b64": ...}).
+func display(typ string, raw json.RawMessage) string {
+	if typ == "string" {
+		if s, err := api.DecodeString(raw); err == nil {
+			return s
+		}
+	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		return s

@@ -42,6 +42,10 @@ func TestRsysctl(t *testing.T) {
 		{"-w net.inet.tcp.small_servers=2", "", "rsysctl: net.inet.tcp.small_servers: Invalid argument\n", 1},
 		{"-w kern.hostname=rump1", "kern.hostname:  -> rump1\n", "", 0},
 		{"kern.hostname kern.ostype", "kern.hostname = rump1\nkern.ostype = rumpnet\n", "", 0},
+		// Bytes that are not UTF-8 are kept as given, as NetBSD keeps them.
+		{"-w kern.hostname=\xffh\xc3", "kern.hostname: rump1 -> \xffh\xc3\n", "", 0},
+		{"kern.hostname", "kern.hostname = \xffh\xc3\n", "", 0},
+		{"-w kern.hostname=rump1", "kern.hostname: \xffh\xc3 -> rump1\n", "", 0},
 		{"net.inet6.ip6", "net.inet6.ip6.dad_count = 1\nnet.inet6.ip6.forwarding = 0\nnet.inet6.ip6.hlim = 64\n", "", 0},
 		{"net.link.lo0.mtu", "net.link.lo0.mtu = 33624\n", "", 0},
 		{"net.link.lo0.inet", `net.link.lo0.inet = [{"addr":"127.0.0.1/8","flags":0}]` + "\n", "", 0},
