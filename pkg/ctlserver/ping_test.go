@@ -16,8 +16,8 @@ import (
 
 func TestPingStream(t *testing.T) {
 	_, path := serve(t)
-	hc := &http.Client{Transport: &http.Transport{Dial: func(string, string) (net.Conn, error) {
-		return net.Dial("unix", path)
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return new(net.Dialer).DialContext(ctx, "unix", path)
 	}}}
 	resp, err := hc.Post("http://rump/v1/ping", "application/json",
 		strings.NewReader(`{"dst":"127.0.0.1","count":2,"interval":0.2,"size":56}`))
@@ -44,8 +44,8 @@ func TestPingStream(t *testing.T) {
 
 func TestPingErrors(t *testing.T) {
 	_, path := serve(t)
-	hc := &http.Client{Transport: &http.Transport{Dial: func(string, string) (net.Conn, error) {
-		return net.Dial("unix", path)
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return new(net.Dialer).DialContext(ctx, "unix", path)
 	}}}
 	tests := []struct {
 		name, method, body string

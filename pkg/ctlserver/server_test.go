@@ -133,8 +133,8 @@ func TestErrors(t *testing.T) {
 	if err := c.CreateInterface("virt0"); err != nil {
 		t.Fatal(err)
 	}
-	hc := &http.Client{Transport: &http.Transport{Dial: func(string, string) (net.Conn, error) {
-		return net.Dial("unix", path)
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return new(net.Dialer).DialContext(ctx, "unix", path)
 	}}}
 	tests := []struct {
 		name, method, path, body string

@@ -3,7 +3,6 @@ package hosttap
 import (
 	"errors"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -13,11 +12,6 @@ import (
 	"github.com/rumpnet/rumpnet/internal/testkit"
 	"github.com/vishvananda/netlink"
 )
-
-func linkExists(name string) bool {
-	_, err := os.Stat("/sys/class/net/" + name)
-	return err == nil
-}
 
 func TestOpenCreatesAndRemoves(t *testing.T) {
 	netnstest.Run(t, func() {
