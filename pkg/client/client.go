@@ -45,6 +45,9 @@ type Client struct {
 	url  string // URL, or $RUMP_SERVER
 	http *http.Client
 	err  error
+
+	smu   sync.Mutex
+	socks *Sockets // the session Dial, Listen and ListenPacket share (dial.go)
 }
 
 // timeout is the bound of one request, 0 for none.
