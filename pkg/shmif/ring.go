@@ -56,6 +56,12 @@ func (b *Bus) write(data []byte, sender uint64, now time.Time) (recovered bool, 
 		return false, errTooBig // only on a bus with a tiny ring
 	}
 	recovered = b.lock()
+	locked := true
+	defer func() {
+		if locked { // the mapping faulted: free the lock if it is still there
+			b.guard(b.unlock)
+		}
+	}()
 	first, last, _ := b.repair(b.u64(offFirst).Load(), b.u64(offLast).Load())
 	pos, off := last, last%b.size
 	if off+total > b.size {
@@ -91,6 +97,7 @@ func (b *Bus) write(data []byte, sender uint64, now time.Time) (recovered bool, 
 	b.u64(offLast).Store(pos + total) // publishes the frame
 	b.u64(offGeneration).Store((pos + total) / b.size)
 	b.unlock()
+	locked = false
 
 	b.u32(offSeq).Add(1)
 	if b.u32(offWaiters).Load() > 0 {
@@ -137,7 +144,8 @@ func (b *Bus) frameAt(pos uint64, buf []byte) (f frame, ok, lost bool) {
 	}
 	off := pos % b.size
 	if b.size-off < frameHdr {
-		return frame{next: pos + b.size - off}, false, false
+		// No room for a header before the ring's end: skip to the start.
+		return frame{next: min(pos+b.size-off, last)}, false, false
 	}
 	h := b.ring[off:]
 	f = frame{
@@ -156,6 +164,11 @@ func (b *Bus) frameAt(pos uint64, buf []byte) (f frame, ok, lost bool) {
 		f.n = copy(buf, h[frameHdr:frameHdr+f.length])
 		f.next = pos + align8(uint64(frameHdr+f.length))
 		ok = true
+	}
+	if f.next > last {
+		// Every frame before last is whole, so a step past it means
+		// damage: give up on the rest and continue at last.
+		f.next, ok = last, false
 	}
 	// Everything above was read before this check (the read-modify-write
 	// is a full barrier): if a writer moved first past pos meanwhile, the
