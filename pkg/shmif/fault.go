@@ -99,6 +99,18 @@ func (b *Bus) guard(fn func()) (err error) {
 	return nil
 }
 
+// covered returns an ErrBusFault if the file no longer covers the bus.
+func (b *Bus) covered() error {
+	var st unix.Stat_t
+	if err := unix.Fstat(b.fd, &st); err != nil {
+		return b.faultf(api.ErrnoOf(err), "stat")
+	}
+	if need := int64(headerSize + b.size); st.Size < need {
+		return b.faultf(syscall.ENXIO, "file is %d bytes, the bus needs %d", st.Size, need)
+	}
+	return nil
+}
+
 // check tells whether the mapping can be used again after a fault: the
 // file must cover the header and the ring, its blocks are allocated again
 // (a file grown back with truncate is sparse), and the header must be
@@ -106,15 +118,11 @@ func (b *Bus) guard(fn func()) (err error) {
 // grown again) is initialised afresh, as a new bus, under the file's
 // flock; one that holds another bus, or garbage, stays an error.
 func (b *Bus) check() error {
-	var st unix.Stat_t
-	if err := unix.Fstat(b.fd, &st); err != nil {
-		return b.faultf(api.ErrnoOf(err), "stat")
-	}
-	need := int64(headerSize + b.size)
-	if st.Size < need {
-		return b.faultf(syscall.ENXIO, "file is %d bytes, the bus needs %d", st.Size, need)
+	if err := b.covered(); err != nil {
+		return err
 	}
 	if b.writable {
+		need := int64(headerSize + b.size)
 		if err := unix.Flock(b.fd, unix.LOCK_EX); err != nil {
 			return b.faultf(api.ErrnoOf(err), "lock")
 		}

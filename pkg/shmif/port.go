@@ -182,8 +182,12 @@ func (p *Port) read(buf []byte) (int, error) {
 			p.Lost.Add(1)
 		}
 		if !ok {
-			if f.next == p.pos {
-				p.wait(s)
+			if f.next == p.pos && p.wait(s) {
+				// Quiet for a while: the bus may be quiet because its
+				// file was cut short, which no access here would show.
+				if err := b.covered(); err != nil {
+					return 0, err
+				}
 			}
 			p.pos = f.next
 			continue
@@ -197,15 +201,17 @@ func (p *Port) read(buf []byte) (int, error) {
 }
 
 // wait sleeps until seq moves on from s (a frame may have arrived past
-// p.pos) or the port closes. s was loaded before the reader found nothing
-// to read, so a frame written since then ends the wait at once.
-func (p *Port) wait(s uint32) {
+// p.pos) or the port closes, and reports whether the sleep timed out. s
+// was loaded before the reader found nothing to read, so a frame written
+// since then ends the wait at once.
+func (p *Port) wait(s uint32) (timedOut bool) {
 	b := p.bus
 	seq, waiters := b.u32(offSeq), b.u32(offWaiters)
 	if p.closed.Load() {
-		return
+		return false
 	}
 	waiters.Add(1)
-	futexWait(seq, s, 500*time.Millisecond)
+	timedOut = futexWait(seq, s, 500*time.Millisecond)
 	waiters.Add(^uint32(0))
+	return timedOut
 }
