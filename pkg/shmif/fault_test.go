@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -193,5 +194,47 @@ func TestSlowReaderLosesAndCounts(t *testing.T) {
 	seq, _ := checkPayload(readTimeout(t, r, 5*time.Second))
 	if seq <= 1 || r.Lost.Load() == 0 {
 		t.Errorf("first frame read is %d with %d lost, want a late one and losses counted", seq, r.Lost.Load())
+	}
+}
+
+// A lock word that some process keeps "renewing" (the holder a live
+// process, lockgen bumped all the time) still lets a writer in after a
+// bounded wait.
+func TestLockRenewedForeverIsTakenOver(t *testing.T) {
+	defer setLockTimes(time.Hour, 50*time.Millisecond)() // never "stuck": only the bound helps
+	path := filepath.Join(t.TempDir(), "bus")
+	w := attachSize(t, path, 4096)
+	w.bus.u32(offLock).Store(1)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	t.Cleanup(func() { // before w is closed: let a writer that hangs go
+		select {
+		case <-stop:
+		default:
+			close(stop)
+		}
+		<-done
+		w.bus.u32(offLock).Store(0)
+	})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				w.bus.u32(offLock).CompareAndSwap(0, 1)
+				w.bus.u32(offLockGen).Add(1)
+				runtime.Gosched()
+			}
+		}
+	}()
+	within(t, 10*time.Second, "write", func() {
+		if _, err := w.Write([]byte("x")); err != nil {
+			t.Errorf("write: %v", err)
+		}
+	})
+	if got := w.Recovered.Load(); got != 1 {
+		t.Errorf("recovered = %d, want 1", got)
 	}
 }
