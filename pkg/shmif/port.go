@@ -119,7 +119,9 @@ func (p *Port) Write(frame []byte) (int, error) {
 		p.Recovered.Add(1)
 	}
 	if err != nil {
-		p.faulted.Store(errors.Is(err, ErrBusFault))
+		if errors.Is(err, ErrBusFault) {
+			p.faulted.Store(true)
+		}
 		return 0, err
 	}
 	return len(frame), nil
