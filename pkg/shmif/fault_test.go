@@ -238,3 +238,28 @@ func TestLockRenewedForeverIsTakenOver(t *testing.T) {
 		t.Errorf("recovered = %d, want 1", got)
 	}
 }
+
+// A fault in the middle of copying a frame (its header before the cut,
+// its bytes after) is caught too, and the lock taken for it is freed.
+func TestFaultWhileCopyingAFrame(t *testing.T) {
+	const ring = 8192
+	path := filepath.Join(t.TempDir(), "bus")
+	w := attachSize(t, path, ring)
+	w.bus.u64(offFirst).Store(4096 - 32)
+	w.bus.u64(offLast).Store(4096 - 32)
+	if err := os.Truncate(path, headerSize+4096); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(make([]byte, 1000)); !errors.Is(err, ErrBusFault) {
+		t.Fatalf("write: got %v, want ErrBusFault", err)
+	}
+	if l := w.bus.u32(offLock).Load(); l != 0 {
+		t.Errorf("lock word %d after the fault, want 0", l)
+	}
+	if err := os.Truncate(path, headerSize+ring); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(make([]byte, 1000)); err != nil {
+		t.Fatalf("write after the file was grown back: %v", err)
+	}
+}
