@@ -17,6 +17,7 @@ import (
 // concurrent use; Close unmaps it and must be the last call.
 type Bus struct {
 	path     string
+	fd       int    // the file, kept open to check it after a fault
 	mem      []byte // the whole file
 	ring     []byte // mem[headerSize:]
 	size     uint64 // len(ring)
@@ -40,7 +41,16 @@ func openSize(path string, dataSize uint64) (*Bus, error) {
 	if err != nil {
 		return nil, api.Errorf(api.ErrnoOf(err), fmt.Sprintf("open bus %s: %s", path, api.Strerror(api.ErrnoOf(err))))
 	}
-	defer unix.Close(fd)
+	b, err := openFD(path, fd, dataSize)
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return b, nil
+}
+
+// openFD is openSize once the file is open.
+func openFD(path string, fd int, dataSize uint64) (*Bus, error) {
 	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
 		return nil, fmt.Errorf("lock bus %s: %w", path, err)
 	}
@@ -53,14 +63,21 @@ func openSize(path string, dataSize uint64) (*Bus, error) {
 		return nil, api.Errorf(syscall.EINVAL, fmt.Sprintf("%s: %v", path, ErrNotBus))
 	}
 	if st.Size == 0 {
-		if err := unix.Ftruncate(fd, int64(headerSize+dataSize)); err != nil {
-			return nil, fmt.Errorf("size bus %s: %w", path, err)
+		// Allocated for real, not sparse: on a full file system the
+		// attachment fails now instead of faulting at the first write.
+		if err := allocate(fd, int64(headerSize+dataSize), true); err != nil {
+			unix.Ftruncate(fd, 0) // leave an empty file, as it was
+			e := api.ErrnoOf(err)
+			return nil, api.Errorf(e, fmt.Sprintf("allocate bus %s", path))
 		}
 		b, err := mapBus(path, fd, int(headerSize+dataSize), true)
 		if err != nil {
 			return nil, err
 		}
-		b.init(dataSize)
+		if err := b.guard(func() { b.init(dataSize) }); err != nil {
+			b.Close()
+			return nil, err
+		}
 		return b, nil
 	}
 	return openExisting(path, fd, st.Size, true)
@@ -72,38 +89,49 @@ func OpenReadOnly(path string) (*Bus, error) {
 	if err != nil {
 		return nil, &os.PathError{Op: "open bus", Path: path, Err: err}
 	}
-	defer unix.Close(fd)
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
 		return nil, &os.PathError{Op: "stat", Path: path, Err: err}
 	}
-	return openExisting(path, fd, st.Size, false)
+	b, err := openExisting(path, fd, st.Size, false)
+	if err != nil {
+		unix.Close(fd)
+	}
+	return b, err
 }
 
+// openExisting maps a bus file of the given size. The caller closes fd
+// if it fails. The header is read with pread, not through a mapping, so
+// a file truncated meanwhile cannot fault here.
 func openExisting(path string, fd int, size int64, writable bool) (*Bus, error) {
 	notBus := api.Errorf(syscall.EINVAL, fmt.Sprintf("%s: %v", path, ErrNotBus))
 	if size < headerSize+frameHdr*2 {
 		return nil, notBus
 	}
-	b, err := mapBus(path, fd, int(size), writable)
-	if err != nil {
-		return nil, err
-	}
-	if b.u32(offMagic).Load() != magic {
-		b.Close()
+	hdr := make([]byte, offDataSize+4)
+	if n, err := unix.Pread(fd, hdr, 0); err != nil || n < len(hdr) {
 		return nil, notBus
 	}
-	if v := b.u32(offVersion).Load(); v != version {
-		b.Close()
+	m := binary.NativeEndian.Uint32(hdr[offMagic:])
+	v := binary.NativeEndian.Uint32(hdr[offVersion:])
+	ds := uint64(binary.NativeEndian.Uint32(hdr[offDataSize:]))
+	switch {
+	case m != magic:
+		return nil, notBus
+	case v != version:
 		return nil, api.Errorf(syscall.EINVAL, fmt.Sprintf("%s: bus version %d, program %d", path, v, version))
-	}
-	ds := uint64(b.u32(offDataSize).Load())
-	if ds == 0 || ds%8 != 0 || ds > uint64(size)-headerSize {
-		b.Close()
+	case ds < frameHdr*2 || ds%8 != 0 || ds > uint64(size)-headerSize:
 		return nil, notBus
 	}
-	b.ring, b.size = b.mem[headerSize:headerSize+ds], ds
-	return b, nil
+	if writable {
+		// A bus grown with truncate(1), or made by an older program, may
+		// be sparse: give every block of it storage now.
+		if err := allocate(fd, int64(headerSize+ds), false); err != nil {
+			return nil, api.Errorf(api.ErrnoOf(err), fmt.Sprintf("allocate bus %s", path))
+		}
+	}
+	return mapBus(path, fd, int(headerSize+ds), writable)
 }
 
 func mapBus(path string, fd, size int, writable bool) (*Bus, error) {
@@ -115,7 +143,7 @@ func mapBus(path string, fd, size int, writable bool) (*Bus, error) {
 	if err != nil {
 		return nil, fmt.Errorf("map bus %s: %w", path, err)
 	}
-	return &Bus{path: path, mem: mem, ring: mem[headerSize:], size: uint64(size - headerSize), writable: writable}, nil
+	return &Bus{path: path, fd: fd, mem: mem, ring: mem[headerSize:], size: uint64(size - headerSize), writable: writable}, nil
 }
 
 // init writes a fresh header; the caller holds the file's flock. The magic
@@ -131,11 +159,19 @@ func (b *Bus) init(dataSize uint64) {
 // Path returns the bus file's name.
 func (b *Bus) Path() string { return b.path }
 
-// Close unmaps the bus. Attachments must be closed first.
+// Close unmaps the bus and closes its file. Attachments must be closed
+// first.
 func (b *Bus) Close() error {
 	if b.mem == nil {
 		return nil
 	}
+	err := b.unmap()
+	unix.Close(b.fd)
+	return err
+}
+
+// unmap unmaps the bus but leaves the file open.
+func (b *Bus) unmap() error {
 	err := unix.Munmap(b.mem)
 	b.mem, b.ring = nil, nil
 	return err
@@ -160,14 +196,18 @@ type Header struct {
 	DataSize   uint64
 }
 
-// Header returns a snapshot of the bus header.
-func (b *Bus) Header() Header {
-	return Header{
-		Version:    b.u32(offVersion).Load(),
-		Lock:       b.u32(offLock).Load(),
-		Generation: b.u64(offGeneration).Load(),
-		First:      b.u64(offFirst).Load() % b.size,
-		Last:       b.u64(offLast).Load() % b.size,
-		DataSize:   b.size,
-	}
+// Header returns a snapshot of the bus header, or an ErrBusFault if the
+// file no longer covers it.
+func (b *Bus) Header() (h Header, err error) {
+	err = b.guard(func() {
+		h = Header{
+			Version:    b.u32(offVersion).Load(),
+			Lock:       b.u32(offLock).Load(),
+			Generation: b.u64(offGeneration).Load(),
+			First:      b.u64(offFirst).Load() % b.size,
+			Last:       b.u64(offLast).Load() % b.size,
+			DataSize:   b.size,
+		}
+	})
+	return h, err
 }

@@ -273,7 +273,10 @@ func TestFramesAndHeader(t *testing.T) {
 	if len(lens) != 3 {
 		t.Fatalf("got %d frames, want 3", len(lens))
 	}
-	h := a.bus.Header()
+	h, err := a.bus.Header()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if h.Version != version || h.First != 0 || h.Last != 3*align8(frameHdr+64) || h.DataSize != 4096 {
 		t.Errorf("header %+v", h)
 	}

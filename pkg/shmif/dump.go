@@ -11,12 +11,27 @@ type FrameInfo struct {
 
 // Frames calls fn for every frame on the bus, oldest first, up to the
 // last one written when Frames started. Frames that writers overwrite
-// during the walk are skipped. data is only valid during the call.
-func (b *Bus) Frames(fn func(FrameInfo, []byte) error) error {
+// during the walk are skipped. data is only valid during the call. A
+// header whose offsets are damaged shows no frames; the walk takes at most
+// a ring's worth of steps whatever the ring holds. If the file no longer
+// covers the bus, Frames returns an ErrBusFault.
+func (b *Bus) Frames(fn func(FrameInfo, []byte) error) (err error) {
+	var ferr error
+	err = b.guard(func() { ferr = b.frames(fn) })
+	if err != nil {
+		return err
+	}
+	return ferr
+}
+
+func (b *Bus) frames(fn func(FrameInfo, []byte) error) error {
 	buf := make([]byte, MaxFrame)
 	end := b.u64(offLast).Load()
 	pos := b.u64(offFirst).Load()
-	for pos < end {
+	if pos > end || end-pos > b.size {
+		return nil
+	}
+	for steps := b.size/frameHdr + 2; pos < end && steps > 0; steps-- {
 		f, ok, _ := b.frameAt(pos, buf)
 		if f.next <= pos && !ok {
 			break

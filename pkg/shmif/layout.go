@@ -6,6 +6,10 @@
 // The package moves frames and nothing else: it does not filter by MAC
 // address, count statistics or know about network stacks (the interface
 // on top does that), and it never blocks a writer on a reader.
+//
+// The bus file is untrusted input: whatever it holds, and however it is
+// truncated, the package must not crash the process or loop without
+// bound; see fault.go.
 package shmif
 
 // The bus file layout. All integers are in host byte order (little endian

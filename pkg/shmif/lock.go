@@ -13,6 +13,13 @@ package shmif
 // protocol keeps the ring consistent whenever a writer stops: nothing is
 // visible to readers until last is stored, and first is moved before any
 // old frame is overwritten.
+//
+// The lock word comes from the file, so it may hold anything: a value
+// that cannot be a pid (above pidMax, which also keeps kill(2) from
+// taking it for a process group) is taken over at once, and a waiter
+// that has waited giveUpAfter in all takes the lock whatever the word
+// and lockgen do meanwhile, so a process that keeps changing them cannot
+// stall writers for longer than that.
 
 import (
 	"os"
@@ -23,8 +30,14 @@ import (
 )
 
 const (
-	stealAfter = time.Second
-	spinTries  = 64
+	spinTries = 64
+	pidMax    = 1 << 22 // Linux's PID_MAX_LIMIT
+)
+
+// stealAfter and giveUpAfter are variables for tests.
+var (
+	stealAfter  = time.Second
+	giveUpAfter = 3 * time.Second
 )
 
 // lock takes the bus's writer lock for this process and reports whether
@@ -33,7 +46,7 @@ func (b *Bus) lock() (recovered bool) {
 	me := uint32(os.Getpid())
 	lk, gen := b.u32(offLock), b.u32(offLockGen)
 	var seenHolder, seenGen uint32
-	var since time.Time
+	var since, start time.Time
 	for i := 0; ; i++ {
 		if lk.CompareAndSwap(0, me) {
 			gen.Add(1)
@@ -48,11 +61,14 @@ func (b *Bus) lock() (recovered bool) {
 			continue
 		}
 		now := time.Now()
+		if start.IsZero() {
+			start = now
+		}
 		if holder != seenHolder || g != seenGen {
 			seenHolder, seenGen, since = holder, g, now
 		}
-		stuck := now.Sub(since) >= stealAfter
-		if (holder != me && !alive(holder)) || stuck {
+		stuck := now.Sub(since) >= stealAfter || now.Sub(start) >= giveUpAfter
+		if holder > pidMax || (holder != me && !alive(holder)) || stuck {
 			if lk.CompareAndSwap(holder, me) {
 				gen.Add(1)
 				return true

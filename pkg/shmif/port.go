@@ -8,16 +8,35 @@ package shmif
 // the wake-up system call only when someone sleeps); the sleep is bounded
 // so a lost wake-up costs at most a short delay. Close bumps seq and wakes
 // the sleepers so a blocked Read returns at once.
+//
+// Errors: Read and Write return ErrClosed after Close, Write returns an
+// error for a frame larger than MaxFrame, and both return an error that
+// matches ErrBusFault (errors.Is) when the bus file was damaged under the
+// mapping: truncated, or its storage gone. A Read blocked on the bus
+// notices within its bounded sleep and returns the error. Such errors are
+// not permanent: while the port is faulted every call checks the file
+// first (a Read that finds it still damaged waits up to faultRetry first,
+// so a caller retrying in a loop does not spin), and once the file covers
+// the bus again Read and Write work again, the reader resynchronising at
+// the oldest frame on the bus. The interface above decides what a fault
+// means for the link. Frames lost meanwhile, or because the reader fell
+// more than a ring behind, are counted in Lost; writers never wait for
+// readers.
 
 import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"math"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 )
+
+// faultRetry is how long a Read on a faulted port waits before it checks
+// the file again.
+const faultRetry = 250 * time.Millisecond
 
 // ErrClosed is returned by Read and Write after Close.
 var ErrClosed = errors.New("shmif port closed")
@@ -29,6 +48,10 @@ type Port struct {
 	sender uint64
 	pos    uint64 // next logical offset to read; owned by the reader
 	closed atomic.Bool
+	done   chan struct{} // closed by Close
+	// faulted is set when an access faulted; until check passes again
+	// nothing touches the mapping.
+	faulted atomic.Bool
 	// inUse is read-held by every Read and Write while they touch the
 	// mapping and write-held by Close before it unmaps.
 	inUse sync.RWMutex
@@ -51,8 +74,10 @@ func Attach(path string) (*Port, error) {
 func attach(b *Bus) *Port {
 	var id [8]byte
 	rand.Read(id[:])
-	p := &Port{bus: b, sender: binary.NativeEndian.Uint64(id[:]) | 1}
-	p.pos = b.u64(offLast).Load()
+	p := &Port{bus: b, sender: binary.NativeEndian.Uint64(id[:]) | 1, done: make(chan struct{})}
+	if b.guard(func() { p.pos = b.u64(offLast).Load() }) != nil {
+		p.faulted.Store(true)
+	}
 	return p
 }
 
@@ -65,9 +90,12 @@ func (p *Port) Close() error {
 	if p.closed.Swap(true) {
 		return nil
 	}
-	seq := p.bus.u32(offSeq)
-	seq.Add(1)
-	futexWake(seq, math.MaxInt32)
+	close(p.done)
+	p.bus.guard(func() {
+		seq := p.bus.u32(offSeq)
+		seq.Add(1)
+		futexWake(seq, math.MaxInt32)
+	})
 	p.inUse.Lock()
 	defer p.inUse.Unlock()
 	return p.bus.Close()
@@ -83,30 +111,85 @@ func (p *Port) Write(frame []byte) (int, error) {
 	if len(frame) > MaxFrame {
 		return 0, errTooBig
 	}
-	if p.bus.write(frame, p.sender, time.Now()) {
+	if err := p.recover(); err != nil {
+		return 0, err
+	}
+	recovered, err := p.bus.write(frame, p.sender, time.Now())
+	if recovered {
 		p.Recovered.Add(1)
+	}
+	if err != nil {
+		if errors.Is(err, ErrBusFault) {
+			p.faulted.Store(true)
+		}
+		return 0, err
 	}
 	return len(frame), nil
 }
 
+// recover checks a faulted port's file and clears the fault if the file
+// covers the bus again.
+func (p *Port) recover() error {
+	if !p.faulted.Load() {
+		return nil
+	}
+	if err := p.bus.check(); err != nil {
+		return err
+	}
+	p.faulted.Store(false)
+	return nil
+}
+
 // Read copies the next frame written by another port into buf and returns
-// its length (truncated to len(buf)). It blocks until there is one or the
-// port is closed.
-func (p *Port) Read(buf []byte) (int, error) {
+// its length (truncated to len(buf)). It blocks until there is one, the
+// port is closed, or the bus file is found damaged.
+func (p *Port) Read(buf []byte) (n int, err error) {
 	p.inUse.RLock()
 	defer p.inUse.RUnlock()
+	if p.closed.Load() {
+		return 0, ErrClosed
+	}
+	if p.faulted.Load() {
+		if p.recover() != nil {
+			select {
+			case <-p.done:
+				return 0, ErrClosed
+			case <-time.After(faultRetry):
+			}
+			if err := p.recover(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	defer func() {
+		if errors.Is(err, ErrBusFault) {
+			p.faulted.Store(true)
+		}
+	}()
+	defer p.bus.catch(debug.SetPanicOnFault(true), &err)
+	return p.read(buf)
+}
+
+// read is Read on a healthy port; the mapping may fault under it.
+func (p *Port) read(buf []byte) (int, error) {
 	b := p.bus
+	seq := b.u32(offSeq)
 	for {
 		if p.closed.Load() {
 			return 0, ErrClosed
 		}
+		s := seq.Load()
 		f, ok, lost := b.frameAt(p.pos, buf)
 		if lost {
 			p.Lost.Add(1)
 		}
 		if !ok {
-			if f.next == p.pos {
-				p.wait()
+			if f.next == p.pos && p.wait(s) {
+				// Quiet for a while: the bus may be quiet because its
+				// file was cut short, which no access here would show.
+				if err := b.covered(); err != nil {
+					return 0, err
+				}
 			}
 			p.pos = f.next
 			continue
@@ -119,17 +202,18 @@ func (p *Port) Read(buf []byte) (int, error) {
 	}
 }
 
-// wait sleeps until a frame may have arrived past p.pos or the port closes.
-func (p *Port) wait() {
+// wait sleeps until seq moves on from s (a frame may have arrived past
+// p.pos) or the port closes, and reports whether the sleep timed out. s
+// was loaded before the reader found nothing to read, so a frame written
+// since then ends the wait at once.
+func (p *Port) wait(s uint32) (timedOut bool) {
 	b := p.bus
 	seq, waiters := b.u32(offSeq), b.u32(offWaiters)
-	s := seq.Load()
 	if p.closed.Load() {
-		return
+		return false
 	}
 	waiters.Add(1)
-	if b.u64(offLast).Load() == p.pos {
-		futexWait(seq, s, 500*time.Millisecond)
-	}
+	timedOut = futexWait(seq, s, 500*time.Millisecond)
 	waiters.Add(^uint32(0))
+	return timedOut
 }

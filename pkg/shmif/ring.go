@@ -6,10 +6,34 @@ package shmif
 import (
 	"encoding/binary"
 	"errors"
+	"runtime/debug"
 	"time"
 )
 
 var errTooBig = errors.New("frame larger than the bus allows")
+
+// maxOffset bounds the logical offsets: at a gigabyte a second writers
+// take over a century to reach it, so a larger value is damage, and below
+// it no offset arithmetic overflows.
+const maxOffset = 1 << 60
+
+// repair returns first and last made consistent, for a writer holding the
+// lock: both multiples of 8, last at most maxOffset, first not after last
+// and at most a ring behind it. A header that breaks any of these was not
+// written by this package; the bus is then treated as reset, the way
+// NetBSD's readers resynchronise when the generation shows they were
+// lapped: every frame on it is dropped (first = last), and a last that is
+// out of range starts over at 0. Readers find their position outside
+// first..last and resynchronise at first.
+func (b *Bus) repair(first, last uint64) (uint64, uint64, bool) {
+	if last%8 == 0 && last <= maxOffset && first%8 == 0 && first <= last && last-first <= b.size {
+		return first, last, false
+	}
+	if last%8 != 0 || last > maxOffset {
+		last = 0
+	}
+	return last, last, true
+}
 
 // frame describes one frame found in the ring.
 type frame struct {
@@ -23,27 +47,44 @@ type frame struct {
 }
 
 // write appends one frame under the writers' lock and wakes sleeping
-// readers. It reports whether the lock had to be taken over.
-func (b *Bus) write(data []byte, sender uint64, now time.Time) (recovered bool) {
+// readers. It reports whether the lock had to be taken over, and an
+// ErrBusFault if the mapping faulted.
+func (b *Bus) write(data []byte, sender uint64, now time.Time) (recovered bool, err error) {
+	defer b.catch(debug.SetPanicOnFault(true), &err)
 	total := align8(uint64(frameHdr + len(data)))
+	if total > b.size {
+		return false, errTooBig // only on a bus with a tiny ring
+	}
 	recovered = b.lock()
-	last := b.u64(offLast).Load()
+	locked := true
+	defer func() {
+		if locked { // the mapping faulted: free the lock if it is still there
+			b.guard(b.unlock)
+		}
+	}()
+	first, last, _ := b.repair(b.u64(offFirst).Load(), b.u64(offLast).Load())
 	pos, off := last, last%b.size
 	if off+total > b.size {
 		pos += b.size - off // does not fit before the end: start over
 	}
 	if pos+total > b.size {
 		// Drop, before overwriting them, the frames in the bytes this
-		// write covers: everything older than pos+total-size.
-		first := b.u64(offFirst).Load()
-		for limit := pos + total - b.size; first < limit && first < last; {
+		// write covers: everything older than pos+total-size. Every step
+		// moves at least a frame header on, so a ring's worth of steps
+		// is enough; more means the frames are damaged: drop them all.
+		limit := pos + total - b.size
+		for steps := b.size/frameHdr + 2; first < limit && first < last; steps-- {
+			if steps == 0 {
+				first = last
+				break
+			}
 			first = b.nextFrame(first, last)
 		}
 		if first >= last {
 			first = pos
 		}
-		b.u64(offFirst).Store(first)
 	}
+	b.u64(offFirst).Store(first)
 	if pos != last && b.size-off >= frameHdr {
 		binary.NativeEndian.PutUint32(b.ring[off:], wrapMarker)
 	}
@@ -56,12 +97,13 @@ func (b *Bus) write(data []byte, sender uint64, now time.Time) (recovered bool) 
 	b.u64(offLast).Store(pos + total) // publishes the frame
 	b.u64(offGeneration).Store((pos + total) / b.size)
 	b.unlock()
+	locked = false
 
 	b.u32(offSeq).Add(1)
 	if b.u32(offWaiters).Load() > 0 {
 		futexWake(b.u32(offSeq), 1<<30)
 	}
-	return recovered
+	return recovered, nil
 }
 
 // nextFrame returns the logical offset of the frame after the one at o,
@@ -75,7 +117,7 @@ func (b *Bus) nextFrame(o, last uint64) uint64 {
 	switch {
 	case n == wrapMarker:
 		return o + b.size - off
-	case n > MaxFrame:
+	case n > MaxFrame || off+frameHdr+uint64(n) > b.size:
 		return last // cannot happen with well-behaved writers: drop all
 	}
 	return o + align8(uint64(frameHdr)+uint64(n))
@@ -92,12 +134,18 @@ func (b *Bus) frameAt(pos uint64, buf []byte) (f frame, ok, lost bool) {
 		return frame{next: pos}, false, false
 	}
 	first := b.u64(offFirst).Load()
+	if first <= last && last-first > b.size {
+		// Damaged offsets (writers keep them within a ring): nothing
+		// can be trusted until a writer repairs them; wait.
+		return frame{next: pos}, false, false
+	}
 	if pos < first || pos > last {
 		return frame{next: first}, false, pos < first
 	}
 	off := pos % b.size
 	if b.size-off < frameHdr {
-		return frame{next: pos + b.size - off}, false, false
+		// No room for a header before the ring's end: skip to the start.
+		return frame{next: min(pos+b.size-off, last)}, false, false
 	}
 	h := b.ring[off:]
 	f = frame{
@@ -116,6 +164,11 @@ func (b *Bus) frameAt(pos uint64, buf []byte) (f frame, ok, lost bool) {
 		f.n = copy(buf, h[frameHdr:frameHdr+f.length])
 		f.next = pos + align8(uint64(frameHdr+f.length))
 		ok = true
+	}
+	if f.next > last {
+		// Every frame before last is whole, so a step past it means
+		// damage: give up on the rest and continue at last.
+		f.next, ok = last, false
 	}
 	// Everything above was read before this check (the read-modify-write
 	// is a full barrier): if a writer moved first past pos meanwhile, the

@@ -64,7 +64,11 @@ func run(t *cli.Tool, args []string) int {
 	if pcapPath == "-" {
 		text = t.Stderr
 	}
-	h := bus.Header()
+	h, err := bus.Header()
+	if err != nil {
+		t.Warn(err, "%s", rest[0])
+		return 1
+	}
 	fmt.Fprintf(text, "bus version %d, lock: %d, generation: %d, firstoff: 0x%04x, lastoff: 0x%04x\n",
 		h.Version, h.Lock, h.Generation, h.First, h.Last)
 	if headerOnly {
@@ -100,7 +104,11 @@ func run(t *cli.Tool, args []string) int {
 		}
 		return nil
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, shmif.ErrBusFault):
+		t.Warn(err, "%s", rest[0])
+		return 1
+	case err != nil:
 		t.Warn(err, "pcap write")
 		return 1
 	}

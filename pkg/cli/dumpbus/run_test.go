@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/shmif"
 )
@@ -98,5 +99,38 @@ func TestPcap(t *testing.T) {
 	}
 	if fb, _ := os.ReadFile(file); !bytes.Equal(fb, []byte(out)) {
 		t.Error("file and stdout pcap differ")
+	}
+}
+
+// A bus whose offsets were set to nonsense prints its header and no
+// frames, and the walk ends (it used to step through 2^62 bytes).
+func TestDamagedOffsets(t *testing.T) {
+	path := busWithFrames(t, bytes.Repeat([]byte{0xaa}, 60))
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var off [16]byte
+	binary.NativeEndian.PutUint64(off[0:], 0)     // first
+	binary.NativeEndian.PutUint64(off[8:], 1<<62) // last
+	if _, err := f.WriteAt(off[:], 16); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	done := make(chan struct{})
+	var out, errs string
+	var st int
+	go func() {
+		defer close(done)
+		out, errs, st = run1(path)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("shmif_dumpbus did not finish within 10s")
+	}
+	want := "bus version 1, lock: 0, generation: 0, firstoff: 0x0000, lastoff: 0x0000\n"
+	if st != 0 || out != want || errs != "" {
+		t.Errorf("got %d %q %q, want 0, %q, no errors", st, out, errs, want)
 	}
 }

@@ -1,0 +1,128 @@
+package shmif
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+const fuzzRing = 4096
+
+// fuzzHeader makes header bytes 8..56 (after magic and version) from
+// first, last and a lock word, the rest zero.
+func fuzzHeader(first, last uint64, lock uint32) []byte {
+	h := make([]byte, offDataSize+4-offGeneration)
+	binary.NativeEndian.PutUint64(h[offFirst-offGeneration:], first)
+	binary.NativeEndian.PutUint64(h[offLast-offGeneration:], last)
+	binary.NativeEndian.PutUint32(h[offLock-offGeneration:], lock)
+	binary.NativeEndian.PutUint32(h[offDataSize-offGeneration:], fuzzRing)
+	return h
+}
+
+// fuzzFrames makes ring bytes holding frames of the given lengths.
+func fuzzFrames(lengths ...uint32) []byte {
+	var r []byte
+	for _, n := range lengths {
+		h := make([]byte, align8(uint64(frameHdr)+uint64(n&0xfff)))
+		binary.NativeEndian.PutUint32(h, n)
+		binary.NativeEndian.PutUint64(h[16:], 12345)
+		r = append(r, h...)
+	}
+	return r
+}
+
+// FuzzRing writes arbitrary bytes over an attached bus's header (all but
+// magic and version, which are only read when attaching) and the start of
+// its ring, then checks that a write returns, that a reader gets the
+// writer's frames again within bounded time, and that walking the frames
+// ends, all without a panic.
+func FuzzRing(f *testing.F) {
+	f.Add(fuzzHeader(0, 0, 0), fuzzFrames())
+	f.Add(fuzzHeader(1<<62, 1<<62, 0), fuzzFrames(60, 1514))
+	f.Add(fuzzHeader(0, 1<<62, 0), fuzzFrames(0, 0, 0))
+	f.Add(fuzzHeader(^uint64(0)-7, ^uint64(0)-7, 0xffffffff), fuzzFrames(wrapMarker))
+	f.Add(fuzzHeader(64, 8, 1), fuzzFrames(0xfffffff0, 4000, 3))
+	f.Add(fuzzHeader(fuzzRing, 2*fuzzRing, uint32(os.Getpid())), fuzzFrames(100, wrapMarker, 20))
+	defer setLockTimes(time.Millisecond, 5*time.Millisecond)()
+	f.Fuzz(func(t *testing.T, hdr, ring []byte) {
+		path := filepath.Join(t.TempDir(), "bus")
+		w, r := attachSize(t, path, fuzzRing), attachSize(t, path, fuzzRing)
+		copy(w.bus.mem[offGeneration:headerSize], hdr)
+		copy(w.bus.ring, ring)
+
+		within(t, 10*time.Second, "frames", func() { w.bus.Frames(func(FrameInfo, []byte) error { return nil }) })
+		within(t, 10*time.Second, "write", func() {
+			if _, err := w.Write([]byte("fuzz")); err != nil {
+				t.Errorf("write: %v", err)
+			}
+		})
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(time.Millisecond):
+					w.Write([]byte("fuzz"))
+				}
+			}
+		}()
+		within(t, 10*time.Second, "read", func() {
+			buf := make([]byte, MaxFrame)
+			for i := 0; ; i++ {
+				n, err := r.Read(buf)
+				if err != nil {
+					t.Errorf("read: %v", err)
+					return
+				}
+				if string(buf[:n]) == "fuzz" {
+					return
+				}
+			}
+		})
+		within(t, 10*time.Second, "frames", func() { w.bus.Frames(func(FrameInfo, []byte) error { return nil }) })
+		if _, err := w.bus.Header(); err != nil {
+			t.Errorf("header: %v", err)
+		}
+	})
+}
+
+// FuzzOpenAndDump takes arbitrary bytes for a whole bus file (with a
+// valid magic and version, so that it gets past the first checks) and
+// opens, dumps and attaches to it as shmif_dumpbus and a kernel would.
+func FuzzOpenAndDump(f *testing.F) {
+	f.Add(fuzzHeader(0, 0, 0), fuzzFrames(), uint16(fuzzRing))
+	f.Add(fuzzHeader(0, 3*128, 0), fuzzFrames(100, 100, 100), uint16(fuzzRing))
+	f.Add(fuzzHeader(0, 1<<62, 0), fuzzFrames(0, 0), uint16(fuzzRing))
+	f.Add(fuzzHeader(8, 0, 0), fuzzFrames(wrapMarker), uint16(48))
+	defer setLockTimes(time.Millisecond, 5*time.Millisecond)()
+	f.Fuzz(func(t *testing.T, hdr, ring []byte, size uint16) {
+		file := make([]byte, headerSize+int(size))
+		copy(file[offGeneration:headerSize], hdr)
+		binary.NativeEndian.PutUint32(file[offMagic:], magic)
+		binary.NativeEndian.PutUint32(file[offVersion:], version)
+		copy(file[headerSize:], ring)
+		path := filepath.Join(t.TempDir(), "bus")
+		if err := os.WriteFile(path, file, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		b, err := OpenReadOnly(path)
+		if err != nil {
+			return // refused: fine
+		}
+		within(t, 10*time.Second, "frames", func() {
+			b.Header()
+			b.Frames(func(FrameInfo, []byte) error { return nil })
+		})
+		b.Close()
+		p, err := Attach(path)
+		if err != nil {
+			t.Fatalf("attach: a bus that opens read-only must attach: %v", err)
+		}
+		defer p.Close()
+		within(t, 10*time.Second, "write", func() { p.Write([]byte("fuzz")) })
+	})
+}
