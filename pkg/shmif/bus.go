@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
@@ -51,8 +52,8 @@ func openSize(path string, dataSize uint64) (*Bus, error) {
 
 // openFD is openSize once the file is open.
 func openFD(path string, fd int, dataSize uint64) (*Bus, error) {
-	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
-		return nil, fmt.Errorf("lock bus %s: %w", path, err)
+	if err := lockFile(path, fd); err != nil {
+		return nil, err
 	}
 	defer unix.Flock(fd, unix.LOCK_UN)
 	var st unix.Stat_t
@@ -210,4 +211,30 @@ func (b *Bus) Header() (h Header, err error) {
 		}
 	})
 	return h, err
+}
+
+// flockWait is how long opening a bus waits for another process's flock(2)
+// on the file. The lock is only held while a bus is set up, for
+// microseconds; anyone holding it longer is not a kernel, and waiting
+// without a limit would stall the caller (an interface being attached
+// under its kernel's lock).
+const flockWait = time.Second
+
+// lockFile takes an exclusive flock on fd, waiting at most flockWait;
+// past that it fails with EBUSY.
+func lockFile(path string, fd int) error {
+	deadline := time.Now().Add(flockWait)
+	for {
+		err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return nil
+		}
+		if err != unix.EWOULDBLOCK && err != unix.EINTR {
+			return fmt.Errorf("lock bus %s: %w", path, err)
+		}
+		if time.Now().After(deadline) {
+			return api.Errorf(syscall.EBUSY, fmt.Sprintf("lock bus %s: another process has held the file locked for %v", path, flockWait))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

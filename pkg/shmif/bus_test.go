@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rumpnet/rumpnet/internal/testkit"
+	"golang.org/x/sys/unix"
 )
 
 func attachSize(t *testing.T, path string, size uint64) *Port {
@@ -280,4 +281,40 @@ func TestFramesAndHeader(t *testing.T) {
 	if h.Version != version || h.First != 0 || h.Last != 3*align8(frameHdr+64) || h.DataSize != 4096 {
 		t.Errorf("header %+v", h)
 	}
+}
+
+// A process holding the bus file's flock cannot make an attach wait
+// for ever: it fails with EBUSY after flockWait.
+func TestAttachDoesNotWaitForeverOnALockedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bus")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		p, err := Attach(path)
+		if err == nil {
+			p.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, syscall.EBUSY) {
+			t.Fatalf("attach to a locked file: got %v, want EBUSY", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("attach to a locked file still waiting after 30 s")
+	}
+	unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	p, err := Attach(path)
+	if err != nil {
+		t.Fatalf("attach once unlocked: %v", err)
+	}
+	p.Close()
 }

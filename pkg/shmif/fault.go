@@ -123,7 +123,7 @@ func (b *Bus) check() error {
 	}
 	if b.writable {
 		need := int64(headerSize + b.size)
-		if err := unix.Flock(b.fd, unix.LOCK_EX); err != nil {
+		if err := lockFile(b.path, b.fd); err != nil {
 			return b.faultf(api.ErrnoOf(err), "lock")
 		}
 		defer unix.Flock(b.fd, unix.LOCK_UN)
