@@ -199,17 +199,8 @@ func (k *Kernel) upLocked(ifp *Interface) error {
 	if ifp.eth != nil && !ifp.eth.hasDevice() {
 		return api.Errorf(syscall.ENXIO, ifp.name+" has no "+ifp.linkNoun())
 	}
-	// Running before enabled: enabling starts IPv6 DAD, whose first
-	// probe goes out from another goroutine at once, and gVisor leaves an
-	// address whose probe could not be sent tentative for good.
-	if ifp.eth != nil {
-		ifp.eth.running.Store(true)
-	}
-	if terr := k.stack.EnableNIC(ifp.nic); terr != nil {
-		if ifp.eth != nil {
-			ifp.eth.running.Store(false)
-		}
-		return api.Errorf(syscall.EIO, "enable: "+terr.String())
+	if err := k.enableNICLocked(ifp); err != nil {
+		return err
 	}
 	if ifp.bridgeOf != nil {
 		ifp.bridgeOf.br.SetPortLink(ifp.name, true)
@@ -220,7 +211,7 @@ func (k *Kernel) upLocked(ifp *Interface) error {
 			k.startInetDADLocked(ifp, a)
 		}
 	}
-	if ifp.eth != nil && k.comps.inet6() && !ifp.hasLinkLocal() {
+	if ifp.eth != nil && k.comps.inet6() && inet6Capable(ifp.ep.MTU()) && !ifp.hasLinkLocal() {
 		ll := header.LinkLocalAddr(ifp.eth.LinkAddress())
 		a := api.IfAddr{Addr: fmt.Sprintf("%s/64", ll)}
 		if err := k.addAddrLocked(ifp, a); err != nil {
@@ -246,8 +237,9 @@ func (k *Kernel) downLocked(ifp *Interface) {
 	ifp.flags &^= api.IFF_UP | api.IFF_RUNNING
 }
 
-// SetMTU sets the interface MTU. virt takes 46..1500; lo 576..65535. Others:
-// EINVAL.
+// SetMTU sets the interface MTU. virt takes 46..65520, shmif 46..1500, lo
+// 576..65535; others: EINVAL. Below 1280 the interface carries no IPv6
+// (inet6mtu.go).
 func (k *Kernel) SetMTU(name string, mtu int) error {
 	return k.withInterface(name, func(ifp *Interface) error {
 		if ifp.br != nil && mtu != int(ifp.ep.MTU()) {
@@ -263,8 +255,15 @@ func (k *Kernel) SetMTU(name string, mtu int) error {
 		if mtu < lo || mtu > hi {
 			return api.Errorf(syscall.EINVAL, fmt.Sprintf("mtu %d not in %d..%d", mtu, lo, hi))
 		}
+		was, now := inet6Capable(ifp.ep.MTU()), inet6Capable(uint32(mtu))
+		if was && !now {
+			k.inet6OffLocked(ifp)
+		}
 		if terr := k.stack.SetNICMTU(ifp.nic, uint32(mtu)); terr != nil {
 			return api.Errorf(syscall.EINVAL, "set mtu: "+terr.String())
+		}
+		if !was && now {
+			k.inet6OnLocked(ifp)
 		}
 		return nil
 	})

@@ -1,0 +1,135 @@
+package rumpif
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+)
+
+// inet6Enabled reports whether the interface's IPv6 endpoint is enabled.
+func inet6Enabled(t *testing.T, k *Kernel, name string) bool {
+	t.Helper()
+	var on bool
+	err := k.withInterface(name, func(ifp *Interface) error {
+		ep, err := k.stack.GetNetworkEndpoint(ifp.nic, ipv6.ProtocolNumber)
+		if err != nil {
+			t.Fatalf("%s: no IPv6 endpoint: %v", name, err)
+		}
+		on = ep.Enabled()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return on
+}
+
+func linkLocals(t *testing.T, k *Kernel, name string) int {
+	t.Helper()
+	v, err := k.Interface(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range v.Inet6 {
+		if len(a.Addr) > 4 && a.Addr[:5] == "fe80:" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestSmallMTUCarriesNoInet6 checks that an interface whose MTU is below
+// IPv6's minimum of 1280 never wedges the kernel (gVisor's MLDv2 report
+// builder loops forever on such a link) and carries no IPv6 while its MTU
+// is small, as NetBSD's in6_ifattach decides.
+func TestSmallMTUCarriesNoInet6(t *testing.T) {
+	up := func(k *Kernel, name string) error {
+		v, err := k.Interface(name)
+		if err != nil {
+			return err
+		}
+		return k.SetFlags(name, v.Flags|api.IFF_UP)
+	}
+	down := func(k *Kernel, name string) error {
+		v, err := k.Interface(name)
+		if err != nil {
+			return err
+		}
+		return k.SetFlags(name, v.Flags&^api.IFF_UP)
+	}
+	mtu := func(n int) func(*Kernel, string) error {
+		return func(k *Kernel, name string) error { return k.SetMTU(name, n) }
+	}
+	addr := func(a string) func(*Kernel, string) error {
+		return func(k *Kernel, name string) error { return k.AddAddr(name, api.IfAddr{Addr: a}) }
+	}
+	type step func(*Kernel, string) error
+	tests := []struct {
+		name       string
+		ifname     string
+		steps      []step
+		wantInet6  bool
+		wantLLAddr int
+	}{
+		{"virt mtu 1000 then up", "virt0", []step{mtu(1000), up}, false, 0},
+		{"virt mtu 46 then up", "virt0", []step{mtu(46), up}, false, 0},
+		{"virt mtu 1279 then up", "virt0", []step{mtu(1279), up}, false, 0},
+		{"virt mtu 1280 then up", "virt0", []step{mtu(1280), up}, true, 1},
+		{"virt mtu 1000 then inet6 address", "virt0", []step{mtu(1000), addr("fc00::1/64")}, false, 0},
+		{"virt inet6 address (up), mtu 1000", "virt0", []step{addr("fc00::1/64"), mtu(1000), up}, false, 1},
+		{"virt up then mtu 1000", "virt0", []step{addr("fc00::1/64"), up, mtu(1000)}, false, 1},
+		{"virt lowered, down and up", "virt0", []step{up, mtu(1000), down, up}, false, 1},
+		{"virt raised while up", "virt0", []step{mtu(1000), up, mtu(1500)}, true, 0},
+		{"virt raised, then down and up", "virt0", []step{mtu(1000), up, mtu(1500), down, up}, true, 1},
+		{"virt raised while down", "virt0", []step{mtu(1000), mtu(1500), up}, true, 1},
+		{"shmif mtu 1000 then up", "shmif0", []step{mtu(1000), up}, false, 0},
+		{"shmif up then mtu 1000", "shmif0", []step{up, mtu(1000)}, false, 1},
+		{"lo mtu 576", "lo1", []step{mtu(576)}, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k, err := New(Options{OpenTap: newTapSet().openTap})
+			if err != nil {
+				t.Fatal(err)
+			}
+			steps := append([]step{func(k *Kernel, name string) error { return k.Create(name) }}, tt.steps...)
+			if tt.ifname == "shmif0" {
+				bus := filepath.Join(t.TempDir(), "bus")
+				steps = append(steps[:1], append([]step{func(k *Kernel, name string) error {
+					return k.SetLinkstr(name, bus)
+				}}, steps[1:]...)...)
+			}
+			done := make(chan error, 1)
+			go func() {
+				for _, s := range steps {
+					if err := s(k, tt.ifname); err != nil {
+						done <- err
+						return
+					}
+				}
+				_, err := k.Interface(tt.ifname) // the kernel still answers
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(20 * time.Second):
+				// The kernel is wedged: leave it, Close would wedge too.
+				t.Fatalf("the steps did not return within 20 s")
+			}
+			defer k.Close()
+			if got := inet6Enabled(t, k, tt.ifname); got != tt.wantInet6 {
+				t.Errorf("IPv6 enabled: got %v, want %v", got, tt.wantInet6)
+			}
+			if got := linkLocals(t, k, tt.ifname); got != tt.wantLLAddr {
+				t.Errorf("link-local addresses: got %d, want %d", got, tt.wantLLAddr)
+			}
+		})
+	}
+}
