@@ -133,3 +133,38 @@ func TestSmallMTUCarriesNoInet6(t *testing.T) {
 		})
 	}
 }
+
+// TestLoopbackSurvivesSecondLoopback checks that creating lo1 takes
+// nothing from lo0: lo1 has no address until given one, and 127.0.0.1 and
+// ::1 still answer.
+func TestLoopbackSurvivesSecondLoopback(t *testing.T) {
+	k := newKernel(t, Options{})
+	if err := k.Create("lo1"); err != nil {
+		t.Fatal(err)
+	}
+	v, err := k.Interface("lo1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Inet) != 0 || len(v.Inet6) != 0 {
+		t.Errorf("lo1 addresses: got %v %v, want none", v.Inet, v.Inet6)
+	}
+	for _, step := range []string{"create lo1", "create lo2", "destroy lo1"} {
+		switch step {
+		case "create lo2":
+			if err := k.Create("lo2"); err != nil {
+				t.Fatal(err)
+			}
+		case "destroy lo1":
+			if err := k.Destroy("lo1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, dst := range []string{"127.0.0.1", "::1"} {
+			evs := pingAll(t, k, api.PingRequest{Dst: dst, Count: 2, Interval: 0.01, Size: 56})
+			if got := countTypes(evs)[api.PingReply]; got != 2 {
+				t.Errorf("ping %s after %s: got %d replies (%+v), want 2", dst, step, got, evs)
+			}
+		}
+	}
+}

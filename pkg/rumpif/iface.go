@@ -74,7 +74,7 @@ func (k *Kernel) Create(name string) error {
 	ifp := &Interface{name: name, cloner: cloner, unit: unit, nic: k.nextNIC}
 	switch cloner {
 	case "lo":
-		ifp.ep = newLoopEndpoint()
+		ifp.ep = newLoopEndpoint(unit == 0)
 		ifp.flags = api.IFF_LOOPBACK | api.IFF_MULTICAST
 	case "virt":
 		tapName := "tap" + strconv.Itoa(unit)
@@ -108,6 +108,9 @@ func (k *Kernel) Create(name string) error {
 			ifp.br.Close()
 		}
 		return api.Errorf(syscall.EINVAL, "create NIC: "+terr.String())
+	}
+	if lo, ok := ifp.ep.(*loopEndpoint); ok {
+		lo.attached.Store(true) // see loop.go: only lo0 is the stack's loopback NIC
 	}
 	k.setDADLocked(ifp, k.dadTransmitsLocked(ifp)) // none on loopback: it hears its own probes
 	k.nextNIC++
