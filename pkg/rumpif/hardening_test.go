@@ -1,7 +1,9 @@
 package rumpif
 
 import (
+	"errors"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -166,5 +168,57 @@ func TestLoopbackSurvivesSecondLoopback(t *testing.T) {
 				t.Errorf("ping %s after %s: got %d replies (%+v), want 2", dst, step, got, evs)
 			}
 		}
+	}
+}
+
+// TestCreateMalformedNames checks that every malformed interface name is
+// refused with EINVAL, as NetBSD's cloner lookup refuses it, before
+// anything is made: no interface, no NIC, no host tap opened.
+func TestCreateMalformedNames(t *testing.T) {
+	tests := []struct{ name, why string }{
+		{"", "empty"},
+		{"virt", "no unit"},
+		{"0", "no cloner"},
+		{"virt01", "unit with a leading zero"},
+		{"virt00", "unit with a leading zero"},
+		{"virt99999999", "huge unit"},
+		{"virt18446744073709551617", "unit beyond 64 bits"},
+		{"virtabcdefghij0", "15 characters, no cloner"},
+		{"virt01234567890", "15 characters, leading zero"},
+		{"abcdefghijklmn01", "16 characters"},
+		{"virt\xff0", "non-ASCII byte"},
+		{"virté0", "non-ASCII letter"},
+		{"virt0\x00", "NUL byte"},
+		{"virt0 ", "trailing space"},
+		{"vir.t0", "dot"},
+		{"virt-1", "sign"},
+		{"Virt0", "upper case"},
+		{"foo0", "unknown cloner"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.why, func(t *testing.T) {
+			opened := 0
+			k := newKernel(t, Options{OpenTap: func(string) (FrameDevice, error) {
+				opened++
+				return nil, syscall.ENXIO
+			}})
+			before := len(k.stack.NICInfo())
+			err := k.Create(tt.name)
+			if !errors.Is(err, syscall.EINVAL) {
+				t.Errorf("Create(%q): got %v, want EINVAL", tt.name, err)
+			}
+			if got := k.Interfaces(); len(got) != 1 {
+				t.Errorf("Create(%q): got %d interfaces, want only lo0", tt.name, len(got))
+			}
+			if got := len(k.stack.NICInfo()); got != before {
+				t.Errorf("Create(%q): got %d NICs, want %d", tt.name, got, before)
+			}
+			if opened != 0 {
+				t.Errorf("Create(%q): got %d taps opened, want 0", tt.name, opened)
+			}
+			if err := k.Destroy(tt.name); !errors.Is(err, syscall.EINVAL) {
+				t.Errorf("Destroy(%q): got %v, want EINVAL", tt.name, err)
+			}
+		})
 	}
 }

@@ -132,9 +132,16 @@ func virtMAC(unit int) tcpip.LinkAddress {
 // Destroy removes the interface called name, also while it is up (NetBSD's
 // virt refuses with EBUSY; rumpnet allows it). A host tap the interface
 // created disappears; a persistent one stays. lo0 cannot be destroyed (EPERM).
+// A malformed name or one no cloner of this kernel makes is EINVAL, as
+// in NetBSD; an interface that does not exist, ENXIO.
 func (k *Kernel) Destroy(name string) error {
-	if _, _, err := ParseIfName(name); err != nil {
+	cloner, _, err := ParseIfName(name)
+	if err != nil {
 		return err
+	}
+	if !k.comps.hasCloner(cloner) {
+		// NetBSD's if_clone_destroy looks the cloner up first.
+		return api.Errorf(syscall.EINVAL, fmt.Sprintf("no cloner %q", cloner))
 	}
 	return k.withInterface(name, func(ifp *Interface) error {
 		if name == "lo0" {
