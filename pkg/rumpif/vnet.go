@@ -126,15 +126,17 @@ func segmentTCP(frame []byte, mss int, scratch []byte, emit func([]byte)) bool {
 	// padding) are no payload.
 	var ipLen, end int
 	var src, dst tcpip.Address
-	v4 := header.Ethernet(frame).Type() == header.IPv4ProtocolNumber
-	if v4 {
+	v4 := false
+	switch header.Ethernet(frame).Type() {
+	case header.IPv4ProtocolNumber:
+		v4 = true
 		ip := header.IPv4(frame[eth:])
 		if !ip.IsValid(len(frame)-eth) || ip.Protocol() != uint8(header.TCPProtocolNumber) {
 			return false
 		}
 		ipLen, src, dst = int(ip.HeaderLength()), ip.SourceAddress(), ip.DestinationAddress()
 		end = eth + int(ip.TotalLength())
-	} else {
+	case header.IPv6ProtocolNumber:
 		if len(frame) < eth+header.IPv6MinimumSize {
 			return false
 		}
@@ -147,6 +149,8 @@ func segmentTCP(frame []byte, mss int, scratch []byte, emit func([]byte)) bool {
 		if end > len(frame) {
 			return false
 		}
+	default:
+		return false // neither IPv4 nor IPv6
 	}
 	tcpOff := eth + ipLen
 	if end < tcpOff+header.TCPMinimumSize {
