@@ -222,3 +222,40 @@ func TestCreateMalformedNames(t *testing.T) {
 		})
 	}
 }
+
+// TestInet6ComesBackWithMTU checks that IPv6 traffic stops while an
+// interface's MTU is below 1280 and flows again once it is raised, while
+// IPv4 flows throughout.
+func TestInet6ComesBackWithMTU(t *testing.T) {
+	ka, kb := linkedKernels(t)
+	waitAssigned(t, ka)
+	waitAssigned(t, kb)
+	replies := func(dst string) int {
+		evs := pingAll(t, ka, api.PingRequest{Dst: dst, Count: 1, Wait: 1, Size: 56})
+		return countTypes(evs)[api.PingReply]
+	}
+	steps := []struct {
+		mtu       int
+		want4     int
+		want6     int
+		waitInet6 bool
+	}{
+		{1500, 1, 1, false},
+		{1000, 1, 0, false},
+		{1500, 1, 1, true},
+	}
+	for _, s := range steps {
+		if err := ka.SetMTU("virt0", s.mtu); err != nil {
+			t.Fatal(err)
+		}
+		if s.waitInet6 {
+			waitAssigned(t, ka)
+		}
+		if got := replies("10.0.0.2"); got != s.want4 {
+			t.Errorf("mtu %d: ping 10.0.0.2: got %d replies, want %d", s.mtu, got, s.want4)
+		}
+		if got := replies("fc00::2"); got != s.want6 {
+			t.Errorf("mtu %d: ping fc00::2: got %d replies, want %d", s.mtu, got, s.want6)
+		}
+	}
+}
