@@ -75,3 +75,65 @@ func checkOrBPDU(t *testing.T, got, in []byte, check func([]byte)) {
 	}
 	check(got)
 }
+
+// FuzzInputSequence feeds a bridge a stream of arbitrary frames, each on
+// a member (or a name that is none) chosen by the input, as received or as
+// sent by the member's stack, with time passing between them: the bridge
+// must not panic, must keep its address cache within maxaddr, and must
+// stay answerable (Status) throughout.
+func FuzzInputSequence(f *testing.F) {
+	seq := func(frames ...[]byte) []byte {
+		var b []byte
+		for i, fr := range frames {
+			b = append(b, byte(i), byte(len(fr)>>8), byte(len(fr)))
+			b = append(b, fr...)
+		}
+		return b
+	}
+	f.Add(seq(frame(broadcast, stationA), frame(stationA, stationB), frame(stationB, stationA)))
+	f.Add(seq(frame(stationB, broadcast), frame("01:80:c2:00:00:00", stationA)))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		clk := newClock()
+		b := bridge.New(bridge.Config{Now: clk.Now})
+		defer b.Close()
+		for i := range 3 {
+			name := string(rune('a' + i))
+			err := b.AddPort(bridge.Port{
+				Name: name, Index: i + 1, MTU: 1500,
+				MAC:     net.HardwareAddr{0x02, 0, 0, 0, 0, byte(i)},
+				Send:    func([]byte) {},
+				Deliver: func([]byte) {},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Do(api.BridgeRequest{Op: api.BridgeMaxAddr, Value: 4}); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Do(api.BridgeRequest{Op: api.BridgeMemberFlag, Member: "a", Value: api.IFBIF_STP, On: true}); err != nil {
+			t.Fatal(err)
+		}
+		b.SetUp(true)
+		for len(data) >= 3 {
+			ctl, n := data[0], int(data[1])<<8|int(data[2])
+			data = data[3:]
+			n = min(n, len(data))
+			fr := data[:n]
+			data = data[n:]
+			port := string(rune('a' + int(ctl&3))) // 'd' is not a member
+			if ctl&4 != 0 {
+				b.Output(port, fr)
+			} else {
+				b.Input(port, fr)
+			}
+			if ctl&8 != 0 {
+				b.Tick(clk.advance(time.Duration(ctl>>4) * time.Second))
+			}
+			if st := b.Status(); len(st.Cache) > 4 {
+				t.Fatalf("address cache: got %d entries, want at most maxaddr 4", len(st.Cache))
+			}
+		}
+	})
+}

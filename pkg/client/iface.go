@@ -3,6 +3,7 @@ package client
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"syscall"
 
@@ -103,10 +104,31 @@ func setLeaf(ifp *api.Interface, leaf string, v json.RawMessage) error {
 }
 
 // CreateInterface makes an interface ("virt0").
-func (c *Client) CreateInterface(name string) error { return c.Create(api.LinkPrefix+name, nil) }
+func (c *Client) CreateInterface(name string) error {
+	if err := cloneName(name); err != nil {
+		return err
+	}
+	return c.Create(api.LinkPrefix+name, nil)
+}
 
 // DestroyInterface removes an interface.
-func (c *Client) DestroyInterface(name string) error { return c.Destroy(api.LinkPrefix+name, nil) }
+func (c *Client) DestroyInterface(name string) error {
+	if err := cloneName(name); err != nil {
+		return err
+	}
+	return c.Destroy(api.LinkPrefix+name, nil)
+}
+
+// cloneName refuses, with the kernel's EINVAL, a name that cannot be an
+// interface node at all: an empty one, or one with a dot, which separates
+// nodes ("virt0.inet" would address a leaf). NetBSD's cloner lookup finds no
+// cloner for such names and answers EINVAL too.
+func cloneName(name string) error {
+	if name == "" || strings.Contains(name, ".") {
+		return api.Errorf(syscall.EINVAL, fmt.Sprintf("interface name %q", name))
+	}
+	return nil
+}
 
 // SetFlags writes an interface's flags.
 func (c *Client) SetFlags(name string, flags int) error {

@@ -74,7 +74,7 @@ func (k *Kernel) Create(name string) error {
 	ifp := &Interface{name: name, cloner: cloner, unit: unit, nic: k.nextNIC}
 	switch cloner {
 	case "lo":
-		ifp.ep = newLoopEndpoint()
+		ifp.ep = newLoopEndpoint(unit == 0)
 		ifp.flags = api.IFF_LOOPBACK | api.IFF_MULTICAST
 	case "virt":
 		tapName := "tap" + strconv.Itoa(unit)
@@ -109,6 +109,9 @@ func (k *Kernel) Create(name string) error {
 		}
 		return api.Errorf(syscall.EINVAL, "create NIC: "+terr.String())
 	}
+	if lo, ok := ifp.ep.(*loopEndpoint); ok {
+		lo.attached.Store(true) // see loop.go: only lo0 is the stack's loopback NIC
+	}
 	k.setDADLocked(ifp, k.dadTransmitsLocked(ifp)) // none on loopback: it hears its own probes
 	k.nextNIC++
 	k.ifaces = append(k.ifaces, ifp)
@@ -129,9 +132,16 @@ func virtMAC(unit int) tcpip.LinkAddress {
 // Destroy removes the interface called name, also while it is up (NetBSD's
 // virt refuses with EBUSY; rumpnet allows it). A host tap the interface
 // created disappears; a persistent one stays. lo0 cannot be destroyed (EPERM).
+// A malformed name or one no cloner of this kernel makes is EINVAL, as
+// in NetBSD; an interface that does not exist, ENXIO.
 func (k *Kernel) Destroy(name string) error {
-	if _, _, err := ParseIfName(name); err != nil {
+	cloner, _, err := ParseIfName(name)
+	if err != nil {
 		return err
+	}
+	if !k.comps.hasCloner(cloner) {
+		// NetBSD's if_clone_destroy looks the cloner up first.
+		return api.Errorf(syscall.EINVAL, fmt.Sprintf("no cloner %q", cloner))
 	}
 	return k.withInterface(name, func(ifp *Interface) error {
 		if name == "lo0" {
@@ -199,17 +209,8 @@ func (k *Kernel) upLocked(ifp *Interface) error {
 	if ifp.eth != nil && !ifp.eth.hasDevice() {
 		return api.Errorf(syscall.ENXIO, ifp.name+" has no "+ifp.linkNoun())
 	}
-	// Running before enabled: enabling starts IPv6 DAD, whose first
-	// probe goes out from another goroutine at once, and gVisor leaves an
-	// address whose probe could not be sent tentative for good.
-	if ifp.eth != nil {
-		ifp.eth.running.Store(true)
-	}
-	if terr := k.stack.EnableNIC(ifp.nic); terr != nil {
-		if ifp.eth != nil {
-			ifp.eth.running.Store(false)
-		}
-		return api.Errorf(syscall.EIO, "enable: "+terr.String())
+	if err := k.enableNICLocked(ifp); err != nil {
+		return err
 	}
 	if ifp.bridgeOf != nil {
 		ifp.bridgeOf.br.SetPortLink(ifp.name, true)
@@ -220,7 +221,7 @@ func (k *Kernel) upLocked(ifp *Interface) error {
 			k.startInetDADLocked(ifp, a)
 		}
 	}
-	if ifp.eth != nil && k.comps.inet6() && !ifp.hasLinkLocal() {
+	if ifp.eth != nil && k.comps.inet6() && inet6Capable(ifp.ep.MTU()) && !ifp.hasLinkLocal() {
 		ll := header.LinkLocalAddr(ifp.eth.LinkAddress())
 		a := api.IfAddr{Addr: fmt.Sprintf("%s/64", ll)}
 		if err := k.addAddrLocked(ifp, a); err != nil {
@@ -246,8 +247,9 @@ func (k *Kernel) downLocked(ifp *Interface) {
 	ifp.flags &^= api.IFF_UP | api.IFF_RUNNING
 }
 
-// SetMTU sets the interface MTU. virt takes 46..1500; lo 576..65535. Others:
-// EINVAL.
+// SetMTU sets the interface MTU. virt takes 46..65520, shmif 46..1500, lo
+// 576..65535; others: EINVAL. Below 1280 the interface carries no IPv6
+// (inet6mtu.go).
 func (k *Kernel) SetMTU(name string, mtu int) error {
 	return k.withInterface(name, func(ifp *Interface) error {
 		if ifp.br != nil && mtu != int(ifp.ep.MTU()) {
@@ -263,8 +265,15 @@ func (k *Kernel) SetMTU(name string, mtu int) error {
 		if mtu < lo || mtu > hi {
 			return api.Errorf(syscall.EINVAL, fmt.Sprintf("mtu %d not in %d..%d", mtu, lo, hi))
 		}
+		was, now := inet6Capable(ifp.ep.MTU()), inet6Capable(uint32(mtu))
+		if was && !now {
+			k.inet6OffLocked(ifp)
+		}
 		if terr := k.stack.SetNICMTU(ifp.nic, uint32(mtu)); terr != nil {
 			return api.Errorf(syscall.EINVAL, "set mtu: "+terr.String())
+		}
+		if !was && now {
+			k.inet6OnLocked(ifp)
 		}
 		return nil
 	})

@@ -6,6 +6,7 @@ package rumpif
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
@@ -15,15 +16,35 @@ import (
 // loMTU is NetBSD's LOMTU.
 const loMTU = 33624
 
+// The stack's loopback NIC. gVisor sends everything addressed to one of
+// the stack's own addresses through one loopback NIC, the last one created
+// whose endpoint says it is loopback (CapabilityLoopback), whatever the
+// address's interface. That must stay lo0: through lo1 the echo reply to a
+// ping of 127.0.0.1 is lost, and NetBSD's lo1 carries nothing until it has
+// an address. So a loopback endpoint hides the capability while its NIC is
+// created unless it is lo0's (attached set false), and shows it from then
+// on, which keeps lo1 loopback in every other respect (martian checks, no
+// MLD, no DAD).
+
 type loopEndpoint struct {
 	stats counters
+	// attached is false while the NIC of an endpoint other than lo0's is
+	// being created; the capability is hidden then.
+	attached atomic.Bool
 
 	mu         sync.RWMutex
 	dispatcher stack.NetworkDispatcher
 	mtu        uint32
 }
 
-func newLoopEndpoint() *loopEndpoint { return &loopEndpoint{mtu: loMTU} }
+// newLoopEndpoint makes a loopback endpoint; primary is for lo0, whose
+// NIC becomes the stack's loopback NIC. Another's attached is set once its
+// NIC exists.
+func newLoopEndpoint(primary bool) *loopEndpoint {
+	e := &loopEndpoint{mtu: loMTU}
+	e.attached.Store(primary)
+	return e
+}
 
 // Attach implements stack.LinkEndpoint.
 func (e *loopEndpoint) Attach(d stack.NetworkDispatcher) {
@@ -54,8 +75,12 @@ func (e *loopEndpoint) SetMTU(mtu uint32) {
 }
 
 // Capabilities implements stack.LinkEndpoint.
-func (*loopEndpoint) Capabilities() stack.LinkEndpointCapabilities {
-	return stack.CapabilityRXChecksumOffload | stack.CapabilityTXChecksumOffload | stack.CapabilityLoopback
+func (e *loopEndpoint) Capabilities() stack.LinkEndpointCapabilities {
+	c := stack.CapabilityRXChecksumOffload | stack.CapabilityTXChecksumOffload
+	if e.attached.Load() {
+		c |= stack.CapabilityLoopback
+	}
+	return c
 }
 
 // MaxHeaderLength implements stack.LinkEndpoint.

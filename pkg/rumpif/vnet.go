@@ -122,16 +122,21 @@ func segmentTCP(frame []byte, mss int, scratch []byte, emit func([]byte)) bool {
 	if len(frame) < eth+header.IPv4MinimumSize || mss <= 0 {
 		return false
 	}
-	var ipLen int
+	// The packet ends where its IP header says: bytes after it (Ethernet
+	// padding) are no payload.
+	var ipLen, end int
 	var src, dst tcpip.Address
-	v4 := header.Ethernet(frame).Type() == header.IPv4ProtocolNumber
-	if v4 {
+	v4 := false
+	switch header.Ethernet(frame).Type() {
+	case header.IPv4ProtocolNumber:
+		v4 = true
 		ip := header.IPv4(frame[eth:])
 		if !ip.IsValid(len(frame)-eth) || ip.Protocol() != uint8(header.TCPProtocolNumber) {
 			return false
 		}
 		ipLen, src, dst = int(ip.HeaderLength()), ip.SourceAddress(), ip.DestinationAddress()
-	} else {
+		end = eth + int(ip.TotalLength())
+	case header.IPv6ProtocolNumber:
 		if len(frame) < eth+header.IPv6MinimumSize {
 			return false
 		}
@@ -140,17 +145,23 @@ func segmentTCP(frame []byte, mss int, scratch []byte, emit func([]byte)) bool {
 			return false // extension headers: not something the host makes
 		}
 		ipLen, src, dst = header.IPv6MinimumSize, ip.SourceAddress(), ip.DestinationAddress()
+		end = eth + header.IPv6MinimumSize + int(ip.PayloadLength())
+		if end > len(frame) {
+			return false
+		}
+	default:
+		return false // neither IPv4 nor IPv6
 	}
 	tcpOff := eth + ipLen
-	if len(frame) < tcpOff+header.TCPMinimumSize {
+	if end < tcpOff+header.TCPMinimumSize {
 		return false
 	}
 	tcpLen := int(header.TCP(frame[tcpOff:]).DataOffset())
 	hdrEnd := tcpOff + tcpLen
-	if tcpLen < header.TCPMinimumSize || hdrEnd > len(frame) {
+	if tcpLen < header.TCPMinimumSize || hdrEnd > end {
 		return false
 	}
-	payload := frame[hdrEnd:]
+	payload := frame[hdrEnd:end]
 	seq := header.TCP(frame[tcpOff:]).SequenceNumber()
 	flags := header.TCP(frame[tcpOff:]).Flags()
 	var id uint16
