@@ -14,11 +14,14 @@
 //	hammer frames IFNAME N         N random and malformed frames out of IFNAME
 //	hammer stuck SOCK SECS         half a request, held SECS without the rest
 //	hammer wait SOCK               one legitimate request, its time in ms
+//	hammer watch SOCK              legitimate requests until SIGTERM
 //
-// The attacks that run for a while print "legit-wait-ms MAX" at the end:
-// the longest a legitimate request (GET /v1/, a fresh connection each
-// time, 50 ms apart) waited for its answer during the attack, or
-// "legit-wait-ms timeout" when one got none within legitTimeout.
+// watch is the legitimate client beside an attack, run as another user
+// than the attacker (the server keeps connection slots for root and its
+// owner, not for whoever floods it): it asks every 50 ms (GET /v1/, a
+// fresh connection each time) and, when told to stop, prints
+// "legit-wait-ms MAX", the longest it waited for an answer, or
+// "legit-wait-ms timeout (why)" when one got none within legitTimeout.
 package main
 
 import (
@@ -28,8 +31,10 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"os/signal"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -72,22 +77,22 @@ func run(args []string) error {
 		if err := need(1); err != nil {
 			return err
 		}
-		return during(sock, func() error { return garbage(sock, nums[0]) })
+		return garbage(sock, nums[0])
 	case "noread":
 		if err := need(2); err != nil {
 			return err
 		}
-		return during(sock, func() error { return noread(sock, nums[0], secs(nums[1])) })
+		return noread(sock, nums[0], secs(nums[1]))
 	case "slow":
 		if err := need(2); err != nil {
 			return err
 		}
-		return during(sock, func() error { return slow(sock, nums[0], secs(nums[1])) })
+		return slow(sock, nums[0], secs(nums[1]))
 	case "flood":
 		if err := need(1); err != nil {
 			return err
 		}
-		return during(sock, func() error { return flood(sock, nums[0]) })
+		return flood(sock, nums[0])
 	case "frames":
 		if err := need(1); err != nil {
 			return err
@@ -98,6 +103,11 @@ func run(args []string) error {
 			return err
 		}
 		return stuck(sock, secs(nums[0]))
+	case "watch":
+		if err := need(0); err != nil {
+			return err
+		}
+		return watch(sock)
 	case "wait":
 		if err := need(0); err != nil {
 			return err
@@ -114,38 +124,30 @@ func run(args []string) error {
 
 func secs(n int) time.Duration { return time.Duration(n) * time.Second }
 
-// during runs attack while a legitimate client asks every 50 ms, and
-// prints the longest wait.
-func during(sock string, attack func() error) error {
-	done := make(chan struct{})
+// watch asks every 50 ms until SIGTERM or SIGINT and prints the longest
+// wait.
+func watch(sock string) error {
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	var worst time.Duration
 	var failed error
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-done:
-				return
-			case <-time.After(50 * time.Millisecond):
+	for {
+		select {
+		case <-stop:
+			if failed != nil {
+				fmt.Printf("legit-wait-ms timeout (%v)\n", failed)
+			} else {
+				fmt.Printf("legit-wait-ms %.1f\n", float64(worst)/float64(time.Millisecond))
 			}
-			d, err := legit(sock)
-			if err != nil && failed == nil {
-				failed = err
-			}
-			worst = max(worst, d)
+			return nil
+		case <-time.After(50 * time.Millisecond):
 		}
-	}()
-	err := attack()
-	close(done)
-	wg.Wait()
-	if failed != nil {
-		fmt.Printf("legit-wait-ms timeout (%v)\n", failed)
-	} else {
-		fmt.Printf("legit-wait-ms %.1f\n", float64(worst)/float64(time.Millisecond))
+		d, err := legit(sock)
+		if err != nil && failed == nil {
+			failed = err
+		}
+		worst = max(worst, d)
 	}
-	return err
 }
 
 // legit makes one request as a well-behaved client does and returns how
