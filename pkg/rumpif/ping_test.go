@@ -202,7 +202,7 @@ func (r *recorder) echoRequests() (v4 []header.IPv4, v6 []header.IPv6) {
 			}
 		case header.IPv6ProtocolNumber:
 			h := header.IPv6(ip)
-			if h.TransportProtocol() == header.ICMPv6ProtocolNumber && header.ICMPv6(h.Payload()).Type() == header.ICMPv6EchoRequest {
+			if h.NextHeader() == uint8(header.ICMPv6ProtocolNumber) && header.ICMPv6(h.Payload()).Type() == header.ICMPv6EchoRequest {
 				v6 = append(v6, h)
 			}
 		}

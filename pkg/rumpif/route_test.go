@@ -150,7 +150,7 @@ func TestStaticRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantRoutes(t, k, 4, "127.0.0.0/8  UC lo0")
-	if k.routes != nil && len(k.routes) != 0 {
+	if len(k.routes) != 0 {
 		t.Errorf("static routes of a destroyed interface kept: %v", k.routes)
 	}
 }

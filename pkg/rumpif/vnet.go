@@ -141,7 +141,7 @@ func segmentTCP(frame []byte, mss int, scratch []byte, emit func([]byte)) bool {
 			return false
 		}
 		ip := header.IPv6(frame[eth:])
-		if ip.TransportProtocol() != header.TCPProtocolNumber {
+		if ip.NextHeader() != uint8(header.TCPProtocolNumber) {
 			return false // extension headers: not something the host makes
 		}
 		ipLen, src, dst = header.IPv6MinimumSize, ip.SourceAddress(), ip.DestinationAddress()
@@ -221,7 +221,7 @@ func tcpHeaders(frame []byte) (ipLen, tcpLen int, v4 bool, src, dst tcpip.Addres
 		ipLen, v4, src, dst = int(ip.HeaderLength()), true, ip.SourceAddress(), ip.DestinationAddress()
 	case header.IPv6ProtocolNumber:
 		ip := header.IPv6(frame[eth:])
-		if ip.TransportProtocol() != header.TCPProtocolNumber {
+		if ip.NextHeader() != uint8(header.TCPProtocolNumber) {
 			return
 		}
 		ipLen, src, dst = header.IPv6MinimumSize, ip.SourceAddress(), ip.DestinationAddress()
