@@ -1,5 +1,9 @@
-// Package testkit holds helpers shared by rumpnet's tests. It is for tests
-// only and must not be imported by product code.
+// Package testkit holds helpers shared by rumpnet's tests, and its
+// subpackages the larger kits: framepipe (an in-memory frame wire), ktest
+// (an in-process kernel behind a real control socket), golden (golden
+// files), conform (NetBSD conformance cases) and netnstest (a private
+// network namespace). It is for tests only and must not be imported by
+// product code.
 package testkit
 
 import (

@@ -14,22 +14,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rumpnet/rumpnet/internal/framepipe"
-	"github.com/rumpnet/rumpnet/internal/ktest"
+	"github.com/rumpnet/rumpnet/internal/testkit/framepipe"
+	"github.com/rumpnet/rumpnet/internal/testkit/ktest"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/client"
-	"github.com/rumpnet/rumpnet/pkg/rumpif"
+	"github.com/rumpnet/rumpnet/pkg/rump"
 )
 
 // busPair boots two kernels on one shmif bus, 10.9.0.1-2/24 and
 // fd00::1-2/64, each behind a control socket.
-func busPair(t *testing.T) ([]*rumpif.Kernel, []*client.Client) {
+func busPair(t *testing.T) ([]*rump.Kernel, []*client.Client) {
 	t.Helper()
 	bus := filepath.Join(t.TempDir(), "bus")
-	var ks []*rumpif.Kernel
+	var ks []*rump.Kernel
 	var cs []*client.Client
 	for i := 1; i <= 2; i++ {
-		k, err := rumpif.New(rumpif.Options{OpenTap: func(string) (rumpif.FrameDevice, error) {
+		k, err := rump.New(rump.Options{OpenTap: func(string) (rump.FrameDevice, error) {
 			a, _ := framepipe.New()
 			return a, nil
 		}})
@@ -215,7 +215,7 @@ func TestSessionEndClosesSockets(t *testing.T) {
 func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
 
 // waitUsable polls until no IPv6 address of shmif0 is tentative.
-func waitUsable(t *testing.T, k *rumpif.Kernel) {
+func waitUsable(t *testing.T, k *rump.Kernel) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -1,6 +1,6 @@
 // Package ctlserver serves a kernel's control interface: HTTP/1.1 with JSON
 // bodies on a Unix socket, mapping requests onto the sysctl-like tree of
-// rumpif. See doc/control.md for the protocol. The HTTP server is a small
+// rump. See doc/control.md for the protocol. The HTTP server is a small
 // one of its own (http1.go), with only what the protocol needs, so that a
 // rump_server process does not carry a general HTTP library.
 //
@@ -23,13 +23,13 @@ import (
 	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
-	"github.com/rumpnet/rumpnet/pkg/rumpif"
+	"github.com/rumpnet/rumpnet/pkg/rump"
 	"golang.org/x/sys/unix"
 )
 
 // Server answers control requests for one kernel.
 type Server struct {
-	k      *rumpif.Kernel
+	k      *rump.Kernel
 	tree   *tree
 	uid    int
 	onHalt func()
@@ -49,7 +49,7 @@ type Server struct {
 
 // New returns a server for k. onHalt is called (once the reply is sent) when
 // a client asks the server to halt.
-func New(k *rumpif.Kernel, onHalt func()) *Server {
+func New(k *rump.Kernel, onHalt func()) *Server {
 	return &Server{
 		k: k, tree: newTree(k), uid: os.Getuid(), onHalt: onHalt,
 		headerTimeout: headerTimeout, requestTimeout: requestTimeout, idleTimeout: idleTimeout,

@@ -13,10 +13,10 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/rumpnet/rumpnet/internal/framepipe"
+	"github.com/rumpnet/rumpnet/internal/testkit/framepipe"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/client"
-	"github.com/rumpnet/rumpnet/pkg/rumpif"
+	"github.com/rumpnet/rumpnet/pkg/rump"
 )
 
 func TestRoutesSorted(t *testing.T) {
@@ -41,9 +41,9 @@ func TestStaticNodesSorted(t *testing.T) {
 	}
 }
 
-func newKernel(t testing.TB) *rumpif.Kernel {
+func newKernel(t testing.TB) *rump.Kernel {
 	t.Helper()
-	k, err := rumpif.New(rumpif.Options{OpenTap: func(string) (rumpif.FrameDevice, error) {
+	k, err := rump.New(rump.Options{OpenTap: func(string) (rump.FrameDevice, error) {
 		a, _ := framepipe.New()
 		return a, nil
 	}})

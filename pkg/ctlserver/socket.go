@@ -30,7 +30,7 @@ import (
 	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
-	"github.com/rumpnet/rumpnet/pkg/rumpif"
+	"github.com/rumpnet/rumpnet/pkg/rump"
 	"golang.org/x/sys/unix"
 )
 
@@ -89,7 +89,7 @@ func (u socketUpgrade) serveStream(w replier, _ *request) {
 // session is one socket session.
 type session struct {
 	uc     *net.UnixConn
-	set    *rumpif.SocketSet
+	set    *rump.SocketSet
 	ctx    context.Context // cancelled when the session ends
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the requests running
@@ -99,7 +99,7 @@ type session struct {
 	fds []int // received descriptors not yet claimed; the reader's own
 }
 
-func newSession(k *rumpif.Kernel, uc *net.UnixConn) *session {
+func newSession(k *rump.Kernel, uc *net.UnixConn) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &session{uc: uc, set: k.NewSocketSet(api.MaxSessionSockets), ctx: ctx, cancel: cancel,
 		slots: make(chan struct{}, maxInFlight)}

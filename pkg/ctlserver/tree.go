@@ -13,7 +13,7 @@ import (
 	"syscall"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
-	"github.com/rumpnet/rumpnet/pkg/rumpif"
+	"github.com/rumpnet/rumpnet/pkg/rump"
 )
 
 // node is one leaf: how to read it and, if writable, how to write it.
@@ -26,14 +26,14 @@ type node struct {
 
 // tree resolves names against a kernel.
 type tree struct {
-	k      *rumpif.Kernel
+	k      *rump.Kernel
 	static []node // sorted by name
 
 	mu       sync.Mutex
 	hostname string
 }
 
-func newTree(k *rumpif.Kernel) *tree {
+func newTree(k *rump.Kernel) *tree {
 	t := &tree{k: k}
 	t.static = []node{
 		{name: api.NodeHostname, typ: "string",
@@ -55,7 +55,7 @@ func newTree(k *rumpif.Kernel) *tree {
 		{name: "debug.goroutines", typ: "int", get: func() (any, error) { return runtime.NumGoroutine(), nil }},
 		{name: "kern.osrelease", typ: "string", get: constant(Release)},
 	}
-	for _, tu := range rumpif.Tunables() {
+	for _, tu := range rump.Tunables() {
 		t.static = append(t.static, tunableNode(k, tu))
 	}
 	t.static = append(t.static, t.netNodes()...)
@@ -69,7 +69,7 @@ const Release = "0.1"
 func constant(v any) func() (any, error) { return func() (any, error) { return v, nil } }
 
 // tunableNode makes the node of one of the kernel's integer settings.
-func tunableNode(k *rumpif.Kernel, tu rumpif.Tunable) node {
+func tunableNode(k *rump.Kernel, tu rump.Tunable) node {
 	n := node{name: tu.Name, typ: "int", get: func() (any, error) { return tu.Get(k), nil }}
 	if tu.Set != nil {
 		n.set = func(v json.RawMessage) error {
@@ -95,7 +95,7 @@ type leaf struct {
 	name string
 	typ  string
 	get  func(api.Interface) any
-	set  func(k *rumpif.Kernel, ifname string, v json.RawMessage) error
+	set  func(k *rump.Kernel, ifname string, v json.RawMessage) error
 	// only, if set, limits writing to the interface kinds it accepts;
 	// writing it on another kind fails with refuse.
 	only   func(api.Interface) bool
@@ -110,9 +110,9 @@ var leafTable = []leaf{
 	{name: api.LeafAddress, typ: "string", get: func(i api.Interface) any { return i.Address }},
 	{name: api.LeafCaps, typ: "int", get: func(i api.Interface) any { return i.Capabilities }},
 	{name: api.LeafCapEnable, typ: "int", get: func(i api.Interface) any { return i.CapEnabled },
-		set: intSetter((*rumpif.Kernel).SetCapabilities)},
+		set: intSetter((*rump.Kernel).SetCapabilities)},
 	{name: api.LeafFlags, typ: "int", get: func(i api.Interface) any { return i.Flags },
-		set: intSetter((*rumpif.Kernel).SetFlags)},
+		set: intSetter((*rump.Kernel).SetFlags)},
 	{name: api.LeafIndex, typ: "int", get: func(i api.Interface) any { return i.Index }},
 	{name: api.LeafInet, typ: "struct", get: func(i api.Interface) any { return i.Inet }},
 	{name: api.LeafInet6, typ: "struct", get: func(i api.Interface) any { return i.Inet6 }},
@@ -125,7 +125,7 @@ var leafTable = []leaf{
 	}},
 	{name: api.LeafLinkState, typ: "string", get: func(i api.Interface) any { return i.LinkState }},
 	{name: api.LeafLinkstr, typ: "string", get: func(i api.Interface) any { return i.Linkstr },
-		set: func(k *rumpif.Kernel, ifname string, v json.RawMessage) error {
+		set: func(k *rump.Kernel, ifname string, v json.RawMessage) error {
 			s, err := api.DecodeString(v)
 			if err != nil {
 				return err
@@ -135,11 +135,11 @@ var leafTable = []leaf{
 		only:   func(i api.Interface) bool { return i.Kind == "virt" || i.Kind == "shmif" },
 		refuse: syscall.ENOTTY},
 	{name: api.LeafMetric, typ: "int", get: func(i api.Interface) any { return i.Metric },
-		set: intSetter((*rumpif.Kernel).SetMetric)},
+		set: intSetter((*rump.Kernel).SetMetric)},
 	{name: api.LeafMTU, typ: "int", get: func(i api.Interface) any { return i.MTU },
-		set: intSetter((*rumpif.Kernel).SetMTU)},
+		set: intSetter((*rump.Kernel).SetMTU)},
 	{name: api.LeafStats, typ: "struct", get: func(i api.Interface) any { return i.Stats },
-		set: func(k *rumpif.Kernel, ifname string, v json.RawMessage) error {
+		set: func(k *rump.Kernel, ifname string, v json.RawMessage) error {
 			var n int
 			if err := decodeValue(v, &n); err != nil || n != 0 {
 				return api.Errorf(syscall.EINVAL, "stats can only be set to 0")
@@ -148,8 +148,8 @@ var leafTable = []leaf{
 		}},
 }
 
-func intSetter(f func(*rumpif.Kernel, string, int) error) func(*rumpif.Kernel, string, json.RawMessage) error {
-	return func(k *rumpif.Kernel, ifname string, v json.RawMessage) error {
+func intSetter(f func(*rump.Kernel, string, int) error) func(*rump.Kernel, string, json.RawMessage) error {
+	return func(k *rump.Kernel, ifname string, v json.RawMessage) error {
 		var n int
 		if err := decodeValue(v, &n); err != nil {
 			return err
@@ -330,7 +330,7 @@ func (t *tree) verb(name string, body json.RawMessage, onIf func(string) error,
 		if err := decodeValue(body, &a); err != nil {
 			return err
 		}
-		p, err := rumpif.ParseAddr(a.Addr)
+		p, err := rump.ParseAddr(a.Addr)
 		if err != nil {
 			return err
 		}

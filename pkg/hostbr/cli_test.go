@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
-	"github.com/rumpnet/rumpnet/internal/netnstest"
 	"github.com/rumpnet/rumpnet/internal/testkit"
+	"github.com/rumpnet/rumpnet/internal/testkit/netnstest"
 	"github.com/rumpnet/rumpnet/pkg/cli/brconfig"
 	"github.com/rumpnet/rumpnet/pkg/hostbr"
 	"github.com/vishvananda/netlink"

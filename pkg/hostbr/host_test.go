@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rumpnet/rumpnet/internal/netnstest"
 	"github.com/rumpnet/rumpnet/internal/testkit"
+	"github.com/rumpnet/rumpnet/internal/testkit/netnstest"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"

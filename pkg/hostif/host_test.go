@@ -8,7 +8,7 @@ package hostif
 
 import (
 	"errors"
-	"github.com/rumpnet/rumpnet/internal/netnstest"
+	"github.com/rumpnet/rumpnet/internal/testkit/netnstest"
 	"net"
 	"os"
 	"sort"

@@ -8,8 +8,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/rumpnet/rumpnet/internal/netnstest"
 	"github.com/rumpnet/rumpnet/internal/testkit"
+	"github.com/rumpnet/rumpnet/internal/testkit/netnstest"
 	"github.com/vishvananda/netlink"
 )
 

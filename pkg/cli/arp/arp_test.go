@@ -2,7 +2,7 @@ package arp
 
 import (
 	"bytes"
-	"github.com/rumpnet/rumpnet/internal/golden"
+	"github.com/rumpnet/rumpnet/internal/testkit/golden"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
-	"github.com/rumpnet/rumpnet/internal/ktest"
+	"github.com/rumpnet/rumpnet/internal/testkit/ktest"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/client"
 )

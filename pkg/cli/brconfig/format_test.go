@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/rumpnet/rumpnet/internal/golden"
+	"github.com/rumpnet/rumpnet/internal/testkit/golden"
 	"github.com/rumpnet/rumpnet/pkg/api"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
-	"github.com/rumpnet/rumpnet/internal/golden"
+	"github.com/rumpnet/rumpnet/internal/testkit/golden"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/client"
 )

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rumpnet/rumpnet/internal/conform"
-	"github.com/rumpnet/rumpnet/internal/ktest"
+	"github.com/rumpnet/rumpnet/internal/testkit/conform"
+	"github.com/rumpnet/rumpnet/internal/testkit/ktest"
 )
 
 // knownDifferences are the cases where rumpnet does not yet behave as

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
-	"github.com/rumpnet/rumpnet/internal/ktest"
+	"github.com/rumpnet/rumpnet/internal/testkit/ktest"
 	"github.com/rumpnet/rumpnet/pkg/client"
 )
 

@@ -2,14 +2,14 @@ package ndp
 
 import (
 	"bytes"
-	"github.com/rumpnet/rumpnet/internal/golden"
+	"github.com/rumpnet/rumpnet/internal/testkit/golden"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
-	"github.com/rumpnet/rumpnet/internal/ktest"
+	"github.com/rumpnet/rumpnet/internal/testkit/ktest"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 	"github.com/rumpnet/rumpnet/pkg/client"

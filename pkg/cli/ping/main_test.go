@@ -2,7 +2,7 @@ package ping
 
 import (
 	"bytes"
-	"github.com/rumpnet/rumpnet/internal/ktest"
+	"github.com/rumpnet/rumpnet/internal/testkit/ktest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
-	"github.com/rumpnet/rumpnet/internal/framepipe"
+	"github.com/rumpnet/rumpnet/internal/testkit/framepipe"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/client"
-	"github.com/rumpnet/rumpnet/pkg/rumpif"
+	"github.com/rumpnet/rumpnet/pkg/rump"
 )
 
 // linkedKernels starts two in-process kernels whose virt0 interfaces share
@@ -24,9 +24,9 @@ import (
 func linkedKernels(t *testing.T) *client.Client {
 	t.Helper()
 	a, b := framepipe.New()
-	var ks []*rumpif.Kernel
+	var ks []*rump.Kernel
 	for i, dev := range []*framepipe.End{a, b} {
-		k, err := rumpif.New(rumpif.Options{OpenTap: func(string) (rumpif.FrameDevice, error) { return dev, nil }})
+		k, err := rump.New(rump.Options{OpenTap: func(string) (rump.FrameDevice, error) { return dev, nil }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +48,7 @@ func linkedKernels(t *testing.T) *client.Client {
 }
 
 // waitAssigned waits until no inet6 address of k's virt0 is tentative.
-func waitAssigned(t *testing.T, k *rumpif.Kernel) {
+func waitAssigned(t *testing.T, k *rump.Kernel) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -2,7 +2,7 @@ package ping
 
 import (
 	"bytes"
-	"github.com/rumpnet/rumpnet/internal/golden"
+	"github.com/rumpnet/rumpnet/internal/testkit/golden"
 	"net/netip"
 	"strings"
 	"syscall"

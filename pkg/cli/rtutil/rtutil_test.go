@@ -2,7 +2,7 @@ package rtutil
 
 import (
 	"bytes"
-	"github.com/rumpnet/rumpnet/internal/golden"
+	"github.com/rumpnet/rumpnet/internal/testkit/golden"
 	"net/netip"
 	"testing"
 

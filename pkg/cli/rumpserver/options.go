@@ -1,7 +1,7 @@
 // Package rumpserver is rump_server(1): it parses the command line, boots a
 // kernel, serves its control socket and shuts both down in order.
 //
-// It must not implement kernel behaviour (rumpif) or the protocol
+// It must not implement kernel behaviour (pkg/rump) or the protocol
 // (ctlserver); it wires them to a socket, signals and the process lifetime.
 package rumpserver
 

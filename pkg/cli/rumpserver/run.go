@@ -16,7 +16,7 @@ import (
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/ctlserver"
-	"github.com/rumpnet/rumpnet/pkg/rumpif"
+	"github.com/rumpnet/rumpnet/pkg/rump"
 )
 
 // Run is rump_server's main: it returns the exit status.
@@ -79,7 +79,7 @@ func run(t *cli.Tool, args []string) int {
 		}
 		defer stop()
 	}
-	k, err := rumpif.New(rumpif.Options{Components: o.Libs})
+	k, err := rump.New(rump.Options{Components: o.Libs})
 	if err != nil {
 		return fail(err, "boot")
 	}

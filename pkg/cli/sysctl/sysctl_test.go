@@ -2,13 +2,13 @@ package sysctl
 
 import (
 	"bytes"
-	"github.com/rumpnet/rumpnet/internal/golden"
+	"github.com/rumpnet/rumpnet/internal/testkit/golden"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
-	"github.com/rumpnet/rumpnet/internal/ktest"
+	"github.com/rumpnet/rumpnet/internal/testkit/ktest"
 )
 
 func run(tr Tree, args ...string) (string, string, int) {

@@ -1,0 +1,240 @@
+package rump
+
+// bridge(4) in the kernel: a bridgeN interface owns a bridge.Bridge (the
+// forwarding engine) and its members are virt and shmif interfaces.
+//
+// Data flow for a member: frames from its wire go, counted, to the bridge
+// (ethEndpoint.deliver → Bridge.Input) instead of its own stack; the
+// bridge gives them back through the port's Deliver (the member's stack)
+// and Send (another member's wire). Frames the member's stack sends go to
+// Bridge.Output, which chooses the wires. The endpoint finds its bridge in
+// an atomic pointer, so the frame path takes no kernel lock.
+//
+// Frames from a member's stack reach Bridge.Output through a queue and a
+// goroutine of the hook's own, never on the stack's sending goroutine: the
+// stack may send while holding its protocol locks (NDP and MLD do), and
+// the bridge may deliver the frame to another member's stack at once,
+// which takes that member's locks. Two members doing so at the same time
+// would deadlock; the queue breaks the cycle.
+//
+// A bridge interface has a gVisor NIC only so that the interface registry
+// treats every interface alike; it is never enabled and carries no
+// addresses (addresses belong on the members, as on NetBSD).
+
+import (
+	"syscall"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
+	"github.com/rumpnet/rumpnet/pkg/bridge"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+)
+
+// bridgeHook is a member endpoint's link to its bridge. Its goroutine
+// (outputLoop) runs from newBridgeHook until stop.
+type bridgeHook struct {
+	br   *bridge.Bridge
+	name string      // the member's name, the bridge's key for it
+	out  chan []byte // frames from the member's stack, for Bridge.Output
+	done chan struct{}
+	gone chan struct{} // closed when outputLoop has returned
+}
+
+// bridgeQueue bounds the frames a member's stack may have waiting for its
+// bridge; beyond it frames are dropped and counted as output errors.
+const bridgeQueue = 512
+
+func newBridgeHook(br *bridge.Bridge, name string) *bridgeHook {
+	h := &bridgeHook{br: br, name: name, out: make(chan []byte, bridgeQueue),
+		done: make(chan struct{}), gone: make(chan struct{})}
+	go h.outputLoop()
+	return h
+}
+
+func (h *bridgeHook) outputLoop() {
+	defer close(h.gone)
+	for {
+		select {
+		case f := <-h.out:
+			h.br.Output(h.name, f)
+		case <-h.done:
+			return
+		}
+	}
+}
+
+// output queues a frame (which it now owns) for the bridge.
+func (h *bridgeHook) output(f []byte) bool {
+	select {
+	case h.out <- f:
+		return true
+	case <-h.done:
+	default:
+	}
+	return false
+}
+
+// stop ends the hook's goroutine and waits for it.
+func (h *bridgeHook) stop() {
+	close(h.done)
+	<-h.gone
+}
+
+// BridgeStatus returns what rbrconfig prints for the bridge called name.
+func (k *Kernel) BridgeStatus(name string) (api.BridgeStatus, error) {
+	var st api.BridgeStatus
+	err := k.withInterface(name, func(ifp *Interface) error {
+		if ifp.br == nil {
+			return api.Errorf(syscall.EINVAL, name+" is not a bridge")
+		}
+		st = ifp.br.Status()
+		st.Name, st.Flags = ifp.name, ifp.flags
+		return nil
+	})
+	return st, err
+}
+
+// Bridge applies one brconfig change to the bridge called name.
+func (k *Kernel) Bridge(name string, req api.BridgeRequest) error {
+	return k.withInterface(name, func(ifp *Interface) error {
+		if ifp.br == nil {
+			return api.Errorf(syscall.EINVAL, name+" is not a bridge")
+		}
+		switch req.Op {
+		case api.BridgeAdd:
+			return k.bridgeAddLocked(ifp, req.Member)
+		case api.BridgeDelete:
+			m, err := k.lookupLocked(req.Member)
+			if err != nil || m.bridgeOf != ifp {
+				return api.Errorf(syscall.ENOENT, req.Member+" is not a member of "+ifp.name)
+			}
+			k.bridgeDeleteLocked(ifp, m)
+			return nil
+		}
+		return ifp.br.Do(req)
+	})
+}
+
+func (k *Kernel) bridgeAddLocked(br *Interface, name string) error {
+	m, err := k.lookupLocked(name)
+	if err != nil {
+		return api.Errorf(syscall.ENOENT, "no interface "+name)
+	}
+	switch {
+	case m.eth == nil:
+		return api.Errorf(syscall.EINVAL, name+" is not an Ethernet interface")
+	case m.bridgeOf == br:
+		return api.Errorf(syscall.EEXIST, name+" is already a member of "+br.name)
+	case m.bridgeOf != nil:
+		return api.Errorf(syscall.EBUSY, name+" is a member of "+m.bridgeOf.name)
+	}
+	eth := m.eth
+	err = br.br.AddPort(bridge.Port{
+		Name:        m.name,
+		Index:       int(m.nic),
+		MTU:         int(eth.MTU()),
+		MAC:         []byte(eth.LinkAddress()),
+		Send:        eth.sendWire,
+		Deliver:     eth.deliverLocal,
+		SendMeta:    eth.sendWireMeta,
+		DeliverMeta: eth.deliverLocalMeta,
+	})
+	if err != nil {
+		return err
+	}
+	if m.flags&api.IFF_UP == 0 {
+		br.br.SetPortLink(m.name, false)
+	}
+	m.bridgeOf = br
+	m.promiscByBridge = m.flags&api.IFF_PROMISC == 0
+	m.flags |= api.IFF_PROMISC
+	eth.promisc.Store(true)
+	eth.bridge.Store(newBridgeHook(br.br, m.name))
+	return nil
+}
+
+// bridgeDeleteLocked takes m out of its bridge br.
+func (k *Kernel) bridgeDeleteLocked(br, m *Interface) {
+	if h := m.eth.bridge.Swap(nil); h != nil {
+		h.stop()
+	}
+	br.br.DeletePort(m.name)
+	if m.promiscByBridge {
+		m.flags &^= api.IFF_PROMISC
+		m.eth.promisc.Store(false)
+	}
+	m.bridgeOf, m.promiscByBridge = nil, false
+}
+
+// destroyBridgeLocked releases every member of the bridge interface ifp
+// and stops its engine.
+func (k *Kernel) destroyBridgeLocked(ifp *Interface) {
+	for _, m := range k.ifaces {
+		if m.bridgeOf == ifp {
+			k.bridgeDeleteLocked(ifp, m)
+		}
+	}
+	ifp.br.Close()
+}
+
+// bridgeEndpoint is the never-enabled NIC of a bridge interface.
+type bridgeEndpoint struct {
+	stats counters
+	br    *bridge.Bridge
+}
+
+func (e *bridgeEndpoint) counters() *counters { return &e.stats }
+
+// Attach implements stack.LinkEndpoint.
+func (*bridgeEndpoint) Attach(stack.NetworkDispatcher) {}
+
+// IsAttached implements stack.LinkEndpoint.
+func (*bridgeEndpoint) IsAttached() bool { return true }
+
+// MTU implements stack.LinkEndpoint: the members' MTU.
+func (e *bridgeEndpoint) MTU() uint32 { return uint32(e.br.MTU()) }
+
+// SetMTU implements stack.LinkEndpoint; the MTU follows the members.
+func (*bridgeEndpoint) SetMTU(uint32) {}
+
+// Capabilities implements stack.LinkEndpoint.
+func (*bridgeEndpoint) Capabilities() stack.LinkEndpointCapabilities { return 0 }
+
+// MaxHeaderLength implements stack.LinkEndpoint.
+func (*bridgeEndpoint) MaxHeaderLength() uint16 { return header.EthernetMinimumSize }
+
+// LinkAddress implements stack.LinkEndpoint: a bridge has no address.
+func (*bridgeEndpoint) LinkAddress() tcpip.LinkAddress { return "" }
+
+// SetLinkAddress implements stack.LinkEndpoint.
+func (*bridgeEndpoint) SetLinkAddress(tcpip.LinkAddress) {}
+
+// Wait implements stack.LinkEndpoint.
+func (*bridgeEndpoint) Wait() {}
+
+// WritePackets implements stack.LinkEndpoint; nothing is sent from a bridge
+// interface itself.
+func (*bridgeEndpoint) WritePackets(stack.PacketBufferList) (int, tcpip.Error) {
+	return 0, &tcpip.ErrClosedForSend{}
+}
+
+// ARPHardwareType implements stack.LinkEndpoint.
+func (*bridgeEndpoint) ARPHardwareType() header.ARPHardwareType { return header.ARPHardwareEther }
+
+// AddHeader implements stack.LinkEndpoint.
+func (*bridgeEndpoint) AddHeader(*stack.PacketBuffer) {}
+
+// ParseHeader implements stack.LinkEndpoint.
+func (*bridgeEndpoint) ParseHeader(*stack.PacketBuffer) bool { return true }
+
+// Close implements stack.LinkEndpoint.
+func (*bridgeEndpoint) Close() {}
+
+// SetOnCloseAction implements stack.LinkEndpoint.
+func (*bridgeEndpoint) SetOnCloseAction(func()) {}
+
+// errBridgeAddr refuses an address on a bridge interface.
+func errBridgeAddr(name string) error {
+	return api.Explainf(syscall.EINVAL, "%s: a bridge carries no addresses; configure them on a member", name)
+}

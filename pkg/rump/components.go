@@ -1,0 +1,148 @@
+package rump
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
+)
+
+// A component is one of NetBSD's rump kernel libraries as rump_server -l
+// names it. Each one turns on a part of the kernel.
+type component struct {
+	name   string
+	cloner string // interface cloner it provides, "" for none
+	inet   bool   // provides IPv4 (with ARP)
+	inet6  bool   // provides IPv6 (with NDP)
+	// implemented is false for components rumpnet accepts so that NetBSD
+	// command lines keep working, but whose feature is not built yet; their
+	// cloners are not offered.
+	implemented bool
+}
+
+var componentTable = []component{
+	{name: "rumpkern", implemented: true},
+	{name: "rumpvfs", implemented: true},
+	{name: "rumpdev", implemented: true},
+	{name: "rumpnet", implemented: true},
+	{name: "rumpnet_net", cloner: "lo", implemented: true},
+	{name: "rumpnet_local", implemented: true},
+	{name: "rumpnet_netinet", inet: true, implemented: true},
+	{name: "rumpnet_netinet6", inet6: true, implemented: true},
+	{name: "rumpnet_virtif", cloner: "virt", implemented: true},
+	{name: "rumpnet_shmif", cloner: "shmif", implemented: true},
+	{name: "rumpnet_bridge", cloner: "bridge", implemented: true},
+}
+
+// componentSet is the set of components a kernel was booted with.
+type componentSet map[string]component
+
+// parseComponents resolves rump_server -l arguments. An empty list means every
+// component. Names may be given as NetBSD does: "rumpnet_virtif",
+// "librumpnet_virtif" or "librumpnet_virtif.so".
+func parseComponents(names []string) (componentSet, error) {
+	set := componentSet{}
+	if len(names) == 0 {
+		for _, c := range componentTable {
+			set[c.name] = c
+		}
+		return set, nil
+	}
+	for _, n := range names {
+		c, ok := lookupComponent(n)
+		if !ok {
+			return nil, api.Errorf(syscall.ENOENT, fmt.Sprintf("unknown component %q", n))
+		}
+		set[c.name] = c
+	}
+	// Every rump kernel has the networking base and lo0.
+	for _, base := range []string{"rumpnet", "rumpnet_net"} {
+		c, _ := lookupComponent(base)
+		set[base] = c
+	}
+	return set, nil
+}
+
+func lookupComponent(n string) (component, bool) {
+	n = strings.TrimPrefix(n, "lib")
+	if i := strings.Index(n, ".so"); i >= 0 {
+		n = n[:i]
+	}
+	for _, c := range componentTable {
+		if c.name == n {
+			return c, true
+		}
+	}
+	return component{}, false
+}
+
+func (s componentSet) names() []string {
+	var out []string
+	for n := range s {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s componentSet) inet() bool  { return s.any(func(c component) bool { return c.inet }) }
+func (s componentSet) inet6() bool { return s.any(func(c component) bool { return c.inet6 }) }
+
+func (s componentSet) any(f func(component) bool) bool {
+	for _, c := range s {
+		if f(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// cloners lists the interface cloners available, sorted.
+func (s componentSet) cloners() []string {
+	var out []string
+	for _, c := range s {
+		if c.cloner != "" && c.implemented {
+			out = append(out, c.cloner)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s componentSet) hasCloner(name string) bool {
+	for _, c := range s.cloners() {
+		if c == name {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseIfName splits an interface name into its cloner and unit ("virt12" →
+// "virt", 12). It fails with EINVAL for names that are not letters followed by
+// a decimal unit, or longer than 15 characters.
+func ParseIfName(name string) (cloner string, unit int, err error) {
+	bad := api.Errorf(syscall.EINVAL, fmt.Sprintf("interface name %q", name))
+	if len(name) == 0 || len(name) > 15 {
+		return "", 0, bad
+	}
+	i := 0
+	for i < len(name) && name[i] >= 'a' && name[i] <= 'z' {
+		i++
+	}
+	if i == 0 || i == len(name) || (name[i] == '0' && i+1 < len(name)) {
+		return "", 0, bad
+	}
+	for _, r := range name[i:] {
+		if r < '0' || r > '9' {
+			return "", 0, bad
+		}
+		unit = unit*10 + int(r-'0')
+		if unit > 1<<20 {
+			return "", 0, bad
+		}
+	}
+	return name[:i], unit, nil
+}

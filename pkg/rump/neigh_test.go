@@ -1,0 +1,106 @@
+package rump
+
+import (
+	"context"
+	"net/netip"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+)
+
+// touch makes ka resolve addr: a TCP connect to a closed port of kb, which
+// answers with a reset.
+func touch(t *testing.T, ka *Kernel, addr string, proto tcpip.NetworkProtocolNumber) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := gonet.DialContextTCP(ctx, ka.Stack(), tcpip.FullAddress{
+		Addr: tcpip.AddrFromSlice(netip.MustParseAddr(addr).AsSlice()), Port: 9}, proto)
+	if err == nil {
+		c.Close()
+		t.Fatalf("connect to closed port of %s succeeded", addr)
+	}
+}
+
+func findNeighbor(ns []api.Neighbor, addr string) (api.Neighbor, bool) {
+	for _, n := range ns {
+		if n.Addr == addr {
+			return n, true
+		}
+	}
+	return api.Neighbor{}, false
+}
+
+func TestNeighbors(t *testing.T) {
+	ka, kb := linkedKernels(t)
+	waitAssigned(t, ka)
+	waitAssigned(t, kb)
+	mac := func(k *Kernel) string { v, _ := k.Interface("virt0"); return v.Address }
+	for _, tt := range []struct {
+		family int
+		proto  tcpip.NetworkProtocolNumber
+		peer   string
+		other  string // an address on the link nobody has
+	}{
+		{4, ipv4.ProtocolNumber, "10.0.0.2", "10.0.0.9"},
+		{6, ipv6.ProtocolNumber, "fc00::2", "fc00::9"},
+	} {
+		touch(t, ka, tt.peer, tt.proto)
+		n, ok := findNeighbor(ka.Neighbors(tt.family), tt.peer)
+		if !ok || n.LinkAddr != mac(kb) || n.Interface != "virt0" || n.Permanent {
+			t.Fatalf("inet%d: after traffic got %+v (found %v), want %s at %s on virt0", tt.family, n, ok, tt.peer, mac(kb))
+		}
+		steps := []struct {
+			op    func(int, api.Neighbor) error
+			n     api.Neighbor
+			errno syscall.Errno
+		}{
+			{ka.AddNeighbor, api.Neighbor{Addr: tt.other, LinkAddr: "b2:a0:20:00:00:10"}, 0},
+			{ka.AddNeighbor, api.Neighbor{Addr: tt.other, LinkAddr: "b2:a0:20:00:00:11"}, syscall.EEXIST},
+			{ka.AddNeighbor, api.Neighbor{Addr: tt.peer, LinkAddr: "b2:a0:20:00:00:12", Temp: true}, 0},
+			{ka.AddNeighbor, api.Neighbor{Addr: tt.peer, LinkAddr: "b2:a0:20:00:00:13", Temp: true}, 0},
+			{ka.AddNeighbor, api.Neighbor{Addr: tt.other, LinkAddr: "zz"}, syscall.EINVAL},
+			{ka.AddNeighbor, api.Neighbor{Addr: "192.0.2.1", LinkAddr: "b2:a0:20:00:00:10"}, syscall.ENETUNREACH},
+			{ka.AddNeighbor, api.Neighbor{Addr: tt.other, LinkAddr: "b2:a0:20:00:00:10", Interface: "virt7"}, syscall.ENXIO},
+			{ka.DeleteNeighbor, api.Neighbor{Addr: "10.1.1.1"}, syscall.ESRCH},
+		}
+		if tt.family == 6 {
+			steps[5].n.Addr = "2001:db8::1"
+			steps[7].n.Addr = "fc00::77"
+		}
+		for i, s := range steps {
+			err := s.op(tt.family, s.n)
+			if s.errno == 0 && err != nil || s.errno != 0 && !errorIs(err, s.errno) {
+				t.Fatalf("inet%d step %d (%+v): got %v, want errno %d", tt.family, i, s.n, err, s.errno)
+			}
+		}
+		ns := ka.Neighbors(tt.family)
+		if n, _ := findNeighbor(ns, tt.other); !n.Permanent || n.State != api.NeighborStatic || n.LinkAddr != "b2:a0:20:00:00:10" {
+			t.Errorf("inet%d static entry: got %+v", tt.family, n)
+		}
+		if n, _ := findNeighbor(ns, tt.peer); n.Permanent || n.Expire < api.NeighborTempSeconds-5 || n.LinkAddr != "b2:a0:20:00:00:13" {
+			t.Errorf("inet%d temp entry: got %+v", tt.family, n)
+		}
+		if err := ka.DeleteNeighbor(tt.family, api.Neighbor{Addr: tt.other}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := findNeighbor(ka.Neighbors(tt.family), tt.other); ok {
+			t.Errorf("inet%d: %s still listed after delete", tt.family, tt.other)
+		}
+		if err := ka.DeleteNeighbor(tt.family, api.Neighbor{}); err != nil {
+			t.Fatal(err)
+		}
+		if ns := ka.Neighbors(tt.family); len(ns) != 0 {
+			t.Errorf("inet%d after clearing: got %+v", tt.family, ns)
+		}
+		if len(ka.tempNeigh) != 0 {
+			t.Errorf("inet%d: temporary entries still timed after clearing: %v", tt.family, ka.tempNeigh)
+		}
+	}
+}
