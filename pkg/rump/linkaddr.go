@@ -117,8 +117,11 @@ func (k *Kernel) announceLocked(ifp *Interface) {
 	}
 }
 
-// capabilities are the IFCAP_* bits the interface supports. The virt and lo
-// data paths do every checksum in software and segment nothing, so none.
+// capabilities are the IFCAP_* bits the interface supports: none. A virt
+// interface does use the host tap's offloads (checksums and segmentation,
+// virt(4)), but it decides them frame by frame from each frame's
+// virtio-net header rather than by a switch the user turns, so there is
+// nothing for SIOCSIFCAP to turn on or off.
 func (ifp *Interface) capabilities() int { return 0 }
 
 // SetCapabilities switches capabilities on or off (SIOCSIFCAP); asking for
