@@ -2,7 +2,6 @@ package ping
 
 import (
 	"bytes"
-	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/testkit/ktest"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/testkit/framepipe"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/client"

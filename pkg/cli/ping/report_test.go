@@ -2,13 +2,13 @@ package ping
 
 import (
 	"bytes"
-	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/testkit/golden"
 	"net/netip"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/pkg/api"
 )
 
