@@ -1,6 +1,10 @@
 // Package cli holds what every rump tool's command line shares: a cobra root
 // with cobra's flag parsing off (BSD option syntax is parsed by getopt and
-// keyword tables instead), and err(3)-style messages.
+// keyword tables instead), and the one error vocabulary the tools speak
+// (report.go): OpError for a failed operation, UsageError for a command
+// line not understood, and their err(3)-style printing. The vocabulary
+// lives with Tool, not in a package of its own, because printing needs
+// the tool's name and stderr, and every tool already imports this one.
 //
 // It must not know any one tool's options or output.
 package cli

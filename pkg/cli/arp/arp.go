@@ -46,13 +46,13 @@ type request struct {
 	args    []string
 }
 
-var errUsage = &rtutil.UsageError{}
+var errUsage = &cli.UsageError{}
 
 func parse(args []string) (request, error) {
 	var r request
 	opts, rest, err := getopt.Parse("andsfv", args)
 	if err != nil {
-		return r, &rtutil.UsageError{Msg: err.Error()}
+		return r, &cli.UsageError{Msg: err.Error()}
 	}
 	for _, o := range opts {
 		switch o.Flag {
@@ -108,13 +108,13 @@ func Run(args []string, stdout, stderr io.Writer) int {
 // Without RUMP_SERVER it fails before connecting.
 func Main(t *cli.Tool, connect func() Backend, args []string) int {
 	r, err := parse(args)
-	if !rtutil.Start(t, err, usage) {
+	if !t.Start(err, usage) {
 		return 1
 	}
 	x := &executor{t: t, b: connect(), r: r}
 	status, err := x.run()
 	if err != nil {
-		return rtutil.Failed(t, err, "writing to routing socket")
+		return t.Report(cli.Fail("writing to routing socket", err))
 	}
 	return status
 }
@@ -296,5 +296,5 @@ func (x *executor) set(args []string) (int, error) {
 
 // file sets the entries a file lists, one "host address [args]" a line.
 func (x *executor) file(name string) (int, error) {
-	return rtutil.SetFromFile(x.t, name, "writing to routing socket", x.set)
+	return x.t.SetFromFile(name, "writing to routing socket", x.set)
 }

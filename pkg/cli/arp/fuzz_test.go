@@ -4,8 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/testkit"
-	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 )
 
 // FuzzParse feeds arbitrary command lines to rarp's parsing: no panic, and
@@ -20,7 +20,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line string) {
 		args := testkit.Words(line)
 		if _, err := parse(args); err != nil {
-			var ue *rtutil.UsageError
+			var ue *cli.UsageError
 			if !errors.As(err, &ue) {
 				t.Fatalf("parse(%q): got error %#v, want a usage error", args, err)
 			}

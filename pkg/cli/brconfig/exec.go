@@ -9,27 +9,16 @@ import (
 	"io"
 	"syscall"
 
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/pkg/api"
 )
-
-// opError is a failed step, named the way NetBSD's brconfig names it in
-// messages ("add tap0", "unable to get interface flags").
-type opError struct {
-	op  string
-	err error
-}
-
-func (e *opError) Error() string { return e.op + ": " + e.err.Error() }
-func (e *opError) Unwrap() error { return e.err }
-
-func fail(op string, err error) error { return &opError{op, err} }
 
 // execute runs r against b, writing output to w.
 func execute(b Backend, r *request, w io.Writer) error {
 	if r.mode == modeShowAll {
 		names, err := b.Bridges()
 		if err != nil {
-			return fail("getifaddrs", err)
+			return cli.Fail("getifaddrs", err)
 		}
 		for _, name := range names {
 			// As NetBSD, only names brconfig accepts are shown.
@@ -43,7 +32,7 @@ func execute(b Backend, r *request, w io.Writer) error {
 		return nil
 	}
 	if _, err := b.Flags(r.bridge); err != nil {
-		return fail("unable to get interface flags", err)
+		return cli.Fail("unable to get interface flags", err)
 	}
 	if r.mode == modeShow {
 		return show(b, r.bridge, w)
@@ -55,7 +44,7 @@ func execute(b Backend, r *request, w io.Writer) error {
 	}
 	if r.setUp {
 		if err := b.SetUp(r.bridge, r.up); err != nil {
-			return fail("unable to set interface flags", err)
+			return cli.Fail("unable to set interface flags", err)
 		}
 	}
 	return nil
@@ -64,7 +53,7 @@ func execute(b Backend, r *request, w io.Writer) error {
 func show(b Backend, name string, w io.Writer) error {
 	st, err := b.Status(name)
 	if err != nil {
-		return fail("unable to get bridge status", err)
+		return cli.Fail("unable to get bridge status", err)
 	}
 	writeStatus(w, st)
 	return nil
@@ -74,7 +63,7 @@ func runStep(b Backend, bridge string, s step, w io.Writer) error {
 	if s.showCache {
 		st, err := b.Status(bridge)
 		if err != nil {
-			return fail("unable to get address cache", err)
+			return cli.Fail("unable to get address cache", err)
 		}
 		writeCache(w, st.Cache, "\t")
 		return nil
@@ -87,9 +76,9 @@ func runStep(b Backend, bridge string, s step, w io.Writer) error {
 		// NetBSD reads the member's flags, then writes them: a member
 		// that is not there fails the read.
 		if errors.Is(err, syscall.ENOENT) {
-			return fail("unable to get bridge flags", err)
+			return cli.Fail("unable to get bridge flags", err)
 		}
-		return fail("unable to set bridge flags", err)
+		return cli.Fail("unable to set bridge flags", err)
 	}
-	return fail(s.label, err)
+	return cli.Fail(s.label, err)
 }

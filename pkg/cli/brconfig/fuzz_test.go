@@ -4,8 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/testkit"
-	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 )
 
 // FuzzArgs feeds arbitrary argument lists (words may be empty or hold
@@ -25,7 +25,7 @@ func FuzzArgs(f *testing.F) {
 		if err == nil && r == nil {
 			t.Fatalf("parse(%q): no request and no error", args)
 		}
-		var ue *rtutil.UsageError
+		var ue *cli.UsageError
 		if err != nil && err.Error() == "" && !errors.As(err, &ue) {
 			t.Fatalf("parse(%q): got an empty error %#v that is not a usage error", args, err)
 		}

@@ -13,9 +13,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/getopt"
 	"github.com/rumpnet/rumpnet/pkg/api"
-	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 )
 
 // mode is what a command line asks for.
@@ -56,24 +56,24 @@ const maxNameLen = 15
 // parse turns the command line into a request.
 func parse(args []string) (*request, error) {
 	if len(args) == 0 {
-		return nil, &rtutil.UsageError{}
+		return nil, &cli.UsageError{}
 	}
 	opts, rest, err := getopt.Parse("a", args)
 	if err != nil {
-		return nil, &rtutil.UsageError{Msg: err.Error()}
+		return nil, &cli.UsageError{Msg: err.Error()}
 	}
 	if len(opts) > 0 {
 		if len(rest) > 0 {
-			return nil, &rtutil.UsageError{Msg: "-a takes no other arguments"}
+			return nil, &cli.UsageError{Msg: "-a takes no other arguments"}
 		}
 		return &request{mode: modeShowAll}, nil
 	}
 	if len(rest) == 0 {
-		return nil, &rtutil.UsageError{}
+		return nil, &cli.UsageError{}
 	}
 	r := &request{mode: modeShow, bridge: rest[0]}
 	if len(r.bridge) > maxNameLen {
-		return nil, &rtutil.UsageError{Msg: "interface name too long"}
+		return nil, &cli.UsageError{Msg: "interface name too long"}
 	}
 	if !isBridgeName(r.bridge) {
 		return nil, fmt.Errorf("%s is not a bridge", r.bridge)

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/pkg/api"
-	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 )
 
 func TestParse(t *testing.T) {
@@ -137,7 +137,7 @@ func TestParseErrors(t *testing.T) {
 			}
 			continue
 		}
-		var ue *rtutil.UsageError
+		var ue *cli.UsageError
 		if err == nil || err.Error() != tt.msg || errors.As(err, &ue) != tt.usage {
 			t.Errorf("parse(%q): got %v (usage %v), want %q (usage %v)", tt.args, err, errors.As(err, &ue), tt.msg, tt.usage)
 		}

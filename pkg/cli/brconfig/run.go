@@ -1,13 +1,10 @@
 package brconfig
 
 import (
-	"errors"
 	"io"
 	"os"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
-	"github.com/rumpnet/rumpnet/pkg/api"
-	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 	"github.com/rumpnet/rumpnet/pkg/client"
 	"github.com/rumpnet/rumpnet/pkg/hostbr"
 )
@@ -39,30 +36,11 @@ func Run(args []string, stdout, stderr io.Writer) int {
 func Main(t *cli.Tool, b Backend, args []string) int {
 	r, err := parse(args)
 	if err != nil {
-		rtutil.ReportParse(t, err, usage)
+		t.ReportParse(err, usage)
 		return 1
 	}
 	if err := execute(b, r, t.Stdout); err != nil {
-		report(t, err)
-		return 1
+		return t.Report(err)
 	}
 	return 0
-}
-
-// report prints a failure the err(3) way.
-func report(t *cli.Tool, err error) {
-	var ex *api.Explained
-	var ie *client.InitError
-	var oe *opError
-	switch {
-	case errors.As(err, &ex):
-		// A sentence written for the user: printed as it is.
-		t.Warnx("%s", ex.Msg)
-	case errors.As(err, &ie):
-		t.Warn(ie.Err, "rump client init")
-	case errors.As(err, &oe):
-		t.Warn(oe.err, "%s", oe.op)
-	default:
-		t.Warn(err, "")
-	}
 }

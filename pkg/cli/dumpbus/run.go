@@ -28,11 +28,14 @@ func Run(args []string, stdout, stderr io.Writer) int {
 
 func run(t *cli.Tool, args []string) int {
 	opts, rest, err := getopt.Parse("hp:", args)
-	if err != nil || len(rest) != 1 {
-		if err != nil {
-			t.Warnx("%v", err)
-		}
-		fmt.Fprint(t.Stderr, usage)
+	switch {
+	case err != nil:
+		err = &cli.UsageError{Msg: err.Error()}
+	case len(rest) != 1:
+		err = &cli.UsageError{}
+	}
+	if err != nil {
+		t.ReportParse(err, usage)
 		return 1
 	}
 	headerOnly, pcapPath := false, ""

@@ -6,7 +6,6 @@ package halt
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"time"
@@ -30,41 +29,21 @@ func Run(args []string, stdout, stderr io.Writer) int {
 }
 
 func run(t *cli.Tool, args []string) int {
-	opts, rest, err := getopt.Parse("dhn", args)
-	if err != nil || len(rest) > 0 {
-		if err != nil {
-			t.Warnx("%v", err)
-		}
-		fmt.Fprint(t.Stderr, usage)
+	if err := parse(args); err != nil {
+		t.ReportParse(err, usage)
 		return 1
 	}
-	for _, o := range opts {
-		// -h (halt rather than reboot) and -n (do not sync) describe what
-		// always happens here: there is nothing to sync and no reboot.
-		if o.Flag == 'd' {
-			t.Warnx("-d: core dumps are not supported")
-			return 1
-		}
-	}
-	url := os.Getenv(client.EnvServer)
+	url := t.Server()
 	if url == "" {
-		t.Warnx("RUMP_SERVER not set")
 		return 1
 	}
 	path, err := api.SocketPath(url)
 	if err != nil {
-		t.Warn(err, "rump client init")
-		return 1
+		return t.Report(&client.InitError{Err: err})
 	}
 	c := &client.Client{URL: url}
 	if err := c.Halt(); err != nil {
-		var ie *client.InitError
-		if errors.As(err, &ie) {
-			t.Warn(ie.Err, "rump client init")
-		} else {
-			t.Warn(err, "halt")
-		}
-		return 1
+		return t.Report(cli.Fail("halt", err))
 	}
 	deadline := time.Now().Add(waitGone)
 	for {
@@ -77,4 +56,23 @@ func run(t *cli.Tool, args []string) int {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// parse checks the command line. -h (halt rather than reboot) and -n (do
+// not sync) describe what always happens here: there is nothing to sync
+// and no reboot.
+func parse(args []string) error {
+	opts, rest, err := getopt.Parse("dhn", args)
+	switch {
+	case err != nil:
+		return &cli.UsageError{Msg: err.Error()}
+	case len(rest) > 0:
+		return &cli.UsageError{}
+	}
+	for _, o := range opts {
+		if o.Flag == 'd' {
+			return cli.Refuse("-d: core dumps are not supported")
+		}
+	}
+	return nil
 }

@@ -11,26 +11,7 @@ import (
 
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/pkg/api"
-	"github.com/rumpnet/rumpnet/pkg/client"
 )
-
-// opError is a failed operation, named the way NetBSD's ifconfig names it in
-// messages ("SIOCAIFADDR", "clone_command").
-type opError struct {
-	op  string
-	err error
-}
-
-func (e *opError) Error() string { return e.op + ": " + e.err.Error() }
-func (e *opError) Unwrap() error { return e.err }
-
-func fail(op string, err error) error {
-	var ie *client.InitError
-	if errors.As(err, &ie) {
-		return err // reported as "rump client init: ..."
-	}
-	return &opError{op, err}
-}
 
 // execute runs a parsed request against b, writing output to w. Warnings
 // (an invalid mtu or metric, as NetBSD) go through t and do not fail.
@@ -39,14 +20,14 @@ func execute(t *cli.Tool, b Backend, r *request, w io.Writer) (status int, err e
 	case modeCloners:
 		names, err := b.Cloners()
 		if err != nil {
-			return 1, fail("SIOCIFGCLONERS", err)
+			return 1, cli.Fail("SIOCIFGCLONERS", err)
 		}
 		fmt.Fprintln(w, strings.Join(names, " "))
 		return 0, nil
 	case modeList:
 		ifs, err := b.Interfaces()
 		if err != nil {
-			return 1, fail("getifaddrs", err)
+			return 1, cli.Fail("getifaddrs", err)
 		}
 		var names []string
 		for _, ifc := range ifs {
@@ -59,7 +40,7 @@ func execute(t *cli.Tool, b Backend, r *request, w io.Writer) (status int, err e
 	case modeShowAll:
 		ifs, err := b.Interfaces()
 		if err != nil {
-			return 1, fail("getifaddrs", err)
+			return 1, cli.Fail("getifaddrs", err)
 		}
 		// Print every interface even if zeroing fails (the Linux host
 		// cannot zero), then report the first failure.
@@ -80,7 +61,7 @@ func execute(t *cli.Tool, b Backend, r *request, w io.Writer) (status int, err e
 	case modeShow, modeCarrier:
 		ifc, err := b.Interface(r.ifname)
 		if err != nil {
-			return 1, fail("SIOCGIFFLAGS "+r.ifname, err)
+			return 1, cli.Fail("SIOCGIFFLAGS "+r.ifname, err)
 		}
 		if r.mode == modeCarrier {
 			if ifc.LinkState == api.LinkStateDown {
@@ -113,7 +94,7 @@ func (r *request) show(b Backend, ifc api.Interface, w io.Writer) error {
 			if isExplained(err) {
 				return err
 			}
-			return fail("SIOCZIFDATA", err)
+			return cli.Fail("SIOCZIFDATA", err)
 		}
 	}
 	return nil
@@ -130,7 +111,7 @@ func configure(t *cli.Tool, b Backend, r *request) (int, error) {
 			create = func(name string) error { return b.CreateOwned(name, r.owner) }
 		}
 		if err := create(r.ifname); err != nil {
-			return 1, fail("clone_command", err)
+			return 1, cli.Fail("clone_command", err)
 		}
 	}
 	status, err := configureExisting(t, b, r)
@@ -143,18 +124,18 @@ func configure(t *cli.Tool, b Backend, r *request) (int, error) {
 func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
 	if r.destroy && len(r.actions) == 0 && r.addr == nil && r.remove == nil && r.link == nil {
 		if err := b.DestroyInterface(r.ifname); err != nil {
-			return 1, fail("clone_command", err)
+			return 1, cli.Fail("clone_command", err)
 		}
 		return 0, nil
 	}
 	ifc, err := b.Interface(r.ifname)
 	if err != nil {
-		return 1, fail("exec_matches", err)
+		return 1, cli.Fail("exec_matches", err)
 	}
 	// Everything that depends on the interface is worked out before the
 	// first change, so a bad value changes nothing.
 	if len(r.mediaWords) > 0 {
-		return 1, fail("SIOCGIFMEDIA", api.Errorf(syscall.ENOTTY, ifc.Name+" has no media"))
+		return 1, cli.Fail("SIOCGIFMEDIA", api.Errorf(syscall.ENOTTY, ifc.Name+" has no media"))
 	}
 	var addReq *api.IfAddr
 	if r.addr != nil {
@@ -167,11 +148,11 @@ func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
 		case "flags":
 			cur, err := b.Interface(r.ifname)
 			if err != nil {
-				return 1, fail("SIOCGIFFLAGS", err)
+				return 1, cli.Fail("SIOCGIFFLAGS", err)
 			}
 			flags := cur.Flags&^a.clrFlags | a.setFlags
 			if err := b.SetFlags(r.ifname, flags); err != nil {
-				return 1, fail("SIOCSIFFLAGS", err)
+				return 1, cli.Fail("SIOCSIFFLAGS", err)
 			}
 		case "mtu":
 			if err := b.SetMTU(r.ifname, a.n); err != nil {
@@ -189,7 +170,7 @@ func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
 			}
 		case "linkstr":
 			if err := b.SetLinkstr(r.ifname, a.s); err != nil {
-				return 1, fail("SIOCSLINKSTR", err)
+				return 1, cli.Fail("SIOCSLINKSTR", err)
 			}
 		}
 	}
@@ -211,15 +192,15 @@ func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
 	if r.capSet != 0 || r.capClr != 0 {
 		cur, err := b.Interface(r.ifname)
 		if err != nil {
-			return 1, fail("SIOCGIFCAP", err)
+			return 1, cli.Fail("SIOCGIFCAP", err)
 		}
 		if err := b.SetCapabilities(r.ifname, cur.CapEnabled&^r.capClr|r.capSet); err != nil {
-			return 1, fail("SIOCSIFCAP", err)
+			return 1, cli.Fail("SIOCSIFCAP", err)
 		}
 	}
 	if r.destroy {
 		if err := b.DestroyInterface(r.ifname); err != nil {
-			return 1, fail("clone_command", err)
+			return 1, cli.Fail("clone_command", err)
 		}
 	}
 	return 0, nil
@@ -228,12 +209,12 @@ func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
 func linkCommand(b Backend, ifname string, l *linkSpec) error {
 	if l.remove {
 		if err := b.DelLinkAddr(ifname, l.mac); err != nil {
-			return fail("SIOCDLIFADDR", err)
+			return cli.Fail("SIOCDLIFADDR", err)
 		}
 		return nil
 	}
 	if err := b.AddLinkAddr(ifname, l.mac, l.active); err != nil {
-		return fail("SIOCALIFADDR", err)
+		return cli.Fail("SIOCALIFADDR", err)
 	}
 	return nil
 }
@@ -250,10 +231,10 @@ func removeAddr(b Backend, ifc api.Interface, rs *removeSpec) error {
 	} else if len(list) > 0 {
 		target = list[0].Addr
 	} else {
-		return fail(op, api.Errorf(syscall.EADDRNOTAVAIL, "no "+rs.family+" address"))
+		return cli.Fail(op, api.Errorf(syscall.EADDRNOTAVAIL, "no "+rs.family+" address"))
 	}
 	if err := b.DelAddr(ifc.Name, target); err != nil {
-		return fail(op, err)
+		return cli.Fail(op, err)
 	}
 	return nil
 }
@@ -327,7 +308,7 @@ func assignAddr(b Backend, ifname string, a *addrSpec, req api.IfAddr) error {
 		op = "SIOCAIFADDR_IN6"
 	}
 	if err := b.AddAddr(ifname, req); err != nil {
-		return fail(op, err)
+		return cli.Fail(op, err)
 	}
 	return nil
 }
@@ -339,7 +320,7 @@ func waitDAD(t *cli.Tool, b Backend, r *request) (int, error) {
 	for {
 		ifs, err := b.Interfaces()
 		if err != nil {
-			return 1, fail("getifaddrs", err)
+			return 1, cli.Fail("getifaddrs", err)
 		}
 		tentative, detached := false, false
 		for _, ifc := range ifs {

@@ -3,6 +3,7 @@ package ifconfig
 import (
 	"testing"
 
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/testkit"
 )
 
@@ -24,7 +25,7 @@ func FuzzArgs(f *testing.F) {
 		if err == nil && r == nil {
 			t.Fatalf("parse(%q): no request and no error", args)
 		}
-		if ue, ok := err.(*usageError); err != nil && !ok && err.Error() == "" {
+		if ue, ok := err.(*cli.UsageError); err != nil && !ok && err.Error() == "" {
 			t.Fatalf("parse(%q): got an empty error %#v (usage error %v)", args, err, ue)
 		}
 	})

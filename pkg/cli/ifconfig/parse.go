@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/getopt"
 )
 
@@ -94,13 +95,6 @@ type linkSpec struct {
 	remove bool
 }
 
-// usageError is a command line that does not parse: the usage is printed.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
-
 // families are the address family words; atalk and friends are NetBSD's
 // families this build does not support.
 var families = map[string]bool{"inet": true, "inet6": true, "link": true}
@@ -116,7 +110,7 @@ func parse(args []string) (*request, error) {
 func parseWith(args []string, warn func(string)) (*request, error) {
 	opts, rest, err := getopt.Parse("AabCdhLlmNsuvw:W:z", args)
 	if err != nil {
-		return nil, &usageError{err.Error()}
+		return nil, &cli.UsageError{Msg: err.Error()}
 	}
 	r := &request{mode: modeShowAll}
 	var all, list, cloners, carrier, wait bool
@@ -171,33 +165,33 @@ func parseWith(args []string, warn func(string)) (*request, error) {
 		}
 	}
 	if exclusive > 1 || exclusive == 1 && (all || r.media || r.verbose || r.zero || r.lifetimes) {
-		return nil, usagef("-l, -C and -w exclude each other and -a, -m, -v, -z, -L")
+		return nil, cli.Usagef("-l, -C and -w exclude each other and -a, -m, -v, -z, -L")
 	}
 	if r.detached && !wait {
-		return nil, usagef("-W goes with -w")
+		return nil, cli.Usagef("-W goes with -w")
 	}
 	switch {
 	case cloners:
 		if len(rest) > 0 || r.onlyBroadcast || r.onlyDown || r.onlyUp || carrier {
-			return nil, usagef("-C takes no other arguments")
+			return nil, cli.Usagef("-C takes no other arguments")
 		}
 		r.mode = modeCloners
 		return r, nil
 	case wait:
 		if len(rest) > 0 {
-			return nil, usagef("-w takes no interface")
+			return nil, cli.Usagef("-w takes no interface")
 		}
 		r.mode = modeWait
 		return r, nil
 	case list:
 		if len(rest) > 0 {
-			return nil, usagef("-l takes no interface")
+			return nil, cli.Usagef("-l takes no interface")
 		}
 		r.mode = modeList
 		return r, nil
 	case all || len(rest) == 0:
 		if len(rest) > 1 {
-			return nil, usagef("-a takes at most an address family")
+			return nil, cli.Usagef("-a takes at most an address family")
 		}
 		if len(rest) == 1 {
 			if err := checkFamily(rest[0]); err != nil {
@@ -209,16 +203,16 @@ func parseWith(args []string, warn func(string)) (*request, error) {
 		return r, nil
 	}
 	if r.onlyBroadcast || r.onlyDown || r.onlyUp {
-		return nil, usagef("-b, -d and -u need -a or -l")
+		return nil, cli.Usagef("-b, -d and -u need -a or -l")
 	}
 	r.ifname = rest[0]
 	if len(r.ifname) > 15 {
-		return nil, usagef("interface name too long")
+		return nil, cli.Usagef("interface name too long")
 	}
 	rest = rest[1:]
 	if carrier {
 		if len(rest) > 0 || r.verbose || r.zero {
-			return nil, usagef("-s takes only an interface")
+			return nil, cli.Usagef("-s takes only an interface")
 		}
 		r.mode = modeCarrier
 		return r, nil
@@ -238,13 +232,13 @@ func parseWith(args []string, warn func(string)) (*request, error) {
 	}
 	if len(rest) == 0 && !r.create {
 		if r.family == "link" {
-			return nil, usagef("link: no link address given")
+			return nil, cli.Usagef("link: no link address given")
 		}
 		r.mode = modeShow
 		return r, nil
 	}
 	if r.verbose || r.zero || r.lifetimes || r.media {
-		return nil, usagef("-v, -z, -L and -m only go with showing interfaces")
+		return nil, cli.Usagef("-v, -z, -L and -m only go with showing interfaces")
 	}
 	r.mode = modeConfigure
 	if len(rest) == 0 {
@@ -260,7 +254,7 @@ func checkFamily(w string) error {
 	if unsupportedFamilies[w] {
 		return fmt.Errorf("%s: address family not supported", w)
 	}
-	return usagef("%s: unknown address family", w)
+	return cli.Usagef("%s: unknown address family", w)
 }
 
 // parseParams reads [addr [dstormask]] then keywords.
@@ -283,7 +277,7 @@ func parseParams(r *request, words []string) error {
 				if _, ok := lookupKeyword(words[0]); !ok {
 					d, err := netip.ParseAddr(strings.TrimPrefix(words[0], "0x"))
 					if err != nil && !isHexMask(words[0]) {
-						return usagef("%s: unknown parameter", words[0])
+						return cli.Usagef("%s: unknown parameter", words[0])
 					}
 					if err == nil && d.Is4() != r.addr.addr.Is4() {
 						return fmt.Errorf("%s: bad value (not an %s address)", words[0], r.addr.family)
@@ -294,15 +288,15 @@ func parseParams(r *request, words []string) error {
 			}
 		}
 	} else if r.family == "link" {
-		return usagef("link: no link address given")
+		return cli.Usagef("link: no link address given")
 	}
 	for len(words) > 0 {
 		kw, ok := lookupKeyword(words[0])
 		if !ok {
-			return usagef("%s: unknown parameter", words[0])
+			return cli.Usagef("%s: unknown parameter", words[0])
 		}
 		if len(words)-1 < kw.nargs {
-			return usagef("%s: requires %d argument(s)", kw.name, kw.nargs)
+			return cli.Usagef("%s: requires %d argument(s)", kw.name, kw.nargs)
 		}
 		if err := kw.apply(r, words[1:1+kw.nargs]); err != nil {
 			return err
@@ -310,10 +304,10 @@ func parseParams(r *request, words []string) error {
 		words = words[1+kw.nargs:]
 	}
 	if r.create && r.destroy {
-		return usagef("create and destroy together")
+		return cli.Usagef("create and destroy together")
 	}
 	if r.owner != "" && !r.create {
-		return usagef("user: only together with create")
+		return cli.Usagef("user: only together with create")
 	}
 	if r.addr != nil && r.addr.eui64 {
 		if a := r.addr.addr.As16(); [8]byte(a[8:]) != [8]byte{} {

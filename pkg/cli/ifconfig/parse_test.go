@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/pkg/api"
 )
 
@@ -158,7 +159,7 @@ func TestParseErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("parse(%q): got no error", tt.args)
 			}
-			var ue *usageError
+			var ue *cli.UsageError
 			if errors.As(err, &ue) != tt.usage {
 				t.Errorf("parse(%q): got %v (usage %v), want usage %v", tt.args, err, errors.As(err, &ue), tt.usage)
 			}

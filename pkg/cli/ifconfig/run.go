@@ -1,13 +1,10 @@
 package ifconfig
 
 import (
-	"errors"
-	"fmt"
 	"io"
 	"os"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
-	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/client"
 	"github.com/rumpnet/rumpnet/pkg/hostif"
 )
@@ -45,33 +42,12 @@ func Run(args []string, stdout, stderr io.Writer) int {
 func Main(t *cli.Tool, b Backend, args []string) int {
 	r, err := parseWith(args, func(msg string) { t.Warnx("%s", msg) })
 	if err != nil {
-		var ue *usageError
-		if errors.As(err, &ue) {
-			t.Warnx("%s", ue.msg)
-			fmt.Fprint(t.Stderr, usage)
-		} else {
-			t.Warnx("%v", err)
-		}
+		t.ReportParse(err, usage)
 		return 1
 	}
 	status, err := execute(t, b, r, t.Stdout)
 	if err != nil {
-		var oe *opError
-		var ex *api.Explained
-		if errors.As(err, &ex) {
-			// A message written for the user: print it as it is.
-			t.Warnx("%s", ex.Msg)
-		} else if errors.As(err, &oe) {
-			t.Warn(oe.err, "%s", oe.op)
-		} else {
-			var ie *client.InitError
-			if errors.As(err, &ie) {
-				t.Warn(ie.Err, "rump client init")
-			} else {
-				t.Warn(err, "")
-			}
-		}
-		return 1
+		return t.Report(err)
 	}
 	return status
 }

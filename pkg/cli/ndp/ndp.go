@@ -51,13 +51,13 @@ func parse(args []string) (request, error) {
 	var r request
 	opts, rest, err := getopt.Parse("acd:f:i:nstA:", args)
 	if err != nil {
-		return r, &rtutil.UsageError{Msg: err.Error()}
+		return r, &cli.UsageError{Msg: err.Error()}
 	}
 	for _, o := range opts {
 		switch o.Flag {
 		case 'a', 'c', 'd', 'f', 's', 'i', 'A':
 			if r.mode != 0 {
-				return r, &rtutil.UsageError{}
+				return r, &cli.UsageError{}
 			}
 			r.mode, r.arg = o.Flag, o.Arg
 		case 'n':
@@ -69,20 +69,20 @@ func parse(args []string) (request, error) {
 	r.args = rest
 	switch r.mode {
 	case 'A':
-		return r, rtutil.Refuse("-A: repeated display is not supported")
+		return r, cli.Refuse("-A: repeated display is not supported")
 	case 'i':
-		return r, rtutil.Refuse("-i: the rump kernel's neighbour discovery settings are not adjustable")
+		return r, cli.Refuse("-i: the rump kernel's neighbour discovery settings are not adjustable")
 	case 'a', 'c', 'd', 'f':
 		if len(rest) != 0 {
-			return r, &rtutil.UsageError{}
+			return r, &cli.UsageError{}
 		}
 	case 's':
 		if len(rest) < 2 || len(rest) > 4 {
-			return r, &rtutil.UsageError{}
+			return r, &cli.UsageError{}
 		}
 	default:
 		if len(rest) != 1 {
-			return r, &rtutil.UsageError{}
+			return r, &cli.UsageError{}
 		}
 	}
 	return r, nil
@@ -101,13 +101,13 @@ func Run(args []string, stdout, stderr io.Writer) int {
 // before connecting.
 func Main(t *cli.Tool, connect func() Backend, now func() time.Time, args []string) int {
 	r, err := parse(args)
-	if !rtutil.Start(t, err, usage) {
+	if !t.Start(err, usage) {
 		return 1
 	}
 	x := &executor{t: t, b: connect(), r: r, now: now}
 	status, err := x.run()
 	if err != nil {
-		return rtutil.Failed(t, err, "writing to routing socket")
+		return t.Report(cli.Fail("writing to routing socket", err))
 	}
 	return status
 }
@@ -328,5 +328,5 @@ func (x *executor) set(args []string) (int, error) {
 
 // file sets the entries a file lists, one "host address [args]" a line.
 func (x *executor) file(name string) (int, error) {
-	return rtutil.SetFromFile(x.t, name, "writing to routing socket", x.set)
+	return x.t.SetFromFile(name, "writing to routing socket", x.set)
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/testkit/ktest"
 	"github.com/rumpnet/rumpnet/pkg/api"
-	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 	"github.com/rumpnet/rumpnet/pkg/client"
 )
 
@@ -36,7 +35,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r, err := parse(strings.Fields(tt.args))
-		var ue *rtutil.UsageError
+		var ue *cli.UsageError
 		switch {
 		case tt.err == "" && (err != nil || r.mode != tt.mode):
 			t.Errorf("parse(%q): got mode %q, %v; want mode %q", tt.args, r.mode, err, tt.mode)
@@ -48,8 +47,8 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func isUsage(err error, ue **rtutil.UsageError) bool {
-	u, ok := err.(*rtutil.UsageError)
+func isUsage(err error, ue **cli.UsageError) bool {
+	u, ok := err.(*cli.UsageError)
 	*ue = u
 	return ok
 }

@@ -5,9 +5,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/testkit"
 	"github.com/rumpnet/rumpnet/pkg/api"
-	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 )
 
 // FuzzParse feeds arbitrary command lines to rnetstat's parsing: no panic,
@@ -22,7 +22,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line string) {
 		args := testkit.Words(line)
 		if _, err := parse(args); err != nil {
-			var ue *rtutil.UsageError
+			var ue *cli.UsageError
 			if !errors.As(err, &ue) && (api.ErrnoOf(err) != syscall.EINVAL || err.Error() == "") {
 				t.Fatalf("parse(%q): got error %#v, want a usage error or a refusal", args, err)
 			}

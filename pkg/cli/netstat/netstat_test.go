@@ -11,7 +11,6 @@ import (
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/testkit/ktest"
 	"github.com/rumpnet/rumpnet/pkg/api"
-	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 	"github.com/rumpnet/rumpnet/pkg/client"
 )
 
@@ -129,7 +128,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		_, err := parse(strings.Fields(tt.args))
-		var ue *rtutil.UsageError
+		var ue *cli.UsageError
 		switch {
 		case tt.err == "" && err != nil:
 			t.Errorf("%q: got %v, want success", tt.args, err)

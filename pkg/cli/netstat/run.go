@@ -69,14 +69,14 @@ func parse(args []string) (options, error) {
 	var o options
 	opts, rest, err := getopt.Parse("AaBbdf:ghI:iLlM:mN:nP:p:qrSsTtuvw:X", args)
 	if err != nil {
-		return o, &rtutil.UsageError{Msg: err.Error()}
+		return o, &cli.UsageError{Msg: err.Error()}
 	}
 	if len(rest) > 0 {
-		return o, &rtutil.UsageError{}
+		return o, &cli.UsageError{}
 	}
 	for _, op := range opts {
 		if msg, ok := unsupported[op.Flag]; ok {
-			return o, rtutil.Refuse(msg)
+			return o, cli.Refuse(msg)
 		}
 		switch op.Flag {
 		case 'a':
@@ -94,7 +94,7 @@ func parse(args []string) (options, error) {
 			case "local", "unix", "arp", "atalk", "mpls", "ns", "iso":
 				o.family = -1
 			default:
-				return o, rtutil.Refuse(op.Arg + ": unknown address family")
+				return o, cli.Refuse(op.Arg + ": unknown address family")
 			}
 		case 'I':
 			o.ifaces, o.ifname = true, op.Arg
@@ -106,7 +106,7 @@ func parse(args []string) (options, error) {
 			o.numeric = true
 		case 'p':
 			if findProto(op.Arg) == nil {
-				return o, rtutil.Refuse(op.Arg + ": unknown or uninstrumented protocol")
+				return o, cli.Refuse(op.Arg + ": unknown or uninstrumented protocol")
 			}
 			o.proto = op.Arg
 		case 'r':
@@ -122,7 +122,7 @@ func parse(args []string) (options, error) {
 		}
 	}
 	if o.ifaces && (o.stats > 0 || o.proto != "") {
-		return o, rtutil.Refuse("-i: per-interface protocol statistics are not kept")
+		return o, cli.Refuse("-i: per-interface protocol statistics are not kept")
 	}
 	return o, nil
 }
@@ -139,7 +139,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 // connect returns. Without RUMP_SERVER it fails before connecting.
 func Main(t *cli.Tool, connect func() Backend, args []string) int {
 	o, err := parse(args)
-	if !rtutil.Start(t, err, usage) {
+	if !t.Start(err, usage) {
 		return 1
 	}
 	b := connect()
@@ -156,7 +156,7 @@ func Main(t *cli.Tool, connect func() Backend, args []string) int {
 		err = o.sockets(t.Stdout, b)
 	}
 	if err != nil {
-		return rtutil.Failed(t, err, "sysctl")
+		return t.Report(cli.Fail("sysctl", err))
 	}
 	return 0
 }

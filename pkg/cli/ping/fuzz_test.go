@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/testkit"
 )
 
@@ -23,7 +24,7 @@ func FuzzParse(f *testing.F) {
 		args := testkit.Words(line)
 		for _, fam := range []Family{Inet, Inet6} {
 			_, err := parse(fam, args)
-			var ue *usageError
+			var ue *cli.UsageError
 			var bv *badValue
 			switch {
 			case err != nil && !errors.As(err, &ue) && !errors.As(err, &bv):

@@ -13,6 +13,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/getopt"
 )
 
@@ -57,11 +58,6 @@ type options struct {
 	raised   bool    // rping6 -i was below minInterval
 }
 
-// usageError makes the program print its usage, after msg if there is one.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
 // badValue is a rejected option value; the message is NetBSD's.
 type badValue struct{ msg string }
 
@@ -79,7 +75,7 @@ func parse(f Family, args []string) (options, error) {
 	}
 	opts, rest, err := getopt.Parse(optstring, args)
 	if err != nil {
-		return o, &usageError{err.Error()}
+		return o, &cli.UsageError{Msg: err.Error()}
 	}
 	for _, opt := range opts {
 		var err error
@@ -96,7 +92,7 @@ func parse(f Family, args []string) (options, error) {
 	case o.host == "" && len(rest) == 1:
 		o.host = rest[0]
 	case o.host == "" || len(rest) > 0:
-		return o, &usageError{}
+		return o, &cli.UsageError{}
 	}
 	return o, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/pkg/api"
 )
 
@@ -53,7 +54,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := parse(tt.family, strings.Fields(tt.args))
-		var ue *usageError
+		var ue *cli.UsageError
 		switch {
 		case tt.wantErr == "usage" && !errors.As(err, &ue):
 			t.Errorf("parse(%d, %q): got %+v, %v; want a usage error", tt.family, tt.args, got, err)

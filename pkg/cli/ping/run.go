@@ -8,7 +8,6 @@ package ping
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -52,15 +51,7 @@ func runFamily(f Family, name string, args []string, stdout, stderr io.Writer) i
 func Main(t *cli.Tool, b Backend, f Family, args []string, intr <-chan os.Signal) int {
 	o, err := parse(f, args)
 	if err != nil {
-		var ue *usageError
-		if errors.As(err, &ue) {
-			if ue.msg != "" {
-				t.Warnx("%s", ue.msg)
-			}
-			fmt.Fprint(t.Stderr, usage(f))
-		} else {
-			t.Warnx("%v", err)
-		}
+		t.ReportParse(err, usage(f))
 		return 1
 	}
 	if o.raised {

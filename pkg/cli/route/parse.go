@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/getopt"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
@@ -47,7 +48,7 @@ type request struct {
 }
 
 // botched is route's usage error for a word it does not know.
-func botched(keyword string) error { return &rtutil.UsageError{Msg: "botched keyword: " + keyword} }
+func botched(keyword string) error { return &cli.UsageError{Msg: "botched keyword: " + keyword} }
 
 // hostLookup finds an address of a family (4 or 6) for a host name.
 type hostLookup func(name string, family int) (netip.Addr, bool)
@@ -60,7 +61,7 @@ func parse(args []string) (*request, error) { return parseWith(args, rtutil.Look
 func parseWith(args []string, lookup hostLookup) (*request, error) {
 	opts, rest, err := getopt.Parse("dfLnqSsTtv", args)
 	if err != nil {
-		return nil, &rtutil.UsageError{Msg: err.Error()}
+		return nil, &cli.UsageError{Msg: err.Error()}
 	}
 	r := &request{}
 	for _, o := range opts {
@@ -84,7 +85,7 @@ func parseWith(args []string, lookup hostLookup) (*request, error) {
 			r.cmd = "flush"
 			return r, nil
 		}
-		return nil, &rtutil.UsageError{}
+		return nil, &cli.UsageError{}
 	}
 	r.cmd = rest[0]
 	switch r.cmd {
@@ -96,7 +97,7 @@ func parseWith(args []string, lookup hostLookup) (*request, error) {
 		}
 		return r, r.parseShow(rest[1:])
 	case "monitor":
-		return nil, rtutil.Refuse("monitor: the rump kernel sends no routing messages")
+		return nil, cli.Refuse("monitor: the rump kernel sends no routing messages")
 	}
 	return nil, botched(rest[0])
 }
@@ -190,13 +191,13 @@ func (r *request) parseRoute(args []string, lookup hostLookup) error {
 		}
 	}
 	if !p.haveDest {
-		return rtutil.Refuse("missing destination specification")
+		return cli.Refuse("missing destination specification")
 	}
 	if r.cmd == "add" && !p.haveGW {
-		return rtutil.Refuse("missing gateway specification")
+		return cli.Refuse("missing gateway specification")
 	}
 	if p.forceHost && p.forceNet {
-		return rtutil.Refuse("-host and -net conflict")
+		return cli.Refuse("-host and -net conflict")
 	}
 	if p.forceHost {
 		r.host = true
@@ -235,7 +236,7 @@ func (p *parser) family() int {
 func (p *parser) keyword(word, val string) error {
 	r := p.r
 	if why, ok := unsupported[word]; ok {
-		return rtutil.Refuse(fmt.Sprintf("-%s: %s", word, why))
+		return cli.Refuse(fmt.Sprintf("-%s: %s", word, why))
 	}
 	switch word {
 	case "inet":
@@ -274,12 +275,12 @@ func (p *parser) keyword(word, val string) error {
 	case "mtu":
 		n, err := strconv.Atoi(val)
 		if err != nil || n < 0 {
-			return rtutil.Refuse(val + ": bad value")
+			return cli.Refuse(val + ": bad value")
 		}
 		r.route.MTU = n
 	case "genmask":
 	case "hopcount", "expire", "recvpipe", "sendpipe", "ssthresh", "rtt", "rttvar":
-		return rtutil.Refuse(fmt.Sprintf("-%s: the stack keeps no route metrics but the MTU", word))
+		return cli.Refuse(fmt.Sprintf("-%s: the stack keeps no route metrics but the MTU", word))
 	default:
 		return botched(word)
 	}
@@ -309,7 +310,7 @@ func (p *parser) positional(a string) error {
 		p.iflag = true
 		return nil
 	case n == 0:
-		return &rtutil.UsageError{}
+		return &cli.UsageError{}
 	case n > 0 && n < 10:
 		p.iflag = false
 		return nil
@@ -371,7 +372,7 @@ func (p *parser) destination(s string) error {
 		p.addr, r.host = addr, true
 		return nil
 	}
-	return rtutil.Refuse(s + ": bad value")
+	return cli.Refuse(s + ": bad value")
 }
 
 func (p *parser) destination6(s string) error {
@@ -382,7 +383,7 @@ func (p *parser) destination6(s string) error {
 			p.addr, p.r.host = name, true
 			return nil
 		}
-		return rtutil.Refuse(s + ": bad value")
+		return cli.Refuse(s + ": bad value")
 	}
 	if addr.Zone() != "" {
 		if p.r.route.Interface == "" {
@@ -421,19 +422,19 @@ func (p *parser) netmask(s string) error {
 	if p.family() == 6 {
 		a, err := netip.ParseAddr(s)
 		if err != nil || !a.Is6() {
-			return rtutil.Refuse(s + ": bad value")
+			return cli.Refuse(s + ": bad value")
 		}
 		m = a
 	} else {
 		a, ok := rtutil.InetAton(s)
 		if !ok {
-			return rtutil.Refuse(s + ": bad value")
+			return cli.Refuse(s + ": bad value")
 		}
 		m = a
 	}
 	n, ok := maskBits(m)
 	if !ok {
-		return rtutil.Refuse(s + ": bad value")
+		return cli.Refuse(s + ": bad value")
 	}
 	p.bits = n
 	return nil
@@ -464,7 +465,7 @@ func (p *parser) gateway() error {
 		r.route.Gateway = a.String()
 		return nil
 	}
-	return rtutil.Refuse(s + ": bad value")
+	return cli.Refuse(s + ": bad value")
 }
 
 // address reads a numeric address of the request's family.
@@ -483,7 +484,7 @@ func prefixLen(s string, family int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 || n > max {
-		return 0, rtutil.Refuse(s + ": bad value")
+		return 0, cli.Refuse(s + ": bad value")
 	}
 	return n, nil
 }

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/pkg/api"
-	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 )
 
 // hosts is a resolver that knows two names and never asks the network.
@@ -118,7 +118,7 @@ func TestParseErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
 			_, err := testParse(strings.Fields(tt.args))
-			var ue *rtutil.UsageError
+			var ue *cli.UsageError
 			var ex *api.Explained
 			switch {
 			case tt.usage != "":

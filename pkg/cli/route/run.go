@@ -43,7 +43,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 // Without RUMP_SERVER it fails before connecting.
 func Main(t *cli.Tool, connect func() Backend, args []string) int {
 	r, err := parse(args)
-	if !rtutil.Start(t, err, usage) {
+	if !t.Start(err, usage) {
 		return 1
 	}
 	x := &executor{t: t, b: connect(), r: r}
@@ -68,7 +68,7 @@ func (x *executor) names() rtutil.Resolver {
 func (x *executor) fail(err error) int {
 	var ie *client.InitError
 	if errors.As(err, &ie) {
-		return rtutil.Failed(x.t, err, "")
+		return x.t.Report(err)
 	}
 	x.t.Warnx("writing to routing socket: %s", routeStrerror(err))
 	return 1

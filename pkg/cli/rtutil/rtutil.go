@@ -1,10 +1,11 @@
 // Package rtutil holds what the routing tools (rroute, rnetstat, rarp,
 // rndp) share, as NetBSD's sbin/route/rtutil.c does for route(8) and
 // netstat(1): printing routing tables, naming hosts and networks, route
-// flag letters, reading addresses the way inet_aton(3) and inet_network(3)
-// do, and the reporting every tool does around its work (tool.go).
+// flag letters, and reading addresses the way inet_aton(3) and
+// inet_network(3) do. How a tool reports its errors is internal/cli's.
 //
-// It formats, parses and reports only; it must not talk to a kernel.
+// It formats and parses only; it must not talk to a kernel or print
+// messages.
 package rtutil
 
 import (
@@ -342,19 +343,4 @@ func LookupHost(name string, family int) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return addrs[0].Unmap(), true
-}
-
-// ParseLines splits a file of entries the way fparseln(3) reads it for
-// arp -f: a backslash at the end of a line continues it, "#" starts a
-// comment, blank lines are skipped; each line comes back as its fields.
-func ParseLines(text string) [][]string {
-	var out [][]string
-	text = strings.ReplaceAll(text, "\\\n", " ")
-	for _, line := range strings.Split(text, "\n") {
-		line, _, _ = strings.Cut(line, "#")
-		if f := strings.Fields(line); len(f) > 0 {
-			out = append(out, f)
-		}
-	}
-	return out
 }

@@ -6,11 +6,11 @@
 package rumpserver
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/getopt"
 )
 
@@ -24,17 +24,15 @@ type Options struct {
 	URL        string
 }
 
-// errUsage is a command line of the wrong shape: only the usage is printed.
-var errUsage = errors.New("usage")
+const usage = "usage: rump_server [-sv] [-c ncpu] [-l library] [-r total_ram] url\n"
 
-const usage = "usage: rump_server [-sv] [-c ncpu] [-l library] [-r total_ram] url"
-
-// parseArgs turns the command line into Options. Errors are usage errors.
+// parseArgs turns the command line into Options. Every error is a
+// *cli.UsageError: the usage text follows its message.
 func parseArgs(args []string) (Options, error) {
 	var o Options
 	opts, rest, err := getopt.Parse("svc:l:r:d:m:", args)
 	if err != nil {
-		return o, err
+		return o, &cli.UsageError{Msg: err.Error()}
 	}
 	for _, opt := range opts {
 		switch opt.Flag {
@@ -45,7 +43,7 @@ func parseArgs(args []string) (Options, error) {
 		case 'c':
 			n, err := strconv.Atoi(opt.Arg)
 			if err != nil || n < 1 || n > 256 {
-				return o, fmt.Errorf("-c %s: want a number of CPUs from 1 to 256", opt.Arg)
+				return o, cli.Usagef("-c %s: want a number of CPUs from 1 to 256", opt.Arg)
 			}
 			o.NCPU = n
 		case 'l':
@@ -53,15 +51,15 @@ func parseArgs(args []string) (Options, error) {
 		case 'r':
 			n, err := parseSize(opt.Arg)
 			if err != nil {
-				return o, fmt.Errorf("-r %s: %v", opt.Arg, err)
+				return o, cli.Usagef("-r %s: %v", opt.Arg, err)
 			}
 			o.MemLimit = n
 		case 'd', 'm':
-			return o, fmt.Errorf("-%c is not supported: rumpnet kernels have no block devices or loadable modules", opt.Flag)
+			return o, cli.Usagef("-%c is not supported: rumpnet kernels have no block devices or loadable modules", opt.Flag)
 		}
 	}
 	if len(rest) != 1 {
-		return o, errUsage
+		return o, &cli.UsageError{}
 	}
 	o.URL = rest[0]
 	return o, nil

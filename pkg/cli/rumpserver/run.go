@@ -28,10 +28,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 func run(t *cli.Tool, args []string) int {
 	o, err := parseArgs(args)
 	if err != nil {
-		if !errors.Is(err, errUsage) {
-			t.Warnx("%v", err)
-		}
-		fmt.Fprintln(t.Stderr, usage)
+		t.ReportParse(err, usage)
 		return 1
 	}
 	path, err := api.SocketPath(o.URL)

@@ -4,13 +4,13 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/rumpnet/rumpnet/internal/getopt"
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/testkit"
 )
 
 // FuzzParse feeds arbitrary command lines to rsysctl's parsing: no panic,
-// every error a usage error (getopt's, or the empty one that only prints
-// the usage), and a parsed line either -a or names.
+// every error a usage error (getopt's message, or none: only the usage is
+// printed), and a parsed line either -a or names.
 func FuzzParse(f *testing.F) {
 	for _, seed := range []string{
 		"-a", "-A", "net.inet.ip.ttl", "-n net.inet.ip.forwarding kern.hostname",
@@ -22,8 +22,8 @@ func FuzzParse(f *testing.F) {
 		args := testkit.Words(line)
 		o, err := parse(args)
 		if err != nil {
-			var ge *getopt.Error
-			if !errors.As(err, &ge) && err.Error() != "" {
+			var ue *cli.UsageError
+			if !errors.As(err, &ue) {
 				t.Fatalf("parse(%q): got error %#v, want a usage error", args, err)
 			}
 			return

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -45,7 +44,7 @@ func parse(args []string) (options, error) {
 	var o options
 	opts, rest, err := getopt.Parse("Aaenqw", args)
 	if err != nil {
-		return o, err
+		return o, &cli.UsageError{Msg: err.Error()}
 	}
 	for _, op := range opts {
 		switch op.Flag {
@@ -63,7 +62,7 @@ func parse(args []string) (options, error) {
 	}
 	o.args = rest
 	if o.all == (len(rest) > 0) || o.all && o.write {
-		return o, errors.New("")
+		return o, &cli.UsageError{}
 	}
 	return o, nil
 }
@@ -72,8 +71,7 @@ func parse(args []string) (options, error) {
 func Run(args []string, stdout, stderr io.Writer) int {
 	t := &cli.Tool{Name: "rsysctl", Stdout: stdout, Stderr: stderr}
 	return t.Run(args, func(args []string) int {
-		if os.Getenv(client.EnvServer) == "" {
-			t.Warnx("RUMP_SERVER not set")
+		if t.Server() == "" {
 			return 1
 		}
 		return Main(t, &client.Client{}, args)
@@ -84,10 +82,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 func Main(t *cli.Tool, tr Tree, args []string) int {
 	o, err := parse(args)
 	if err != nil {
-		if err.Error() != "" {
-			t.Warnx("%v", err)
-		}
-		fmt.Fprint(t.Stderr, usage)
+		t.ReportParse(err, usage)
 		return 1
 	}
 	if !o.write {
@@ -101,7 +96,7 @@ func Main(t *cli.Tool, tr Tree, args []string) int {
 	if o.all {
 		nodes, err := tr.List("")
 		if err != nil {
-			return fail(t, err, "")
+			return t.Report(err)
 		}
 		for _, n := range nodes {
 			o.print(t.Stdout, n, false)
@@ -130,7 +125,7 @@ func (o options) show(t *cli.Tool, tr Tree, name string) int {
 		return 0
 	}
 	if !errors.Is(err, syscall.ENOENT) {
-		return fail(t, err, name)
+		return t.Report(cli.Fail(name, err))
 	}
 	nodes, lerr := tr.List(name)
 	if lerr != nil {
@@ -149,7 +144,7 @@ func (o options) set(t *cli.Tool, tr Tree, name, value string) int {
 		if errors.Is(err, syscall.ENOENT) {
 			return o.invalid(t, tr, name, err)
 		}
-		return fail(t, err, name)
+		return t.Report(cli.Fail(name, err))
 	}
 	var v any = value
 	switch n.Type {
@@ -169,7 +164,7 @@ func (o options) set(t *cli.Tool, tr Tree, name, value string) int {
 	}
 	r, err := tr.Set(name, v)
 	if err != nil {
-		return fail(t, err, name)
+		return t.Report(cli.Fail(name, err))
 	}
 	if !o.quiet {
 		prefix := name + ": "
@@ -226,7 +221,7 @@ func (o options) invalid(t *cli.Tool, tr Tree, name string, err error) int {
 	}
 	all, lerr := tr.List("")
 	if lerr != nil {
-		return fail(t, lerr, name)
+		return t.Report(cli.Fail(name, lerr))
 	}
 	known := map[string]bool{}
 	for _, n := range all {
@@ -245,19 +240,5 @@ func (o options) invalid(t *cli.Tool, tr Tree, name string, err error) int {
 		level = levelNames[depth]
 	}
 	t.Warnx("%s level name '%s' in '%s' is invalid", level, parts[depth], name)
-	return 1
-}
-
-func fail(t *cli.Tool, err error, name string) int {
-	var ie *client.InitError
-	if errors.As(err, &ie) {
-		t.Warn(ie.Err, "rump client init")
-		return 1
-	}
-	if name == "" {
-		t.Warn(err, "")
-	} else {
-		t.Warn(err, "%s", name)
-	}
 	return 1
 }

@@ -1,7 +1,6 @@
-package rtutil
+package cli
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/client"
 )
@@ -23,17 +21,12 @@ func TestParseLines(t *testing.T) {
 	}
 }
 
-func tool() (*cli.Tool, *bytes.Buffer) {
-	var errb bytes.Buffer
-	return &cli.Tool{Name: "rarp", Stdout: &bytes.Buffer{}, Stderr: &errb}, &errb
-}
-
 func TestSetFromFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "list")
 	os.WriteFile(path, []byte("a 1\nb\nc 3\nd 4\n"), 0o644)
 	tl, errb := tool()
 	var seen []string
-	st, err := SetFromFile(tl, path, "writing to routing socket", func(f []string) (int, error) {
+	st, err := tl.SetFromFile(path, "writing to routing socket", func(f []string) (int, error) {
 		seen = append(seen, f[0])
 		if f[0] == "c" {
 			return 1, api.Errorf(syscall.EEXIST, "")
@@ -45,7 +38,7 @@ func TestSetFromFile(t *testing.T) {
 		t.Errorf("got status %d, %v, saw %q, stderr %q", st, err, seen, errb.String())
 	}
 	tl, _ = tool()
-	st, err = SetFromFile(tl, path, "w", func([]string) (int, error) {
+	st, err = tl.SetFromFile(path, "w", func([]string) (int, error) {
 		return 1, &client.InitError{Err: api.Errorf(syscall.ENOENT, "")}
 	})
 	var ie *client.InitError
@@ -54,29 +47,8 @@ func TestSetFromFile(t *testing.T) {
 	}
 	tl, errb = tool()
 	missing := filepath.Join(t.TempDir(), "none")
-	if st, _ := SetFromFile(tl, missing, "w", nil); st != 1 ||
+	if st, _ := tl.SetFromFile(missing, "w", nil); st != 1 ||
 		errb.String() != "rarp: Cannot open "+missing+": No such file or directory\n" {
 		t.Errorf("missing file: got %d, stderr %q", st, errb.String())
-	}
-}
-
-func TestStart(t *testing.T) {
-	t.Setenv(client.EnvServer, "unix:///x")
-	tl, errb := tool()
-	if Start(tl, &UsageError{Msg: "unknown option -- x"}, "usage: rarp\n") || errb.String() != "rarp: unknown option -- x\nusage: rarp\n" {
-		t.Errorf("usage error: stderr %q", errb.String())
-	}
-	tl, errb = tool()
-	if Start(tl, Refuse("pub: no proxy ARP"), "usage\n") || errb.String() != "rarp: pub: no proxy ARP\n" {
-		t.Errorf("refusal: stderr %q", errb.String())
-	}
-	tl, _ = tool()
-	if !Start(tl, nil, "usage\n") {
-		t.Errorf("good command line with RUMP_SERVER set: want true")
-	}
-	t.Setenv(client.EnvServer, "")
-	tl, errb = tool()
-	if Start(tl, nil, "usage\n") || errb.String() != "rarp: RUMP_SERVER not set\n" {
-		t.Errorf("no RUMP_SERVER: stderr %q", errb.String())
 	}
 }
