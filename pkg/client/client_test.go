@@ -87,3 +87,15 @@ func TestTimeoutDefault(t *testing.T) {
 		}
 	}
 }
+
+// TestInterfaceUnreachable checks that a missing socket file is reported
+// as the kernel being unreachable, not as a missing interface (ENXIO),
+// although both carry ENOENT underneath.
+func TestInterfaceUnreachable(t *testing.T) {
+	c := &Client{URL: "unix://" + filepath.Join(t.TempDir(), "none")}
+	_, err := c.Interface("lo0")
+	var ie *InitError
+	if !errors.As(err, &ie) || errors.Is(err, syscall.ENXIO) {
+		t.Errorf("Interface on a missing socket: got %v, want an InitError, not ENXIO", err)
+	}
+}

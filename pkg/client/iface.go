@@ -20,11 +20,13 @@ func (c *Client) Interfaces() ([]api.Interface, error) {
 	return assemble(nodes)
 }
 
-// Interface returns one interface; ENXIO if there is none.
+// Interface returns one interface; ENXIO if there is none. A kernel that
+// cannot be reached is an *InitError, whatever its errno.
 func (c *Client) Interface(name string) (api.Interface, error) {
 	nodes, err := c.List(api.LinkPrefix + name)
 	if err != nil {
-		if errors.Is(err, syscall.ENOENT) {
+		var ie *InitError
+		if errors.Is(err, syscall.ENOENT) && !errors.As(err, &ie) {
 			return api.Interface{}, api.Errorf(syscall.ENXIO, name)
 		}
 		return api.Interface{}, err
