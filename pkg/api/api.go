@@ -22,21 +22,6 @@ const PathPrefix = "/v1/"
 // with EMSGSIZE.
 const MaxRequestBytes = 64 << 10
 
-// Op is one of the control interface's verbs.
-type Op string
-
-// The verbs. Get, Set and List act on the sysctl-like tree; Create and
-// Destroy make and remove objects (interfaces, addresses); Halt stops the
-// server.
-const (
-	OpGet     Op = "get"
-	OpSet     Op = "set"
-	OpList    Op = "list"
-	OpCreate  Op = "create"
-	OpDestroy Op = "destroy"
-	OpHalt    Op = "halt"
-)
-
 // Node is one leaf of the tree with its current value.
 type Node struct {
 	Name     string          `json:"name"`
