@@ -7,7 +7,8 @@
 // It must do no I/O: no sockets, no files, and no import of the kernel or
 // of any transport, so that clients, the server and tests share one
 // definition and a tool that imports it links nothing heavy. A detail only
-// one side uses (a content type, a header) belongs to that side.
+// one side needs belongs to that side; what a client may check (paths,
+// content types, limits) is protocol and stays here.
 //
 // The protocol is HTTP/1.1 with JSON bodies over the server's Unix socket;
 // doc/control.md describes it for people using curl or writing clients.

@@ -9,6 +9,10 @@ import (
 // reply is a stream of PingEvent values, one JSON object per line.
 const PingPath = PathPrefix + "ping"
 
+// PingContentType is the media type of the event stream: newline-delimited
+// JSON.
+const PingContentType = "application/x-ndjson"
+
 // PingRequest asks the kernel to send ICMP (or, for an IPv6 destination,
 // ICMPv6) echo requests from its own stack, as ping(8) and ping6(8) do.
 // Times are in seconds; zero values choose the defaults.

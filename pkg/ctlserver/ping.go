@@ -37,10 +37,6 @@ func (s *Server) ping(_ string, body json.RawMessage) (any, error) {
 	return &pingStream{s: s, req: req}, nil
 }
 
-// pingContentType is the media type of the event stream: newline-delimited
-// JSON.
-const pingContentType = "application/x-ndjson"
-
 // serveStream runs the ping. As ping(8) does for users other than root,
 // it refuses intervals under a second to peers that may not change the
 // kernel.
@@ -52,7 +48,7 @@ func (p *pingStream) serveStream(w replier, r *request) {
 	var enc *json.Encoder
 	err := p.s.k.Ping(r.ctx, p.req, func(ev api.PingEvent) {
 		if enc == nil {
-			enc = json.NewEncoder(w.stream(statusOK, pingContentType))
+			enc = json.NewEncoder(w.stream(statusOK, api.PingContentType))
 		}
 		// Encode writes each event at once, in one write. A failed write
 		// means the client has gone; the request's context is cancelled
