@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rumpnet/rumpnet/internal/testkit/golden"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/client"
 )
@@ -157,7 +158,7 @@ func TestMalformedRequests(t *testing.T) {
 	if _, err := stalled.Write([]byte("GET /v1/ HTTP/1.1\r\nHost: ru")); err != nil {
 		t.Fatalf("write: %v", err)
 	}
-	golden(t, "rifconfig-a-boot.golden", e.mustRif("-a"))
+	golden.Check(t, "rifconfig-a-boot", []byte(e.mustRif("-a")))
 	stalled.SetReadDeadline(time.Now().Add(pollTimeout))
 	buf := make([]byte, 512)
 	n, err := stalled.Read(buf)
@@ -168,7 +169,7 @@ func TestMalformedRequests(t *testing.T) {
 	}
 
 	// Still serving, with nothing changed.
-	golden(t, "rifconfig-a-boot.golden", e.mustRif("-a"))
+	golden.Check(t, "rifconfig-a-boot", []byte(e.mustRif("-a")))
 	host, err := s.c.Get(api.NodeHostname)
 	if err != nil || string(host.Value) != `""` {
 		t.Errorf("kern.hostname after the bad requests: got %s, %v; want \"\"", host.Value, err)

@@ -25,8 +25,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
 var (
 	// testsDir is this package's directory, moduleRoot the module's.
 	testsDir, moduleRoot string

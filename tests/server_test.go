@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rumpnet/rumpnet/internal/testkit/golden"
 )
 
 // TestSecondServerRefused starts a second rump_server on a live socket: it
@@ -79,7 +81,7 @@ func TestStaleSocketTakeover(t *testing.T) {
 	if s.pid == old.pid {
 		t.Fatalf("new server pid: got %d, want a new process", s.pid)
 	}
-	golden(t, "rifconfig-a-boot.golden", e.mustRif("-a"))
+	golden.Check(t, "rifconfig-a-boot", []byte(e.mustRif("-a")))
 	e.mustRif("virt0", "create")
 	e.wantLink("tap0", true)
 	e.mustRif("virt0", "inet", "10.0.0.2/24", "up")

@@ -8,26 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// golden compares got with testdata/name, or rewrites the file with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join(testsDir, "testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file: %v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s:\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
+	"github.com/rumpnet/rumpnet/internal/testkit/golden"
+)
 
 // TestWalkthrough is the user's first session, step by step: boot, look,
 // create virt0, address it, ping it over IPv4 and IPv6, reach its TCP stack,
@@ -36,7 +19,7 @@ func TestWalkthrough(t *testing.T) {
 	e := newEnv(t)
 	s := e.startServer()
 
-	golden(t, "rifconfig-a-boot.golden", e.mustRif("-a"))
+	golden.Check(t, "rifconfig-a-boot", []byte(e.mustRif("-a")))
 
 	e.wantLink("tap0", false)
 	e.mustRif("virt0", "create")

@@ -1,9 +1,14 @@
-// Package api defines the wire format of rump_server's control interface:
-// the request and reply bodies, the node names the tools rely on, and the
-// errno table that turns failures into NetBSD's err(3) messages.
+// Package api is what both sides of rump_server's control interface share:
+// the wire types (request and reply bodies, the node names and interface
+// leaves the tools rely on, the protocol's version and limits) and the pure
+// helpers both need (the errno table that turns failures into NetBSD's
+// err(3) messages, socket URLs, interface names, string values).
 //
-// It holds types and pure helpers only; it must not open sockets or import
-// the kernel, so that clients, the server and tests share one definition.
+// It must do no I/O: no sockets, no files, and no import of the kernel or
+// of any transport, so that clients, the server and tests share one
+// definition and a tool that imports it links nothing heavy. A detail only
+// one side needs belongs to that side; what a client may check (paths,
+// content types, limits) is protocol and stays here.
 //
 // The protocol is HTTP/1.1 with JSON bodies over the server's Unix socket;
 // doc/control.md describes it for people using curl or writing clients.
@@ -21,21 +26,6 @@ const PathPrefix = "/v1/"
 // MaxRequestBytes caps the size of a request body; larger ones are refused
 // with EMSGSIZE.
 const MaxRequestBytes = 64 << 10
-
-// Op is one of the control interface's verbs.
-type Op string
-
-// The verbs. Get, Set and List act on the sysctl-like tree; Create and
-// Destroy make and remove objects (interfaces, addresses); Halt stops the
-// server.
-const (
-	OpGet     Op = "get"
-	OpSet     Op = "set"
-	OpList    Op = "list"
-	OpCreate  Op = "create"
-	OpDestroy Op = "destroy"
-	OpHalt    Op = "halt"
-)
 
 // Node is one leaf of the tree with its current value.
 type Node struct {

@@ -7,6 +7,13 @@
 // gets frames back through each Port's Send and Deliver. It keeps no
 // interface counters (the caller counts in Send and Deliver), never copies a
 // frame, and never calls Send or Deliver while holding its lock.
+//
+// Its configuration is spoken in pkg/api's bridge types: Do takes an
+// api.BridgeRequest and Status returns an api.BridgeStatus, with the
+// IFBIF_*, IFBAF_* and STP state values and defaults api defines. Those are
+// the values brconfig reads and writes, shared here so that the control
+// server passes them through unchanged; how they travel is the server's
+// business, not this package's.
 package bridge
 
 // Data flow. A member's receive goroutine calls Input with a frame from that
@@ -202,13 +209,6 @@ func (b *Bridge) SetUp(up bool) {
 		b.cache.flush(false)
 	}
 	b.flushLocked()
-}
-
-// Up reports whether the bridge is forwarding.
-func (b *Bridge) Up() bool {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	return b.up
 }
 
 // MTU returns the bridge's MTU: its members', or 1500 without members.

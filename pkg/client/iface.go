@@ -68,41 +68,13 @@ func assemble(nodes []api.Node) ([]api.Interface, error) {
 	return out, nil
 }
 
+// setLeaf decodes one leaf's value into its field of ifp (api.Leaves).
 func setLeaf(ifp *api.Interface, leaf string, v json.RawMessage) error {
-	var dst any
-	switch leaf {
-	case api.LeafIndex:
-		dst = &ifp.Index
-	case api.LeafKind:
-		dst = &ifp.Kind
-	case api.LeafFlags:
-		dst = &ifp.Flags
-	case api.LeafMTU:
-		dst = &ifp.MTU
-	case api.LeafMetric:
-		dst = &ifp.Metric
-	case api.LeafAddress:
-		dst = &ifp.Address
-	case api.LeafLinkstr:
-		dst = &ifp.Linkstr
-	case api.LeafLinkState:
-		dst = &ifp.LinkState
-	case api.LeafStats:
-		dst = &ifp.Stats
-	case api.LeafInet:
-		dst = &ifp.Inet
-	case api.LeafInet6:
-		dst = &ifp.Inet6
-	case api.LeafLink:
-		dst = &ifp.LinkAddrs
-	case api.LeafCaps:
-		dst = &ifp.Capabilities
-	case api.LeafCapEnable:
-		dst = &ifp.CapEnabled
-	default:
+	l, ok := api.FindLeaf(leaf)
+	if !ok {
 		return nil // a leaf from a newer server
 	}
-	return json.Unmarshal(v, dst)
+	return json.Unmarshal(v, l.Field(ifp))
 }
 
 // CreateInterface makes an interface ("virt0").

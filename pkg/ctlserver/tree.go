@@ -1,11 +1,13 @@
 package ctlserver
 
 // The sysctl-like tree. Static nodes are a sorted table; interface nodes are
-// generated per interface under net.link.<ifname>.<leaf> from leafTable, so a
-// lookup never builds the whole tree.
+// generated per interface under net.link.<ifname>.<leaf> from leafTable
+// (api.Leaves with the kernel's writes), so a lookup never builds the whole
+// tree.
 
 import (
 	"encoding/json"
+	"fmt"
 	"runtime"
 	"sort"
 	"strings"
@@ -90,12 +92,18 @@ func decodeValue(v json.RawMessage, dst any) error {
 	return nil
 }
 
-// leaf describes one per-interface node.
+// leaf is one per-interface node: its description in api.Leaves and, if it
+// is writable, how the kernel writes it.
 type leaf struct {
 	name string
 	typ  string
-	get  func(api.Interface) any
-	set  func(k *rump.Kernel, ifname string, v json.RawMessage) error
+	desc api.Leaf
+	leafWriter
+}
+
+// leafWriter is the kernel's side of a writable leaf.
+type leafWriter struct {
+	set func(k *rump.Kernel, ifname string, v json.RawMessage) error
 	// only, if set, limits writing to the interface kinds it accepts;
 	// writing it on another kind fails with refuse.
 	only   func(api.Interface) bool
@@ -106,25 +114,28 @@ func (l leaf) writable(i api.Interface) bool {
 	return l.set != nil && (l.only == nil || l.only(i))
 }
 
-var leafTable = []leaf{
-	{name: api.LeafAddress, typ: "string", get: func(i api.Interface) any { return i.Address }},
-	{name: api.LeafCaps, typ: "int", get: func(i api.Interface) any { return i.Capabilities }},
-	{name: api.LeafCapEnable, typ: "int", get: func(i api.Interface) any { return i.CapEnabled },
-		set: intSetter((*rump.Kernel).SetCapabilities)},
-	{name: api.LeafFlags, typ: "int", get: func(i api.Interface) any { return i.Flags },
-		set: intSetter((*rump.Kernel).SetFlags)},
-	{name: api.LeafIndex, typ: "int", get: func(i api.Interface) any { return i.Index }},
-	{name: api.LeafInet, typ: "struct", get: func(i api.Interface) any { return i.Inet }},
-	{name: api.LeafInet6, typ: "struct", get: func(i api.Interface) any { return i.Inet6 }},
-	{name: api.LeafKind, typ: "string", get: func(i api.Interface) any { return i.Kind }},
-	{name: api.LeafLink, typ: "struct", get: func(i api.Interface) any {
-		if i.LinkAddrs == nil {
+// value is the leaf's value in i as it is sent. An interface without
+// inactive link-layer addresses has the list [], not null.
+func (l leaf) value(i api.Interface) any {
+	switch p := l.desc.Field(&i).(type) {
+	case *string:
+		return *p // makeNode chooses its wire form
+	case *[]api.LinkAddr:
+		if *p == nil {
 			return []api.LinkAddr{}
 		}
-		return i.LinkAddrs
-	}},
-	{name: api.LeafLinkState, typ: "string", get: func(i api.Interface) any { return i.LinkState }},
-	{name: api.LeafLinkstr, typ: "string", get: func(i api.Interface) any { return i.Linkstr },
+		return *p
+	default:
+		return p
+	}
+}
+
+// leafWriters are the kernel's writes of the writable leaves of api.Leaves,
+// by leaf name.
+var leafWriters = map[string]leafWriter{
+	api.LeafCapEnable: {set: intSetter((*rump.Kernel).SetCapabilities)},
+	api.LeafFlags:     {set: intSetter((*rump.Kernel).SetFlags)},
+	api.LeafLinkstr: {
 		set: func(k *rump.Kernel, ifname string, v json.RawMessage) error {
 			s, err := api.DecodeString(v)
 			if err != nil {
@@ -134,18 +145,50 @@ var leafTable = []leaf{
 		},
 		only:   func(i api.Interface) bool { return i.Kind == "virt" || i.Kind == "shmif" },
 		refuse: syscall.ENOTTY},
-	{name: api.LeafMetric, typ: "int", get: func(i api.Interface) any { return i.Metric },
-		set: intSetter((*rump.Kernel).SetMetric)},
-	{name: api.LeafMTU, typ: "int", get: func(i api.Interface) any { return i.MTU },
-		set: intSetter((*rump.Kernel).SetMTU)},
-	{name: api.LeafStats, typ: "struct", get: func(i api.Interface) any { return i.Stats },
-		set: func(k *rump.Kernel, ifname string, v json.RawMessage) error {
-			var n int
-			if err := decodeValue(v, &n); err != nil || n != 0 {
-				return api.Errorf(syscall.EINVAL, "stats can only be set to 0")
-			}
-			return k.ZeroStats(ifname)
-		}},
+	api.LeafMetric: {set: intSetter((*rump.Kernel).SetMetric)},
+	api.LeafMTU:    {set: intSetter((*rump.Kernel).SetMTU)},
+	api.LeafStats: {set: func(k *rump.Kernel, ifname string, v json.RawMessage) error {
+		var n int
+		if err := decodeValue(v, &n); err != nil || n != 0 {
+			return api.Errorf(syscall.EINVAL, "stats can only be set to 0")
+		}
+		return k.ZeroStats(ifname)
+	}},
+}
+
+// leafTable is api.Leaves with the kernel's writes, in the same order.
+var leafTable = mustLeafTable(api.Leaves, leafWriters)
+
+// buildLeafTable joins the leaves with their writers. Every writable leaf
+// must have a writer, and every writer a writable leaf.
+func buildLeafTable(leaves []api.Leaf, writers map[string]leafWriter) ([]leaf, error) {
+	out := make([]leaf, 0, len(leaves))
+	names := map[string]bool{}
+	for _, d := range leaves {
+		w, ok := writers[d.Name]
+		switch {
+		case d.Writable && (!ok || w.set == nil):
+			return nil, fmt.Errorf("leaf %s is writable but the kernel has no write for it", d.Name)
+		case !d.Writable && ok:
+			return nil, fmt.Errorf("leaf %s is read-only but the kernel has a write for it", d.Name)
+		}
+		names[d.Name] = true
+		out = append(out, leaf{name: d.Name, typ: d.Type, desc: d, leafWriter: w})
+	}
+	for name := range writers {
+		if !names[name] {
+			return nil, fmt.Errorf("the kernel writes leaf %s, which api.Leaves lacks", name)
+		}
+	}
+	return out, nil
+}
+
+func mustLeafTable(leaves []api.Leaf, writers map[string]leafWriter) []leaf {
+	t, err := buildLeafTable(leaves, writers)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }
 
 func intSetter(f func(*rump.Kernel, string, int) error) func(*rump.Kernel, string, json.RawMessage) error {
@@ -191,7 +234,7 @@ func (t *tree) get(name string) (api.Node, error) {
 		if err != nil {
 			return api.Node{}, err
 		}
-		return makeNode(name, l.typ, l.writable(info), l.get(info))
+		return makeNode(name, l.typ, l.writable(info), l.value(info))
 	}
 	i := sort.Search(len(t.static), func(i int) bool { return t.static[i].name >= name })
 	if i == len(t.static) || t.static[i].name != name {
@@ -274,7 +317,7 @@ func (t *tree) list(prefix string) ([]api.Node, error) {
 			if !under(name) {
 				continue
 			}
-			node, err := makeNode(name, l.typ, l.writable(info), l.get(info))
+			node, err := makeNode(name, l.typ, l.writable(info), l.value(info))
 			if err != nil {
 				return nil, err
 			}

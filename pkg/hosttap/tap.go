@@ -203,9 +203,6 @@ func getFlags(fd int) (uint16, error) {
 	return *(*uint16)(unsafe.Pointer(&ifr[unix.IFNAMSIZ])), nil
 }
 
-// Name returns the host interface name.
-func (t *Tap) Name() string { return t.name }
-
 // Persistent reports whether the tap outlives this Tap (it was made
 // persistent by someone else before we attached).
 func (t *Tap) Persistent() bool { return t.persist }

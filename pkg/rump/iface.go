@@ -56,7 +56,7 @@ type Interface struct {
 // Errors: EINVAL for a bad name or a cloner this kernel lacks, EEXIST if it
 // exists, and the host's errno if a virt interface's tap cannot be opened.
 func (k *Kernel) Create(name string) error {
-	cloner, unit, err := ParseIfName(name)
+	cloner, unit, err := api.ParseIfName(name)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func virtMAC(unit int) tcpip.LinkAddress {
 // A malformed name or one no cloner of this kernel makes is EINVAL, as
 // in NetBSD; an interface that does not exist, ENXIO.
 func (k *Kernel) Destroy(name string) error {
-	cloner, _, err := ParseIfName(name)
+	cloner, _, err := api.ParseIfName(name)
 	if err != nil {
 		return err
 	}

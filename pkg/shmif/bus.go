@@ -157,9 +157,6 @@ func (b *Bus) init(dataSize uint64) {
 	b.u32(offMagic).Store(magic)
 }
 
-// Path returns the bus file's name.
-func (b *Bus) Path() string { return b.path }
-
 // Close unmaps the bus and closes its file. Attachments must be closed
 // first.
 func (b *Bus) Close() error {

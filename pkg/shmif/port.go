@@ -81,9 +81,6 @@ func attach(b *Bus) *Port {
 	return p
 }
 
-// Bus returns the port's bus.
-func (p *Port) Bus() *Bus { return p.bus }
-
 // Close detaches the port and unmaps the bus. A blocked Read returns
 // ErrClosed; Close waits for it and for writes in progress.
 func (p *Port) Close() error {

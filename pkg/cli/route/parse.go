@@ -19,7 +19,6 @@ import (
 	"github.com/rumpnet/rumpnet/internal/getopt"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
-	"github.com/rumpnet/rumpnet/pkg/rump"
 )
 
 // request is a parsed command line.
@@ -456,7 +455,7 @@ func (p *parser) gateway() error {
 		return nil
 	}
 	if p.iflag {
-		if _, _, err := rump.ParseIfName(s); err == nil {
+		if _, _, err := api.ParseIfName(s); err == nil {
 			r.route.Interface = s
 			return nil
 		}

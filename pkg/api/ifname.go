@@ -1,0 +1,33 @@
+package api
+
+import (
+	"fmt"
+	"syscall"
+)
+
+// ParseIfName splits an interface name into its cloner and unit ("virt12" →
+// "virt", 12). It fails with EINVAL for names that are not letters followed by
+// a decimal unit, or longer than 15 characters.
+func ParseIfName(name string) (cloner string, unit int, err error) {
+	bad := Errorf(syscall.EINVAL, fmt.Sprintf("interface name %q", name))
+	if len(name) == 0 || len(name) > 15 {
+		return "", 0, bad
+	}
+	i := 0
+	for i < len(name) && name[i] >= 'a' && name[i] <= 'z' {
+		i++
+	}
+	if i == 0 || i == len(name) || (name[i] == '0' && i+1 < len(name)) {
+		return "", 0, bad
+	}
+	for _, r := range name[i:] {
+		if r < '0' || r > '9' {
+			return "", 0, bad
+		}
+		unit = unit*10 + int(r-'0')
+		if unit > 1<<20 {
+			return "", 0, bad
+		}
+	}
+	return name[:i], unit, nil
+}
