@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
+	"github.com/rumpnet/rumpnet/pkg/http1"
 )
 
 // streamer is a handler result that writes its own reply, as a stream.
@@ -48,7 +49,7 @@ func (p *pingStream) serveStream(w replier, r *request) {
 	var enc *json.Encoder
 	err := p.s.k.Ping(r.ctx, p.req, func(ev api.PingEvent) {
 		if enc == nil {
-			enc = json.NewEncoder(w.stream(statusOK, api.PingContentType))
+			enc = json.NewEncoder(w.stream(http1.StatusOK, api.PingContentType))
 		}
 		// Encode writes each event at once, in one write. A failed write
 		// means the client has gone; the request's context is cancelled

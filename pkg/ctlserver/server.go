@@ -1,12 +1,14 @@
 // Package ctlserver serves a kernel's control interface: HTTP/1.1 with JSON
 // bodies on a Unix socket, mapping requests onto the sysctl-like tree of
-// rump. See doc/control.md for the protocol. The HTTP server is a small
-// one of its own (http1.go), with only what the protocol needs, so that a
-// rump_server process does not carry a general HTTP library.
+// rump. See doc/control.md for the protocol. It holds the routes, the
+// permissions, the tree, ping streams and the socket session's protocol;
+// the HTTP/1.1 framing, the connections, their deadlines and caps are
+// pkg/http1's, which calls the server through a small handler interface.
 //
 // It decides who may change things (SO_PEERCRED: root and the server's own
 // uid) and turns every failure into an api.ErrorReply with an errno. It must
-// not parse command-line syntax or format output for people.
+// not parse command-line syntax or format output for people, nor frame
+// HTTP itself.
 package ctlserver
 
 import (
@@ -18,13 +20,20 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
-	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
+	"github.com/rumpnet/rumpnet/pkg/http1"
 	"github.com/rumpnet/rumpnet/pkg/rump"
-	"golang.org/x/sys/unix"
+)
+
+// Timeouts of a control connection. They are variables so that tests can
+// shorten them; a server takes their values when it is made.
+var (
+	headerTimeout  = http1.DefaultHeaderTimeout
+	requestTimeout = http1.DefaultRequestTimeout
+	idleTimeout    = http1.DefaultIdleTimeout
+	writeTimeout   = http1.DefaultWriteTimeout
 )
 
 // Server answers control requests for one kernel.
@@ -33,190 +42,48 @@ type Server struct {
 	tree   *tree
 	uid    int
 	onHalt func()
-
-	headerTimeout, requestTimeout, idleTimeout, writeTimeout time.Duration
-	limits                                                   limits
-	// peerCred reads a new connection's peer credentials.
-	peerCred func(net.Conn) peer
-
-	mu        sync.Mutex
-	shutdown  bool // Shutdown or Close has been called
-	listeners map[net.Listener]struct{}
-	conns     map[*conn]struct{}
-	perUID    map[int]int   // connections by peer uid (-1: unknown)
-	drained   chan struct{} // closed once shut down and without connections
+	http   *http1.Server
 }
 
 // New returns a server for k. onHalt is called (once the reply is sent) when
 // a client asks the server to halt.
 func New(k *rump.Kernel, onHalt func()) *Server {
-	return &Server{
-		k: k, tree: newTree(k), uid: os.Getuid(), onHalt: onHalt,
-		headerTimeout: headerTimeout, requestTimeout: requestTimeout, idleTimeout: idleTimeout,
-		writeTimeout: writeTimeout,
-		limits:       limits{total: maxConns, reserved: reservedConns, perUID: maxConnsPerUID},
-		peerCred:     peerOf,
-		listeners:    make(map[net.Listener]struct{}),
-		conns:        make(map[*conn]struct{}),
-		perUID:       make(map[int]int),
-		drained:      make(chan struct{}),
+	s := &Server{k: k, tree: newTree(k), uid: os.Getuid(), onHalt: onHalt}
+	s.http = &http1.Server{
+		Handler:       handler{s},
+		HeaderTimeout: headerTimeout, RequestTimeout: requestTimeout, IdleTimeout: idleTimeout,
+		WriteTimeout: writeTimeout,
+		Limits:       http1.DefaultLimits,
+		// Root and the server's own uid keep connections of their own, so
+		// that a flood of other users' connections does not lock them out.
+		Reserved:  func(p http1.Peer) bool { return s.privileged(peerOf(p)) },
+		OverLimit: overLimitReply(),
 	}
+	return s
+}
+
+// overLimitReply is the reply to a connection over the limits: EAGAIN.
+func overLimitReply() http1.Reply {
+	reply := api.ErrorReply{Errno: api.ErrnoName(syscall.EAGAIN), Code: int(syscall.EAGAIN),
+		Message: api.Strerror(syscall.EAGAIN), Detail: "too many control connections"}
+	var body bytes.Buffer
+	json.NewEncoder(&body).Encode(reply)
+	return http1.Reply{ContentType: "application/json", Body: body.Bytes()}
 }
 
 // Serve answers requests on l until Shutdown or Close, and then returns
 // nil; it returns l's error if l fails otherwise (is closed by someone
 // else, for one).
-func (s *Server) Serve(l net.Listener) error {
-	if !s.addListener(l) {
-		l.Close()
-		return nil
-	}
-	defer s.removeListener(l)
-	var backoff time.Duration
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			if s.closing() {
-				return nil
-			}
-			// Running out of fds or memory passes as connections end:
-			// wait, rather than stop serving for good.
-			if isResourceShortage(err) {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				time.Sleep(backoff)
-				continue
-			}
-			return err
-		}
-		backoff = 0
-		if c := s.addConn(nc); c != nil {
-			go c.serve()
-		}
-	}
-}
-
-func isResourceShortage(err error) bool {
-	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
-		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
-}
+func (s *Server) Serve(l net.Listener) error { return s.http.Serve(l) }
 
 // Shutdown stops accepting connections, closes those that wait for a
-// request, and waits for the others to finish theirs. When ctx ends first,
-// it closes them and returns ctx's error.
-func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.shutdownLocked()
-	for c := range s.conns {
-		if c.idle {
-			c.nc.Close()
-		}
-	}
-	s.mu.Unlock()
-	select {
-	case <-s.drained:
-		return nil
-	case <-ctx.Done():
-		s.Close()
-		return ctx.Err()
-	}
-}
+// request (and socket sessions), and waits for the others to finish theirs.
+// When ctx ends first, it closes them and returns ctx's error.
+func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
 
 // Close stops the server at once: it closes the listeners and every
 // connection, requests in flight included.
-func (s *Server) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.shutdownLocked()
-	for c := range s.conns {
-		c.nc.Close()
-	}
-	return nil
-}
-
-func (s *Server) shutdownLocked() {
-	s.shutdown = true
-	for l := range s.listeners {
-		l.Close()
-	}
-	s.checkDrainedLocked()
-}
-
-func (s *Server) checkDrainedLocked() {
-	if s.shutdown && len(s.conns) == 0 {
-		select {
-		case <-s.drained:
-		default:
-			close(s.drained)
-		}
-	}
-}
-
-func (s *Server) closing() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.shutdown
-}
-
-func (s *Server) addListener(l net.Listener) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.shutdown {
-		return false
-	}
-	s.listeners[l] = struct{}{}
-	return true
-}
-
-func (s *Server) removeListener(l net.Listener) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.listeners, l)
-}
-
-// addConn tracks a new connection. It closes it and returns nil when the
-// server is shutting down, and refuses it when it is over the limits.
-func (s *Server) addConn(nc net.Conn) *conn {
-	p := s.peerCred(nc)
-	s.mu.Lock()
-	if s.shutdown {
-		s.mu.Unlock()
-		nc.Close()
-		return nil
-	}
-	if !s.admitLocked(p) {
-		s.mu.Unlock()
-		refuseConn(nc)
-		return nil
-	}
-	defer s.mu.Unlock()
-	c := &conn{s: s, nc: nc, peer: p, idle: true}
-	s.conns[c] = struct{}{}
-	s.perUID[uidKey(p)]++
-	return c
-}
-
-// forget stops tracking a connection that has been closed.
-func (s *Server) forget(c *conn) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.conns, c)
-	if k := uidKey(c.peer); s.perUID[k] <= 1 {
-		delete(s.perUID, k)
-	} else {
-		s.perUID[k]--
-	}
-	s.checkDrainedLocked()
-}
-
-// setIdle marks a connection as waiting for a request (or no longer). It
-// reports false when the connection should end instead, as the server is
-// shutting down.
-func (s *Server) setIdle(c *conn, idle bool) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c.idle = idle
-	return !s.shutdown
-}
+func (s *Server) Close() error { return s.http.Close() }
 
 // peer is the credentials of the process at the other end of a connection.
 type peer struct {
@@ -224,20 +91,36 @@ type peer struct {
 	known bool
 }
 
-// peerOf reads a Unix connection's peer credentials (SO_PEERCRED); other
-// connections have an unknown peer.
-func peerOf(c net.Conn) peer {
-	p := peer{}
-	if uc, ok := c.(*net.UnixConn); ok {
-		if raw, err := uc.SyscallConn(); err == nil {
-			raw.Control(func(fd uintptr) {
-				if cred, err := unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED); err == nil {
-					p = peer{uid: int(cred.Uid), known: true}
-				}
-			})
-		}
-	}
-	return p
+func peerOf(p http1.Peer) peer { return peer{uid: p.UID, known: p.Known} }
+
+// privileged reports whether p may change the kernel and use the reserved
+// connections: root or the server's own uid.
+func (s *Server) privileged(p peer) bool {
+	return p.known && (p.uid == 0 || p.uid == s.uid)
+}
+
+// handler is the server as pkg/http1 calls it.
+type handler struct{ s *Server }
+
+// ServeHTTP1 answers one request from the wire.
+func (h handler) ServeHTTP1(w *http1.ResponseWriter, r *http1.Request) {
+	h.s.handle(wire{w, r}, &request{method: r.Method, path: r.Path, peer: peerOf(r.Peer), ctx: r.Context(),
+		body: r.Body, length: r.ContentLength})
+}
+
+// wire is the replier of a request that came on a connection; a socket
+// session needs it to switch protocols.
+type wire struct {
+	w *http1.ResponseWriter
+	r *http1.Request
+}
+
+func (x wire) reply(status int, contentType string, body []byte) {
+	x.w.Reply(status, contentType, body)
+}
+
+func (x wire) stream(status int, contentType string) io.Writer {
+	return x.w.Stream(status, contentType)
 }
 
 // request is what the handlers see of a request.
@@ -345,7 +228,7 @@ func (s *Server) handle(w replier, r *request) {
 		st.serveStream(w, r)
 		return
 	}
-	writeJSON(w, statusOK, out)
+	writeJSON(w, http1.StatusOK, out)
 	if rt.path == api.PathPrefix+"halt" && s.onHalt != nil {
 		// The reply has been sent: the client has it before the server
 		// goes away.
@@ -394,19 +277,19 @@ func writeError(w replier, err error) {
 func httpStatus(e syscall.Errno) int {
 	switch e {
 	case syscall.ENOENT, syscall.ENXIO:
-		return statusNotFound
+		return http1.StatusNotFound
 	case syscall.EPERM, syscall.EACCES:
-		return statusForbidden
+		return http1.StatusForbidden
 	case syscall.EEXIST, syscall.EBUSY:
-		return statusConflict
+		return http1.StatusConflict
 	case syscall.EMSGSIZE:
-		return statusRequestEntityTooLarge
+		return http1.StatusRequestEntityTooLarge
 	case syscall.EOPNOTSUPP:
-		return statusMethodNotAllowed
+		return http1.StatusMethodNotAllowed
 	case syscall.EIO:
-		return statusInternalServerError
+		return http1.StatusInternalServerError
 	}
-	return statusBadRequest
+	return http1.StatusBadRequest
 }
 
 func (s *Server) info(string, json.RawMessage) (any, error) {

@@ -2,8 +2,9 @@ package ctlserver
 
 // POST /v1/socket with "Upgrade: rumpnet-socket": the socket session of
 // doc/sockets.md. The handler only checks the request; serveStream then
-// answers 101 and runs the session on the connection's goroutine until the
-// client closes it or the server closes.
+// answers 101 (pkg/http1 switches the connection) and runs the session on
+// the connection's goroutine until the client closes it or the server
+// closes.
 //
 // The session reads the connection with recvmsg, so descriptors sent with
 // SCM_RIGHTS are queued as they come, and splits what it reads into JSON
@@ -27,9 +28,9 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
+	"github.com/rumpnet/rumpnet/pkg/http1"
 	"github.com/rumpnet/rumpnet/pkg/rump"
 	"golang.org/x/sys/unix"
 )
@@ -44,46 +45,37 @@ func (s *Server) socketSession(string, json.RawMessage) (any, error) {
 	return socketUpgrade{s}, nil
 }
 
-// errSessionOver marks a response whose connection was a session: it is
-// not kept alive and not lingered on.
-var errSessionOver = errors.New("socket session over")
-
 // serveStream switches the connection to a session and serves it.
 func (u socketUpgrade) serveStream(w replier, _ *request) {
-	resp, ok := w.(*response)
-	if !ok {
+	x, ok := w.(wire)
+	switch {
+	case !ok:
 		writeError(w, api.Errorf(syscall.EOPNOTSUPP, "socket session on this connection"))
 		return
-	}
-	c := resp.c
-	uc, ok := c.nc.(*net.UnixConn)
-	switch {
-	case !strings.EqualFold(resp.head.upgrade, api.SocketUpgrade):
+	case !strings.EqualFold(x.r.Upgrade, api.SocketUpgrade):
 		writeError(w, api.Errorf(syscall.EINVAL, "socket session needs Upgrade: "+api.SocketUpgrade))
 		return
-	case !ok:
-		writeError(w, api.Errorf(syscall.EOPNOTSUPP, "socket session needs a Unix socket"))
-		return
-	case c.br.Buffered() > 0:
+	}
+	// The session is long-lived: pkg/http1 lifts the connection's
+	// deadlines, and counts it as idle, so a server going down ends its
+	// sessions instead of waiting for them.
+	nc, err := x.w.Upgrade(api.SocketUpgrade, func(nc net.Conn) error {
+		if _, ok := nc.(*net.UnixConn); !ok {
+			return api.Errorf(syscall.EOPNOTSUPP, "socket session needs a Unix socket")
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, http1.ErrUpgradeData):
 		// Descriptors would have been lost with bytes read before the
 		// switch: the client must wait for 101.
 		writeError(w, api.Errorf(syscall.EPROTO, "socket session data before 101"))
 		return
-	}
-	resp.wrote, resp.close, resp.err = true, true, errSessionOver
-	c.bw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: " + api.SocketUpgrade + "\r\n\r\n")
-	if c.bw.Flush() != nil {
+	case err != nil:
+		writeError(w, err) // nothing is sent once the 101 is out
 		return
 	}
-	// A session is long-lived: it is exempt from the connection's header,
-	// request and idle timeouts, whatever deadlines http1.go set.
-	c.nc.SetDeadline(time.Time{})
-	// Shutdown closes idle connections: a session counts as one, so a
-	// server going down ends its sessions instead of waiting for them.
-	if !u.s.setIdle(c, true) {
-		return
-	}
-	newSession(u.s.k, uc).run()
+	newSession(u.s.k, nc.(*net.UnixConn)).run()
 }
 
 // session is one socket session.

@@ -1,4 +1,4 @@
-package ctlserver
+package http1
 
 import (
 	"io"
@@ -16,20 +16,21 @@ import (
 // Connections from other uids cannot be made without root, so these tests
 // give each connection a uid of its own: a client that binds to a name
 // "uid-N-..." counts as uid N, an unnamed client as the server's owner.
-func fakePeer(nc net.Conn) peer {
+func fakePeer(nc net.Conn) Peer {
 	name := filepath.Base(nc.RemoteAddr().String())
 	if rest, ok := strings.CutPrefix(name, "uid-"); ok {
 		n, _, _ := strings.Cut(rest, "-")
 		uid, err := strconv.Atoi(n)
 		if err == nil {
-			return peer{uid: uid, known: true}
+			return Peer{UID: uid, Known: true}
 		}
 	}
-	return peerOf(nc)
+	return PeerCred(nc)
 }
 
-// serveLimited starts a server with the given limits and fake peers.
-func serveLimited(t *testing.T, lim limits) (*Server, string) {
+// serveLimited starts a server with the given limits and fake peers; root
+// and the owner may use the reserved connections.
+func serveLimited(t *testing.T, lim Limits) (*Server, string) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "s")
@@ -37,8 +38,10 @@ func serveLimited(t *testing.T, lim limits) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(newKernel(t), nil)
-	s.limits, s.peerCred = lim, fakePeer
+	s := newServer()
+	s.Limits, s.PeerOf = lim, fakePeer
+	s.Reserved = func(p Peer) bool { return p.Known && (p.UID == 0 || p.UID == os.Getuid()) }
+	s.OverLimit = Reply{ContentType: "application/json", Body: []byte(`{"errno":"EAGAIN"}` + "\n")}
 	go s.Serve(l)
 	t.Cleanup(func() { s.Close() })
 	return s, path
@@ -79,7 +82,7 @@ func (rc *rawClient) wantRefused() {
 
 func TestConnLimits(t *testing.T) {
 	const owner = -1
-	s, path := serveLimited(t, limits{total: 6, reserved: 2, perUID: 3})
+	s, path := serveLimited(t, Limits{Total: 6, Reserved: 2, PerUID: 3})
 	steps := []struct {
 		uid   int
 		admit bool
@@ -107,7 +110,7 @@ func TestConnLimits(t *testing.T) {
 	}
 	// The owner is served while others hold every other connection.
 	for _, rc := range owners {
-		rc.send("GET /v1/ HTTP/1.1\r\n\r\n")
+		rc.send("GET / HTTP/1.1\r\n\r\n")
 		if resp, _ := rc.response("GET"); resp.StatusCode != 200 {
 			t.Errorf("owner: got %s, want 200", resp.Status)
 		}
@@ -117,14 +120,14 @@ func TestConnLimits(t *testing.T) {
 // TestOwnerServedDuringFlood floods the server with connections of one uid
 // that send requests and never read; the owner is still answered.
 func TestOwnerServedDuringFlood(t *testing.T) {
-	s, path := serveLimited(t, limits{total: 64, reserved: 8, perUID: 16})
+	s, path := serveLimited(t, Limits{Total: 64, Reserved: 8, PerUID: 16})
 	var flood []*rawClient
 	for i := 0; i < 100; i++ {
 		rc := dialAs(t, path, 1001)
 		flood = append(flood, rc)
 		go func() {
 			for {
-				if _, err := io.WriteString(rc.c, "GET /v1/list HTTP/1.1\r\n\r\n"); err != nil {
+				if _, err := io.WriteString(rc.c, "GET / HTTP/1.1\r\n\r\n"); err != nil {
 					return
 				}
 			}
@@ -132,12 +135,12 @@ func TestOwnerServedDuringFlood(t *testing.T) {
 	}
 	for i := 0; i < 5; i++ {
 		rc := dialAs(t, path, -1)
-		rc.send("GET /v1/node/kern.ostype HTTP/1.1\r\nConnection: close\r\n\r\n")
+		rc.send("GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
 		if resp, _ := rc.response("GET"); resp.StatusCode != 200 {
 			t.Errorf("owner request %d: got %s, want 200", i, resp.Status)
 		}
 	}
-	if all, _ := connCount(s); all > 16+1 {
+	if all, _ := s.Conns(); all > 16+1 {
 		t.Errorf("connections held: got %d, want at most 16 of the flood and the owner's", all)
 	}
 	for _, rc := range flood {
@@ -151,12 +154,12 @@ func TestNonReadingClientDropped(t *testing.T) {
 	shortWrites(t, 200*time.Millisecond)
 	s, path, _ := serveRaw(t)
 	rc := dialRaw(t, path)
-	rc.send("GET /v1/ HTTP/1.1\r\n\r\n")
+	rc.send("GET / HTTP/1.1\r\n\r\n")
 	rc.response("GET")
 	waitConns(t, s, 1, 0)
 	go func() {
 		for {
-			if _, err := io.WriteString(rc.c, "GET /v1/list HTTP/1.1\r\n\r\n"); err != nil {
+			if _, err := io.WriteString(rc.c, "GET / HTTP/1.1\r\n\r\n"); err != nil {
 				return
 			}
 		}
@@ -164,22 +167,15 @@ func TestNonReadingClientDropped(t *testing.T) {
 	waitConns(t, s, 0, 0)
 }
 
-// TestStreamNotReadDropped starts a fast ping stream and reads nothing: the
+// TestStreamNotReadDropped starts a fast stream and reads nothing: the
 // stream ends and its connection is dropped.
 func TestStreamNotReadDropped(t *testing.T) {
 	shortWrites(t, 200*time.Millisecond)
 	s, path, _ := serveRaw(t)
 	rc := dialRaw(t, path)
-	req := `{"dst":"127.0.0.1","interval":0.001,"size":56}`
-	rc.send("POST /v1/ping HTTP/1.1\r\nContent-Length: " + strconv.Itoa(len(req)) + "\r\n\r\n" + req)
+	rc.send("POST /stream/forever HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
 	waitConns(t, s, 1, 1)
 	waitConns(t, s, 0, 0)
-}
-
-func shortWrites(t *testing.T, d time.Duration) {
-	w := writeTimeout
-	writeTimeout = d
-	t.Cleanup(func() { writeTimeout = w })
 }
 
 // shortListener fails its first accepts with an error, as accept(2) does
@@ -212,12 +208,12 @@ func TestAcceptShortage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := New(newKernel(t), nil)
+			s := newServer()
 			served := make(chan error, 1)
 			go func() { served <- s.Serve(&shortListener{Listener: ul, fails: 5, err: errno}) }()
 			t.Cleanup(func() { s.Close() })
 			rc := dialRaw(t, path)
-			rc.send("GET /v1/ HTTP/1.1\r\n\r\n")
+			rc.send("GET / HTTP/1.1\r\n\r\n")
 			if resp, _ := rc.response("GET"); resp.StatusCode != 200 {
 				t.Errorf("after %v from accept: got %s, want 200", errno, resp.Status)
 			}

@@ -1,9 +1,14 @@
-package ctlserver
+package http1
 
 // Serving a connection: one goroutine reads a request, hands it to the
-// handlers and writes the reply, then the next request. Every read and write
-// has a deadline (headerTimeout, requestTimeout, idleTimeout, writeTimeout);
-// the parsing is in http1.go.
+// handler and writes the reply, then the next request. Every read and write
+// has a deadline (the Server's HeaderTimeout, RequestTimeout, IdleTimeout
+// and WriteTimeout); the parsing is in parse.go.
+//
+// A handler answers through its ResponseWriter in one of three ways: a
+// whole reply (Reply), a stream whose parts are sent as they are written
+// (Stream), or a switch to another protocol (Upgrade), after which the
+// connection is the handler's until it returns.
 
 import (
 	"bufio"
@@ -31,7 +36,7 @@ type conn struct {
 	nc   net.Conn
 	br   *bufio.Reader
 	bw   *bufio.Writer
-	peer peer
+	peer Peer
 	idle bool // waiting for a request; guarded by s.mu
 
 	// watched is closed when the goroutine that watches a stream's client
@@ -49,20 +54,20 @@ func (c *conn) serve() {
 		// its interfaces.
 		if r := recover(); r != nil {
 			connPanics.Add(1)
-			fmt.Fprintf(os.Stderr, "ctlserver: panic serving a control connection: %v\n%s", r, debug.Stack())
+			fmt.Fprintf(os.Stderr, "http1: panic serving a connection: %v\n%s", r, debug.Stack())
 		}
 	}()
 	c.br = bufio.NewReaderSize(c.nc, connBufferSize)
 	c.bw = bufio.NewWriterSize(c.nc, connBufferSize)
 	// The first request's clock starts with the connection.
 	start := time.Now()
-	c.nc.SetReadDeadline(start.Add(c.s.headerTimeout))
+	c.nc.SetReadDeadline(start.Add(c.s.headerTimeout()))
 	for first := true; ; first = false {
 		if !first {
 			if !c.s.setIdle(c, true) {
 				return
 			}
-			c.nc.SetReadDeadline(time.Now().Add(c.s.idleTimeout))
+			c.nc.SetReadDeadline(time.Now().Add(c.s.idleTimeout()))
 		}
 		// Until its first byte arrives, a request has not started: the
 		// connection stays idle, and Shutdown may close it.
@@ -74,7 +79,7 @@ func (c *conn) serve() {
 		}
 		if !first {
 			start = time.Now()
-			c.nc.SetReadDeadline(start.Add(c.s.headerTimeout))
+			c.nc.SetReadDeadline(start.Add(c.s.headerTimeout()))
 		}
 		if !c.serveRequest(start) {
 			return
@@ -94,14 +99,15 @@ func (c *conn) serveRequest(start time.Time) (keepAlive bool) {
 		}
 		return false
 	}
-	c.nc.SetReadDeadline(start.Add(c.s.requestTimeout))
+	c.nc.SetReadDeadline(start.Add(c.s.requestTimeout()))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	w := &response{c: c, head: h, cancel: cancel}
+	w := &ResponseWriter{c: c, head: h, cancel: cancel}
 	w.body = newBody(c.br, h, w.sendContinue)
-	c.s.handle(w, &request{method: h.method, path: h.path, peer: c.peer, ctx: ctx, body: w.body, length: h.length})
+	c.s.Handler.ServeHTTP1(w, &Request{Method: h.method, Path: h.path, Minor: h.minor, Upgrade: h.upgrade,
+		ContentLength: h.length, Body: w.body, Peer: c.peer, ctx: ctx})
 	if !w.wrote {
-		w.reply(statusInternalServerError, plainContentType, []byte("500 Internal Server Error: no reply\n"))
+		w.Reply(StatusInternalServerError, plainContentType, []byte("500 Internal Server Error: no reply\n"))
 	}
 	if w.streaming {
 		w.endStream()
@@ -137,7 +143,7 @@ func (c *conn) linger() {
 // connection is then closed.
 func (c *conn) refuse(he *headError) {
 	msg := he.Error() + "\n"
-	c.bw.WriteString("HTTP/1.1 " + strconv.Itoa(he.status) + " " + statusText(he.status) + "\r\n" +
+	c.bw.WriteString("HTTP/1.1 " + strconv.Itoa(he.status) + " " + StatusText(he.status) + "\r\n" +
 		"Content-Type: " + plainContentType + "\r\n" +
 		"Content-Length: " + strconv.Itoa(len(msg)) + "\r\n" +
 		"Connection: close\r\n\r\n" + msg)
@@ -147,7 +153,7 @@ func (c *conn) refuse(he *headError) {
 // startWrite gives the reply about to be written its deadline. It comes
 // before the first byte, as a large body goes out before the flush.
 func (c *conn) startWrite() {
-	c.nc.SetWriteDeadline(time.Now().Add(c.s.writeTimeout))
+	c.nc.SetWriteDeadline(time.Now().Add(c.s.writeTimeout()))
 }
 
 // flush sends what is buffered within writeTimeout.
@@ -172,8 +178,9 @@ func (c *conn) watchClient(cancel context.CancelFunc) {
 
 // ---- Writing replies ----
 
-// response is the replier of one request on a connection.
-type response struct {
+// ResponseWriter answers one request on a connection. Only the first of
+// Reply, Stream and Upgrade counts; the later ones do nothing.
+type ResponseWriter struct {
 	c         *conn
 	head      *requestHead
 	body      *body
@@ -185,7 +192,7 @@ type response struct {
 }
 
 // sendContinue tells a client that waits before sending its body to go on.
-func (w *response) sendContinue() error {
+func (w *ResponseWriter) sendContinue() error {
 	if w.wrote {
 		return nil // too late: a final reply is out
 	}
@@ -194,13 +201,13 @@ func (w *response) sendContinue() error {
 }
 
 // writeHead writes the status line and the fields every reply has.
-func (w *response) writeHead(status int, contentType string) {
+func (w *ResponseWriter) writeHead(status int, contentType string) {
 	proto := "HTTP/1.1 "
 	if w.head.minor == 0 {
 		proto = "HTTP/1.0 "
 	}
 	bw := w.c.bw
-	bw.WriteString(proto + strconv.Itoa(status) + " " + statusText(status) + "\r\n")
+	bw.WriteString(proto + strconv.Itoa(status) + " " + StatusText(status) + "\r\n")
 	bw.WriteString("Content-Type: " + contentType + "\r\n")
 	var date [64]byte
 	bw.WriteString("Date: ")
@@ -208,7 +215,9 @@ func (w *response) writeHead(status int, contentType string) {
 	bw.WriteString("\r\n")
 }
 
-func (w *response) reply(status int, contentType string, data []byte) {
+// Reply sends a whole reply, with a Content-Length (and no body for a
+// HEAD request).
+func (w *ResponseWriter) Reply(status int, contentType string, data []byte) {
 	if w.wrote {
 		return
 	}
@@ -234,7 +243,12 @@ func (w *response) reply(status int, contentType string, data []byte) {
 	w.err = w.c.flush()
 }
 
-func (w *response) stream(status int, contentType string) io.Writer {
+// Stream sends the status line and header of a reply whose body follows in
+// parts: each write to the returned writer is sent at once (as a chunk for
+// HTTP/1.1). A write fails, and the request's context is cancelled, when
+// the client goes away or stops reading. The connection ends with the
+// stream.
+func (w *ResponseWriter) Stream(status int, contentType string) io.Writer {
 	if w.wrote {
 		return io.Discard
 	}
@@ -252,7 +266,7 @@ func (w *response) stream(status int, contentType string) io.Writer {
 
 // endStream ends a stream, closes the connection and waits for the
 // goroutine that watched the client.
-func (w *response) endStream() {
+func (w *ResponseWriter) endStream() {
 	if w.err == nil && w.head.minor == 1 {
 		w.c.bw.WriteString("0\r\n\r\n")
 		w.c.flush()
@@ -262,7 +276,7 @@ func (w *response) endStream() {
 }
 
 // streamWriter sends each write at once, as a chunk of its own for HTTP/1.1.
-type streamWriter struct{ w *response }
+type streamWriter struct{ w *ResponseWriter }
 
 func (sw streamWriter) Write(p []byte) (int, error) {
 	w := sw.w
@@ -289,4 +303,53 @@ func (sw streamWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// ErrUpgradeData is Upgrade's error when the client sent bytes after the
+// request before the switch: they were read into the server's buffer, and
+// whatever came with them (descriptors, on a Unix socket) is lost, so the
+// client must wait for 101 before it speaks the new protocol.
+var ErrUpgradeData = errors.New("data before 101 Switching Protocols")
+
+// ErrServerClosed is Upgrade's error when the server shuts down as the
+// connection switches.
+var ErrServerClosed = errors.New("server closed")
+
+// errUpgraded marks a response whose connection was upgraded: it is not
+// kept alive and not lingered on.
+var errUpgraded = errors.New("connection upgraded")
+
+// Upgrade switches the connection to another protocol and hands it to the
+// handler, which owns it until it returns; the connection is then closed.
+// check, when not nil, vets the connection first: its error comes back
+// with nothing sent, and so does ErrUpgradeData, and the handler may then
+// reply as usual. Otherwise Upgrade answers "101 Switching Protocols" with
+// "Upgrade: protocol" and clears the connection's deadlines, as the new
+// protocol is long-lived. The connection then counts as idle: Shutdown
+// closes it rather than wait for it (ErrServerClosed when that is already
+// under way). An error after the 101 (a failed write) leaves nothing for
+// the handler to do but return.
+func (w *ResponseWriter) Upgrade(protocol string, check func(net.Conn) error) (net.Conn, error) {
+	if w.wrote {
+		return nil, errors.New("upgrade after a reply")
+	}
+	c := w.c
+	if check != nil {
+		if err := check(c.nc); err != nil {
+			return nil, err
+		}
+	}
+	if c.br.Buffered() > 0 {
+		return nil, ErrUpgradeData
+	}
+	w.wrote, w.close, w.err = true, true, errUpgraded
+	c.bw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: " + protocol + "\r\n\r\n")
+	if err := c.bw.Flush(); err != nil {
+		return nil, err
+	}
+	c.nc.SetDeadline(time.Time{})
+	if !c.s.setIdle(c, true) {
+		return nil, ErrServerClosed
+	}
+	return c.nc, nil
 }

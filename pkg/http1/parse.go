@@ -1,31 +1,9 @@
-package ctlserver
+package http1
 
-// The control socket's HTTP/1.1 server. The control interface needs only a
-// small part of HTTP, and a server of its own keeps a general-purpose HTTP
-// library (with TLS and HTTP/2) out of every rump_server process, which
-// saves megabytes of resident memory per kernel.
-//
-// What it serves: request targets in origin form (absolute form is
-// accepted, its host ignored; a query is dropped), request bodies by
-// Content-Length or chunked transfer coding, "Expect: 100-continue",
-// keep-alive (the default for HTTP/1.1, on request for HTTP/1.0) and
-// pipelined requests. Replies carry a Content-Length; a stream (a ping) is
-// chunked for HTTP/1.1 and delimited by the end of the connection for
-// HTTP/1.0, and the connection is closed after it.
-//
-// What it refuses, with a plain-text reply and the connection closed:
-// anything it cannot parse (400), transfer codings other than chunked
-// (501), expectations other than 100-continue (417), HTTP versions other
-// than 1.0 and 1.1 (505) and request heads over maxHeaderBytes (431). It
-// speaks neither TLS nor HTTP/2 and does not upgrade.
-//
-// Each connection is served by one goroutine, one request after the other.
-// While a stream runs, a second goroutine reads the connection so that the
-// stream stops when the client hangs up. Every read and write has a
-// deadline (headerTimeout, requestTimeout, idleTimeout, writeTimeout), so a
-// client that stalls or stops reading loses its connection; how many
-// connections a server holds is capped in conns.go. Serving a connection
-// and writing its replies is in conn.go.
+// Parsing a request: its head (the request line and the header fields the
+// server acts on) and its body, by Content-Length or chunked transfer
+// coding. Every line is read with a budget of bytes, so that a client
+// cannot make the server buffer without end.
 
 import (
 	"bufio"
@@ -34,25 +12,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
-)
-
-// Timeouts of a connection. They are variables so that tests can shorten
-// them; a server takes their values when it is made.
-var (
-	// headerTimeout bounds the time from the start of a request (of the
-	// connection, for its first request) to the end of the request's head.
-	headerTimeout = 5 * time.Second
-	// requestTimeout bounds the time from the start of a request to the end
-	// of its body.
-	requestTimeout = 10 * time.Second
-	// idleTimeout is how long a kept-alive connection waits for its next
-	// request.
-	idleTimeout = 10 * time.Second
-	// writeTimeout bounds the sending of one reply, or of one part of a
-	// stream: a client that stops reading loses its connection rather than
-	// holding it, and the goroutine serving it, for good.
-	writeTimeout = 10 * time.Second
 )
 
 const (
@@ -63,52 +22,60 @@ const (
 	maxChunkLine = 4 << 10
 	// connBufferSize is the size of a connection's read and write buffers.
 	connBufferSize = 4 << 10
-	// plainContentType is the type of the replies that come from the HTTP
-	// layer rather than from rumpnet.
+	// plainContentType is the type of the replies that the server makes
+	// itself rather than its handler.
 	plainContentType = "text/plain; charset=utf-8"
 )
 
-// HTTP status codes the server sends.
+// HTTP status codes the server sends itself, and the ones a handler may
+// send with the text of their status line known (others get "Status N").
 const (
-	statusOK                      = 200
-	statusBadRequest              = 400
-	statusForbidden               = 403
-	statusNotFound                = 404
-	statusMethodNotAllowed        = 405
-	statusConflict                = 409
-	statusRequestEntityTooLarge   = 413
-	statusExpectationFailed       = 417
-	statusHeaderFieldsTooLarge    = 431
-	statusInternalServerError     = 500
-	statusNotImplemented          = 501
-	statusHTTPVersionNotSupported = 505
+	StatusSwitchingProtocols      = 101
+	StatusOK                      = 200
+	StatusBadRequest              = 400
+	StatusForbidden               = 403
+	StatusNotFound                = 404
+	StatusMethodNotAllowed        = 405
+	StatusConflict                = 409
+	StatusRequestEntityTooLarge   = 413
+	StatusExpectationFailed       = 417
+	StatusHeaderFieldsTooLarge    = 431
+	StatusInternalServerError     = 500
+	StatusNotImplemented          = 501
+	StatusServiceUnavailable      = 503
+	StatusHTTPVersionNotSupported = 505
 )
 
-func statusText(code int) string {
+// StatusText returns the reason phrase of a status code.
+func StatusText(code int) string {
 	switch code {
-	case statusOK:
+	case StatusSwitchingProtocols:
+		return "Switching Protocols"
+	case StatusOK:
 		return "OK"
-	case statusBadRequest:
+	case StatusBadRequest:
 		return "Bad Request"
-	case statusForbidden:
+	case StatusForbidden:
 		return "Forbidden"
-	case statusNotFound:
+	case StatusNotFound:
 		return "Not Found"
-	case statusMethodNotAllowed:
+	case StatusMethodNotAllowed:
 		return "Method Not Allowed"
-	case statusConflict:
+	case StatusConflict:
 		return "Conflict"
-	case statusRequestEntityTooLarge:
+	case StatusRequestEntityTooLarge:
 		return "Request Entity Too Large"
-	case statusExpectationFailed:
+	case StatusExpectationFailed:
 		return "Expectation Failed"
-	case statusHeaderFieldsTooLarge:
+	case StatusHeaderFieldsTooLarge:
 		return "Request Header Fields Too Large"
-	case statusInternalServerError:
+	case StatusInternalServerError:
 		return "Internal Server Error"
-	case statusNotImplemented:
+	case StatusNotImplemented:
 		return "Not Implemented"
-	case statusHTTPVersionNotSupported:
+	case StatusServiceUnavailable:
+		return "Service Unavailable"
+	case StatusHTTPVersionNotSupported:
 		return "HTTP Version Not Supported"
 	}
 	return "Status " + strconv.Itoa(code)
@@ -128,7 +95,7 @@ type requestHead struct {
 	expectContinue bool   // the client waits for "100 Continue" to send the body
 	connClose      bool   // Connection: close
 	connKeepAlive  bool   // Connection: keep-alive
-	upgrade        string // Upgrade, which only a socket session uses (socket.go)
+	upgrade        string // the Upgrade field, for a handler that switches protocols
 }
 
 // wantsClose reports whether the client expects the connection to end after
@@ -151,11 +118,11 @@ type headError struct {
 	reason string
 }
 
-func (e *headError) Error() string { return statusText(e.status) + ": " + e.reason }
+func (e *headError) Error() string { return StatusText(e.status) + ": " + e.reason }
 
-func badRequest(reason string) error { return &headError{statusBadRequest, reason} }
+func badRequest(reason string) error { return &headError{StatusBadRequest, reason} }
 
-var errHeadTooLarge = &headError{statusHeaderFieldsTooLarge, "request line and header fields over 16 KiB"}
+var errHeadTooLarge = &headError{StatusHeaderFieldsTooLarge, "request line and header fields over 16 KiB"}
 
 // lineReader reads CRLF- (or LF-) terminated lines with a budget of bytes,
 // so that a client cannot make the server buffer a line without end.
@@ -254,7 +221,7 @@ func (h *requestHead) parseRequestLine(line string) error {
 		h.minor = 0
 	default:
 		if len(proto) == 8 && strings.HasPrefix(proto, "HTTP/") && isDigit(proto[5]) && proto[6] == '.' && isDigit(proto[7]) {
-			return &headError{statusHTTPVersionNotSupported, proto + " is not served; use HTTP/1.1"}
+			return &headError{StatusHTTPVersionNotSupported, proto + " is not served; use HTTP/1.1"}
 		}
 		return badRequest("malformed HTTP version")
 	}
@@ -337,7 +304,7 @@ func (h *requestHead) parseField(line string) error {
 			return badRequest("more than one Transfer-Encoding field")
 		}
 		if !strings.EqualFold(value, "chunked") {
-			return &headError{statusNotImplemented, "transfer coding " + strconv.Quote(value) + " is not served; only chunked is"}
+			return &headError{StatusNotImplemented, "transfer coding " + strconv.Quote(value) + " is not served; only chunked is"}
 		}
 		h.chunked = true
 	case strings.EqualFold(name, "Connection"):
@@ -350,7 +317,7 @@ func (h *requestHead) parseField(line string) error {
 		h.upgrade = value
 	case strings.EqualFold(name, "Expect"):
 		if !strings.EqualFold(value, "100-continue") {
-			return &headError{statusExpectationFailed, "only the expectation 100-continue is met"}
+			return &headError{StatusExpectationFailed, "only the expectation 100-continue is met"}
 		}
 		// An HTTP/1.0 client cannot take a 100 reply (RFC 9110, 10.1.1).
 		h.expectContinue = h.minor == 1
