@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,14 +148,21 @@ func TestMainAgainstKernel(t *testing.T) {
 func TestInterrupt(t *testing.T) {
 	c := linkedKernels(t)
 	once := func() {
+		// Interrupt once the first reply is printed: before it, ping would
+		// rightly end with status 2 (no reply).
 		intr := make(chan os.Signal, 1)
+		var errb bytes.Buffer
+		out := &replyWatcher{replied: make(chan struct{})}
 		go func() {
-			time.Sleep(100 * time.Millisecond)
+			select {
+			case <-out.replied:
+			case <-time.After(30 * time.Second):
+			}
 			intr <- os.Interrupt
 		}()
-		out, errs, st := runMain(c, Inet, "-n -i 0.01 10.0.0.2", intr)
-		if st != 0 || errs != "" || !strings.Contains(out, "\n----10.0.0.2 PING Statistics----\n") {
-			t.Fatalf("interrupted rping: got status %d, stdout %q, stderr %q; want 0 and the summary", st, out, errs)
+		st := Main(&cli.Tool{Name: "rping", Stdout: out, Stderr: &errb}, c, Inet, strings.Fields("-n -i 0.01 10.0.0.2"), intr)
+		if errs := errb.String(); st != 0 || errs != "" || !strings.Contains(out.String(), "\n----10.0.0.2 PING Statistics----\n") {
+			t.Fatalf("interrupted rping: got status %d, stdout %q, stderr %q; want 0 and the summary", st, out.String(), errs)
 		}
 	}
 	once()
@@ -178,4 +186,30 @@ func TestNoServer(t *testing.T) {
 	if st != 1 || errs != "rping: init failed: No such file or directory\n" {
 		t.Errorf("got status %d, stderr %q; want 1 and init failed", st, errs)
 	}
+}
+
+// replyWatcher is ping's standard output that closes replied once a reply
+// line has been written.
+type replyWatcher struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	replied chan struct{}
+	closed  bool
+}
+
+func (w *replyWatcher) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if !w.closed && strings.Contains(w.buf.String(), " bytes from ") {
+		w.closed = true
+		close(w.replied)
+	}
+	return len(p), nil
+}
+
+func (w *replyWatcher) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }
