@@ -44,36 +44,6 @@ const maxFrame = 9018
 // maxVirtMTU is the largest virt MTU: what a Linux tap takes.
 const maxVirtMTU = 65520
 
-// counters are an interface's statistics, updated without locks on the
-// frame path.
-type counters struct {
-	ipackets, ibytes, imcasts, ierrors, iqdrops atomic.Uint64
-	opackets, obytes, omcasts, oerrors          atomic.Uint64
-}
-
-func (c *counters) countIn(n int, group bool) {
-	c.ipackets.Add(1)
-	c.ibytes.Add(uint64(n))
-	if group {
-		c.imcasts.Add(1)
-	}
-}
-
-func (c *counters) countOut(n int, group bool) {
-	c.opackets.Add(1)
-	c.obytes.Add(uint64(n))
-	if group {
-		c.omcasts.Add(1)
-	}
-}
-
-func (c *counters) zero() {
-	for _, v := range []*atomic.Uint64{&c.ipackets, &c.ibytes, &c.imcasts,
-		&c.ierrors, &c.iqdrops, &c.opackets, &c.obytes, &c.omcasts, &c.oerrors} {
-		v.Store(0)
-	}
-}
-
 // ethEndpoint is a stack.LinkEndpoint for Ethernet frames over a FrameDevice.
 type ethEndpoint struct {
 	stats   counters
