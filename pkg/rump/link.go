@@ -1,27 +1,33 @@
 package rump
 
 // The Ethernet link endpoint between gVisor's stack and a frame device (a
-// host tap for virt, a bus port for shmif). Data flow:
+// host tap for virt, a bus port for shmif): its construction, the device
+// it owns, and what it tells the stack (stack.LinkEndpoint,
+// stack.GSOEndpoint). The frame paths have files of their own:
 //
-//	device.Read(v) ─► receive loop ─► [virtio-net header: vnet.go] ─► filter (RUNNING, MAC, group, PROMISC) ─► count ─► stack
-//	stack ─► WritePackets ─► device.Write or Writev (header + packet) ─► count
-//
-// A bridge member's frames take the bridge instead (bridge.go): received
-// ones go to Bridge.Input, the stack's through the member's queue to
-// Bridge.Output, and the bridge writes with sendWire.
+//	linkrecv.go      device ─► receive filter ─► stack
+//	linksend.go      stack ─► device
+//	bridgemember.go  both, through the bridge, for a bridge member
+//	linkstate.go     carrier, and retrying after device errors
+//	vnet.go          a tap's virtio-net header and offloads
+//	pipe.go          a second goroutine per direction for large frames
+//	counters.go      statistics
 //
 // Ownership: the endpoint owns its device from SetDevice until the next
 // SetDevice or Close. Each device has exactly one receive goroutine, started
 // by SetDevice and ended by closing that device; SetDevice and Close wait for
 // it to exit, so no frame is delivered after they return.
-
 //
-// Link state: linkstate.go.
+// Locking: mu guards the device, the address, the MTU and the dispatcher;
+// the frame paths take it (read) to look them up and let go of it before
+// they call the device or the stack. What they test per frame (running,
+// promisc, noarp, bridge, vnet, carrier) is atomic.
 
 import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/rumpnet/rumpnet/pkg/hosttap"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
@@ -77,6 +83,11 @@ type ethEndpoint struct {
 	routing func() bool
 }
 
+var (
+	_ linkEndpoint      = (*ethEndpoint)(nil) // a stack.LinkEndpoint with counters
+	_ stack.GSOEndpoint = (*ethEndpoint)(nil)
+)
+
 // vnetDevice is a FrameDevice whose frames are preceded by a virtio-net
 // header (a host tap). It reads a header and frame scattered over several
 // slices, and writes them gathered from several, in one call each.
@@ -86,6 +97,8 @@ type vnetDevice interface {
 	Readv(bufs [][]byte) (int, error)
 	Writev(bufs [][]byte) (int, error)
 }
+
+var _ vnetDevice = (*hosttap.Tap)(nil)
 
 // asVnet returns dev as a vnetDevice if its frames carry our header.
 func asVnet(dev FrameDevice) (vnetDevice, bool) {
