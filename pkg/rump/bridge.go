@@ -127,6 +127,8 @@ type bridgeEndpoint struct {
 	br    *bridge.Bridge
 }
 
+var _ linkEndpoint = (*bridgeEndpoint)(nil) // a stack.LinkEndpoint with counters
+
 func (e *bridgeEndpoint) counters() *counters { return &e.stats }
 
 // Attach implements stack.LinkEndpoint.
