@@ -29,6 +29,7 @@ package hosttap
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -61,6 +62,10 @@ type Tap struct {
 	watch   *linkWatch
 	closed  atomic.Bool
 }
+
+// Tap is a rump.FrameDevice: a virtio-net header and one frame per Read and
+// per Write.
+var _ io.ReadWriteCloser = (*Tap)(nil)
 
 // tapFile is one descriptor attached to the tap.
 type tapFile struct {

@@ -4,18 +4,11 @@ package rump
 // forwarding engine) and its members are virt and shmif interfaces.
 //
 // Data flow for a member: frames from its wire go, counted, to the bridge
-// (ethEndpoint.deliver → Bridge.Input) instead of its own stack; the
-// bridge gives them back through the port's Deliver (the member's stack)
-// and Send (another member's wire). Frames the member's stack sends go to
-// Bridge.Output, which chooses the wires. The endpoint finds its bridge in
-// an atomic pointer, so the frame path takes no kernel lock.
-//
-// Frames from a member's stack reach Bridge.Output through a queue and a
-// goroutine of the hook's own, never on the stack's sending goroutine: the
-// stack may send while holding its protocol locks (NDP and MLD do), and
-// the bridge may deliver the frame to another member's stack at once,
-// which takes that member's locks. Two members doing so at the same time
-// would deadlock; the queue breaks the cycle.
+// instead of its own stack; the bridge gives them back through the port's
+// Deliver (the member's stack) and Send (another member's wire). Frames
+// the member's stack sends go to Bridge.Output, which chooses the wires.
+// The member's side of this, and its goroutine, are in bridgemember.go;
+// this file adds and removes members and answers brconfig.
 //
 // A bridge interface has a gVisor NIC only so that the interface registry
 // treats every interface alike; it is never enabled and carries no
@@ -30,56 +23,6 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
-
-// bridgeHook is a member endpoint's link to its bridge. Its goroutine
-// (outputLoop) runs from newBridgeHook until stop.
-type bridgeHook struct {
-	br   *bridge.Bridge
-	name string      // the member's name, the bridge's key for it
-	out  chan []byte // frames from the member's stack, for Bridge.Output
-	done chan struct{}
-	gone chan struct{} // closed when outputLoop has returned
-}
-
-// bridgeQueue bounds the frames a member's stack may have waiting for its
-// bridge; beyond it frames are dropped and counted as output errors.
-const bridgeQueue = 512
-
-func newBridgeHook(br *bridge.Bridge, name string) *bridgeHook {
-	h := &bridgeHook{br: br, name: name, out: make(chan []byte, bridgeQueue),
-		done: make(chan struct{}), gone: make(chan struct{})}
-	go h.outputLoop()
-	return h
-}
-
-func (h *bridgeHook) outputLoop() {
-	defer close(h.gone)
-	for {
-		select {
-		case f := <-h.out:
-			h.br.Output(h.name, f)
-		case <-h.done:
-			return
-		}
-	}
-}
-
-// output queues a frame (which it now owns) for the bridge.
-func (h *bridgeHook) output(f []byte) bool {
-	select {
-	case h.out <- f:
-		return true
-	case <-h.done:
-	default:
-	}
-	return false
-}
-
-// stop ends the hook's goroutine and waits for it.
-func (h *bridgeHook) stop() {
-	close(h.done)
-	<-h.gone
-}
 
 // BridgeStatus returns what rbrconfig prints for the bridge called name.
 func (k *Kernel) BridgeStatus(name string) (api.BridgeStatus, error) {
@@ -183,6 +126,8 @@ type bridgeEndpoint struct {
 	stats counters
 	br    *bridge.Bridge
 }
+
+var _ linkEndpoint = (*bridgeEndpoint)(nil) // a stack.LinkEndpoint with counters
 
 func (e *bridgeEndpoint) counters() *counters { return &e.stats }
 

@@ -13,7 +13,11 @@ package rump
 // retries with a backoff bounded at readRetryMax until the device works
 // again or is let go.
 
-import "time"
+import (
+	"time"
+
+	"github.com/rumpnet/rumpnet/pkg/hosttap"
+)
 
 // linkReporter is a FrameDevice that reports its own link state (a host
 // tap): whether frames can pass, and a function to call when that may
@@ -22,6 +26,8 @@ type linkReporter interface {
 	LinkUp() bool
 	NotifyLink(fn func())
 }
+
+var _ linkReporter = (*hosttap.Tap)(nil)
 
 // Receive retry backoff after a read error: from readRetryMin, doubling up
 // to readRetryMax.

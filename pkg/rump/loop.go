@@ -37,6 +37,8 @@ type loopEndpoint struct {
 	mtu        uint32
 }
 
+var _ linkEndpoint = (*loopEndpoint)(nil) // a stack.LinkEndpoint with counters
+
 // newLoopEndpoint makes a loopback endpoint; primary is for lo0, whose
 // NIC becomes the stack's loopback NIC. Another's attached is set once its
 // NIC exists.

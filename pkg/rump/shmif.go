@@ -14,6 +14,8 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 )
 
+var _ FrameDevice = (*shmif.Port)(nil)
+
 // shmifMAC returns shmif(4)'s address: b2:a0 and four random bytes.
 func shmifMAC() tcpip.LinkAddress {
 	mac := []byte{0xb2, 0xa0, 0, 0, 0, 0}

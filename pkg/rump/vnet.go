@@ -11,7 +11,7 @@ package rump
 // super-frame is fine for the local stack as one big TCP segment; one that
 // IP may forward is cut into MSS-sized segments first (segmentTCP). The
 // same is done to the stack's own super-frames when a bridge sends them,
-// since the bridge's other wires may not take them (link.go, receiveVnet).
+// since the bridge's other wires may not take them (linkrecv.go, receiveVnet).
 
 import (
 	"encoding/binary"

@@ -27,6 +27,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"io"
 	"math"
 	"runtime/debug"
 	"sync"
@@ -60,6 +61,9 @@ type Port struct {
 	// Recovered counts locks taken over from dead writers.
 	Lost, Recovered atomic.Uint64
 }
+
+// Port is a rump.FrameDevice: one frame per Read and per Write.
+var _ io.ReadWriteCloser = (*Port)(nil)
 
 // Attach opens the bus file at path (creating it if needed) and attaches
 // a port that will read frames written from now on.

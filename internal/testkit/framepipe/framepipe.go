@@ -7,6 +7,7 @@
 package framepipe
 
 import (
+	"io"
 	"os"
 	"sync"
 )
@@ -22,6 +23,9 @@ type End struct {
 	once   sync.Once
 	closed chan struct{}
 }
+
+// End is a rump.FrameDevice: one frame per Read and per Write.
+var _ io.ReadWriteCloser = (*End)(nil)
 
 // New returns the two ends of a new pipe.
 func New() (*End, *End) {

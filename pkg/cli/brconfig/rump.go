@@ -17,6 +17,8 @@ const bridgeKind = "bridge"
 // rump is the Backend for a rump kernel, through c.
 type rump struct{ c *client.Client }
 
+var _ Backend = rump{}
+
 func (r rump) Bridges() ([]string, error) {
 	ifs, err := r.c.Interfaces()
 	if err != nil {

@@ -25,6 +25,8 @@ parameters: up down arp -arp debug -debug link0 -link0 link1 -link1 link2 -link2
        ip4csum tcp4csum udp4csum tcp6csum udp6csum tso4 tso6 (and -forms, -rx, -tx)
 `
 
+var _ Backend = (*client.Client)(nil)
+
 // Run is rifconfig's main. With RUMP_SERVER set it configures that rump
 // kernel; unset or empty, the Linux host (pkg/hostif).
 func Run(args []string, stdout, stderr io.Writer) int {
