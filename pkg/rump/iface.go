@@ -328,7 +328,7 @@ func (k *Kernel) ZeroStats(name string) error {
 }
 
 // linkState is the interface's media status: a virt or shmif interface
-// has carrier while its device is attached and passes frames (link.go).
+// has carrier while its device is attached and passes frames (linkstate.go).
 func (ifp *Interface) linkState() string {
 	if ifp.eth != nil && !ifp.eth.linkUp() {
 		return api.LinkStateDown
