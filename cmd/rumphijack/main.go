@@ -1,0 +1,15 @@
+// Command rumphijack runs a program with its Internet sockets on the rump
+// kernel RUMP_SERVER names; see rumphijack(1).
+package main
+
+import (
+	"os"
+
+	"github.com/rumpnet/rumpnet/pkg/cli/rumphijack"
+	"github.com/rumpnet/rumpnet/pkg/hijack"
+)
+
+func main() {
+	hijack.StubMain()
+	os.Exit(rumphijack.Run(os.Args[1:], os.Stdout, os.Stderr))
+}
