@@ -142,10 +142,10 @@ type reply struct {
 	sent  bool // already answered (ADDFD with SEND)
 }
 
-func cont() reply                    { return reply{cont: true} }
-func ret(v int64) reply              { return reply{val: v} }
-func fail(e syscall.Errno) reply     { return reply{errno: e} }
-func failErr(err error) reply        { return reply{errno: errnoOf(err)} }
+func cont() reply                          { return reply{cont: true} }
+func ret(v int64) reply                    { return reply{val: v} }
+func fail(e syscall.Errno) reply           { return reply{errno: e} }
+func failErr(err error) reply              { return reply{errno: errnoOf(err)} }
 func (s *Supervisor) valid(id uint64) bool { return idValid(s.lfd, id) }
 
 // errnoOf is the errno err carries, EIO when none.
