@@ -160,12 +160,13 @@ func (k *fakeSock) datagramsIn() {
 // end, passing end of file on as shutdown.
 func splice(hfd int, srv *os.File) {
 	host := os.NewFile(uintptr(hfd), "host")
+	sfd := int(srv.Fd())
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		io.Copy(srv, host)
-		unix.Shutdown(int(srv.Fd()), unix.SHUT_WR)
+		unix.Shutdown(sfd, unix.SHUT_WR)
 	}()
 	go func() {
 		defer wg.Done()
@@ -198,14 +199,17 @@ func (b *fakeBackend) Listen(id, backlog int) error {
 	if err := unix.Listen(k.hfd, backlog); err != nil {
 		return err
 	}
-	k.queue = make(chan int, 128)
+	q := make(chan int, 128)
+	k.mu.Lock()
+	k.queue = q
+	k.mu.Unlock()
 	go func() {
 		for {
 			nfd, _, err := unix.Accept4(k.hfd, unix.SOCK_CLOEXEC)
 			if err != nil {
 				return
 			}
-			k.queue <- nfd
+			q <- nfd
 			k.srv.Write([]byte{1})
 		}
 	}()
@@ -235,19 +239,22 @@ func (b *fakeBackend) Accept(ctx context.Context, id int, wait bool) (int, *os.F
 	if err != nil {
 		return 0, nil, netip.AddrPort{}, err
 	}
-	if k.queue == nil {
+	k.mu.Lock()
+	q := k.queue
+	k.mu.Unlock()
+	if q == nil {
 		return 0, nil, netip.AddrPort{}, syscall.EINVAL
 	}
 	var nfd int
 	if wait {
 		select {
-		case nfd = <-k.queue:
+		case nfd = <-q:
 		case <-ctx.Done():
 			return 0, nil, netip.AddrPort{}, ctx.Err()
 		}
 	} else {
 		select {
-		case nfd = <-k.queue:
+		case nfd = <-q:
 		default:
 			return 0, nil, netip.AddrPort{}, syscall.EAGAIN
 		}
