@@ -53,6 +53,17 @@ var errnoTable = []errnoInfo{
 	{syscall.EPROTO, "EPROTO", "Protocol error"},
 	{syscall.EPROTONOSUPPORT, "EPROTONOSUPPORT", "Protocol not supported"},
 	{syscall.ENOSYS, "ENOSYS", "Function not implemented"},
+	{syscall.EMFILE, "EMFILE", "Too many open files"},
+	{syscall.EPIPE, "EPIPE", "Broken pipe"},
+	{syscall.EINPROGRESS, "EINPROGRESS", "Operation now in progress"},
+	{syscall.EALREADY, "EALREADY", "Operation already in progress"},
+	{syscall.EDESTADDRREQ, "EDESTADDRREQ", "Destination address required"},
+	{syscall.ENOPROTOOPT, "ENOPROTOOPT", "Protocol option not available"},
+	{syscall.ECONNABORTED, "ECONNABORTED", "Software caused connection abort"},
+	{syscall.ECONNRESET, "ECONNRESET", "Connection reset by peer"},
+	{syscall.ENOBUFS, "ENOBUFS", "No buffer space available"},
+	{syscall.EISCONN, "EISCONN", "Socket is already connected"},
+	{syscall.ENOTCONN, "ENOTCONN", "Socket is not connected"},
 }
 
 // ErrnoName returns the symbolic name of e ("EEXIST"), or "" if the

@@ -34,6 +34,9 @@ type Client struct {
 	once sync.Once
 	http *http.Client
 	err  error
+
+	smu   sync.Mutex
+	socks *Sockets // the session Dial, Listen and ListenPacket share (dial.go)
 }
 
 // InitError is returned when the client cannot reach its server at all (no

@@ -120,11 +120,12 @@ type requestHead struct {
 	path   string // the target's path, percent-decoded, without query
 	minor  int    // HTTP/1.minor
 
-	length         int64 // Content-Length; -1 when absent
-	chunked        bool  // Transfer-Encoding: chunked
-	expectContinue bool  // the client waits for "100 Continue" to send the body
-	connClose      bool  // Connection: close
-	connKeepAlive  bool  // Connection: keep-alive
+	length         int64  // Content-Length; -1 when absent
+	chunked        bool   // Transfer-Encoding: chunked
+	expectContinue bool   // the client waits for "100 Continue" to send the body
+	connClose      bool   // Connection: close
+	connKeepAlive  bool   // Connection: keep-alive
+	upgrade        string // Upgrade, which only a socket session uses (socket.go)
 }
 
 // wantsClose reports whether the client expects the connection to end after
@@ -342,6 +343,8 @@ func (h *requestHead) parseField(line string) error {
 			h.connClose = h.connClose || strings.EqualFold(opt, "close")
 			h.connKeepAlive = h.connKeepAlive || strings.EqualFold(opt, "keep-alive")
 		}
+	case strings.EqualFold(name, "Upgrade"):
+		h.upgrade = value
 	case strings.EqualFold(name, "Expect"):
 		if !strings.EqualFold(value, "100-continue") {
 			return &headError{statusExpectationFailed, "only the expectation 100-continue is met"}

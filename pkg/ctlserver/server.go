@@ -265,6 +265,7 @@ var routes = []route{
 	{"GET", api.PathPrefix + "node/", false, (*Server).get},
 	{"PUT", api.PathPrefix + "node/", true, (*Server).set},
 	{"POST", api.PingPath, false, (*Server).ping},
+	{"POST", api.SocketSessionPath, true, (*Server).socketSession},
 }
 
 func findRoute(method, path string) (route, string, error) {

@@ -1,0 +1,372 @@
+package client
+
+// The socket session (doc/sockets.md): sockets of the kernel's stack owned
+// by this process, each an ordinary descriptor.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
+	"golang.org/x/sys/unix"
+)
+
+// Sockets is a socket session. Its methods are safe for concurrent use;
+// their errors unwrap to the errno the kernel answered
+// (errors.Is(err, syscall.ECONNREFUSED)). Closing the session closes
+// every socket it made, in the kernel; descriptors the process still holds
+// then read end of file.
+type Sockets struct {
+	uc   *net.UnixConn
+	wmu  sync.Mutex
+	done chan struct{} // closed when the reader ends
+
+	mu      sync.Mutex
+	next    uint64
+	pending map[uint64]chan sockResult
+	err     error // why the session ended
+}
+
+type sockResult struct {
+	rep api.SocketReply
+	f   *os.File
+}
+
+// socketPath is the control socket's path, as init finds it.
+func (c *Client) socketPath() (string, error) {
+	u := c.URL
+	if u == "" {
+		u = os.Getenv(EnvServer)
+	}
+	if u == "" {
+		return "", &InitError{api.Errorf(syscall.ENOENT, EnvServer+" not set")}
+	}
+	path, err := api.SocketPath(u)
+	if err != nil {
+		return "", &InitError{err}
+	}
+	return path, nil
+}
+
+// OpenSockets opens a socket session with the server.
+func (c *Client) OpenSockets(ctx context.Context) (*Sockets, error) {
+	path, err := c.socketPath()
+	if err != nil {
+		return nil, err
+	}
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return nil, &InitError{api.Errorf(api.ErrnoOf(err), err.Error())}
+	}
+	uc := nc.(*net.UnixConn)
+	if dl, ok := ctx.Deadline(); ok {
+		uc.SetDeadline(dl)
+	}
+	if err := upgrade(uc); err != nil {
+		uc.Close()
+		return nil, err
+	}
+	uc.SetDeadline(noDeadline)
+	s := &Sockets{uc: uc, done: make(chan struct{}), pending: map[uint64]chan sockResult{}}
+	go s.read()
+	return s, nil
+}
+
+// upgrade sends the session request and reads the answer's head (and an
+// error reply's body). The server sends nothing after 101 until asked,
+// so reading in blocks cannot take a reply's bytes.
+func upgrade(uc *net.UnixConn) error {
+	_, err := uc.Write([]byte("POST " + api.SocketSessionPath + " HTTP/1.1\r\nHost: rump\r\n" +
+		"Connection: Upgrade\r\nUpgrade: " + api.SocketUpgrade + "\r\nContent-Length: 0\r\n\r\n"))
+	if err != nil {
+		return api.Errorf(api.ErrnoOf(err), "socket session: "+err.Error())
+	}
+	var got []byte
+	buf := make([]byte, 4096)
+	for !bytes.Contains(got, []byte("\r\n\r\n")) || (!bytes.HasPrefix(got, []byte("HTTP/1.1 101")) && !bodyComplete(got)) {
+		n, err := uc.Read(buf)
+		if n == 0 || err != nil {
+			if len(got) > 0 && bytes.Contains(got, []byte("\r\n\r\n")) {
+				break
+			}
+			return api.Errorf(syscall.EPROTO, "socket session: no answer")
+		}
+		got = append(got, buf[:n]...)
+		if len(got) > 64<<10 {
+			return api.Errorf(syscall.EPROTO, "socket session: answer too long")
+		}
+	}
+	if bytes.HasPrefix(got, []byte("HTTP/1.1 101")) {
+		return nil
+	}
+	_, body, _ := bytes.Cut(got, []byte("\r\n\r\n"))
+	var er api.ErrorReply
+	if json.Unmarshal(body, &er) != nil {
+		line, _, _ := bytes.Cut(got, []byte("\r\n"))
+		return api.Errorf(syscall.EPROTO, "socket session: server answered "+string(line))
+	}
+	e, ok := api.ErrnoByName(er.Errno)
+	if !ok {
+		e = syscall.Errno(er.Code)
+	}
+	return api.Errorf(e, "socket session: "+er.Detail)
+}
+
+// bodyComplete reports whether a reply with a Content-Length has all of
+// its body.
+func bodyComplete(got []byte) bool {
+	head, body, _ := bytes.Cut(got, []byte("\r\n\r\n"))
+	for _, l := range strings.Split(string(head), "\r\n") {
+		name, v, ok := strings.Cut(l, ":")
+		if ok && strings.EqualFold(name, "Content-Length") {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return len(body) >= n
+		}
+	}
+	return true
+}
+
+// read delivers replies, with their descriptors, until the session ends.
+func (s *Sockets) read() {
+	var fds []int
+	defer func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		s.mu.Lock()
+		if s.err == nil {
+			s.err = api.Errorf(syscall.EPIPE, "socket session closed")
+		}
+		s.pending = nil
+		s.mu.Unlock()
+		close(s.done)
+	}()
+	buf := make([]byte, api.MaxSocketMessage)
+	oob := make([]byte, unix.CmsgSpace(4*16))
+	var line []byte
+	for {
+		n, oobn, _, _, err := s.uc.ReadMsgUnix(buf, oob)
+		if oobn > 0 {
+			if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+				for _, m := range msgs {
+					if got, err := unix.ParseUnixRights(&m); err == nil {
+						fds = append(fds, got...)
+					}
+				}
+			}
+		}
+		if n == 0 || err != nil {
+			return
+		}
+		data := buf[:n]
+		for len(data) > 0 {
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				line = append(line, data...)
+				break
+			}
+			line = append(line, data[:i]...)
+			data = data[i+1:]
+			fds = s.deliver(line, fds)
+			line = line[:0]
+		}
+	}
+}
+
+// deliver hands one reply to its caller and returns the descriptors left.
+func (s *Sockets) deliver(line []byte, fds []int) []int {
+	var rep api.SocketReply
+	if json.Unmarshal(line, &rep) != nil {
+		return fds
+	}
+	var f *os.File
+	if rep.Fds > 0 && len(fds) >= rep.Fds {
+		f = os.NewFile(uintptr(fds[0]), "rump-socket")
+		for _, fd := range fds[1:rep.Fds] {
+			unix.Close(fd)
+		}
+		fds = fds[rep.Fds:]
+	}
+	s.mu.Lock()
+	ch, ok := s.pending[rep.ID]
+	delete(s.pending, rep.ID)
+	s.mu.Unlock()
+	if !ok {
+		if f != nil {
+			f.Close() // its caller went away
+		}
+		return fds
+	}
+	ch <- sockResult{rep, f}
+	return fds
+}
+
+// call sends one request and waits for its reply.
+func (s *Sockets) call(ctx context.Context, req api.SocketRequest) (api.SocketReply, *os.File, error) {
+	ch := make(chan sockResult, 1)
+	s.mu.Lock()
+	if s.pending == nil {
+		err := s.err
+		s.mu.Unlock()
+		return api.SocketReply{}, nil, err
+	}
+	s.next++
+	req.ID = s.next
+	s.pending[req.ID] = ch
+	s.mu.Unlock()
+	b, _ := json.Marshal(req)
+	s.wmu.Lock()
+	_, err := s.uc.Write(append(b, '\n'))
+	s.wmu.Unlock()
+	if err != nil {
+		s.uc.Close()
+	}
+	select {
+	case r := <-ch:
+		if r.rep.Errno != "" {
+			e, ok := api.ErrnoByName(r.rep.Errno)
+			if !ok {
+				e = syscall.EIO
+			}
+			return r.rep, nil, api.Errorf(e, r.rep.Message)
+		}
+		return r.rep, r.f, nil
+	case <-s.done:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return api.SocketReply{}, nil, s.err
+	case <-ctx.Done():
+		s.mu.Lock()
+		delete(s.pending, req.ID)
+		s.mu.Unlock()
+		return api.SocketReply{}, nil, api.Errorf(syscall.ECANCELED, ctx.Err().Error())
+	}
+}
+
+func (s *Sockets) do(req api.SocketRequest) (api.SocketReply, *os.File, error) {
+	return s.call(context.Background(), req)
+}
+
+// Socket makes a socket of a family (4 or 6) and type ("stream" for TCP,
+// "dgram" for UDP, "icmp" for ICMP echo) and returns its number in the
+// session and this process's end of it, which the caller owns.
+func (s *Sockets) Socket(family int, typ string) (int, *os.File, error) {
+	rep, f, err := s.do(api.SocketRequest{Op: api.SockOpSocket, Family: family, Type: typ})
+	if err == nil && f == nil {
+		err = api.Errorf(syscall.EPROTO, "socket: reply without a descriptor")
+	}
+	return rep.Sock, f, err
+}
+
+// Bind binds a socket; an address without an IP (netip.AddrPortFrom of a
+// zero Addr) means any. It returns the address bound.
+func (s *Sockets) Bind(id int, addr netip.AddrPort) (netip.AddrPort, error) {
+	rep, _, err := s.do(api.SocketRequest{Op: api.SockOpBind, Sock: id, Addr: formatAddr(addr)})
+	return parseAddr(rep.Addr, err)
+}
+
+// Listen makes a stream socket listen.
+func (s *Sockets) Listen(id, backlog int) error {
+	_, _, err := s.do(api.SocketRequest{Op: api.SockOpListen, Sock: id, Backlog: backlog})
+	return err
+}
+
+// Connect connects a socket and returns its local address. For a stream
+// it returns when the connection is made or has failed; if ctx ends
+// first, the socket is closed.
+func (s *Sockets) Connect(ctx context.Context, id int, addr netip.AddrPort) (netip.AddrPort, error) {
+	rep, _, err := s.call(ctx, api.SocketRequest{Op: api.SockOpConnect, Sock: id, Addr: formatAddr(addr)})
+	if ctx.Err() != nil && err != nil {
+		s.CloseSocket(id)
+	}
+	return parseAddr(rep.Addr, err)
+}
+
+// Accept takes a connection of a listening socket: its number, this
+// process's end and the peer's address. With wait false it fails with
+// EAGAIN when none is queued. The caller reads the one byte the listening
+// socket's descriptor holds for the connection (doc/sockets.md).
+func (s *Sockets) Accept(ctx context.Context, id int, wait bool) (int, *os.File, netip.AddrPort, error) {
+	rep, f, err := s.call(ctx, api.SocketRequest{Op: api.SockOpAccept, Sock: id, Wait: wait})
+	if err == nil && f == nil {
+		err = api.Errorf(syscall.EPROTO, "accept: reply without a descriptor")
+	}
+	peer, err := parseAddr(rep.Peer, err)
+	if err != nil {
+		return 0, nil, netip.AddrPort{}, err
+	}
+	return rep.Sock, f, peer, nil
+}
+
+// SockName returns a socket's local address.
+func (s *Sockets) SockName(id int) (netip.AddrPort, error) {
+	rep, _, err := s.do(api.SocketRequest{Op: api.SockOpGetsockname, Sock: id})
+	return parseAddr(rep.Addr, err)
+}
+
+// PeerName returns the address a socket is connected to.
+func (s *Sockets) PeerName(id int) (netip.AddrPort, error) {
+	rep, _, err := s.do(api.SocketRequest{Op: api.SockOpGetpeername, Sock: id})
+	return parseAddr(rep.Addr, err)
+}
+
+// SetOpt sets an integer option, by Linux's level and name numbers.
+func (s *Sockets) SetOpt(id, level, name, value int) error {
+	_, _, err := s.do(api.SocketRequest{Op: api.SockOpSetsockopt, Sock: id, Level: level, Name: name, Value: value})
+	return err
+}
+
+// GetOpt reads an integer option.
+func (s *Sockets) GetOpt(id, level, name int) (int, error) {
+	rep, _, err := s.do(api.SocketRequest{Op: api.SockOpGetsockopt, Sock: id, Level: level, Name: name})
+	return rep.Value, err
+}
+
+// Shutdown shuts a socket down for reading (0), writing (1) or both (2).
+func (s *Sockets) Shutdown(id, how int) error {
+	_, _, err := s.do(api.SocketRequest{Op: api.SockOpShutdown, Sock: id, How: how})
+	return err
+}
+
+// CloseSocket closes a socket in the kernel, whoever holds its descriptor.
+func (s *Sockets) CloseSocket(id int) error {
+	_, _, err := s.do(api.SocketRequest{Op: api.SockOpClose, Sock: id})
+	return err
+}
+
+// Close ends the session: the kernel closes all its sockets.
+func (s *Sockets) Close() error {
+	err := s.uc.Close()
+	<-s.done
+	return err
+}
+
+// Done is closed when the session has ended.
+func (s *Sockets) Done() <-chan struct{} { return s.done }
+
+func formatAddr(ap netip.AddrPort) string {
+	if !ap.Addr().IsValid() {
+		return ":" + strconv.Itoa(int(ap.Port()))
+	}
+	return ap.String()
+}
+
+func parseAddr(s string, err error) (netip.AddrPort, error) {
+	if err != nil || s == "" {
+		return netip.AddrPort{}, err
+	}
+	ap, perr := netip.ParseAddrPort(s)
+	if perr != nil {
+		return netip.AddrPort{}, api.Errorf(syscall.EPROTO, "address "+strconv.Quote(s))
+	}
+	return ap, nil
+}

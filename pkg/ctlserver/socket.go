@@ -1,0 +1,288 @@
+package ctlserver
+
+// POST /v1/socket with "Upgrade: rumpnet-socket": the socket session of
+// doc/sockets.md. The handler only checks the request; serveStream then
+// answers 101 and runs the session on the connection's goroutine until the
+// client closes it or the server closes.
+//
+// The session reads the connection with recvmsg, so descriptors sent with
+// SCM_RIGHTS are queued as they come, and splits what it reads into JSON
+// lines (at most api.MaxSocketMessage each: a longer one ends the
+// session). Each request runs on a goroutine of its own, so that a
+// blocking connect or accept does not hold up the others; at most
+// maxInFlight run at once, and the reader waits beyond that. Each reply is
+// one sendmsg, with its descriptor attached, under a write mutex. When the
+// session ends, the requests still waiting are cancelled and awaited, and
+// every socket of the session is closed.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
+	"github.com/rumpnet/rumpnet/pkg/rumpif"
+	"golang.org/x/sys/unix"
+)
+
+// maxInFlight bounds the requests of one session that run at once.
+const maxInFlight = 256
+
+// socketUpgrade is a session request that has passed the route's checks.
+type socketUpgrade struct{ s *Server }
+
+func (s *Server) socketSession(string, json.RawMessage) (any, error) {
+	return socketUpgrade{s}, nil
+}
+
+// errSessionOver marks a response whose connection was a session: it is
+// not kept alive and not lingered on.
+var errSessionOver = errors.New("socket session over")
+
+// serveStream switches the connection to a session and serves it.
+func (u socketUpgrade) serveStream(w replier, _ *request) {
+	resp, ok := w.(*response)
+	if !ok {
+		writeError(w, api.Errorf(syscall.EOPNOTSUPP, "socket session on this connection"))
+		return
+	}
+	c := resp.c
+	uc, ok := c.nc.(*net.UnixConn)
+	switch {
+	case !strings.EqualFold(resp.head.upgrade, api.SocketUpgrade):
+		writeError(w, api.Errorf(syscall.EINVAL, "socket session needs Upgrade: "+api.SocketUpgrade))
+		return
+	case !ok:
+		writeError(w, api.Errorf(syscall.EOPNOTSUPP, "socket session needs a Unix socket"))
+		return
+	case c.br.Buffered() > 0:
+		// Descriptors would have been lost with bytes read before the
+		// switch: the client must wait for 101.
+		writeError(w, api.Errorf(syscall.EPROTO, "socket session data before 101"))
+		return
+	}
+	resp.wrote, resp.close, resp.err = true, true, errSessionOver
+	c.bw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: " + api.SocketUpgrade + "\r\n\r\n")
+	if c.bw.Flush() != nil {
+		return
+	}
+	// A session is long-lived: it is exempt from the connection's header,
+	// request and idle timeouts, whatever deadlines http1.go set.
+	c.nc.SetDeadline(time.Time{})
+	// Shutdown closes idle connections: a session counts as one, so a
+	// server going down ends its sessions instead of waiting for them.
+	if !u.s.setIdle(c, true) {
+		return
+	}
+	newSession(u.s.k, uc).run()
+}
+
+// session is one socket session.
+type session struct {
+	uc     *net.UnixConn
+	set    *rumpif.SocketSet
+	ctx    context.Context // cancelled when the session ends
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the requests running
+	slots  chan struct{}  // maxInFlight
+	wmu    sync.Mutex     // one reply at a time
+
+	fds []int // received descriptors not yet claimed; the reader's own
+}
+
+func newSession(k *rumpif.Kernel, uc *net.UnixConn) *session {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &session{uc: uc, set: k.NewSocketSet(api.MaxSessionSockets), ctx: ctx, cancel: cancel,
+		slots: make(chan struct{}, maxInFlight)}
+}
+
+// run reads requests until the connection ends, then cleans up.
+func (ss *session) run() {
+	defer func() {
+		ss.cancel()
+		ss.uc.Close() // a reply blocked on a client that stopped reading fails
+		ss.wg.Wait()
+		ss.set.Close()
+		ss.closeFds(len(ss.fds))
+	}()
+	buf := make([]byte, api.MaxSocketMessage)
+	oob := make([]byte, unix.CmsgSpace(4*16))
+	var line []byte
+	for {
+		n, oobn, _, _, err := ss.uc.ReadMsgUnix(buf, oob)
+		if oobn > 0 {
+			ss.collectFds(oob[:oobn])
+		}
+		if n == 0 || err != nil {
+			return
+		}
+		data := buf[:n]
+		for len(data) > 0 {
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				line = append(line, data...)
+				break
+			}
+			line = append(line, data[:i]...)
+			data = data[i+1:]
+			ss.dispatch(line)
+			line = line[:0]
+		}
+		if len(line) >= api.MaxSocketMessage {
+			return // a message without end
+		}
+	}
+}
+
+// collectFds queues the descriptors of a control message.
+func (ss *session) collectFds(oob []byte) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return
+	}
+	for _, m := range msgs {
+		if fds, err := unix.ParseUnixRights(&m); err == nil {
+			ss.fds = append(ss.fds, fds...)
+		}
+	}
+}
+
+// closeFds closes the first n queued descriptors: no request takes
+// descriptors yet, so the ones a message says it carries are dropped.
+func (ss *session) closeFds(n int) {
+	n = min(n, len(ss.fds))
+	for _, fd := range ss.fds[:n] {
+		unix.Close(fd)
+	}
+	ss.fds = ss.fds[n:]
+}
+
+// dispatch starts one request.
+func (ss *session) dispatch(line []byte) {
+	var req api.SocketRequest
+	if err := json.Unmarshal(line, &req); err != nil {
+		ss.reply(api.SocketReply{Errno: "EINVAL", Message: "request is not a JSON object: " + err.Error()}, nil)
+		return
+	}
+	ss.closeFds(req.Fds)
+	select {
+	case ss.slots <- struct{}{}:
+	case <-ss.ctx.Done():
+		return
+	}
+	ss.wg.Add(1)
+	go func() {
+		defer ss.wg.Done()
+		defer func() { <-ss.slots }()
+		rep, f := ss.do(&req)
+		rep.ID = req.ID
+		ss.reply(rep, f)
+	}()
+}
+
+// reply sends one reply with one sendmsg, f attached, and closes f.
+func (ss *session) reply(rep api.SocketReply, f *os.File) {
+	var oob []byte
+	if f != nil {
+		defer f.Close()
+		rep.Fds = 1
+		oob = unix.UnixRights(int(f.Fd()))
+	}
+	b, _ := json.Marshal(rep)
+	b = append(b, '\n')
+	ss.wmu.Lock()
+	defer ss.wmu.Unlock()
+	n, _, err := ss.uc.WriteMsgUnix(b, oob, nil)
+	if err == nil && n < len(b) {
+		ss.uc.Write(b[n:])
+	}
+}
+
+// do runs one request and returns its reply, and the descriptor to send.
+func (ss *session) do(req *api.SocketRequest) (api.SocketReply, *os.File) {
+	var rep api.SocketReply
+	var f *os.File
+	var addr netip.AddrPort
+	var err error
+	set := ss.set
+	switch req.Op {
+	case api.SockOpSocket:
+		rep.Sock, f, err = set.Socket(req.Family, req.Type)
+	case api.SockOpBind:
+		if addr, err = parseSockAddr(req.Addr); err == nil {
+			addr, err = set.Bind(req.Sock, addr)
+		}
+	case api.SockOpListen:
+		err = set.Listen(req.Sock, req.Backlog)
+	case api.SockOpConnect:
+		if addr, err = parseSockAddr(req.Addr); err == nil {
+			addr, err = set.Connect(ss.ctx, req.Sock, addr)
+		}
+	case api.SockOpAccept:
+		var peer netip.AddrPort
+		rep.Sock, f, peer, err = set.Accept(ss.ctx, req.Sock, req.Wait)
+		rep.Peer = formatSockAddr(peer)
+	case api.SockOpGetsockname:
+		addr, err = set.SockName(req.Sock)
+	case api.SockOpGetpeername:
+		addr, err = set.PeerName(req.Sock)
+	case api.SockOpSetsockopt:
+		err = set.SetOpt(req.Sock, req.Level, req.Name, req.Value)
+	case api.SockOpGetsockopt:
+		rep.Value, err = set.GetOpt(req.Sock, req.Level, req.Name)
+	case api.SockOpShutdown:
+		err = set.Shutdown(req.Sock, req.How)
+	case api.SockOpClose:
+		err = set.CloseSocket(req.Sock)
+	default:
+		err = api.Errorf(syscall.EOPNOTSUPP, "socket op "+strconv.Quote(req.Op))
+	}
+	if err != nil {
+		name := api.ErrnoName(api.ErrnoOf(err))
+		if name == "" {
+			name = "EIO"
+		}
+		msg := err.Error()
+		var ae *api.Error
+		if errors.As(err, &ae) {
+			msg = ae.Detail
+		}
+		return api.SocketReply{Errno: name, Message: msg}, nil
+	}
+	if addr.IsValid() {
+		rep.Addr = formatSockAddr(addr)
+	}
+	return rep, f
+}
+
+// parseSockAddr parses "10.1.0.2:80", "[::1]:0" or ":0" (any address).
+func parseSockAddr(s string) (netip.AddrPort, error) {
+	if rest, ok := strings.CutPrefix(s, ":"); ok {
+		p, err := strconv.ParseUint(rest, 10, 16)
+		if err != nil {
+			return netip.AddrPort{}, api.Errorf(syscall.EINVAL, "address "+strconv.Quote(s))
+		}
+		return netip.AddrPortFrom(netip.Addr{}, uint16(p)), nil
+	}
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil {
+		return netip.AddrPort{}, api.Errorf(syscall.EINVAL, "address "+strconv.Quote(s))
+	}
+	return ap, nil
+}
+
+func formatSockAddr(ap netip.AddrPort) string {
+	if !ap.IsValid() {
+		return ""
+	}
+	return ap.String()
+}

@@ -1,0 +1,380 @@
+package rumpif
+
+// The data path of a session's socket: one goroutine per direction
+// between rump_server's end of the pair and the stack's endpoint.
+//
+// pairToStack runs from the socket's birth. It reads the pair (a stream's
+// bytes, or one datagram a message) and writes to the endpoint, waiting on
+// the endpoint's queue while its send buffer is full. A stream's bytes wait
+// until the socket is connected. At end of file (the program shut its end
+// down for writing, or closed it) a stream sends FIN; then the goroutine
+// waits for the pair to hang up, that is for every holder of the program's
+// end to close it, and closes the socket. It is the only one that closes a
+// socket on the program's behalf, so nothing the program wrote before
+// closing is lost.
+//
+// stackToPair starts when the socket can receive (a datagram socket at
+// once, a stream once connected). It waits on the endpoint's queue, reads
+// what arrived into a pooled buffer and writes it to the pair. At a
+// stream's end of file it shuts the pair down for writing (the program
+// reads end of file). A reset or another failure of the connection closes
+// the socket: the program reads end of file and its writes fail (EPIPE).
+//
+// A listening socket's acceptLoop takes connections off the endpoint as
+// they complete, writes one byte to the pair for each, and queues them for
+// Accept (doc/sockets.md).
+//
+// Buffers come from pools and are held only while data moves, so an idle
+// socket holds none; the pairs' socket buffers are large (pairBufferSize).
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"sync"
+	"syscall"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/waiter"
+)
+
+const (
+	// streamChunk is the most a stream moves in one read.
+	streamChunk = 256 << 10
+	// dgramHeaderMax is the longest address header: family, port, IPv6
+	// address.
+	dgramHeaderMax = 1 + 2 + 16
+	// dgramMax is the longest datagram payload with its header.
+	dgramMax = 64<<10 + dgramHeaderMax
+)
+
+var (
+	streamBufs = sync.Pool{New: func() any { b := make([]byte, streamChunk); return &b }}
+	dgramBufs  = sync.Pool{New: func() any { b := make([]byte, dgramMax); return &b }}
+)
+
+func (s *socket) bufPool() *sync.Pool {
+	if s.typ == api.SockStream {
+		return &streamBufs
+	}
+	return &dgramBufs
+}
+
+// startReading starts stackToPair once.
+func (s *socket) startReading() {
+	s.rdOnce.Do(func() {
+		ss := s.set
+		ss.mu.Lock()
+		defer ss.mu.Unlock()
+		if ss.closed {
+			return
+		}
+		ss.wg.Add(1)
+		go s.stackToPair()
+	})
+}
+
+// readPair reads once from the pair into a pooled buffer at off, waiting
+// until there is something to read. eof is end of file: for a message
+// pair, an empty read with the peer's write side shut down.
+func (s *socket) readPair(off int) (buf *[]byte, n int, eof bool, err error) {
+	pool := s.bufPool()
+	var rerr error
+	err = s.raw.Read(func(fd uintptr) bool {
+		if buf == nil {
+			buf = pool.Get().(*[]byte)
+		}
+		for {
+			n, rerr = unix.Read(int(fd), (*buf)[off:])
+			if rerr != unix.EINTR {
+				break
+			}
+		}
+		if rerr == unix.EAGAIN {
+			pool.Put(buf)
+			buf = nil
+			return false
+		}
+		return true
+	})
+	if err == nil {
+		err = rerr
+	}
+	if err != nil {
+		if buf != nil {
+			pool.Put(buf)
+		}
+		return nil, 0, false, err
+	}
+	if n == 0 && (s.typ == api.SockStream || s.pairPolls(unix.POLLRDHUP)) {
+		pool.Put(buf)
+		return nil, 0, true, nil
+	}
+	return buf, n, false, nil
+}
+
+// pairPolls reports whether rump_server's end of the pair has one of the
+// poll events now.
+func (s *socket) pairPolls(events int16) bool {
+	var got bool
+	s.raw.Control(func(fd uintptr) {
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: events}}
+		if n, _ := unix.Poll(pfd, 0); n > 0 {
+			got = pfd[0].Revents&(events|unix.POLLHUP) != 0
+		}
+	})
+	return got
+}
+
+// waitHangup waits until every holder of the program's end has closed it,
+// or the socket is closed.
+func (s *socket) waitHangup() {
+	s.raw.Read(func(uintptr) bool {
+		return s.pairPolls(unix.POLLHUP)
+	})
+}
+
+// pairToStack is the program-to-stack direction.
+func (s *socket) pairToStack() {
+	defer s.set.wg.Done()
+	defer s.close()
+	entry, writable := waiter.NewChannelEntry(waiter.WritableEvents | waiter.EventHUp | waiter.EventErr)
+	s.wq.EventRegister(&entry)
+	defer s.wq.EventUnregister(&entry)
+	var r bytes.Reader
+	for {
+		buf, n, eof, err := s.readPair(0)
+		if err != nil {
+			return
+		}
+		if eof {
+			if s.typ == api.SockStream && s.isReady() {
+				s.ep.Shutdown(tcpip.ShutdownWrite)
+			}
+			s.waitHangup()
+			return
+		}
+		ok := s.toStack(&r, (*buf)[:n], writable)
+		s.bufPool().Put(buf)
+		if !ok {
+			return
+		}
+	}
+}
+
+func (s *socket) isReady() bool {
+	select {
+	case <-s.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// toStack writes one read's worth to the endpoint; false when the socket
+// is done for.
+func (s *socket) toStack(r *bytes.Reader, b []byte, writable <-chan struct{}) bool {
+	var opts tcpip.WriteOptions
+	if s.typ == api.SockStream {
+		select {
+		case <-s.ready:
+		case <-s.done:
+			return false
+		}
+	} else if !s.connected.Load() {
+		to, payload, ok := parseDgramHeader(b, s.family)
+		if !ok {
+			return true // not addressed: dropped
+		}
+		opts.To = &to
+		b = payload
+	}
+	r.Reset(b)
+	for {
+		_, terr := s.ep.Write(r, opts)
+		switch terr.(type) {
+		case nil:
+			if r.Len() == 0 || s.typ != api.SockStream {
+				return true
+			}
+			continue
+		case *tcpip.ErrWouldBlock:
+			select {
+			case <-writable:
+				continue
+			case <-s.done:
+				return false
+			}
+		}
+		// A stream whose connection failed is done; a datagram that
+		// cannot be sent (no route, too long) is dropped, as UDP may.
+		return s.typ != api.SockStream
+	}
+}
+
+// stackToPair is the stack-to-program direction.
+func (s *socket) stackToPair() {
+	defer s.set.wg.Done()
+	entry, readable := waiter.NewChannelEntry(waiter.ReadableEvents | waiter.EventHUp | waiter.EventErr)
+	s.wq.EventRegister(&entry)
+	defer s.wq.EventUnregister(&entry)
+	pool := s.bufPool()
+	for {
+		buf := pool.Get().(*[]byte)
+		more, ok := s.toPair(*buf)
+		pool.Put(buf)
+		if !ok {
+			return
+		}
+		if more {
+			continue
+		}
+		select {
+		case <-readable:
+		case <-s.done:
+			return
+		}
+	}
+}
+
+// toPair moves what the endpoint holds, one read, to the pair. more says
+// whether it read something (so there may be more); ok false ends the
+// direction.
+func (s *socket) toPair(buf []byte) (more, ok bool) {
+	if s.typ == api.SockStream {
+		w := tcpip.SliceWriter(buf)
+		res, terr := s.ep.Read(&w, tcpip.ReadOptions{})
+		switch terr.(type) {
+		case nil:
+			_, err := s.conn.Write(buf[:res.Count])
+			return true, err == nil
+		case *tcpip.ErrWouldBlock:
+			return false, true
+		case *tcpip.ErrClosedForReceive:
+			s.conn.CloseWrite() // FIN from the peer: the program reads EOF
+			return false, false
+		}
+		s.close() // reset, timed out: the program's reads end
+		return false, false
+	}
+	w := tcpip.SliceWriter(buf[dgramHeaderMax:])
+	res, terr := s.ep.Read(&w, tcpip.ReadOptions{NeedRemoteAddr: true})
+	switch terr.(type) {
+	case nil:
+	case *tcpip.ErrWouldBlock:
+		return false, true
+	case *tcpip.ErrClosedForReceive:
+		return false, false
+	default:
+		return true, true // an ICMP error for a datagram: the next one may do
+	}
+	start := dgramHeaderMax
+	if !s.connected.Load() {
+		h := dgramHeader(res.RemoteAddr, s.typ, s.family)
+		start -= len(h)
+		copy(buf[start:], h)
+	}
+	_, err := s.conn.Write(buf[start : dgramHeaderMax+res.Count])
+	if err != nil && !isTransient(err) {
+		return false, false
+	}
+	return true, true
+}
+
+// isTransient reports a pair write error after which the socket goes on:
+// a message the pair cannot take is dropped, as a datagram may be.
+func isTransient(err error) bool {
+	return errors.Is(err, syscall.EMSGSIZE) || errors.Is(err, syscall.ENOBUFS)
+}
+
+// dgramHeader is the address header of an unconnected datagram's message:
+// family, port in network order (0 for ICMP), address. On an IPv6 socket
+// it is always IPv6, an IPv4 source mapped, as Linux reports it.
+func dgramHeader(fa tcpip.FullAddress, typ string, family int) []byte {
+	var h [dgramHeaderMax]byte
+	a := addrPortOf(fa, family).Addr().AsSlice()
+	h[0] = 4
+	if len(a) == 16 {
+		h[0] = 6
+	}
+	if typ != api.SockICMP {
+		binary.BigEndian.PutUint16(h[1:3], fa.Port)
+	}
+	n := copy(h[3:], a)
+	return h[:3+n]
+}
+
+// parseDgramHeader splits a message from the program into its destination
+// and payload. An IPv4 destination on an IPv6 socket is mapped.
+func parseDgramHeader(b []byte, family int) (tcpip.FullAddress, []byte, bool) {
+	if len(b) < 3 {
+		return tcpip.FullAddress{}, nil, false
+	}
+	fa := tcpip.FullAddress{Port: binary.BigEndian.Uint16(b[1:3])}
+	switch {
+	case b[0] == 4 && len(b) >= 7:
+		if family == 6 {
+			var m [16]byte
+			m[10], m[11] = 0xff, 0xff
+			copy(m[12:], b[3:7])
+			fa.Addr = tcpip.AddrFrom16(m)
+		} else {
+			fa.Addr = tcpip.AddrFrom4([4]byte(b[3:7]))
+		}
+		return fa, b[7:], true
+	case b[0] == 6 && len(b) >= 19 && family == 6:
+		fa.Addr = tcpip.AddrFrom16([16]byte(b[3:19]))
+		return fa, b[19:], true
+	}
+	return tcpip.FullAddress{}, nil, false
+}
+
+// acceptLoop takes a listener's connections off the endpoint as they
+// complete: one byte on the pair for each, then into the queue.
+func (s *socket) acceptLoop() {
+	defer s.set.wg.Done()
+	defer s.drainAccepts()
+	entry, readable := waiter.NewChannelEntry(waiter.ReadableEvents | waiter.EventHUp | waiter.EventErr)
+	s.wq.EventRegister(&entry)
+	defer s.wq.EventUnregister(&entry)
+	one := []byte{1}
+	for {
+		var peer tcpip.FullAddress
+		ep, wq, terr := s.ep.Accept(&peer)
+		switch terr.(type) {
+		case nil:
+		case *tcpip.ErrWouldBlock:
+			select {
+			case <-readable:
+				continue
+			case <-s.done:
+				return
+			}
+		default:
+			return
+		}
+		// The byte first: once Accept has taken a connection, its byte is
+		// there to be read.
+		s.conn.Write(one)
+		select {
+		case s.accepts <- acceptedConn{ep: ep, wq: wq, peer: peer}:
+		case <-s.done:
+			ep.Close()
+			return
+		}
+	}
+}
+
+// drainAccepts closes the connections nobody accepted.
+func (s *socket) drainAccepts() {
+	for {
+		select {
+		case ac := <-s.accepts:
+			ac.ep.Close()
+		default:
+			return
+		}
+	}
+}
