@@ -2,13 +2,15 @@ package rumphijack
 
 import (
 	"context"
-	"syscall"
 
-	"github.com/rumpnet/rumpnet/pkg/api"
+	"github.com/rumpnet/rumpnet/pkg/client"
 	"github.com/rumpnet/rumpnet/pkg/hijack"
 )
 
+var _ hijack.Backend = (*client.Sockets)(nil)
+
 // openSession opens the server's socket session.
 func openSession(ctx context.Context, url string) (hijack.Backend, error) {
-	return nil, api.Errorf(syscall.ENOSYS, "socket sessions are not available in this build")
+	c := &client.Client{URL: url}
+	return c.OpenSockets(ctx)
 }

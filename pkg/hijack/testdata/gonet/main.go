@@ -1,12 +1,16 @@
 // Command gonet is a static Go program the supervisor's tests run:
 // "dial ADDR" writes a line and prints the answer, "listen ADDR" prints the
-// address it listens on and echoes one connection's line back upper-case.
+// address it listens on and echoes one connection's line back upper-case,
+// "get URL" prints an HTTP response's body, "serve ADDR" prints the address
+// and answers every HTTP request with "hello from go".
 package main
 
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 )
@@ -50,6 +54,23 @@ func run(mode, addr string) error {
 		}
 		fmt.Fprint(c, strings.ToUpper(line))
 		return nil
+	case "get":
+		resp, err := http.Get(addr)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		_, err = io.Copy(os.Stdout, resp.Body)
+		return err
+	case "serve":
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		fmt.Println(l.Addr())
+		return http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			io.WriteString(w, "hello from go\n")
+		}))
 	}
 	return fmt.Errorf("unknown mode %q", mode)
 }
