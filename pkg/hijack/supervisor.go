@@ -57,10 +57,15 @@ type Supervisor struct {
 	// Logf, when set, is told about each call the supervisor answers.
 	Logf func(format string, a ...any)
 
-	mu    sync.Mutex
-	socks map[uint64]*sock // by the socket inode of the program's end
-	wg    sync.WaitGroup
+	mu       sync.Mutex
+	socks    map[uint64]*sock // by the socket inode of the program's end
+	sweepAt  int              // map size that starts the next sweep
+	sweeping bool
+	wg       sync.WaitGroup
 }
+
+// minSweep is the map size below which closed sockets are not swept.
+const minSweep = 1024
 
 // sock is one session socket as the program sees it.
 type sock struct {
@@ -81,7 +86,7 @@ type sock struct {
 
 // New returns a supervisor for listener lfd (which it owns from now on).
 func New(lfd int, b Backend) *Supervisor {
-	return &Supervisor{lfd: lfd, backend: b, socks: map[uint64]*sock{}}
+	return &Supervisor{lfd: lfd, backend: b, socks: map[uint64]*sock{}, sweepAt: minSweep}
 }
 
 // Run answers notifications until stop is closed, or the listener reports
@@ -210,7 +215,45 @@ func (s *Supervisor) remember(f *os.File, k *sock) {
 	}
 	s.mu.Lock()
 	s.socks[ino] = k
+	sweep := len(s.socks) >= s.sweepAt && !s.sweeping
+	if sweep {
+		s.sweeping = true
+	}
 	s.mu.Unlock()
+	if sweep {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.sweep()
+		}()
+	}
+}
+
+// sweep forgets the sockets rump_server has closed: the program closes
+// its descriptors without a word to the supervisor, and the server, which
+// sees the pair's end of file, answers EBADF for them from then on. The
+// next sweep starts at twice the sockets left, so sweeping costs a
+// constant per socket made.
+func (s *Supervisor) sweep() {
+	s.mu.Lock()
+	all := make(map[uint64]int, len(s.socks))
+	for ino, k := range s.socks {
+		all[ino] = k.id
+	}
+	s.mu.Unlock()
+	var gone []uint64
+	for ino, id := range all {
+		if _, err := s.backend.SockName(id); errors.Is(err, syscall.EBADF) {
+			gone = append(gone, ino)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ino := range gone {
+		delete(s.socks, ino)
+	}
+	s.sweepAt = max(minSweep, 2*len(s.socks))
+	s.sweeping = false
 }
 
 // watch returns a context cancelled when notification id stops being valid
