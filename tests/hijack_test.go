@@ -210,6 +210,12 @@ select.select([l], [], [], 30)
 c, peer = l.accept()
 print(peer == s.getsockname(), c.getpeername() == s.getsockname())
 s.setblocking(True); s.sendall(b"x"); print(c.recv(1))`, "EINPROGRESS\n0\nTrue True\nb'x'\n"},
+		{"ipv6 stream", `
+import socket
+l = socket.socket(socket.AF_INET6); l.bind(("::1", 0)); l.listen(1)
+s = socket.create_connection(l.getsockname()[:2])
+c, peer = l.accept()
+s.sendall(b"six"); print(c.recv(3).decode(), peer[0], s.getpeername()[0])`, "six ::1 ::1\n"},
 		{"raw socket", `
 import socket
 try:
@@ -224,5 +230,38 @@ except PermissionError as e:
 				t.Errorf("got %v, want stdout %q", r, tt.want)
 			}
 		})
+	}
+}
+
+func TestHijackExitAndSignals(t *testing.T) {
+	requireHijack(t, "python3")
+	e := newEnv(t)
+	e.startServer()
+	r := e.hijack("python3", "-c", `
+import socket, os
+l = socket.socket(); l.bind(("127.0.0.1", 7777)); l.listen(1)
+os._exit(3)`)
+	if r.code != 3 {
+		t.Errorf("exit status: got %v, want exit 3", r)
+	}
+	e.waitFor("the listener is gone from the kernel", func() (bool, string) {
+		ns := e.mustRun([]string{"RUMP_SERVER=" + e.url}, bin("rnetstat"), "-an")
+		return !strings.Contains(ns, ".7777"), ns
+	})
+
+	out := &lockedBuffer{}
+	cmd := exec.Command("ip", "netns", "exec", e.ns, bin("rumphijack"), "python3", "-c",
+		`import time; print("ready", flush=True); time.sleep(600)`)
+	cmd.Env = append(os.Environ(), "RUMP_SERVER="+e.url)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	e.waitLine("the program is ready", out)
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	if got, want := cmd.ProcessState.ExitCode(), 128+int(syscall.SIGTERM); got != want {
+		t.Errorf("after SIGTERM: got exit %d, want %d; output %q", got, want, out.String())
 	}
 }
