@@ -233,6 +233,17 @@ except PermissionError as e:
 	}
 }
 
+func TestHijackPing(t *testing.T) {
+	requireHijack(t, "ping")
+	e := newEnv(t)
+	e.startServer()
+	// ping waits for replies with SO_RCVTIMEO between its echoes.
+	r := e.hijack("ping", "-c", "2", "-i", "0.2", "-W", "5", "127.0.0.1")
+	if r.code != 0 || !strings.Contains(r.stdout, "2 packets transmitted, 2 received") {
+		t.Errorf("got %v, want 2 echoes answered", r)
+	}
+}
+
 func TestHijackExitAndSignals(t *testing.T) {
 	requireHijack(t, "python3")
 	e := newEnv(t)

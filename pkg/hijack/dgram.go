@@ -10,6 +10,7 @@ package hijack
 import (
 	"net/netip"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -42,6 +43,7 @@ func (s *Supervisor) sendOne(c *call, k *sock, fd int, flags int, to *netip.Addr
 		return syscall.EISCONN
 	}
 	f := unix.MSG_NOSIGNAL | flags&unix.MSG_DONTWAIT
+	var deadline time.Time
 	for {
 		err := unix.Sendmsg(fd, msg, nil, nil, f|unix.MSG_DONTWAIT)
 		if err == nil {
@@ -50,7 +52,10 @@ func (s *Supervisor) sendOne(c *call, k *sock, fd int, flags int, to *netip.Addr
 		if err != unix.EAGAIN || f&unix.MSG_DONTWAIT != 0 || nonblocking(fd) {
 			return errnoOf(err)
 		}
-		if e := s.waitFD(c.n.ID, fd, unix.POLLOUT); e != 0 {
+		if deadline.IsZero() {
+			deadline = fdDeadline(fd, unix.SO_SNDTIMEO)
+		}
+		if e := s.waitFD(c.n.ID, fd, unix.POLLOUT, deadline); e != 0 {
 			return e
 		}
 	}
@@ -61,10 +66,14 @@ func (s *Supervisor) sendOne(c *call, k *sock, fd int, flags int, to *netip.Addr
 func (s *Supervisor) recvOne(c *call, k *sock, fd int, flags int, max int) ([]byte, int, netip.AddrPort, syscall.Errno) {
 	connected := k.isConnected()
 	buf := make([]byte, max+maxHeader)
+	var deadline time.Time
 	for {
 		n, _, _, _, err := unix.Recvmsg(fd, buf, nil, unix.MSG_DONTWAIT|unix.MSG_TRUNC|flags&unix.MSG_PEEK)
 		if err == unix.EAGAIN && flags&unix.MSG_DONTWAIT == 0 && !nonblocking(fd) {
-			if e := s.waitFD(c.n.ID, fd, unix.POLLIN); e != 0 {
+			if deadline.IsZero() {
+				deadline = fdDeadline(fd, unix.SO_RCVTIMEO)
+			}
+			if e := s.waitFD(c.n.ID, fd, unix.POLLIN, deadline); e != 0 {
 				return nil, 0, netip.AddrPort{}, e
 			}
 			continue

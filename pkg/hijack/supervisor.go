@@ -279,13 +279,22 @@ func (s *Supervisor) watch(id uint64) (context.Context, context.CancelFunc) {
 	return ctx, cancel
 }
 
-// waitFD waits until fd polls for events, giving up with EINTR when the
-// notification stops being valid.
-func (s *Supervisor) waitFD(id uint64, fd int, events int16) syscall.Errno {
+// waitFD waits until fd polls for events, giving up with EAGAIN at
+// deadline (none when zero), as a descriptor with SO_RCVTIMEO or
+// SO_SNDTIMEO does, and with EINTR when the notification stops being valid.
+func (s *Supervisor) waitFD(id uint64, fd int, events int16, deadline time.Time) syscall.Errno {
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: events}}
 	for {
+		wait := 200 * time.Millisecond
+		if !deadline.IsZero() {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return syscall.EAGAIN
+			}
+			wait = min(wait, left)
+		}
 		pfd[0].Revents = 0
-		n, err := unix.Poll(pfd, 200)
+		n, err := unix.Poll(pfd, int(wait.Milliseconds())+1)
 		if n > 0 {
 			return 0
 		}
@@ -296,4 +305,14 @@ func (s *Supervisor) waitFD(id uint64, fd int, events int16) syscall.Errno {
 			return syscall.EINTR
 		}
 	}
+}
+
+// fdDeadline is when a blocking call on fd times out by its SO_RCVTIMEO or
+// SO_SNDTIMEO (opt), zero when it never does.
+func fdDeadline(fd, opt int) time.Time {
+	tv, err := unix.GetsockoptTimeval(fd, unix.SOL_SOCKET, opt)
+	if err != nil || (tv.Sec == 0 && tv.Usec == 0) {
+		return time.Time{}
+	}
+	return time.Now().Add(time.Duration(tv.Sec)*time.Second + time.Duration(tv.Usec)*time.Microsecond)
 }

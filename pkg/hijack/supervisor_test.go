@@ -330,3 +330,18 @@ a, b = socket.socketpair(); a.sendall(b"unix"); print(b.recv(10).decode())
 		t.Errorf("got %d session sockets, want 0", got)
 	}
 }
+
+func TestRecvTimeout(t *testing.T) {
+	need(t, "python3")
+	out, _ := run(t, "python3", "-c", `
+import socket, struct, errno
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
+u.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 0, 100000))
+try:
+    u.recvfrom(10)
+except OSError as e:
+    print(errno.errorcode[e.errno])`)
+	if got, want := out, "EAGAIN\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
