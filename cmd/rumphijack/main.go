@@ -6,10 +6,6 @@ import (
 	"os"
 
 	"github.com/rumpnet/rumpnet/pkg/cli/rumphijack"
-	"github.com/rumpnet/rumpnet/pkg/hijack"
 )
 
-func main() {
-	hijack.StubMain()
-	os.Exit(rumphijack.Run(os.Args[1:], os.Stdout, os.Stderr))
-}
+func main() { os.Exit(rumphijack.Run(os.Args[1:], os.Stdout, os.Stderr)) }

@@ -15,11 +15,6 @@ import (
 	"time"
 )
 
-func TestMain(m *testing.M) {
-	StubMain()
-	os.Exit(m.Run())
-}
-
 // hijacked is a program run under the supervisor with a fake backend.
 type hijacked struct {
 	fake   *fakeBackend
@@ -61,20 +56,16 @@ func startHijacked(t *testing.T, argv ...string) *hijacked {
 	requireHost(t)
 	h := &hijacked{fake: newFake(), out: &syncBuffer{}, done: make(chan error, 1),
 		stop: make(chan struct{}), supErr: make(chan error, 1)}
-	st, err := Start("/proc/self/exe", argv, func(c *exec.Cmd) {
-		c.Stdin = nil
+	cmd, lfd, err := Start(argv, func(c *exec.Cmd) {
 		c.Stdout, c.Stderr = h.out, h.out
 	})
 	if err != nil {
 		t.Fatalf("start %v: %v", argv, err)
 	}
-	h.cmd = st.Cmd
-	sup := New(st.Listener, h.fake)
+	h.cmd = cmd
+	sup := New(lfd, h.fake)
 	go func() { h.supErr <- sup.Run(h.stop) }()
-	if err := st.Go(); err != nil {
-		t.Fatalf("go: %v", err)
-	}
-	go func() { h.done <- st.Cmd.Wait() }()
+	go func() { h.done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		h.cmd.Process.Kill()
 		h.wait(t)

@@ -98,14 +98,14 @@ func run(t *cli.Tool, args []string, open Opener) int {
 // supervise starts the program, answers its notifications and returns its
 // exit status the way a shell reports it.
 func supervise(t *cli.Tool, cfg config, b hijack.Backend) (int, error) {
-	started, err := hijack.Start("/proc/self/exe", cfg.argv, func(c *exec.Cmd) {
-		c.Stdout, c.Stderr = t.Stdout, t.Stderr
+	cmd, lfd, err := hijack.Start(cfg.argv, func(c *exec.Cmd) {
+		c.Stdin, c.Stdout, c.Stderr = os.Stdin, t.Stdout, t.Stderr
 	})
 	if err != nil {
 		b.Close()
 		return 0, err
 	}
-	sup := hijack.New(started.Listener, b)
+	sup := hijack.New(lfd, b)
 	if cfg.verbose {
 		sup.Logf = func(format string, a ...any) { fmt.Fprintf(t.Stderr, "rumphijack: "+format+"\n", a...) }
 	}
@@ -118,17 +118,14 @@ func supervise(t *cli.Tool, cfg config, b hijack.Backend) (int, error) {
 	defer signal.Stop(sigs)
 	go func() {
 		for sig := range sigs {
-			started.Cmd.Process.Signal(sig)
+			cmd.Process.Signal(sig)
 		}
 	}()
-	if err := started.Go(); err != nil {
-		started.Cmd.Process.Kill()
-	}
-	werr := started.Cmd.Wait()
+	werr := cmd.Wait()
 	close(stop)
 	<-done
 	sup.Close()
-	return exitStatus(started.Cmd.ProcessState, werr), nil
+	return exitStatus(cmd.ProcessState, werr), nil
 }
 
 // exitStatus is the program's status as sh(1) reports it: 128+n for a
