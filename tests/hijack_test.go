@@ -244,6 +244,32 @@ func TestHijackPing(t *testing.T) {
 	}
 }
 
+func TestHijackInterruptedAccept(t *testing.T) {
+	requireHijack(t, "python3")
+	e := newEnv(t)
+	e.startServer()
+	// A signal interrupts the blocking accept and Python retries it; the
+	// first connection after must reach the retried accept, not a request
+	// the interrupted one left behind.
+	srv := e.hijackBackground("python3", "-c", `
+import socket, signal
+signal.signal(signal.SIGALRM, lambda *a: print("alarm", flush=True))
+l = socket.socket(); l.bind(("127.0.0.1", 7000)); l.listen(1)
+signal.setitimer(signal.ITIMER_REAL, 0.3)
+c, peer = l.accept()
+print("accepted", c.recv(2).decode(), flush=True)`)
+	e.waitLine("the alarm interrupts accept", srv)
+	r := e.hijack("python3", "-c", `
+import socket
+socket.create_connection(("127.0.0.1", 7000)).sendall(b"ok")`)
+	if r.code != 0 {
+		t.Fatalf("connect: got %v, want exit 0", r)
+	}
+	e.waitFor("the retried accept gets the connection", func() (bool, string) {
+		return strings.Contains(srv.String(), "accepted ok"), fmt.Sprintf("output %q", srv.String())
+	})
+}
+
 func TestHijackExitAndSignals(t *testing.T) {
 	requireHijack(t, "python3")
 	e := newEnv(t)

@@ -6,7 +6,9 @@ package hijack
 import (
 	"context"
 	"net/netip"
+	"os"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -189,23 +191,28 @@ func (s *Supervisor) connect(c *call, k *sock) reply {
 		return fail(syscall.EINTR)
 	}
 	return s.withDup(c, func(fd int) reply {
-		if k.typ == unix.SOCK_STREAM && nonblocking(fd) {
-			return s.connectAsync(k, ap)
+		if k.typ == unix.SOCK_DGRAM {
+			if _, err := s.backend.Connect(context.Background(), k.id, ap); err != nil {
+				return failErr(err)
+			}
+			k.mu.Lock()
+			k.connected, k.peer = true, ap
+			k.mu.Unlock()
+			return ret(0)
 		}
-		k.mu.Lock()
-		busy := k.done != nil || (k.connected && k.typ == unix.SOCK_STREAM)
-		k.mu.Unlock()
-		if busy {
-			return s.connectAgain(k)
+		r := s.connectAsync(k, ap)
+		if r.errno != syscall.EINPROGRESS || nonblocking(fd) {
+			return r
 		}
-		ctx, cancel := s.watch(c.n.ID)
-		defer cancel()
-		if _, err := s.backend.Connect(ctx, k.id, ap); err != nil {
-			return failErr(err)
+		// A blocking connect waits for the one in the background, so an
+		// interrupted connect goes on as Linux's does: the program's
+		// retry gets EALREADY, then EISCONN or the error.
+		if e, _ := s.connectResult(c, k); e != 0 {
+			return fail(e)
 		}
-		k.mu.Lock()
-		k.connected, k.peer = true, ap
-		k.mu.Unlock()
+		if !k.isConnected() {
+			return fail(syscall.EINTR)
+		}
 		return ret(0)
 	})
 }
@@ -277,11 +284,9 @@ func (s *Supervisor) accept(c *call, k *sock) reply {
 		return fail(syscall.EINTR)
 	}
 	return s.withDup(c, func(lfd int) reply {
-		ctx, cancel := s.watch(c.n.ID)
-		defer cancel()
-		nid, f, peer, err := s.backend.Accept(ctx, k.id, !nonblocking(lfd))
-		if err != nil {
-			return failErr(err)
+		nid, f, peer, e := s.acceptOne(c, k, lfd)
+		if e != 0 {
+			return fail(e)
 		}
 		defer f.Close()
 		s.takeReadyByte(lfd)
@@ -301,6 +306,36 @@ func (s *Supervisor) accept(c *call, k *sock) reply {
 			proto: unix.IPPROTO_TCP, connected: true, peer: peer})
 		return s.install(c, nid, fd, flags&unix.SOCK_CLOEXEC != 0)
 	})
+}
+
+// acceptOne takes a queued connection. It never asks the session to wait,
+// since a request cannot be taken back when the program is interrupted and
+// its connection would be lost: it waits for the listener's pair to poll
+// readable (a connection is queued), honouring O_NONBLOCK and SO_RCVTIMEO,
+// and asks without waiting.
+func (s *Supervisor) acceptOne(c *call, k *sock, lfd int) (int, *os.File, netip.AddrPort, syscall.Errno) {
+	nb := nonblocking(lfd)
+	var deadline time.Time
+	for spurious := false; ; spurious = true {
+		nid, f, peer, err := s.backend.Accept(context.Background(), k.id, false)
+		if err == nil {
+			return nid, f, peer, 0
+		}
+		if e := errnoOf(err); e != syscall.EAGAIN || nb {
+			return 0, nil, netip.AddrPort{}, e
+		}
+		if deadline.IsZero() {
+			deadline = fdDeadline(lfd, unix.SO_RCVTIMEO)
+		}
+		if spurious {
+			// Readable but nothing queued: another holder took it, or
+			// its byte is on its way; do not spin.
+			time.Sleep(5 * time.Millisecond)
+		}
+		if e := s.waitFD(c.n.ID, lfd, unix.POLLIN, deadline); e != 0 {
+			return 0, nil, netip.AddrPort{}, e
+		}
+	}
 }
 
 // takeReadyByte reads the byte rump_server wrote to the listener's pair for
