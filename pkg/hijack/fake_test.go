@@ -18,6 +18,11 @@ import (
 )
 
 type fakeBackend struct {
+	// blackhole is a port whose connects never end until Close.
+	blackhole uint16
+	closed    chan struct{}
+	closeOnce sync.Once
+
 	mu    sync.Mutex
 	next  int
 	socks map[int]*fakeSock
@@ -37,7 +42,7 @@ type fakeSock struct {
 var _ Backend = (*fakeBackend)(nil)
 
 func newFake() *fakeBackend {
-	return &fakeBackend{socks: map[int]*fakeSock{}, calls: map[string]int{}}
+	return &fakeBackend{socks: map[int]*fakeSock{}, calls: map[string]int{}, closed: make(chan struct{})}
 }
 
 func (b *fakeBackend) count(op string) int {
@@ -221,6 +226,13 @@ func (b *fakeBackend) Connect(ctx context.Context, id int, addr netip.AddrPort) 
 	if err != nil {
 		return netip.AddrPort{}, err
 	}
+	if b.blackhole != 0 && addr.Port() == b.blackhole {
+		select {
+		case <-ctx.Done():
+		case <-b.closed:
+		}
+		return netip.AddrPort{}, syscall.ETIMEDOUT
+	}
 	if err := unix.Connect(k.hfd, toSockaddr(addr)); err != nil {
 		return netip.AddrPort{}, err
 	}
@@ -331,6 +343,7 @@ func (b *fakeBackend) CloseSocket(id int) error {
 }
 
 func (b *fakeBackend) Close() error {
+	b.closeOnce.Do(func() { close(b.closed) })
 	b.mu.Lock()
 	ids := make([]int, 0, len(b.socks))
 	for id := range b.socks {

@@ -90,7 +90,8 @@ func New(lfd int, b Backend) *Supervisor {
 }
 
 // Run answers notifications until stop is closed, or the listener reports
-// that no program is left under the filter, and waits for the handlers.
+// that no program is left under the filter. Handlers may still run when it
+// returns; Close ends them.
 func (s *Supervisor) Run(stop <-chan struct{}) error {
 	stopR, stopW, err := os.Pipe()
 	if err != nil {
@@ -101,7 +102,6 @@ func (s *Supervisor) Run(stop <-chan struct{}) error {
 		<-stop
 		stopW.Close()
 	}()
-	defer s.wg.Wait()
 	fds := []unix.PollFd{{Fd: int32(s.lfd), Events: unix.POLLIN}, {Fd: int32(stopR.Fd()), Events: unix.POLLIN}}
 	for {
 		fds[0].Revents, fds[1].Revents = 0, 0
@@ -132,11 +132,17 @@ func (s *Supervisor) Run(stop <-chan struct{}) error {
 	}
 }
 
-// Close closes the listener and the session: rump_server frees every socket
+// Close closes the session and the listener: rump_server frees every socket
 // the program had.
+// It closes the session first, so that handlers waiting on it (a connect
+// the program left in the background) return, then waits for every
+// handler, then closes the listener: a child the program left behind gets
+// ENOSYS for its trapped calls from then on. Call it after Run returns.
 func (s *Supervisor) Close() error {
+	err := s.backend.Close()
+	s.wg.Wait()
 	unix.Close(s.lfd)
-	return s.backend.Close()
+	return err
 }
 
 // reply is a handler's answer.

@@ -23,6 +23,28 @@ type hijacked struct {
 	done   chan error
 	stop   chan struct{}
 	supErr chan error
+	sup    *Supervisor
+	closed chan struct{}
+}
+
+// close closes the supervisor once, failing the test if that hangs.
+func (h *hijacked) close(t *testing.T) {
+	t.Helper()
+	if h.closed != nil {
+		<-h.closed
+		return
+	}
+	h.closed = make(chan struct{})
+	go func() {
+		<-h.supErr
+		h.sup.Close()
+		close(h.closed)
+	}()
+	select {
+	case <-h.closed:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the supervisor did not close")
+	}
 }
 
 // syncBuffer is a bytes.Buffer safe to read while the program writes it.
@@ -53,8 +75,13 @@ func requireHost(t *testing.T) {
 // startHijacked starts argv under a supervisor with a fresh fake backend.
 func startHijacked(t *testing.T, argv ...string) *hijacked {
 	t.Helper()
+	return startWith(t, newFake(), argv...)
+}
+
+func startWith(t *testing.T, fake *fakeBackend, argv ...string) *hijacked {
+	t.Helper()
 	requireHost(t)
-	h := &hijacked{fake: newFake(), out: &syncBuffer{}, done: make(chan error, 1),
+	h := &hijacked{fake: fake, out: &syncBuffer{}, done: make(chan error, 1),
 		stop: make(chan struct{}), supErr: make(chan error, 1)}
 	cmd, lfd, err := Start(argv, func(c *exec.Cmd) {
 		c.Stdout, c.Stderr = h.out, h.out
@@ -66,10 +93,11 @@ func startHijacked(t *testing.T, argv ...string) *hijacked {
 	sup := New(lfd, h.fake)
 	go func() { h.supErr <- sup.Run(h.stop) }()
 	go func() { h.done <- cmd.Wait() }()
+	h.sup = sup
 	t.Cleanup(func() {
 		h.cmd.Process.Kill()
 		h.wait(t)
-		sup.Close()
+		h.close(t)
 	})
 	return h
 }
@@ -335,4 +363,21 @@ except OSError as e:
 	if got, want := out, "EAGAIN\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
+}
+
+func TestCloseWithConnectInBackground(t *testing.T) {
+	need(t, "python3")
+	fake := newFake()
+	fake.blackhole = 1
+	h := startWith(t, fake, "python3", "-c", `
+import socket, errno
+s = socket.socket(); s.setblocking(False)
+print(errno.errorcode[s.connect_ex(("127.0.0.1", 1))])`)
+	if err := h.wait(t); err != nil {
+		t.Fatalf("program: %v; output:\n%s", err, h.out.String())
+	}
+	if got, want := h.out.String(), "EINPROGRESS\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	h.close(t) // fails the test if a handler holds Close up
 }

@@ -124,7 +124,7 @@ func supervise(t *cli.Tool, cfg config, b hijack.Backend) (int, error) {
 	werr := cmd.Wait()
 	close(stop)
 	<-done
-	sup.Close()
+	sup.Close() // after Run: the session, the handlers, the listener
 	return exitStatus(cmd.ProcessState, werr), nil
 }
 
