@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -89,8 +90,14 @@ func run(t *cli.Tool, args []string, open Opener) int {
 	}
 	status, err := supervise(t, cfg, b)
 	if err != nil {
+		// As env(1): 127 when there is no such command, 126 when it
+		// cannot be run.
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+			t.Warn(syscall.ENOENT, "%s", cfg.argv[0])
+			return 127
+		}
 		t.Warn(err, "%s", cfg.argv[0])
-		return 127
+		return 126
 	}
 	return status
 }

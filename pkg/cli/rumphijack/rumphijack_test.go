@@ -78,3 +78,37 @@ func TestRunNoSession(t *testing.T) {
 		t.Errorf("got stderr %q, want rump client init's error", got)
 	}
 }
+
+// idle is a session that is never asked anything but to close.
+type idle struct{ hijack.Backend }
+
+func (idle) Close() error { return nil }
+
+func TestRunCannotExec(t *testing.T) {
+	if err := hijack.CheckHost(); err != nil {
+		t.Skipf("host kernel cannot run the supervisor: %v", err)
+	}
+	open := func(context.Context, string) (hijack.Backend, error) { return idle{}, nil }
+	dir := t.TempDir()
+	tests := []struct {
+		name   string
+		argv   []string
+		status int
+		want   string
+	}{
+		{"not found", []string{"rumphijack-no-such-command"}, 127, "rumphijack: rumphijack-no-such-command: No such file or directory\n"},
+		{"directory", []string{dir}, 126, "rumphijack: " + dir + ": Is a directory\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("RUMP_SERVER", "unix:///unused")
+			var stdout, stderr bytes.Buffer
+			if got := RunWith(tt.argv, &stdout, &stderr, open); got != tt.status {
+				t.Errorf("got status %d, want %d", got, tt.status)
+			}
+			if got := stderr.String(); got != tt.want {
+				t.Errorf("got stderr %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
