@@ -233,6 +233,39 @@ except PermissionError as e:
 	}
 }
 
+func TestHijackNetcat(t *testing.T) {
+	requireHijack(t, "nc", "sh")
+	e := newEnv(t)
+	e.startServer()
+	tests := []struct {
+		name, server, client, want string
+		fromServer                 bool
+	}{
+		{"client to server", "nc -l 127.0.0.1 7100", "printf 'to the server\\n' | nc -N 127.0.0.1 7100", "to the server\n", false},
+		{"server to client", "printf 'to the client\\n' | nc -N -l 127.0.0.1 7101", "nc -d 127.0.0.1 7101", "to the client\n", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := e.hijackBackground("sh", "-c", tt.server)
+			var r result
+			e.waitFor("nc connects", func() (bool, string) {
+				r = e.hijack("sh", "-c", tt.client)
+				return r.code == 0, r.String()
+			})
+			got := r.stdout
+			if !tt.fromServer {
+				e.waitFor("the server prints", func() (bool, string) {
+					return strings.HasSuffix(srv.String(), "\n"), fmt.Sprintf("%q", srv.String())
+				})
+				got = srv.String()
+			}
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestHijackPing(t *testing.T) {
 	requireHijack(t, "ping")
 	e := newEnv(t)
