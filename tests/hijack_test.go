@@ -216,6 +216,16 @@ l = socket.socket(socket.AF_INET6); l.bind(("::1", 0)); l.listen(1)
 s = socket.create_connection(l.getsockname()[:2])
 c, peer = l.accept()
 s.sendall(b"six"); print(c.recv(3).decode(), peer[0], s.getpeername()[0])`, "six ::1 ::1\n"},
+		{"errors", `
+import socket, errno
+a = socket.socket(); a.bind(("127.0.0.1", 7200)); a.listen(1)
+b = socket.socket()
+try:
+    b.bind(("127.0.0.1", 7200))
+except OSError as e:
+    print(errno.errorcode[e.errno])
+print(errno.errorcode[socket.socket().connect_ex(("10.99.0.1", 80))])
+print(errno.errorcode[socket.socket().connect_ex(("127.0.0.1", 7201))])`, "EADDRINUSE\nENETUNREACH\nECONNREFUSED\n"},
 		{"raw socket", `
 import socket
 try:
