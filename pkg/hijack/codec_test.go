@@ -110,3 +110,20 @@ func TestMsghdr(t *testing.T) {
 		t.Errorf("iovSize: got %d, want %d", got, want)
 	}
 }
+
+func TestDescribe(t *testing.T) {
+	n := &notif{Pid: 12, Nr: unix.SYS_CONNECT, Args: [6]uint64{3, 0x1000, 16}}
+	tests := []struct {
+		r    reply
+		want string
+	}{
+		{fail(unix.ECONNREFUSED), "pid 12: connect(3, 0x1000, 0x10) = -1 ECONNREFUSED"},
+		{ret(0), "pid 12: connect(3, 0x1000, 0x10) = 0"},
+		{cont(), "pid 12: connect(3, 0x1000, 0x10): the host's"},
+	}
+	for _, tt := range tests {
+		if got := describe(n, tt.r); got != tt.want {
+			t.Errorf("got %q, want %q", got, tt.want)
+		}
+	}
+}

@@ -113,14 +113,15 @@ func (s *Supervisor) socket(c *call) reply {
 // install gives the program fd as the call's result; on failure the
 // session socket is closed.
 func (s *Supervisor) install(c *call, id, fd int, cloexec bool) reply {
-	if _, err := addFDSend(s.lfd, c.n.ID, fd, cloexec); err != nil {
+	nfd, err := addFDSend(s.lfd, c.n.ID, fd, cloexec)
+	if err != nil {
 		s.backend.CloseSocket(id)
 		if err == unix.ENOENT {
-			return reply{sent: true}
+			return reply{sent: true, val: -1}
 		}
 		return failErr(err)
 	}
-	return reply{sent: true}
+	return reply{sent: true, val: int64(nfd)}
 }
 
 // readAddr reads the sockaddr of a bind, connect or sendto.

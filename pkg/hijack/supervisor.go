@@ -24,8 +24,10 @@ package hijack
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -189,13 +191,42 @@ func (s *Supervisor) handle(n *notif) {
 		r = s.dispatch(c)
 	}
 	if s.Logf != nil {
-		s.Logf("pid %d: syscall %d(%#x, %#x, %#x) = %d errno %d continue %v", n.Pid, n.Nr, n.Args[0], n.Args[1], n.Args[2], r.val, r.errno, r.cont)
+		s.Logf("%s", describe(n, r))
 	}
 	if r.sent {
 		return
 	}
 	// ENOENT: the thread was interrupted or died; nothing to answer.
 	sendResp(s.lfd, n.ID, r.val, r.errno, r.cont)
+}
+
+// syscallNames names the calls the filter traps, for the log.
+var syscallNames = map[int32]string{
+	unix.SYS_SOCKET: "socket", unix.SYS_CONNECT: "connect", unix.SYS_BIND: "bind",
+	unix.SYS_LISTEN: "listen", unix.SYS_ACCEPT: "accept", unix.SYS_ACCEPT4: "accept4",
+	unix.SYS_GETSOCKNAME: "getsockname", unix.SYS_GETPEERNAME: "getpeername",
+	unix.SYS_SETSOCKOPT: "setsockopt", unix.SYS_GETSOCKOPT: "getsockopt",
+	unix.SYS_SHUTDOWN: "shutdown", unix.SYS_SENDTO: "sendto", unix.SYS_RECVFROM: "recvfrom",
+	unix.SYS_SENDMSG: "sendmsg", unix.SYS_RECVMSG: "recvmsg",
+	unix.SYS_SENDMMSG: "sendmmsg", unix.SYS_RECVMMSG: "recvmmsg",
+}
+
+// describe is one log line: "pid 12: connect(3, 0x7ffd..., 0x10) = -1 ECONNREFUSED".
+func describe(n *notif, r reply) string {
+	name, ok := syscallNames[n.Nr]
+	if !ok {
+		name = "syscall" + strconv.Itoa(int(n.Nr))
+	}
+	call := fmt.Sprintf("pid %d: %s(%d, %#x, %#x)", n.Pid, name, int32(n.Args[0]), n.Args[1], n.Args[2])
+	switch {
+	case r.cont:
+		return call + ": the host's"
+	case r.sent && r.val < 0:
+		return call + ": interrupted"
+	case r.errno != 0:
+		return fmt.Sprintf("%s = -1 %s", call, unix.ErrnoName(r.errno))
+	}
+	return fmt.Sprintf("%s = %d", call, r.val)
 }
 
 // lookup finds the session socket behind the program's fd, nil when it is

@@ -122,7 +122,10 @@ func supervise(t *cli.Tool, cfg config, b hijack.Backend) (int, error) {
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
-	defer signal.Stop(sigs)
+	defer func() {
+		signal.Stop(sigs)
+		close(sigs) // nothing is delivered after Stop
+	}()
 	go func() {
 		for sig := range sigs {
 			cmd.Process.Signal(sig)
