@@ -39,8 +39,8 @@ func (s *Supervisor) sendOne(c *call, k *sock, fd int, flags int, to *netip.Addr
 			return syscall.EDESTADDRREQ
 		}
 		msg = append(encodeHeader(*to), payload...)
-	} else if to != nil {
-		return syscall.EISCONN
+	} else if to != nil && *to != k.peerAddr() {
+		return syscall.EISCONN // the session has no way to send elsewhere
 	}
 	f := unix.MSG_NOSIGNAL | flags&unix.MSG_DONTWAIT
 	var deadline time.Time

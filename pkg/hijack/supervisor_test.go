@@ -381,3 +381,36 @@ print(errno.errorcode[s.connect_ex(("127.0.0.1", 1))])`)
 	}
 	h.close(t) // fails the test if a handler holds Close up
 }
+
+func TestConnectedDatagrams(t *testing.T) {
+	need(t, "python3")
+	echo, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	go func() {
+		buf := make([]byte, 100)
+		for {
+			n, from, err := echo.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			echo.WriteTo([]byte(strings.ToUpper(string(buf[:n]))), from)
+		}
+	}()
+	port := echo.LocalAddr().(*net.UDPAddr).Port
+	out, _ := run(t, "python3", "-c", fmt.Sprintf(`
+import socket, errno
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.connect(("127.0.0.1", %d))
+u.send(b"one"); print(u.recv(10).decode())
+u.sendto(b"two", ("127.0.0.1", %d)); print(u.recvfrom(10)[0].decode())
+try:
+    u.sendto(b"three", ("127.0.0.1", 9))
+except OSError as e:
+    print(errno.errorcode[e.errno])`, port, port))
+	if got, want := out, "ONE\nTWO\nEISCONN\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
