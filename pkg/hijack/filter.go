@@ -28,8 +28,8 @@ const x32Bit = 0x40000000
 const (
 	retAllow  = unix.SECCOMP_RET_ALLOW
 	retNotify = unix.SECCOMP_RET_USER_NOTIF
-	// retDeny answers ENOSYS: a program of another ABI (i386, x32) cannot
-	// have its sockets served, and must not reach the host's network instead.
+	// retDeny answers ENOSYS: a program of another ABI (i386, x32), or
+	// io_uring, would reach the host's network past the supervisor.
 	retDeny = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
 )
 
@@ -94,6 +94,9 @@ func Filter() []unix.SockFilter {
 	a.jump(unix.BPF_JEQ, unix.AUDIT_ARCH_X86_64, "", "deny")
 	a.ld(offNr)
 	a.jump(unix.BPF_JSET, x32Bit, "deny", "")
+	// io_uring would make sockets and connect them without a system
+	// call the filter sees; programs fall back to the calls on ENOSYS.
+	a.jump(unix.BPF_JEQ, unix.SYS_IO_URING_SETUP, "deny", "")
 	a.jump(unix.BPF_JEQ, unix.SYS_SOCKET, "socket", "")
 	a.jump(unix.BPF_JEQ, unix.SYS_SENDTO, "addr4", "")
 	a.jump(unix.BPF_JEQ, unix.SYS_RECVFROM, "addr4", "")

@@ -86,6 +86,8 @@ func TestFilter(t *testing.T) {
 		{"write", unix.SYS_WRITE, x86, [6]uint64{3}, retAllow},
 		{"close", unix.SYS_CLOSE, x86, [6]uint64{3}, retAllow},
 		{"execve", unix.SYS_EXECVE, x86, [6]uint64{}, retAllow},
+		{"io_uring_setup", unix.SYS_IO_URING_SETUP, x86, [6]uint64{8, 0x1000}, retDeny},
+		{"io_uring_enter", unix.SYS_IO_URING_ENTER, x86, [6]uint64{3}, retAllow},
 		{"x32 socket", x32Bit | 41, x86, [6]uint64{unix.AF_INET}, retDeny},
 		{"x32 read", x32Bit | 0, x86, [6]uint64{}, retDeny},
 		{"i386", 102, unix.AUDIT_ARCH_I386, [6]uint64{}, retDeny},
