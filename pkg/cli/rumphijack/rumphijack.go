@@ -1,0 +1,151 @@
+// Package rumphijack is rumphijack(1): it runs a program with its AF_INET
+// and AF_INET6 sockets served by the rump kernel RUMP_SERVER names, through
+// the supervisor in pkg/hijack.
+//
+// It must not change the program's other descriptors, its environment
+// (beyond the stub's marker, which the stub removes) or its exit status.
+package rumphijack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+
+	"github.com/rumpnet/rumpnet/internal/cli"
+	"github.com/rumpnet/rumpnet/internal/getopt"
+	"github.com/rumpnet/rumpnet/pkg/client"
+	"github.com/rumpnet/rumpnet/pkg/hijack"
+)
+
+const usage = "usage: rumphijack [-v] command [arg ...]\n"
+
+// Opener opens the socket session of the server at url.
+type Opener func(ctx context.Context, url string) (hijack.Backend, error)
+
+// Run is rumphijack's main.
+func Run(args []string, stdout, stderr io.Writer) int {
+	return RunWith(args, stdout, stderr, openSession)
+}
+
+// RunWith is Run with the session from open.
+func RunWith(args []string, stdout, stderr io.Writer, open Opener) int {
+	t := &cli.Tool{Name: "rumphijack", Stdout: stdout, Stderr: stderr}
+	return t.Run(args, func(args []string) int { return run(t, args, open) })
+}
+
+// config is the parsed command line.
+type config struct {
+	verbose bool
+	argv    []string
+}
+
+func parse(args []string) (config, error) {
+	opts, rest, err := getopt.Parse("v", args)
+	if err != nil {
+		return config{}, err
+	}
+	if len(rest) == 0 {
+		return config{}, &getopt.Error{Msg: "no command"}
+	}
+	cfg := config{argv: rest}
+	for _, o := range opts {
+		if o.Flag == 'v' {
+			cfg.verbose = true
+		}
+	}
+	return cfg, nil
+}
+
+func run(t *cli.Tool, args []string, open Opener) int {
+	cfg, err := parse(args)
+	if err != nil {
+		t.Warnx("%v", err)
+		fmt.Fprint(t.Stderr, usage)
+		return 1
+	}
+	url := os.Getenv(client.EnvServer)
+	if url == "" {
+		t.Warnx("RUMP_SERVER not set")
+		return 1
+	}
+	if err := hijack.CheckHost(); err != nil {
+		t.Warn(err, "")
+		return 1
+	}
+	b, err := open(context.Background(), url)
+	if err != nil {
+		var ie *client.InitError
+		if errors.As(err, &ie) {
+			t.Warn(ie.Err, "rump client init")
+		} else {
+			t.Warn(err, "socket session")
+		}
+		return 1
+	}
+	status, err := supervise(t, cfg, b)
+	if err != nil {
+		// As env(1): 127 when there is no such command, 126 when it
+		// cannot be run.
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+			t.Warn(syscall.ENOENT, "%s", cfg.argv[0])
+			return 127
+		}
+		t.Warn(err, "%s", cfg.argv[0])
+		return 126
+	}
+	return status
+}
+
+// supervise starts the program, answers its notifications and returns its
+// exit status the way a shell reports it.
+func supervise(t *cli.Tool, cfg config, b hijack.Backend) (int, error) {
+	cmd, lfd, err := hijack.Start(cfg.argv, func(c *exec.Cmd) {
+		c.Stdin, c.Stdout, c.Stderr = os.Stdin, t.Stdout, t.Stderr
+	})
+	if err != nil {
+		b.Close()
+		return 0, err
+	}
+	sup := hijack.New(lfd, b)
+	if cfg.verbose {
+		sup.Logf = func(format string, a ...any) { fmt.Fprintf(t.Stderr, "rumphijack: "+format+"\n", a...) }
+	}
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() { done <- sup.Run(stop) }()
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	defer func() {
+		signal.Stop(sigs)
+		close(sigs) // nothing is delivered after Stop
+	}()
+	go func() {
+		for sig := range sigs {
+			cmd.Process.Signal(sig)
+		}
+	}()
+	werr := cmd.Wait()
+	close(stop)
+	<-done
+	sup.Close() // after Run: the session, the handlers, the listener
+	return exitStatus(cmd.ProcessState, werr), nil
+}
+
+// exitStatus is the program's status as sh(1) reports it: 128+n for a
+// signal.
+func exitStatus(ps *os.ProcessState, err error) int {
+	if ps == nil {
+		return 127
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}

@@ -1,0 +1,357 @@
+package hijack
+
+// fakeBackend serves session sockets from the host's own stack, the way
+// rump_server serves them from a rump kernel's: each socket is a host
+// socket spliced to a socketpair whose other end the supervisor hands to
+// the program. It counts the requests, so a test can tell a socket went
+// through the supervisor.
+
+import (
+	"context"
+	"io"
+	"net/netip"
+	"os"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+type fakeBackend struct {
+	// blackhole is a port whose connects never end until Close.
+	blackhole uint16
+	closed    chan struct{}
+	closeOnce sync.Once
+
+	mu    sync.Mutex
+	next  int
+	socks map[int]*fakeSock
+	calls map[string]int
+}
+
+type fakeSock struct {
+	fam       int
+	typ       string
+	hfd       int      // the host socket, blocking
+	srv       *os.File // our end of the pair
+	mu        sync.Mutex
+	connected bool
+	queue     chan int // accepted host fds
+}
+
+var _ Backend = (*fakeBackend)(nil)
+
+func newFake() *fakeBackend {
+	return &fakeBackend{socks: map[int]*fakeSock{}, calls: map[string]int{}, closed: make(chan struct{})}
+}
+
+func (b *fakeBackend) count(op string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.calls[op]
+}
+
+func (b *fakeBackend) get(op string, id int) (*fakeSock, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.calls[op]++
+	k := b.socks[id]
+	if k == nil {
+		return nil, syscall.EBADF
+	}
+	return k, nil
+}
+
+func (b *fakeBackend) add(k *fakeSock) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.next++
+	b.socks[b.next] = k
+	return b.next
+}
+
+func toSockaddr(ap netip.AddrPort) unix.Sockaddr {
+	if ap.Addr().Is4() {
+		return &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+	}
+	return &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+}
+
+func fromSockaddr(sa unix.Sockaddr) netip.AddrPort {
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
+	case *unix.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port))
+	}
+	return netip.AddrPort{}
+}
+
+func (b *fakeBackend) Socket(family int, typ string) (int, *os.File, error) {
+	b.mu.Lock()
+	b.calls["Socket"]++
+	b.mu.Unlock()
+	af := unix.AF_INET
+	if family == 6 {
+		af = unix.AF_INET6
+	}
+	st, pt, proto := unix.SOCK_STREAM, unix.SOCK_STREAM, 0
+	if typ != "stream" {
+		st, pt = unix.SOCK_DGRAM, unix.SOCK_SEQPACKET
+		if typ == "icmp" {
+			proto = unix.IPPROTO_ICMP
+		}
+	}
+	hfd, err := unix.Socket(af, st|unix.SOCK_CLOEXEC, proto)
+	if err != nil {
+		return 0, nil, err
+	}
+	p, err := unix.Socketpair(unix.AF_UNIX, pt|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		unix.Close(hfd)
+		return 0, nil, err
+	}
+	k := &fakeSock{fam: af, typ: typ, hfd: hfd, srv: os.NewFile(uintptr(p[0]), "srv")}
+	if typ != "stream" {
+		go k.datagramsOut()
+		go k.datagramsIn()
+	}
+	return b.add(k), os.NewFile(uintptr(p[1]), "client"), nil
+}
+
+// datagramsOut sends what the program writes to the pair.
+func (k *fakeSock) datagramsOut() {
+	buf := make([]byte, 70000)
+	for {
+		n, err := k.srv.Read(buf)
+		if err != nil || n == 0 {
+			unix.Shutdown(k.hfd, unix.SHUT_RDWR)
+			return
+		}
+		k.mu.Lock()
+		connected := k.connected
+		k.mu.Unlock()
+		if connected {
+			unix.Write(k.hfd, buf[:n])
+			continue
+		}
+		to, payload, err := decodeHeader(buf[:n])
+		if err == nil {
+			unix.Sendto(k.hfd, payload, 0, toSockaddr(to))
+		}
+	}
+}
+
+// datagramsIn gives the program what the host socket receives.
+func (k *fakeSock) datagramsIn() {
+	buf := make([]byte, 70000)
+	for {
+		n, from, err := unix.Recvfrom(k.hfd, buf, 0)
+		if err != nil || (n == 0 && from == nil) {
+			return
+		}
+		k.mu.Lock()
+		connected := k.connected
+		k.mu.Unlock()
+		if connected {
+			k.srv.Write(buf[:n])
+		} else {
+			k.srv.Write(append(encodeHeader(fromSockaddr(from)), buf[:n]...))
+		}
+	}
+}
+
+// splice copies bytes both ways between a host stream socket and a pair
+// end, passing end of file on as shutdown.
+func splice(hfd int, srv *os.File) {
+	host := os.NewFile(uintptr(hfd), "host")
+	sfd := int(srv.Fd())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		io.Copy(srv, host)
+		unix.Shutdown(sfd, unix.SHUT_WR)
+	}()
+	go func() {
+		defer wg.Done()
+		io.Copy(host, srv)
+		unix.Shutdown(hfd, unix.SHUT_WR)
+	}()
+	go func() {
+		wg.Wait()
+		host.Close()
+		srv.Close()
+	}()
+}
+
+func (b *fakeBackend) Bind(id int, addr netip.AddrPort) (netip.AddrPort, error) {
+	k, err := b.get("Bind", id)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	if err := unix.Bind(k.hfd, toSockaddr(addr)); err != nil {
+		return netip.AddrPort{}, err
+	}
+	return b.SockName(id)
+}
+
+func (b *fakeBackend) Listen(id, backlog int) error {
+	k, err := b.get("Listen", id)
+	if err != nil {
+		return err
+	}
+	if err := unix.Listen(k.hfd, backlog); err != nil {
+		return err
+	}
+	q := make(chan int, 128)
+	k.mu.Lock()
+	k.queue = q
+	k.mu.Unlock()
+	go func() {
+		for {
+			nfd, _, err := unix.Accept4(k.hfd, unix.SOCK_CLOEXEC)
+			if err != nil {
+				return
+			}
+			q <- nfd
+			k.srv.Write([]byte{1})
+		}
+	}()
+	return nil
+}
+
+func (b *fakeBackend) Connect(ctx context.Context, id int, addr netip.AddrPort) (netip.AddrPort, error) {
+	k, err := b.get("Connect", id)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	if b.blackhole != 0 && addr.Port() == b.blackhole {
+		select {
+		case <-ctx.Done():
+		case <-b.closed:
+		}
+		return netip.AddrPort{}, syscall.ETIMEDOUT
+	}
+	if err := unix.Connect(k.hfd, toSockaddr(addr)); err != nil {
+		return netip.AddrPort{}, err
+	}
+	if k.typ == "stream" {
+		splice(k.hfd, k.srv)
+	} else {
+		k.mu.Lock()
+		k.connected = true
+		k.mu.Unlock()
+	}
+	return b.SockName(id)
+}
+
+func (b *fakeBackend) Accept(ctx context.Context, id int, wait bool) (int, *os.File, netip.AddrPort, error) {
+	k, err := b.get("Accept", id)
+	if err != nil {
+		return 0, nil, netip.AddrPort{}, err
+	}
+	k.mu.Lock()
+	q := k.queue
+	k.mu.Unlock()
+	if q == nil {
+		return 0, nil, netip.AddrPort{}, syscall.EINVAL
+	}
+	var nfd int
+	if wait {
+		select {
+		case nfd = <-q:
+		case <-ctx.Done():
+			return 0, nil, netip.AddrPort{}, ctx.Err()
+		}
+	} else {
+		select {
+		case nfd = <-q:
+		default:
+			return 0, nil, netip.AddrPort{}, syscall.EAGAIN
+		}
+	}
+	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		unix.Close(nfd)
+		return 0, nil, netip.AddrPort{}, err
+	}
+	sa, _ := unix.Getpeername(nfd)
+	nk := &fakeSock{fam: k.fam, typ: "stream", hfd: nfd, srv: os.NewFile(uintptr(p[0]), "srv"), connected: true}
+	splice(nfd, nk.srv)
+	return b.add(nk), os.NewFile(uintptr(p[1]), "client"), fromSockaddr(sa), nil
+}
+
+func (b *fakeBackend) SockName(id int) (netip.AddrPort, error) {
+	k, err := b.get("SockName", id)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	sa, err := unix.Getsockname(k.hfd)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return fromSockaddr(sa), nil
+}
+
+func (b *fakeBackend) PeerName(id int) (netip.AddrPort, error) {
+	k, err := b.get("PeerName", id)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	sa, err := unix.Getpeername(k.hfd)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return fromSockaddr(sa), nil
+}
+
+func (b *fakeBackend) SetOpt(id, level, name, value int) error {
+	k, err := b.get("SetOpt", id)
+	if err != nil {
+		return err
+	}
+	return unix.SetsockoptInt(k.hfd, level, name, value)
+}
+
+func (b *fakeBackend) GetOpt(id, level, name int) (int, error) {
+	k, err := b.get("GetOpt", id)
+	if err != nil {
+		return 0, err
+	}
+	return unix.GetsockoptInt(k.hfd, level, name)
+}
+
+func (b *fakeBackend) Shutdown(id, how int) error {
+	k, err := b.get("Shutdown", id)
+	if err != nil {
+		return err
+	}
+	return unix.Shutdown(k.hfd, how)
+}
+
+func (b *fakeBackend) CloseSocket(id int) error {
+	k, err := b.get("CloseSocket", id)
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	delete(b.socks, id)
+	b.mu.Unlock()
+	unix.Shutdown(k.hfd, unix.SHUT_RDWR)
+	return k.srv.Close()
+}
+
+func (b *fakeBackend) Close() error {
+	b.closeOnce.Do(func() { close(b.closed) })
+	b.mu.Lock()
+	ids := make([]int, 0, len(b.socks))
+	for id := range b.socks {
+		ids = append(ids, id)
+	}
+	b.mu.Unlock()
+	for _, id := range ids {
+		b.CloseSocket(id)
+	}
+	return nil
+}

@@ -1,0 +1,60 @@
+package hijack
+
+import (
+	"bytes"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func FuzzSockaddr(f *testing.F) {
+	f.Add(mustHex("020000500a0100020000000000000000"))
+	f.Add(mustHex("0a0001bb00000000fd00000000000000000000000000000100000000"))
+	f.Add(mustHex("0100"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ap, err := decodeSockaddr(b)
+		if err != nil {
+			return
+		}
+		fam := unix.AF_INET6
+		if ap.Addr().Is4() {
+			fam = unix.AF_INET
+		}
+		back, err := decodeSockaddr(encodeSockaddr(fam, ap))
+		if err != nil || back != ap {
+			t.Errorf("round trip of %v: got %v, %v", ap, back, err)
+		}
+	})
+}
+
+func FuzzHeader(f *testing.F) {
+	f.Add(mustHex("0400350a000001"))
+	f.Add(mustHex("060000fe80000000000000000000000000000168656c6c6f"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		from, payload, err := decodeHeader(b)
+		if err != nil {
+			return
+		}
+		back := append(encodeHeader(from), payload...)
+		if from.Addr().Is4() && !bytes.Equal(back, b) {
+			t.Errorf("round trip of %x: got %x", b, back)
+		}
+		if len(payload) > len(b) {
+			t.Errorf("payload %d bytes longer than message %d", len(payload), len(b))
+		}
+	})
+}
+
+func FuzzMsghdr(f *testing.F) {
+	f.Add(make([]byte, sizeofMsghdr), mustHex("00400000000000000500000000000000"))
+	f.Fuzz(func(t *testing.T, m, v []byte) {
+		if len(m) < sizeofMsghdr {
+			return
+		}
+		decodeMsghdr(m)
+		if got := len(decodeIovecs(v)); got != len(v)/sizeofIovec {
+			t.Errorf("got %d iovecs from %d bytes", got, len(v))
+		}
+	})
+}

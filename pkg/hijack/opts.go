@@ -1,0 +1,136 @@
+package hijack
+
+// setsockopt(2) and getsockopt(2). Options about the descriptor itself
+// (timeouts, low-water marks, linger) are the pair's and the host answers
+// them; what the stack knows goes to the session; what the supervisor
+// knows better (the type, family and protocol, a pending connect's result)
+// it answers itself.
+
+import (
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// soRcvtimeoNew and soSndtimeoNew are Linux's 64-bit-time SO_RCVTIMEO and
+// SO_SNDTIMEO.
+const (
+	soRcvtimeoNew = 66
+	soSndtimeoNew = 67
+)
+
+// pairOption reports whether a SOL_SOCKET option belongs to the descriptor.
+func pairOption(level, name int) bool {
+	if level != unix.SOL_SOCKET {
+		return false
+	}
+	switch name {
+	case unix.SO_RCVTIMEO, unix.SO_SNDTIMEO, soRcvtimeoNew, soSndtimeoNew,
+		unix.SO_RCVLOWAT, unix.SO_SNDLOWAT, unix.SO_LINGER:
+		return true
+	}
+	return false
+}
+
+func (s *Supervisor) setsockopt(c *call, k *sock) reply {
+	level, name, val, n := int(int32(c.arg(1))), int(int32(c.arg(2))), c.arg(3), int(int32(c.arg(4)))
+	if pairOption(level, name) {
+		return cont()
+	}
+	if n < 4 {
+		return fail(syscall.EINVAL)
+	}
+	v, err := c.p.readU32(val)
+	if err != nil {
+		return fail(syscall.EFAULT)
+	}
+	if !s.valid(c.n.ID) {
+		return fail(syscall.EINTR)
+	}
+	if err := s.backend.SetOpt(k.id, level, name, int(int32(v))); err != nil {
+		return failErr(err)
+	}
+	return ret(0)
+}
+
+func (s *Supervisor) getsockopt(c *call, k *sock) reply {
+	level, name, valp, lenp := int(int32(c.arg(1))), int(int32(c.arg(2))), c.arg(3), c.arg(4)
+	if pairOption(level, name) {
+		return cont()
+	}
+	n, err := c.p.readU32(lenp)
+	if err != nil {
+		return fail(syscall.EFAULT)
+	}
+	if int32(n) < 0 {
+		return fail(syscall.EINVAL)
+	}
+	v, e := s.optValue(c, k, level, name)
+	if e != 0 {
+		return fail(e)
+	}
+	b := u32(uint32(int32(v)))[:min(int(n), 4)]
+	if c.p.write(valp, b) != nil || c.p.write(lenp, u32(uint32(len(b)))) != nil {
+		return fail(syscall.EFAULT)
+	}
+	return ret(0)
+}
+
+// optValue is the value of an option, from the supervisor or the session.
+func (s *Supervisor) optValue(c *call, k *sock, level, name int) (int, syscall.Errno) {
+	if level == unix.SOL_SOCKET {
+		switch name {
+		case unix.SO_TYPE:
+			return k.typ, 0 // the pair of a datagram socket is SEQPACKET
+		case unix.SO_DOMAIN:
+			return k.family, 0
+		case unix.SO_PROTOCOL:
+			return k.proto, 0
+		case unix.SO_ACCEPTCONN:
+			k.mu.Lock()
+			defer k.mu.Unlock()
+			if k.listening {
+				return 1, 0
+			}
+			return 0, 0
+		case unix.SO_ERROR:
+			if e, pending := s.connectResult(c, k); pending {
+				return int(e), 0
+			}
+		}
+	}
+	v, err := s.backend.GetOpt(k.id, level, name)
+	if err != nil {
+		if level == unix.SOL_SOCKET && name == unix.SO_ERROR {
+			return 0, 0
+		}
+		return 0, errnoOf(err)
+	}
+	return v, 0
+}
+
+// connectResult waits for a non-blocking connect to end and returns its
+// error once; pending is false when there was none.
+func (s *Supervisor) connectResult(c *call, k *sock) (e syscall.Errno, pending bool) {
+	k.mu.Lock()
+	done := k.done
+	k.mu.Unlock()
+	if done == nil {
+		return 0, false
+	}
+	ctx, cancel := s.watch(c.n.ID)
+	defer cancel()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return 0, true
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e = k.soError
+	k.soError = 0
+	if k.done == done {
+		k.done = nil
+	}
+	return e, true
+}

@@ -1,0 +1,135 @@
+package hijack
+
+// The kernel's seccomp user-notification interface: the structures of
+// <linux/seccomp.h> and the ioctls on the listener descriptor.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
+	"golang.org/x/sys/unix"
+)
+
+// notif is struct seccomp_notif.
+type notif struct {
+	ID    uint64
+	Pid   uint32
+	Flags uint32
+	Nr    int32
+	Arch  uint32
+	IP    uint64
+	Args  [6]uint64
+}
+
+// notifResp is struct seccomp_notif_resp.
+type notifResp struct {
+	ID    uint64
+	Val   int64
+	Error int32
+	Flags uint32
+}
+
+// notifAddfd is struct seccomp_notif_addfd.
+type notifAddfd struct {
+	ID         uint64
+	Flags      uint32
+	Srcfd      uint32
+	Newfd      uint32
+	NewfdFlags uint32
+}
+
+func ioctlPtr(fd int, req uint, p unsafe.Pointer) (uintptr, error) {
+	for {
+		r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(p))
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return 0, e
+		}
+		return r, nil
+	}
+}
+
+// recvNotif waits for the next notification on the listener.
+func recvNotif(lfd int) (*notif, error) {
+	n := new(notif)
+	_, err := ioctlPtr(lfd, unix.SECCOMP_IOCTL_NOTIF_RECV, unsafe.Pointer(n))
+	return n, err
+}
+
+// sendResp answers notification id: errno when non-zero, otherwise val, or
+// let the kernel run the call itself when cont is set.
+func sendResp(lfd int, id uint64, val int64, errno syscall.Errno, cont bool) error {
+	r := notifResp{ID: id, Val: val}
+	if errno != 0 {
+		r.Error = -int32(errno)
+		r.Val = 0
+	}
+	if cont {
+		r = notifResp{ID: id, Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
+	}
+	_, err := ioctlPtr(lfd, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&r))
+	return err
+}
+
+// idValid reports whether notification id is still waiting for its answer
+// (the thread has not been interrupted or died).
+func idValid(lfd int, id uint64) bool {
+	_, err := ioctlPtr(lfd, unix.SECCOMP_IOCTL_NOTIF_ID_VALID, unsafe.Pointer(&id))
+	return err == nil
+}
+
+// addFDSend installs fd in the program and makes its number the system
+// call's return value, atomically.
+func addFDSend(lfd int, id uint64, fd int, cloexec bool) (int, error) {
+	a := notifAddfd{ID: id, Flags: unix.SECCOMP_ADDFD_FLAG_SEND, Srcfd: uint32(fd)}
+	if cloexec {
+		a.NewfdFlags = unix.O_CLOEXEC
+	}
+	r, err := ioctlPtr(lfd, unix.SECCOMP_IOCTL_NOTIF_ADDFD, unsafe.Pointer(&a))
+	return int(r), err
+}
+
+// installFilter installs prog on the calling thread only and returns the
+// listener. The caller has set no_new_privs.
+func installFilter(prog []unix.SockFilter) (int, error) {
+	fp := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	r, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER,
+		unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, uintptr(unsafe.Pointer(&fp)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(r), nil
+}
+
+// CheckHost reports whether the running kernel can do what rumphijack needs:
+// seccomp user notification (Linux 5.0) and pidfd_getfd (Linux 5.6).
+func CheckHost() error {
+	b, err := os.ReadFile("/proc/sys/kernel/seccomp/actions_avail")
+	if err != nil {
+		return api.Errorf(syscall.ENOSYS, fmt.Sprintf("seccomp not available: %v", err))
+	}
+	if !strings.Contains(" "+strings.TrimSpace(string(b))+" ", " user_notif ") {
+		return api.Errorf(syscall.ENOSYS, "kernel lacks seccomp user notification (Linux 5.0 or later)")
+	}
+	pidfd, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err != nil {
+		return api.Errorf(syscall.ENOSYS, fmt.Sprintf("kernel lacks pidfd_open (Linux 5.3 or later): %v", err))
+	}
+	defer unix.Close(pidfd)
+	fd, err := unix.PidfdGetfd(pidfd, 0, 0)
+	if errors.Is(err, unix.ENOSYS) {
+		return api.Errorf(syscall.ENOSYS, "kernel lacks pidfd_getfd (Linux 5.6 or later)")
+	}
+	if err != nil {
+		return fmt.Errorf("pidfd_getfd: %w", err)
+	}
+	unix.Close(fd)
+	return nil
+}

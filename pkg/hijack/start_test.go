@@ -1,0 +1,61 @@
+package hijack
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// filteredTasks lists this process's threads that run under a seccomp
+// filter.
+func filteredTasks(t *testing.T) []string {
+	t.Helper()
+	paths, err := filepath.Glob("/proc/self/task/*/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue // the thread has exited
+		}
+		if strings.Contains(string(b), "\nSeccomp:\t2\n") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func TestStartLeavesNoThreadFiltered(t *testing.T) {
+	requireHost(t)
+	if got := filteredTasks(t); len(got) != 0 {
+		t.Skipf("this process runs under a filter already: %v", got)
+	}
+	cmd, lfd, err := Start([]string{"true"}, func(c *exec.Cmd) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup := New(lfd, newFake())
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() { done <- sup.Run(stop) }()
+	cmd.Wait()
+	close(stop)
+	<-done
+	sup.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := filteredTasks(t)
+		if len(got) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("got threads under the filter %v, want none once the program has started", got)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
