@@ -3,7 +3,8 @@
 # machine: iproute2 (ip netns, taps), iputils-ping, traceroute, mandoc (man
 # page lint), curl (control socket), bc (benchmark arithmetic), tcpdump
 # (reading shmif_dumpbus pcap), util-linux and mount (setpriv, unshare and
-# mount for the other-user tests), the Go modules and staticcheck. Every
+# mount for the other-user tests), python3 and netcat-openbsd (programs run
+# under rumphijack), the Go modules and staticcheck. Every
 # tool a test looks for is here, so the tests run with RUMPNET_REQUIRE_ALL=1
 # (a missing tool fails instead of skipping) on a fresh machine. Safe to run
 # again.
@@ -27,6 +28,9 @@ command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 { command -v setpriv && command -v unshare; } >/dev/null 2>&1 || need+=(util-linux)
 command -v mount >/dev/null 2>&1 || need+=(mount)
 { command -v stat && command -v timeout; } >/dev/null 2>&1 || need+=(coreutils)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+# rumphijack's tests run netcat-openbsd's nc, which has -N and -U.
+case "$(nc -h 2>&1)" in *" -N "*) ;; *) need+=(netcat-openbsd) ;; esac
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "setup: missing ${need[*]}; run as root to install them" >&2

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rumpnet/rumpnet/internal/testkit"
 )
 
 // lockedBuffer collects a background program's output.
@@ -43,11 +45,11 @@ func requireHijack(t *testing.T, tools ...string) {
 	requirePrivilege(t)
 	b, err := os.ReadFile("/proc/sys/kernel/seccomp/actions_avail")
 	if err != nil || !strings.Contains(string(b), "user_notif") {
-		t.Skip("host kernel has no seccomp user notification")
+		testkit.Skip(t, "host kernel has no seccomp user notification")
 	}
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("no %s in PATH", tool)
+			testkit.Skip(t, "no %s in PATH (scripts/setup.sh installs it)", tool)
 		}
 	}
 }

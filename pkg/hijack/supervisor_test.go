@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rumpnet/rumpnet/internal/testkit"
 )
 
 // hijacked is a program run under the supervisor with a fake backend.
@@ -68,7 +70,7 @@ func (s *syncBuffer) String() string {
 func requireHost(t *testing.T) {
 	t.Helper()
 	if err := CheckHost(); err != nil {
-		t.Skipf("host kernel cannot run the supervisor: %v", err)
+		testkit.Skip(t, "host kernel cannot run the supervisor: %v", err)
 	}
 }
 
@@ -161,7 +163,7 @@ func need(t *testing.T, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("no %s in PATH", tool)
+			testkit.Skip(t, "no %s in PATH (scripts/setup.sh installs it)", tool)
 		}
 	}
 }
