@@ -30,7 +30,7 @@ command -v mount >/dev/null 2>&1 || need+=(mount)
 { command -v stat && command -v timeout; } >/dev/null 2>&1 || need+=(coreutils)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 # rumphijack's tests run netcat-openbsd's nc, which has -N and -U.
-case "$(nc -h 2>&1)" in *" -N "*) ;; *) need+=(netcat-openbsd) ;; esac
+case "$(nc -h 2>&1)" in *-N*) ;; *) need+=(netcat-openbsd) ;; esac
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "setup: missing ${need[*]}; run as root to install them" >&2
