@@ -57,7 +57,13 @@ func requireHijack(t *testing.T, tools ...string) {
 // hijack runs argv under rumphijack against the env's server.
 func (e *env) hijack(argv ...string) result {
 	e.t.Helper()
-	return e.runIn(e.dir, cmdTimeout, []string{"RUMP_SERVER=" + e.url},
+	return e.hijackAt(e.url, argv...)
+}
+
+// hijackAt runs argv under rumphijack against the server at url.
+func (e *env) hijackAt(url string, argv ...string) result {
+	e.t.Helper()
+	return e.runIn(e.dir, cmdTimeout, []string{"RUMP_SERVER=" + url},
 		append([]string{bin("rumphijack")}, argv...)...)
 }
 
@@ -65,10 +71,16 @@ func (e *env) hijack(argv ...string) result {
 // far; the program is killed by pid when the test ends.
 func (e *env) hijackBackground(argv ...string) *lockedBuffer {
 	e.t.Helper()
+	return e.hijackBackgroundAt(e.url, argv...)
+}
+
+// hijackBackgroundAt is hijackBackground against the server at url.
+func (e *env) hijackBackgroundAt(url string, argv ...string) *lockedBuffer {
+	e.t.Helper()
 	out := &lockedBuffer{}
 	cmd := exec.Command("ip", append([]string{"netns", "exec", e.ns, bin("rumphijack")}, argv...)...)
 	cmd.Dir = e.dir
-	cmd.Env = append(os.Environ(), "RUMP_SERVER="+e.url)
+	cmd.Env = append(os.Environ(), "RUMP_SERVER="+url)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		e.t.Fatalf("start rumphijack %v: %v", argv, err)

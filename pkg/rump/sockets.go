@@ -75,6 +75,9 @@ type socket struct {
 	connected atomic.Bool // a datagram socket has a default destination
 	listening atomic.Bool
 	accepts   chan acceptedConn // a listener's queue
+
+	optMu sync.Mutex
+	opts  map[optKey]int // options accepted without effect
 }
 
 type acceptedConn struct {

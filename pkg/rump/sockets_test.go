@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"net/netip"
@@ -156,6 +157,62 @@ func TestSocketOptions(t *testing.T) {
 	}
 	if got, _ := ss.GetOpt(id, 1, 3); got != 1 { // SO_TYPE
 		t.Errorf("SO_TYPE: got %d, want 1", got)
+	}
+}
+
+// TestSocketOptionsIP checks the IP and TCP options programs such as
+// ping -6, dig and dnsmasq set: the stack's own, and those that ask for
+// control messages, which are remembered.
+func TestSocketOptionsIP(t *testing.T) {
+	k := newKernel(t, Options{})
+	ss := newSet(t, k)
+	tcp6, _ := mustSocket(t, ss, 6, api.SockStream)
+	udp4, _ := mustSocket(t, ss, 4, api.SockDgram)
+	icmp6, _ := mustSocket(t, ss, 6, api.SockICMP)
+	for _, tt := range []struct {
+		name                   string
+		id, level, opt, value int
+		want                   int
+	}{
+		{"IP_TTL", udp4, 0, 2, 7, 7},
+		{"IP_TTL default", udp4, 0, 2, -1, 64},
+		{"IP_TOS", udp4, 0, 1, 0x10, 0x10},
+		{"IP_RECVERR", udp4, 0, 11, 1, 1},
+		{"IP_RECVTTL", udp4, 0, 12, 5, 1},
+		{"IP_PKTINFO", udp4, 0, 8, 1, 1},
+		{"IP_MTU_DISCOVER", udp4, 0, 10, 2, 2},
+		{"IPV6_UNICAST_HOPS", icmp6, 41, 16, 9, 9},
+		{"IPV6_UNICAST_HOPS default", icmp6, 41, 16, -1, 64},
+		{"IPV6_RECVERR", icmp6, 41, 25, 1, 1},
+		{"IPV6_RECVHOPLIMIT", icmp6, 41, 51, 1, 1},
+		{"IPV6_RECVPKTINFO", icmp6, 41, 49, 1, 1},
+		{"IPV6_RECVPKTINFO off", icmp6, 41, 49, 0, 0},
+		{"TCP_USER_TIMEOUT", tcp6, 6, 18, 5000, 5000},
+		{"TCP_KEEPIDLE", tcp6, 6, 4, 30, 30},
+		{"TCP_KEEPINTVL", tcp6, 6, 5, 10, 10},
+		{"TCP_KEEPCNT", tcp6, 6, 6, 4, 4},
+	} {
+		if err := ss.SetOpt(tt.id, tt.level, tt.opt, tt.value); err != nil {
+			t.Errorf("%s: set %d: got %v, want success", tt.name, tt.value, err)
+			continue
+		}
+		if got, err := ss.GetOpt(tt.id, tt.level, tt.opt); err != nil || got != tt.want {
+			t.Errorf("%s: get: got %d, %v, want %d", tt.name, got, err, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		name                   string
+		id, level, opt, value int
+		want                   syscall.Errno
+	}{
+		{"IPV6_RECVERR on IPv4", udp4, 41, 25, 1, syscall.ENOPROTOOPT},
+		{"TCP_USER_TIMEOUT on UDP", udp4, 6, 18, 1, syscall.ENOPROTOOPT},
+		{"IP_TTL 256", udp4, 0, 2, 256, syscall.EINVAL},
+		{"TCP_KEEPIDLE 0", tcp6, 6, 4, 0, syscall.EINVAL},
+	} {
+		if err := ss.SetOpt(tt.id, tt.level, tt.opt, tt.value); !errors.Is(err, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
+		}
 	}
 }
 
