@@ -78,12 +78,20 @@ func (e *env) hijackBackground(argv ...string) *lockedBuffer {
 func (e *env) hijackBackgroundAt(url string, argv ...string) *lockedBuffer {
 	e.t.Helper()
 	out := &lockedBuffer{}
-	cmd := exec.Command("ip", append([]string{"netns", "exec", e.ns, bin("rumphijack")}, argv...)...)
-	cmd.Dir = e.dir
-	cmd.Env = append(os.Environ(), "RUMP_SERVER="+url)
+	e.startIn(e.dir, []string{"RUMP_SERVER=" + url}, out, append([]string{bin("rumphijack")}, argv...)...)
+	return out
+}
+
+// startIn starts argv in the namespace in dir, with its output into out;
+// it is stopped by pid (SIGTERM, then SIGKILL) when the test ends.
+func (e *env) startIn(dir string, extraEnv []string, out *lockedBuffer, argv ...string) {
+	e.t.Helper()
+	cmd := exec.Command("ip", append([]string{"netns", "exec", e.ns}, argv...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), extraEnv...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		e.t.Fatalf("start rumphijack %v: %v", argv, err)
+		e.t.Fatalf("start %v: %v", argv, err)
 	}
 	e.t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
@@ -96,7 +104,6 @@ func (e *env) hijackBackgroundAt(url string, argv ...string) *lockedBuffer {
 			<-done
 		}
 	})
-	return out
 }
 
 // waitOutput polls a background program's output until it has a line.

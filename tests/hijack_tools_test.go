@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -91,6 +92,39 @@ type iperfEnd struct {
 	} `json:"end"`
 }
 
+// iperf3 runs one iperf3 test from kernel a to addr on kernel b and
+// checks that it reports a rate.
+func (e *env) iperf3(p kernelPair, addr string, port int, proto string, reverse bool) {
+	e.t.Helper()
+	ps := strconv.Itoa(port)
+	srv := e.hijackBackgroundAt(p.b, "iperf3", "-s", "-1", "-p", ps)
+	e.waitFor("iperf3 -s listens on "+ps, func() (bool, string) {
+		ns := e.rnetstatAt(p.b)
+		return strings.Contains(ns, "."+ps+" "), ns + srv.String()
+	})
+	argv := []string{"iperf3", "-c", addr, "-p", ps, "-t", "2", "-J"}
+	if proto == "udp" {
+		argv = append(argv, "-u")
+	}
+	if reverse {
+		argv = append(argv, "-R")
+	}
+	what := strings.Join(argv, " ")
+	r := e.hijackAt(p.a, argv...)
+	var rep iperfEnd
+	if err := json.Unmarshal([]byte(r.stdout), &rep); r.code != 0 || err != nil {
+		e.t.Errorf("%s: got %v (%v), want exit 0 and a JSON report; server %q", what, r, err, srv.String())
+		return
+	}
+	rate := rep.End.SumReceived.BitsPerSecond
+	if proto == "udp" {
+		rate = rep.End.Sum.BitsPerSecond
+	}
+	if rate <= 0 {
+		e.t.Errorf("%s: got rate %v bits/s, want > 0\n%s", what, rate, r.stdout)
+	}
+}
+
 func TestHijackIperf3(t *testing.T) {
 	requireHijack(t, "iperf3")
 	forTopologies(t, func(t *testing.T, e *env, p kernelPair) {
@@ -98,35 +132,8 @@ func TestHijackIperf3(t *testing.T) {
 		for _, addr := range []string{"10.1.0.2", "fd01::2"} {
 			for _, proto := range []string{"tcp", "udp"} {
 				for _, reverse := range []bool{false, true} {
-					name := fmt.Sprintf("%s %s reverse=%v", addr, proto, reverse)
-					t.Run(name, func(t *testing.T) {
-						port++
-						ps := fmt.Sprint(port)
-						srv := e.hijackBackgroundAt(p.b, "iperf3", "-s", "-1", "-p", ps)
-						e.waitFor("iperf3 -s listens", func() (bool, string) {
-							return strings.Contains(srv.String(), "Server listening"), fmt.Sprintf("%q", srv.String())
-						})
-						argv := []string{"iperf3", "-c", addr, "-p", ps, "-t", "2", "-J"}
-						if proto == "udp" {
-							argv = append(argv, "-u")
-						}
-						if reverse {
-							argv = append(argv, "-R")
-						}
-						r := e.hijackAt(p.a, argv...)
-						var rep iperfEnd
-						if err := json.Unmarshal([]byte(r.stdout), &rep); r.code != 0 || err != nil {
-							t.Fatalf("%s: got %v (%v), want exit 0 and a JSON report; server %q",
-								strings.Join(argv, " "), r, err, srv.String())
-						}
-						rate := rep.End.SumReceived.BitsPerSecond
-						if proto == "udp" {
-							rate = rep.End.Sum.BitsPerSecond
-						}
-						if rate <= 0 {
-							t.Errorf("%s: got rate %v bits/s, want > 0\n%s", strings.Join(argv, " "), rate, r.stdout)
-						}
-					})
+					port++
+					e.iperf3(p, addr, port, proto, reverse)
 				}
 			}
 		}
@@ -171,7 +178,7 @@ func TestHijackSocat(t *testing.T) {
 			{"v6 from listener", "TCP6-LISTEN:7004,bind=[fd01::2]", "TCP6:[fd01::2]:7004", "from the listener\n", true},
 		}
 		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
+			func() {
 				var srv *lockedBuffer
 				client := "socat -u " + tt.connect + " STDOUT"
 				if tt.fromListener {
@@ -194,9 +201,9 @@ func TestHijackSocat(t *testing.T) {
 					got = srv.String()
 				}
 				if got != tt.want {
-					t.Errorf("got %q, want %q", got, tt.want)
+					t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
 				}
-			})
+			}()
 		}
 	})
 }
