@@ -33,6 +33,10 @@ c, _ = l.accept()
 c.recv(100000)
 print(os.getpid(), flush=True)
 import time; time.sleep(600)`)
+	e.waitFor("the server listens", func() (bool, string) {
+		ns := e.rnetstatAt(e.url)
+		return strings.Contains(ns, "127.0.0.1.7300"), ns + srv.String()
+	})
 	cli := e.hijackBackground("python3", "-c", `
 import socket
 s = socket.create_connection(("127.0.0.1", 7300))
