@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
+	"golang.org/x/sys/unix"
 )
 
 func newSet(t testing.TB, k *Kernel) *SocketSet {
@@ -170,9 +171,9 @@ func TestSocketOptionsIP(t *testing.T) {
 	udp4, _ := mustSocket(t, ss, 4, api.SockDgram)
 	icmp6, _ := mustSocket(t, ss, 6, api.SockICMP)
 	for _, tt := range []struct {
-		name                   string
+		name                  string
 		id, level, opt, value int
-		want                   int
+		want                  int
 	}{
 		{"IP_TTL", udp4, 0, 2, 7, 7},
 		{"IP_TTL default", udp4, 0, 2, -1, 64},
@@ -201,9 +202,9 @@ func TestSocketOptionsIP(t *testing.T) {
 		}
 	}
 	for _, tt := range []struct {
-		name                   string
+		name                  string
 		id, level, opt, value int
-		want                   syscall.Errno
+		want                  syscall.Errno
 	}{
 		{"IPV6_RECVERR on IPv4", udp4, 41, 25, 1, syscall.ENOPROTOOPT},
 		{"TCP_USER_TIMEOUT on UDP", udp4, 6, 18, 1, syscall.ENOPROTOOPT},
@@ -370,5 +371,53 @@ func TestSocketNoLeaks(t *testing.T) {
 				g, g0, fd, fd0, sa.Len(), sb.Len())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestSocketConnectUnframesQueued: datagrams queued on the program's end
+// before a datagram socket is connected are read bare after it, in order,
+// ahead of later ones.
+func TestSocketConnectUnframesQueued(t *testing.T) {
+	ks := busKernels(t, 2)
+	sa, sb := newSet(t, ks[0]), newSet(t, ks[1])
+	bid, bf := mustSocket(t, sb, 4, api.SockDgram)
+	if _, err := sb.Bind(bid, netip.MustParseAddrPort("10.9.0.2:7000")); err != nil {
+		t.Fatal(err)
+	}
+	aid, af := mustSocket(t, sa, 4, api.SockDgram)
+	if _, err := sa.Bind(aid, netip.MustParseAddrPort("10.9.0.1:7001")); err != nil {
+		t.Fatal(err)
+	}
+	b := fileConn(t, bf)
+	for _, m := range []string{"one", "two"} {
+		b.Write(append([]byte{4, 0x1b, 0x59, 10, 9, 0, 1}, m...))
+	}
+	// Wait until both are queued on a's end.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := unix.IoctlGetInt(int(af.Fd()), unix.SIOCINQ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n >= 2*(7+3) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("queued on a's end: got %d bytes, want 20", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := sa.ConnectEnd(context.Background(), aid, netip.MustParseAddrPort("10.9.0.2:7000"), af); err != nil {
+		t.Fatal(err)
+	}
+	b.Write(append([]byte{4, 0x1b, 0x59, 10, 9, 0, 1}, "three"...))
+	a := fileConn(t, af)
+	a.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 100)
+	for _, want := range []string{"one", "two", "three"} {
+		n, err := a.Read(buf)
+		if err != nil || string(buf[:n]) != want {
+			t.Errorf("a read: got %q, %v, want %q", buf[:n], err, want)
+		}
 	}
 }
