@@ -3,8 +3,9 @@
 # machine: iproute2 (ip netns, taps), iputils-ping, traceroute, mandoc (man
 # page lint), curl (control socket), bc (benchmark arithmetic), tcpdump
 # (reading shmif_dumpbus pcap), util-linux and mount (setpriv, unshare and
-# mount for the other-user tests), python3 and netcat-openbsd (programs run
-# under rumphijack), the Go modules and staticcheck. Every
+# mount for the other-user tests), python3, netcat-openbsd, iperf3,
+# dnsmasq-base, dnsutils and socat (programs run under rumphijack), the Go
+# modules and staticcheck. Every
 # tool a test looks for is here, so the tests run with RUMPNET_REQUIRE_ALL=1
 # (a missing tool fails instead of skipping) on a fresh machine. Safe to run
 # again.
@@ -29,6 +30,12 @@ command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 command -v mount >/dev/null 2>&1 || need+=(mount)
 { command -v stat && command -v timeout; } >/dev/null 2>&1 || need+=(coreutils)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# rumphijack's tests run iperf3, dnsmasq (the binary only, no system
+# service), dig and socat.
+command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
+command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
+command -v dig >/dev/null 2>&1 || need+=(dnsutils)
+command -v socat >/dev/null 2>&1 || need+=(socat)
 # rumphijack's tests run netcat-openbsd's nc, which has -N and -U.
 case "$(nc -h 2>&1)" in *-N*) ;; *) need+=(netcat-openbsd) ;; esac
 if [ ${#need[@]} -gt 0 ]; then

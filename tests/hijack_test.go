@@ -57,7 +57,13 @@ func requireHijack(t *testing.T, tools ...string) {
 // hijack runs argv under rumphijack against the env's server.
 func (e *env) hijack(argv ...string) result {
 	e.t.Helper()
-	return e.runIn(e.dir, cmdTimeout, []string{"RUMP_SERVER=" + e.url},
+	return e.hijackAt(e.url, argv...)
+}
+
+// hijackAt runs argv under rumphijack against the server at url.
+func (e *env) hijackAt(url string, argv ...string) result {
+	e.t.Helper()
+	return e.runIn(e.dir, cmdTimeout, []string{"RUMP_SERVER=" + url},
 		append([]string{bin("rumphijack")}, argv...)...)
 }
 
@@ -65,13 +71,27 @@ func (e *env) hijack(argv ...string) result {
 // far; the program is killed by pid when the test ends.
 func (e *env) hijackBackground(argv ...string) *lockedBuffer {
 	e.t.Helper()
+	return e.hijackBackgroundAt(e.url, argv...)
+}
+
+// hijackBackgroundAt is hijackBackground against the server at url.
+func (e *env) hijackBackgroundAt(url string, argv ...string) *lockedBuffer {
+	e.t.Helper()
 	out := &lockedBuffer{}
-	cmd := exec.Command("ip", append([]string{"netns", "exec", e.ns, bin("rumphijack")}, argv...)...)
-	cmd.Dir = e.dir
-	cmd.Env = append(os.Environ(), "RUMP_SERVER="+e.url)
+	e.startIn(e.dir, []string{"RUMP_SERVER=" + url}, out, append([]string{bin("rumphijack")}, argv...)...)
+	return out
+}
+
+// startIn starts argv in the namespace in dir, with its output into out;
+// it is stopped by pid (SIGTERM, then SIGKILL) when the test ends.
+func (e *env) startIn(dir string, extraEnv []string, out *lockedBuffer, argv ...string) {
+	e.t.Helper()
+	cmd := exec.Command("ip", append([]string{"netns", "exec", e.ns}, argv...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), extraEnv...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		e.t.Fatalf("start rumphijack %v: %v", argv, err)
+		e.t.Fatalf("start %v: %v", argv, err)
 	}
 	e.t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
@@ -84,7 +104,6 @@ func (e *env) hijackBackground(argv ...string) *lockedBuffer {
 			<-done
 		}
 	})
-	return out
 }
 
 // waitOutput polls a background program's output until it has a line.
@@ -228,6 +247,15 @@ except OSError as e:
     print(errno.errorcode[e.errno])
 print(errno.errorcode[socket.socket().connect_ex(("10.99.0.1", 80))])
 print(errno.errorcode[socket.socket().connect_ex(("127.0.0.1", 7201))])`, "EADDRINUSE\nENETUNREACH\nECONNREFUSED\n"},
+		{"datagrams queued before connect", `
+import socket, select
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
+v = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); v.bind(("127.0.0.1", 0))
+v.sendto(b"one", u.getsockname()); v.sendto(b"two", u.getsockname())
+select.select([u], [], [], 30)
+u.connect(v.getsockname())
+v.sendto(b"three", u.getsockname())
+print(u.recv(100), u.recv(100), u.recv(100))`, "b'one' b'two' b'three'\n"},
 		{"raw socket", `
 import socket
 try:
@@ -255,10 +283,18 @@ func TestHijackNetcat(t *testing.T) {
 	}{
 		{"client to server", "nc -l 127.0.0.1 7100", "printf 'to the server\\n' | nc -N 127.0.0.1 7100", "to the server\n", false},
 		{"server to client", "printf 'to the client\\n' | nc -N -l 127.0.0.1 7101", "nc -d 127.0.0.1 7101", "to the client\n", true},
+		// nc -u -l peeks at the first datagram's source, connects to it
+		// and reads the datagram bare.
+		{"udp client to server", "nc -u -l 127.0.0.1 7102", "printf 'over udp\\n' | nc -u -q 0 127.0.0.1 7102", "over udp\n", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := e.hijackBackground("sh", "-c", tt.server)
+			port := tt.server[strings.LastIndex(tt.server, " ")+1:]
+			e.waitFor("nc -l binds", func() (bool, string) {
+				ns := e.rnetstatAt(e.url)
+				return strings.Contains(ns, "127.0.0.1."+port), ns
+			})
 			var r result
 			e.waitFor("nc connects", func() (bool, string) {
 				r = e.hijack("sh", "-c", tt.client)

@@ -53,8 +53,9 @@ type SocketRequest struct {
 	Name    int    `json:"name,omitempty"`
 	Value   int    `json:"value,omitempty"`
 	How     int    `json:"how,omitempty"`
-	// Fds is how many descriptors came with the request (none of the ops
-	// takes any yet: they are closed).
+	// Fds is how many descriptors came with the request (only connect
+	// takes one, the client's end of a datagram socket; others are
+	// closed).
 	Fds int `json:"fds,omitempty"`
 }
 

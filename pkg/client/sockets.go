@@ -212,6 +212,16 @@ func (s *Sockets) deliver(line []byte, fds []int) []int {
 
 // call sends one request and waits for its reply.
 func (s *Sockets) call(ctx context.Context, req api.SocketRequest) (api.SocketReply, *os.File, error) {
+	return s.callFile(ctx, req, nil)
+}
+
+// callFile is call with a descriptor sent along (none when f is nil).
+func (s *Sockets) callFile(ctx context.Context, req api.SocketRequest, f *os.File) (api.SocketReply, *os.File, error) {
+	var oob []byte
+	if f != nil {
+		req.Fds = 1
+		oob = unix.UnixRights(int(f.Fd()))
+	}
 	ch := make(chan sockResult, 1)
 	s.mu.Lock()
 	if s.pending == nil {
@@ -224,8 +234,12 @@ func (s *Sockets) call(ctx context.Context, req api.SocketRequest) (api.SocketRe
 	s.pending[req.ID] = ch
 	s.mu.Unlock()
 	b, _ := json.Marshal(req)
+	b = append(b, '\n')
 	s.wmu.Lock()
-	_, err := s.uc.Write(append(b, '\n'))
+	n, _, err := s.uc.WriteMsgUnix(b, oob, nil)
+	if err == nil && n < len(b) {
+		_, err = s.uc.Write(b[n:])
+	}
 	s.wmu.Unlock()
 	if err != nil {
 		s.uc.Close()
@@ -284,7 +298,15 @@ func (s *Sockets) Listen(id, backlog int) error {
 // it returns when the connection is made or has failed; if ctx ends
 // first, the socket is closed.
 func (s *Sockets) Connect(ctx context.Context, id int, addr netip.AddrPort) (netip.AddrPort, error) {
-	rep, _, err := s.call(ctx, api.SocketRequest{Op: api.SockOpConnect, Sock: id, Addr: formatAddr(addr)})
+	return s.ConnectEnd(ctx, id, addr, nil)
+}
+
+// ConnectEnd is Connect sending a copy of this process's end of the
+// socket along (nil for none): when it connects a datagram socket, the
+// datagrams already queued on that end lose their address headers
+// (doc/sockets.md).
+func (s *Sockets) ConnectEnd(ctx context.Context, id int, addr netip.AddrPort, end *os.File) (netip.AddrPort, error) {
+	rep, _, err := s.callFile(ctx, api.SocketRequest{Op: api.SockOpConnect, Sock: id, Addr: formatAddr(addr)}, end)
 	if ctx.Err() != nil && err != nil {
 		s.CloseSocket(id)
 	}

@@ -148,8 +148,8 @@ func (ss *session) collectFds(oob []byte) {
 	}
 }
 
-// closeFds closes the first n queued descriptors: no request takes
-// descriptors yet, so the ones a message says it carries are dropped.
+// closeFds closes the first n queued descriptors: the ones a message says
+// it carries and its op does not take are dropped.
 func (ss *session) closeFds(n int) {
 	n = min(n, len(ss.fds))
 	for _, fd := range ss.fds[:n] {
@@ -165,17 +165,29 @@ func (ss *session) dispatch(line []byte) {
 		ss.reply(api.SocketReply{Errno: "EINVAL", Message: "request is not a JSON object: " + err.Error()}, nil)
 		return
 	}
+	var end *os.File
+	if req.Op == api.SockOpConnect && req.Fds > 0 && len(ss.fds) > 0 {
+		end = os.NewFile(uintptr(ss.fds[0]), "rump-socket-end")
+		ss.fds = ss.fds[1:]
+		req.Fds--
+	}
 	ss.closeFds(req.Fds)
 	select {
 	case ss.slots <- struct{}{}:
 	case <-ss.ctx.Done():
+		if end != nil {
+			end.Close()
+		}
 		return
 	}
 	ss.wg.Add(1)
 	go func() {
 		defer ss.wg.Done()
 		defer func() { <-ss.slots }()
-		rep, f := ss.do(&req)
+		if end != nil {
+			defer end.Close()
+		}
+		rep, f := ss.do(&req, end)
 		rep.ID = req.ID
 		ss.reply(rep, f)
 	}()
@@ -199,8 +211,9 @@ func (ss *session) reply(rep api.SocketReply, f *os.File) {
 	}
 }
 
-// do runs one request and returns its reply, and the descriptor to send.
-func (ss *session) do(req *api.SocketRequest) (api.SocketReply, *os.File) {
+// do runs one request and returns its reply, and the descriptor to send;
+// end is the descriptor a connect came with.
+func (ss *session) do(req *api.SocketRequest, end *os.File) (api.SocketReply, *os.File) {
 	var rep api.SocketReply
 	var f *os.File
 	var addr netip.AddrPort
@@ -217,7 +230,7 @@ func (ss *session) do(req *api.SocketRequest) (api.SocketReply, *os.File) {
 		err = set.Listen(req.Sock, req.Backlog)
 	case api.SockOpConnect:
 		if addr, err = parseSockAddr(req.Addr); err == nil {
-			addr, err = set.Connect(ss.ctx, req.Sock, addr)
+			addr, err = set.ConnectEnd(ss.ctx, req.Sock, addr, end)
 		}
 	case api.SockOpAccept:
 		var peer netip.AddrPort

@@ -75,6 +75,13 @@ type socket struct {
 	connected atomic.Bool // a datagram socket has a default destination
 	listening atomic.Bool
 	accepts   chan acceptedConn // a listener's queue
+
+	optMu sync.Mutex
+	opts  map[optKey]int // options accepted without effect
+
+	// framing guards a datagram socket's framing decision and write in
+	// stackToPair against Connect's change of it.
+	framing sync.Mutex
 }
 
 type acceptedConn struct {
@@ -278,6 +285,15 @@ func (ss *SocketSet) Listen(id, backlog int) error {
 // when ctx ends (the socket is then closed); a datagram socket's sets its
 // default destination at once.
 func (ss *SocketSet) Connect(ctx context.Context, id int, addr netip.AddrPort) (netip.AddrPort, error) {
+	return ss.ConnectEnd(ctx, id, addr, nil)
+}
+
+// ConnectEnd is Connect with the program's end of the socket's pair (a
+// copy; nil if the program has none to give). When it connects a
+// datagram socket that was not connected, the messages already queued on
+// that end lose their address headers (doc/sockets.md), so the program
+// reads them bare as it reads what comes after.
+func (ss *SocketSet) ConnectEnd(ctx context.Context, id int, addr netip.AddrPort, end *os.File) (netip.AddrPort, error) {
 	s, err := ss.lookup(id)
 	if err != nil {
 		return netip.AddrPort{}, err
@@ -288,10 +304,14 @@ func (ss *SocketSet) Connect(ctx context.Context, id int, addr netip.AddrPort) (
 	}
 	what := "connect " + addr.String()
 	if s.typ != api.SockStream {
+		s.framing.Lock()
+		defer s.framing.Unlock()
 		if terr := s.ep.Connect(fa); terr != nil {
 			return netip.AddrPort{}, tcpipError(what, terr)
 		}
-		s.connected.Store(true)
+		if !s.connected.Swap(true) && end != nil {
+			s.unframeQueued(end)
+		}
 		return s.name(false)
 	}
 	entry, ch := waiter.NewChannelEntry(waiter.WritableEvents | waiter.EventHUp | waiter.EventErr)

@@ -45,7 +45,7 @@ func (ss *SocketSet) SetOpt(id, level, name, value int) error {
 		}
 		so.SetV6Only(on)
 	default:
-		return optError(level, name)
+		return s.setOtherOpt(level, name, value)
 	}
 	return nil
 }
@@ -88,6 +88,8 @@ func (ss *SocketSet) GetOpt(id, level, name int) (int, error) {
 		if s.family == 6 {
 			return boolInt(so.GetV6Only()), nil
 		}
+	default:
+		return s.getOtherOpt(level, name)
 	}
 	return 0, optError(level, name)
 }

@@ -31,6 +31,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"os"
 	"sync"
 	"syscall"
 
@@ -271,12 +272,14 @@ func (s *socket) toPair(buf []byte) (more, ok bool) {
 		return true, true // an ICMP error for a datagram: the next one may do
 	}
 	start := dgramHeaderMax
+	s.framing.Lock()
 	if !s.connected.Load() {
 		h := dgramHeader(res.RemoteAddr, s.typ, s.family)
 		start -= len(h)
 		copy(buf[start:], h)
 	}
 	_, err := s.conn.Write(buf[start : dgramHeaderMax+res.Count])
+	s.framing.Unlock()
 	if err != nil && !isTransient(err) {
 		return false, false
 	}
@@ -329,6 +332,33 @@ func parseDgramHeader(b []byte, family int) (tcpip.FullAddress, []byte, bool) {
 		return fa, b[19:], true
 	}
 	return tcpip.FullAddress{}, nil, false
+}
+
+// unframeQueued takes the messages queued on the program's end of a
+// datagram socket that was just connected, all written with address
+// headers, and writes them back without: they stay in order, ahead of
+// every message written after. The caller holds s.framing.
+func (s *socket) unframeQueued(end *os.File) {
+	buf := dgramBufs.Get().(*[]byte)
+	defer dgramBufs.Put(buf)
+	var msgs [][]byte
+	for {
+		n, _, err := unix.Recvfrom(int(end.Fd()), *buf, unix.MSG_DONTWAIT)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			break
+		}
+		if _, payload, ok := parseDgramHeader((*buf)[:n], s.family); ok {
+			msgs = append(msgs, bytes.Clone(payload))
+		}
+	}
+	for _, m := range msgs {
+		if _, err := s.conn.Write(m); err != nil && !isTransient(err) {
+			return
+		}
+	}
 }
 
 // acceptLoop takes a listener's connections off the endpoint as they

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"net/netip"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
+	"golang.org/x/sys/unix"
 )
 
 func newSet(t testing.TB, k *Kernel) *SocketSet {
@@ -156,6 +158,62 @@ func TestSocketOptions(t *testing.T) {
 	}
 	if got, _ := ss.GetOpt(id, 1, 3); got != 1 { // SO_TYPE
 		t.Errorf("SO_TYPE: got %d, want 1", got)
+	}
+}
+
+// TestSocketOptionsIP checks the IP and TCP options programs such as
+// ping -6, dig and dnsmasq set: the stack's own, and those that ask for
+// control messages, which are remembered.
+func TestSocketOptionsIP(t *testing.T) {
+	k := newKernel(t, Options{})
+	ss := newSet(t, k)
+	tcp6, _ := mustSocket(t, ss, 6, api.SockStream)
+	udp4, _ := mustSocket(t, ss, 4, api.SockDgram)
+	icmp6, _ := mustSocket(t, ss, 6, api.SockICMP)
+	for _, tt := range []struct {
+		name                  string
+		id, level, opt, value int
+		want                  int
+	}{
+		{"IP_TTL", udp4, 0, 2, 7, 7},
+		{"IP_TTL default", udp4, 0, 2, -1, 64},
+		{"IP_TOS", udp4, 0, 1, 0x10, 0x10},
+		{"IP_RECVERR", udp4, 0, 11, 1, 1},
+		{"IP_RECVTTL", udp4, 0, 12, 5, 1},
+		{"IP_PKTINFO", udp4, 0, 8, 1, 1},
+		{"IP_MTU_DISCOVER", udp4, 0, 10, 2, 2},
+		{"IPV6_UNICAST_HOPS", icmp6, 41, 16, 9, 9},
+		{"IPV6_UNICAST_HOPS default", icmp6, 41, 16, -1, 64},
+		{"IPV6_RECVERR", icmp6, 41, 25, 1, 1},
+		{"IPV6_RECVHOPLIMIT", icmp6, 41, 51, 1, 1},
+		{"IPV6_RECVPKTINFO", icmp6, 41, 49, 1, 1},
+		{"IPV6_RECVPKTINFO off", icmp6, 41, 49, 0, 0},
+		{"TCP_USER_TIMEOUT", tcp6, 6, 18, 5000, 5000},
+		{"TCP_KEEPIDLE", tcp6, 6, 4, 30, 30},
+		{"TCP_KEEPINTVL", tcp6, 6, 5, 10, 10},
+		{"TCP_KEEPCNT", tcp6, 6, 6, 4, 4},
+	} {
+		if err := ss.SetOpt(tt.id, tt.level, tt.opt, tt.value); err != nil {
+			t.Errorf("%s: set %d: got %v, want success", tt.name, tt.value, err)
+			continue
+		}
+		if got, err := ss.GetOpt(tt.id, tt.level, tt.opt); err != nil || got != tt.want {
+			t.Errorf("%s: get: got %d, %v, want %d", tt.name, got, err, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		name                  string
+		id, level, opt, value int
+		want                  syscall.Errno
+	}{
+		{"IPV6_RECVERR on IPv4", udp4, 41, 25, 1, syscall.ENOPROTOOPT},
+		{"TCP_USER_TIMEOUT on UDP", udp4, 6, 18, 1, syscall.ENOPROTOOPT},
+		{"IP_TTL 256", udp4, 0, 2, 256, syscall.EINVAL},
+		{"TCP_KEEPIDLE 0", tcp6, 6, 4, 0, syscall.EINVAL},
+	} {
+		if err := ss.SetOpt(tt.id, tt.level, tt.opt, tt.value); !errors.Is(err, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
+		}
 	}
 }
 
@@ -313,5 +371,53 @@ func TestSocketNoLeaks(t *testing.T) {
 				g, g0, fd, fd0, sa.Len(), sb.Len())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestSocketConnectUnframesQueued: datagrams queued on the program's end
+// before a datagram socket is connected are read bare after it, in order,
+// ahead of later ones.
+func TestSocketConnectUnframesQueued(t *testing.T) {
+	ks := busKernels(t, 2)
+	sa, sb := newSet(t, ks[0]), newSet(t, ks[1])
+	bid, bf := mustSocket(t, sb, 4, api.SockDgram)
+	if _, err := sb.Bind(bid, netip.MustParseAddrPort("10.9.0.2:7000")); err != nil {
+		t.Fatal(err)
+	}
+	aid, af := mustSocket(t, sa, 4, api.SockDgram)
+	if _, err := sa.Bind(aid, netip.MustParseAddrPort("10.9.0.1:7001")); err != nil {
+		t.Fatal(err)
+	}
+	b := fileConn(t, bf)
+	for _, m := range []string{"one", "two"} {
+		b.Write(append([]byte{4, 0x1b, 0x59, 10, 9, 0, 1}, m...))
+	}
+	// Wait until both are queued on a's end.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := unix.IoctlGetInt(int(af.Fd()), unix.SIOCINQ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n >= 2*(7+3) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("queued on a's end: got %d bytes, want 20", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := sa.ConnectEnd(context.Background(), aid, netip.MustParseAddrPort("10.9.0.2:7000"), af); err != nil {
+		t.Fatal(err)
+	}
+	b.Write(append([]byte{4, 0x1b, 0x59, 10, 9, 0, 1}, "three"...))
+	a := fileConn(t, af)
+	a.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 100)
+	for _, want := range []string{"one", "two", "three"} {
+		n, err := a.Read(buf)
+		if err != nil || string(buf[:n]) != want {
+			t.Errorf("a read: got %q, %v, want %q", buf[:n], err, want)
+		}
 	}
 }
