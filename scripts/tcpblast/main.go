@@ -12,6 +12,10 @@
 //	tcpblast chargen :PORT            serve a chargen-like stream until killed
 //	tcpblast create URL N             create virt0..virtN-1, print seconds
 //	tcpblast tapecho TAP ADDR         answer ARP and ping for ADDR on TAP
+//	tcpblast connrate HOST:PORT SECONDS  new connections a second, each
+//	                                  one 64-byte request and its answer
+//	tcpblast echoaccept :PORT         serve connrate until killed
+//	tcpblast runtime N CMD [ARG...]   median milliseconds of N runs of CMD
 //
 // The rate counts the bytes the socket accepted (send) or returned (recv)
 // between connect and the deadline; with several seconds per run the bytes
@@ -34,7 +38,7 @@ import (
 // system call does not limit the rate.
 const bufSize = 256 << 10
 
-const usage = "usage: tcpblast send|recv HOST:PORT SECONDS | discard|chargen :PORT | create URL N | tapecho TAP ADDR"
+const usage = "usage: tcpblast send|recv HOST:PORT SECONDS | discard|chargen :PORT | create URL N | tapecho TAP ADDR | connrate HOST:PORT SECONDS | echoaccept :PORT | runtime N CMD [ARG...]"
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -57,6 +61,23 @@ func run(args []string) error {
 			return fmt.Errorf("bad seconds %q", args[2])
 		}
 		return measure(mode == "send", args[1], time.Duration(secs*float64(time.Second)))
+	case "connrate":
+		if len(args) != 3 {
+			return fmt.Errorf("connrate needs HOST:PORT SECONDS")
+		}
+		secs, err := strconv.ParseFloat(args[2], 64)
+		if err != nil || secs <= 0 {
+			return fmt.Errorf("bad seconds %q", args[2])
+		}
+		return connRate(args[1], time.Duration(secs*float64(time.Second)))
+	case "echoaccept":
+		return echoAccept(args[1])
+	case "runtime":
+		n, err := strconv.Atoi(args[1])
+		if err != nil || n < 1 || len(args) < 3 {
+			return fmt.Errorf("runtime needs N CMD [ARG...]")
+		}
+		return runTime(n, args[2:])
 	case "discard", "chargen":
 		return serve(mode == "chargen", args[1])
 	case "create":

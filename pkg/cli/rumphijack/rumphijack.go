@@ -78,17 +78,19 @@ func run(t *cli.Tool, args []string, open Opener) int {
 		t.Warn(err, "")
 		return 1
 	}
-	b, err := open(context.Background(), url)
-	if err != nil {
+	// The session opens while the program starts; if it cannot be
+	// opened, the program is killed and the open's error reported.
+	p := openPending(context.Background(), url, open)
+	status, err := supervise(t, cfg, p)
+	if _, oerr := p.wait(); oerr != nil {
 		var ie *client.InitError
-		if errors.As(err, &ie) {
+		if errors.As(oerr, &ie) {
 			t.Warn(ie.Err, "rump client init")
 		} else {
-			t.Warn(err, "socket session")
+			t.Warn(oerr, "socket session")
 		}
 		return 1
 	}
-	status, err := supervise(t, cfg, b)
 	if err != nil {
 		// As env(1): 127 when there is no such command, 126 when it
 		// cannot be run.
@@ -104,7 +106,7 @@ func run(t *cli.Tool, args []string, open Opener) int {
 
 // supervise starts the program, answers its notifications and returns its
 // exit status the way a shell reports it.
-func supervise(t *cli.Tool, cfg config, b hijack.Backend) (int, error) {
+func supervise(t *cli.Tool, cfg config, b *pending) (int, error) {
 	cmd, lfd, err := hijack.Start(cfg.argv, func(c *exec.Cmd) {
 		c.Stdin, c.Stdout, c.Stderr = os.Stdin, t.Stdout, t.Stderr
 	})
@@ -129,6 +131,17 @@ func supervise(t *cli.Tool, cfg config, b hijack.Backend) (int, error) {
 	go func() {
 		for sig := range sigs {
 			cmd.Process.Signal(sig)
+		}
+	}()
+	exited := make(chan struct{})
+	defer close(exited)
+	go func() {
+		select {
+		case <-b.done:
+			if b.err != nil {
+				cmd.Process.Kill() // no session: the program must not go on
+			}
+		case <-exited:
 		}
 	}()
 	werr := cmd.Wait()
