@@ -89,7 +89,7 @@ func TestFilter(t *testing.T) {
 		{"io_uring_setup", unix.SYS_IO_URING_SETUP, x86, [6]uint64{8, 0x1000}, retDeny},
 		{"io_uring_enter", unix.SYS_IO_URING_ENTER, x86, [6]uint64{3}, retAllow},
 		{"x32 socket", x32Bit | 41, x86, [6]uint64{unix.AF_INET}, retDeny},
-		{"x32 read", x32Bit | 0, x86, [6]uint64{}, retDeny},
+		{"x32 read", x32Bit + unix.SYS_READ, x86, [6]uint64{}, retDeny},
 		{"i386", 102, unix.AUDIT_ARCH_I386, [6]uint64{}, retDeny},
 	}
 	prog := Filter()
