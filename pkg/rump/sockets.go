@@ -23,6 +23,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"golang.org/x/sys/unix"
@@ -75,6 +76,7 @@ type socket struct {
 	connected atomic.Bool // a datagram socket has a default destination
 	listening atomic.Bool
 	accepts   chan acceptedConn // a listener's queue
+	inflight  atomic.Int32      // connections whose byte is written, not yet queued
 
 	optMu sync.Mutex
 	opts  map[optKey]int // options accepted without effect
@@ -362,7 +364,11 @@ func (ss *SocketSet) Accept(ctx context.Context, id int, wait bool) (int, *os.Fi
 	case ac = <-s.accepts:
 	default:
 		if !wait {
-			return 0, nil, netip.AddrPort{}, api.Errorf(syscall.EAGAIN, "accept")
+			var ok bool
+			if ac, ok = s.acceptInFlight(); !ok {
+				return 0, nil, netip.AddrPort{}, api.Errorf(syscall.EAGAIN, "accept")
+			}
+			break
 		}
 		select {
 		case ac = <-s.accepts:
@@ -378,6 +384,28 @@ func (ss *SocketSet) Accept(ctx context.Context, id int, wait bool) (int, *os.Fi
 	}
 	ns.established()
 	return ns.id, f, addrPortOf(ac.peer, s.family), nil
+}
+
+// acceptInFlight takes, for an Accept that does not wait, a connection
+// whose byte is already on the pair but that is not yet in the queue: it
+// takes a moment to get there. ok is false when there is none (another
+// accepter may have taken it).
+func (s *socket) acceptInFlight() (ac acceptedConn, ok bool) {
+	for {
+		// The count first: a connection that leaves it is in the queue.
+		pending := s.inflight.Load() > 0
+		select {
+		case ac = <-s.accepts:
+			return ac, true
+		case <-s.done:
+			return ac, false
+		default:
+		}
+		if !pending {
+			return ac, false
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
 }
 
 // SockName returns a socket's local address.

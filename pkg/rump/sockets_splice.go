@@ -386,16 +386,29 @@ func (s *socket) acceptLoop() {
 			return
 		}
 		// The byte first: once Accept has taken a connection, its byte is
-		// there to be read.
+		// there to be read. Until the connection is in the queue it counts
+		// as in flight, and Accept waits for it rather than fail with
+		// EAGAIN while the pair polls readable: a program that waits on
+		// edge-triggered epoll would never be woken again.
+		s.inflight.Add(1)
 		s.conn.Write(one)
+		if testAcceptHook != nil {
+			testAcceptHook()
+		}
 		select {
 		case s.accepts <- acceptedConn{ep: ep, wq: wq, peer: peer}:
+			s.inflight.Add(-1)
 		case <-s.done:
+			s.inflight.Add(-1)
 			ep.Close()
 			return
 		}
 	}
 }
+
+// testAcceptHook, when set by a test, runs between a connection's byte and
+// its joining the queue.
+var testAcceptHook func()
 
 // drainAccepts closes the connections nobody accepted.
 func (s *socket) drainAccepts() {

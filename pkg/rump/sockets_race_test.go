@@ -1,0 +1,121 @@
+package rump
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
+	"golang.org/x/sys/unix"
+)
+
+// TestSocketShortConnections makes many short connections one after
+// another, as a request-answer client does: the client connects, writes a
+// request and reads the answer; the server reads the request, writes it
+// back and closes at once. Every byte must arrive both ways.
+func TestSocketShortConnections(t *testing.T) {
+	ks := busKernels(t, 2)
+	sa, sb := newSet(t, ks[0]), newSet(t, ks[1])
+	lid, _ := listenOn(t, sb, 4, "0.0.0.0:5101")
+	const rounds = 200
+	errs := make(chan string, 2*rounds)
+	go func() {
+		for i := 0; i < rounds; i++ {
+			_, af, _, err := sb.Accept(context.Background(), lid, true)
+			if err != nil {
+				errs <- "accept: " + err.Error()
+				return
+			}
+			go func() {
+				a := fileConn(t, af)
+				a.SetDeadline(time.Now().Add(20 * time.Second))
+				buf := make([]byte, 64)
+				if _, err := io.ReadFull(a, buf); err != nil {
+					errs <- "server read: " + err.Error()
+					a.Close()
+					return
+				}
+				a.Write(buf)
+				a.Close()
+			}()
+		}
+	}()
+	for i := 0; i < rounds; i++ {
+		cid, cf, err := sa.Socket(4, api.SockStream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sa.Connect(context.Background(), cid, netip.MustParseAddrPort("10.9.0.2:5101")); err != nil {
+			t.Fatalf("round %d: connect: %v", i, err)
+		}
+		c := fileConn(t, cf)
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		msg := bytes.Repeat([]byte{byte(i)}, 64)
+		c.Write(msg)
+		got, err := io.ReadAll(c)
+		c.Close()
+		if !bytes.Equal(got, msg) {
+			t.Fatalf("round %d: got %d bytes (%v), want %d", i, len(got), err, len(msg))
+		}
+		select {
+		case e := <-errs:
+			t.Fatalf("round %d: %s", i, e)
+		default:
+		}
+	}
+}
+
+// TestSocketAcceptWhileQueueing accepts without waiting in the moment
+// between a connection's byte on the listener's pair and its joining the
+// queue: the pair polls readable, so the accept must take the connection,
+// not fail with EAGAIN (a program on edge-triggered epoll would never be
+// woken again).
+func TestSocketAcceptWhileQueueing(t *testing.T) {
+	k := newKernel(t, Options{})
+	ss := newSet(t, k)
+	lid, lf := mustSocket(t, ss, 4, api.SockStream)
+	bound, err := ss.Bind(lid, netip.MustParseAddrPort("127.0.0.1:0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.Listen(lid, 8); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	var once sync.Once
+	testAcceptHook = func() { <-release }
+	t.Cleanup(func() { once.Do(func() { close(release) }); testAcceptHook = nil })
+
+	cid, _ := mustSocket(t, ss, 4, api.SockStream)
+	go ss.Connect(context.Background(), cid, bound)
+	pfd := []unix.PollFd{{Fd: int32(lf.Fd()), Events: unix.POLLIN}}
+	if n, _ := unix.Poll(pfd, 20_000); n != 1 {
+		t.Fatal("the listener's pair never polled readable")
+	}
+	type result struct {
+		id  int
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		id, f, _, err := ss.Accept(context.Background(), lid, false)
+		if f != nil {
+			f.Close()
+		}
+		res <- result{id, err}
+	}()
+	var r result
+	select {
+	case r = <-res:
+	case <-time.After(200 * time.Millisecond): // time for it to go wrong
+		once.Do(func() { close(release) })
+		r = <-res
+	}
+	if r.err != nil {
+		t.Errorf("accept with the byte on the pair: got %v, want a connection", r.err)
+	}
+}
