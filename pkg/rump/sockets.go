@@ -10,7 +10,9 @@ package rump
 // counted in its WaitGroup. A socket is closed by the program (its end of
 // the pair is closed by every holder: the pair reports a hang-up), by
 // CloseSocket, by a fatal error of its connection, or by SocketSet.Close,
-// which closes them all and waits for their goroutines. Closing a socket
+// which closes them all and waits for their goroutines (a connected
+// stream whose program end is already closed first sends what is left on
+// its pair). Closing a socket
 // closes its endpoint (gracefully: data already handed to TCP is still
 // sent) and rump_server's end of the pair.
 
@@ -102,11 +104,37 @@ func (ss *SocketSet) Close() {
 		socks = append(socks, s)
 	}
 	ss.mu.Unlock()
+	// A connected stream whose program end every holder has closed (the
+	// program wrote, closed and went, and so its session ended) is left to
+	// pairToStack, which sends what is still on the pair, then FIN, and
+	// closes it; closing it now would lose those bytes.
+	var flushing []*socket
 	for _, s := range socks {
+		if s.typ == api.SockStream && s.isReady() && s.pairPolls(unix.POLLHUP) {
+			flushing = append(flushing, s)
+			continue
+		}
+		s.close()
+	}
+	timeout := time.NewTimer(flushTimeout)
+	defer timeout.Stop()
+	expired := false
+	for _, s := range flushing {
+		if !expired {
+			select {
+			case <-s.done:
+			case <-timeout.C:
+				expired = true
+			}
+		}
 		s.close()
 	}
 	ss.wg.Wait()
 }
+
+// flushTimeout bounds how long Close waits for closed streams to hand
+// their last bytes to the stack (a peer that reads nothing).
+const flushTimeout = 10 * time.Second
 
 // Len returns how many sockets the set holds.
 func (ss *SocketSet) Len() int {

@@ -119,3 +119,42 @@ func TestSocketAcceptWhileQueueing(t *testing.T) {
 		t.Errorf("accept with the byte on the pair: got %v, want a connection", r.err)
 	}
 }
+
+// TestSocketSetCloseFlushes ends a set right after its program wrote to a
+// connected stream and closed it, as when a program writes, exits and so
+// ends its session: every byte must still reach the peer, then end of file.
+func TestSocketSetCloseFlushes(t *testing.T) {
+	ks := busKernels(t, 2)
+	sb := newSet(t, ks[1])
+	lid, _ := listenOn(t, sb, 4, "0.0.0.0:5102")
+	for _, size := range []int{64, 4 << 20} {
+		sa := ks[0].NewSocketSet(api.MaxSessionSockets)
+		cid, cf, err := sa.Socket(4, api.SockStream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sa.Connect(context.Background(), cid, netip.MustParseAddrPort("10.9.0.2:5102")); err != nil {
+			t.Fatal(err)
+		}
+		_, af, _, err := sb.Accept(context.Background(), lid, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := fileConn(t, af)
+		got := make(chan int, 1)
+		go func() {
+			a.SetDeadline(time.Now().Add(30 * time.Second))
+			b, _ := io.ReadAll(a)
+			got <- len(b)
+		}()
+		msg := bytes.Repeat([]byte("x"), size)
+		if _, err := cf.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		cf.Close()
+		sa.Close()
+		if n := <-got; n != size {
+			t.Errorf("%d bytes written before the set closed: got %d, want %d", size, n, size)
+		}
+	}
+}
