@@ -221,6 +221,11 @@ func (b *fakeBackend) Listen(id, backlog int) error {
 	return nil
 }
 
+// ConnectEnd is Connect: the fake frames no datagrams.
+func (b *fakeBackend) ConnectEnd(ctx context.Context, id int, addr netip.AddrPort, _ *os.File) (netip.AddrPort, error) {
+	return b.Connect(ctx, id, addr)
+}
+
 func (b *fakeBackend) Connect(ctx context.Context, id int, addr netip.AddrPort) (netip.AddrPort, error) {
 	k, err := b.get("Connect", id)
 	if err != nil {

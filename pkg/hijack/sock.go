@@ -218,28 +218,16 @@ func (s *Supervisor) connect(c *call, k *sock) reply {
 	})
 }
 
-// endConnecter is a backend that takes the program's end of a datagram
-// socket along with connect, to strip the address headers of the
-// datagrams queued on it (doc/sockets.md); *client.Sockets is one.
-type endConnecter interface {
-	ConnectEnd(ctx context.Context, id int, addr netip.AddrPort, end *os.File) (netip.AddrPort, error)
-}
-
 // connectDgram connects a datagram socket, giving the backend a copy of
-// the program's end fd when it takes one.
+// the program's end.
 func (s *Supervisor) connectDgram(k *sock, ap netip.AddrPort, fd int) error {
-	b, ok := s.backend.(endConnecter)
-	if !ok {
-		_, err := s.backend.Connect(context.Background(), k.id, ap)
-		return err
-	}
 	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
 	end := os.NewFile(uintptr(nfd), "program-end")
 	defer end.Close()
-	_, err = b.ConnectEnd(context.Background(), k.id, ap, end)
+	_, err = s.backend.ConnectEnd(context.Background(), k.id, ap, end)
 	return err
 }
 

@@ -42,6 +42,10 @@ type Backend interface {
 	Bind(id int, addr netip.AddrPort) (netip.AddrPort, error)
 	Listen(id, backlog int) error
 	Connect(ctx context.Context, id int, addr netip.AddrPort) (netip.AddrPort, error)
+	// ConnectEnd connects a datagram socket and gives the server a copy
+	// of the program's end, so that it strips the address headers of the
+	// datagrams already queued there (doc/sockets.md).
+	ConnectEnd(ctx context.Context, id int, addr netip.AddrPort, end *os.File) (netip.AddrPort, error)
 	Accept(ctx context.Context, id int, wait bool) (nid int, f *os.File, peer netip.AddrPort, err error)
 	SockName(id int) (netip.AddrPort, error)
 	PeerName(id int) (netip.AddrPort, error)

@@ -96,6 +96,14 @@ func (p *pending) Listen(id, backlog int) error {
 	return b.Listen(id, backlog)
 }
 
+func (p *pending) ConnectEnd(ctx context.Context, id int, addr netip.AddrPort, end *os.File) (netip.AddrPort, error) {
+	b, err := p.wait()
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return b.ConnectEnd(ctx, id, addr, end)
+}
+
 func (p *pending) Connect(ctx context.Context, id int, addr netip.AddrPort) (netip.AddrPort, error) {
 	b, err := p.wait()
 	if err != nil {
