@@ -19,6 +19,7 @@ import (
 
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/getopt"
+	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/client"
 	"github.com/rumpnet/rumpnet/pkg/hijack"
 )
@@ -78,11 +79,15 @@ func run(t *cli.Tool, args []string, open Opener) int {
 		t.Warn(err, "")
 		return 1
 	}
-	// The session opens while the program starts; if it cannot be
-	// opened, the program is killed and the open's error reported.
+	if err := reachable(url); err != nil {
+		t.Warn(err.Err, "rump client init")
+		return 1
+	}
+	// The session opens at the program's first trapped call; if it cannot
+	// be opened, the program is killed and the open's error reported.
 	p := openPending(context.Background(), url, open)
 	status, err := supervise(t, cfg, p)
-	if _, oerr := p.wait(); oerr != nil {
+	if oerr, _ := p.result(); oerr != nil {
 		var ie *client.InitError
 		if errors.As(oerr, &ie) {
 			t.Warn(ie.Err, "rump client init")
@@ -102,6 +107,20 @@ func run(t *cli.Tool, args []string, open Opener) int {
 		return 126
 	}
 	return status
+}
+
+// reachable checks, without a round trip, that url names a socket file
+// that exists: the usual mistakes in RUMP_SERVER are reported before the
+// program runs, although the session opens only when the program needs it.
+func reachable(url string) *client.InitError {
+	path, err := api.SocketPath(url)
+	if err != nil {
+		return &client.InitError{Err: err}
+	}
+	if _, err := os.Stat(path); err != nil {
+		return &client.InitError{Err: api.Errorf(api.ErrnoOf(err), err.Error())}
+	}
+	return nil
 }
 
 // supervise starts the program, answers its notifications and returns its
@@ -136,6 +155,11 @@ func supervise(t *cli.Tool, cfg config, b *pending) (int, error) {
 	exited := make(chan struct{})
 	defer close(exited)
 	go func() {
+		select {
+		case <-b.started:
+		case <-exited:
+			return
+		}
 		select {
 		case <-b.done:
 			if b.err != nil {
