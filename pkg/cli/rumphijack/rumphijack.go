@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
@@ -126,10 +127,17 @@ func reachable(url string) *client.InitError {
 // supervise starts the program, answers its notifications and returns its
 // exit status the way a shell reports it.
 func supervise(t *cli.Tool, cfg config, b *pending) (int, error) {
-	cmd, lfd, err := hijack.Start(cfg.argv, func(c *exec.Cmd) {
-		c.Stdin, c.Stdout, c.Stderr = os.Stdin, t.Stdout, t.Stderr
-	})
+	files, ends, copied, err := stdio(t)
 	if err != nil {
+		b.Close()
+		return 0, err
+	}
+	proc, lfd, err := hijack.Spawn(cfg.argv, files, os.Environ())
+	for _, f := range ends {
+		f.Close() // the program holds its own copies now
+	}
+	if err != nil {
+		copied.Wait()
 		b.Close()
 		return 0, err
 	}
@@ -149,7 +157,7 @@ func supervise(t *cli.Tool, cfg config, b *pending) (int, error) {
 	}()
 	go func() {
 		for sig := range sigs {
-			cmd.Process.Signal(sig)
+			proc.Signal(sig.(syscall.Signal))
 		}
 	}()
 	exited := make(chan struct{})
@@ -163,26 +171,57 @@ func supervise(t *cli.Tool, cfg config, b *pending) (int, error) {
 		select {
 		case <-b.done:
 			if b.err != nil {
-				cmd.Process.Kill() // no session: the program must not go on
+				proc.Signal(syscall.SIGKILL) // no session: the program must not go on
 			}
 		case <-exited:
 		}
 	}()
-	werr := cmd.Wait()
+	ws, werr := proc.Wait()
 	close(stop)
 	<-done
 	sup.Close() // after Run: the session, the handlers, the listener
-	return exitStatus(cmd.ProcessState, werr), nil
+	copied.Wait()
+	if werr != nil {
+		return 0, werr
+	}
+	return exitStatus(ws), nil
+}
+
+// stdio is the program's descriptors 0, 1 and 2: rumphijack's own, or
+// for a writer that is not a file (tests) a pipe whose bytes are copied
+// to it until the wait group is done; ends are the pipes' write ends, for
+// the caller to close once the program has started.
+func stdio(t *cli.Tool) (files, ends []*os.File, wg *sync.WaitGroup, err error) {
+	wg = &sync.WaitGroup{}
+	files = []*os.File{os.Stdin}
+	for _, w := range []io.Writer{t.Stdout, t.Stderr} {
+		if f, ok := w.(*os.File); ok {
+			files = append(files, f)
+			continue
+		}
+		r, pw, err := os.Pipe()
+		if err != nil {
+			for _, f := range ends {
+				f.Close()
+			}
+			return nil, nil, wg, err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			io.Copy(w, r)
+			r.Close()
+		}()
+		files, ends = append(files, pw), append(ends, pw)
+	}
+	return files, ends, wg, nil
 }
 
 // exitStatus is the program's status as sh(1) reports it: 128+n for a
 // signal.
-func exitStatus(ps *os.ProcessState, err error) int {
-	if ps == nil {
-		return 127
-	}
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+func exitStatus(ws syscall.WaitStatus) int {
+	if ws.Signaled() {
 		return 128 + int(ws.Signal())
 	}
-	return ps.ExitCode()
+	return ws.ExitStatus()
 }
