@@ -164,9 +164,10 @@ except OSError as e:
 }
 
 // TestHijackOtherUser: a uid that may read a root-owned kernel (its socket
-// chmod 0666) may not change it, so it cannot open a session either.
+// chmod 0666) may not change it, so it cannot open a session either: its
+// program's first socket is refused and the program killed.
 func TestHijackOtherUser(t *testing.T) {
-	requireHijack(t, "setpriv", "true")
+	requireHijack(t, "setpriv", "python3")
 	e := newEnv(t)
 	if err := os.Chmod(e.dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -176,8 +177,9 @@ func TestHijackOtherUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := e.run([]string{"RUMP_SERVER=" + e.url}, "setpriv", "--reuid="+strconv.Itoa(nobody),
-		"--regid="+strconv.Itoa(nobody), "--clear-groups", bin("rumphijack"), "true")
-	if r.code == 0 || !strings.Contains(r.stderr, "rumphijack: ") || !strings.Contains(r.stderr, "not permitted") {
+		"--regid="+strconv.Itoa(nobody), "--clear-groups", bin("rumphijack"),
+		"python3", "-c", "import socket; socket.socket(); print('opened')")
+	if r.code == 0 || r.stdout != "" || !strings.Contains(r.stderr, "rumphijack: ") || !strings.Contains(r.stderr, "not permitted") {
 		t.Errorf("rumphijack as uid %d: got %v, want a non-zero exit and EPERM's message", nobody, r)
 	}
 }

@@ -7,14 +7,11 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"sync"
@@ -43,7 +40,7 @@ type Client struct {
 
 	once sync.Once
 	url  string // URL, or $RUMP_SERVER
-	http *http.Client
+	path string // of the control socket
 	err  error
 
 	smu   sync.Mutex
@@ -120,13 +117,7 @@ func (c *Client) init() error {
 			c.err = &InitError{err}
 			return
 		}
-		c.http = &http.Client{Transport: &http.Transport{
-			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				var d net.Dialer
-				return d.DialContext(ctx, "unix", path)
-			},
-			DisableCompression: true,
-		}}
+		c.path = path
 	})
 	return c.err
 }
@@ -135,36 +126,32 @@ func (c *Client) do(method, path string, in, out any) error {
 	if err := c.init(); err != nil {
 		return err
 	}
-	var body io.Reader
+	var body []byte
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return api.Errorf(syscall.EINVAL, err.Error())
 		}
-		body = bytes.NewReader(b)
+		body = b
 	}
 	ctx, cancel := c.withTimeout(context.Background())
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, "http://rump"+path, body)
-	if err != nil {
-		return api.Errorf(syscall.EINVAL, err.Error())
-	}
-	resp, err := c.http.Do(req)
+	resp, err := roundTrip(ctx, c.path, method, path, body)
 	if err != nil {
 		return c.transportError(ctx, err)
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	defer resp.body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.body, 64<<20))
 	if err != nil {
 		if context.Cause(ctx) == errNoReply {
 			return c.noReply()
 		}
 		return api.Errorf(syscall.EIO, "read reply: "+err.Error())
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.code != 200 {
 		var er api.ErrorReply
 		if json.Unmarshal(data, &er) != nil {
-			return api.Errorf(syscall.EPROTO, fmt.Sprintf("server answered %s", resp.Status))
+			return api.Errorf(syscall.EPROTO, fmt.Sprintf("server answered %s", resp.status))
 		}
 		e, ok := api.ErrnoByName(er.Errno)
 		if !ok {

@@ -1,13 +1,11 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"syscall"
 	"time"
 
@@ -41,32 +39,27 @@ func (c *Client) Ping(ctx context.Context, req api.PingRequest) (*PingStream, er
 	if d := c.timeout(); d > 0 {
 		timer = time.AfterFunc(d, func() { cancel(errNoReply) })
 	}
-	hreq, err := http.NewRequestWithContext(ctx, "POST", "http://rump"+api.PingPath, bytes.NewReader(b))
-	if err != nil {
-		cancel(nil)
-		return nil, api.Errorf(syscall.EINVAL, err.Error())
-	}
-	resp, err := c.http.Do(hreq)
+	resp, err := roundTrip(ctx, c.path, "POST", api.PingPath, b)
 	if timer != nil && !timer.Stop() && err == nil {
 		// The timer fired as the reply arrived: the stream is cut off.
 		err = context.Cause(ctx)
-		resp.Body.Close()
+		resp.body.Close()
 	}
 	if err != nil {
 		cancel(nil)
 		return nil, c.transportError(ctx, err)
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.code != 200 {
 		defer cancel(nil)
-		defer resp.Body.Close()
+		defer resp.body.Close()
 		var er api.ErrorReply
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		data, _ := io.ReadAll(io.LimitReader(resp.body, 64<<10))
 		if json.Unmarshal(data, &er) != nil {
-			return nil, api.Errorf(syscall.EPROTO, fmt.Sprintf("server answered %s", resp.Status))
+			return nil, api.Errorf(syscall.EPROTO, fmt.Sprintf("server answered %s", resp.status))
 		}
 		return nil, er.Err()
 	}
-	return &PingStream{body: resp.Body, dec: json.NewDecoder(resp.Body), cancel: cancel}, nil
+	return &PingStream{body: resp.body, dec: json.NewDecoder(resp.body), cancel: cancel}, nil
 }
 
 // Next returns the next event, io.EOF after the last one.

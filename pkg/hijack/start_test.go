@@ -1,6 +1,7 @@
 package hijack
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,5 +58,49 @@ func TestStartLeavesNoThreadFiltered(t *testing.T) {
 			t.Fatalf("got threads under the filter %v, want none once the program has started", got)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestSpawnStatus(t *testing.T) {
+	requireHost(t)
+	tests := []struct {
+		name     string
+		argv     []string
+		exit     int
+		signaled bool
+	}{
+		{"exit 0", []string{"true"}, 0, false},
+		{"exit 3", []string{"sh", "-c", "exit 3"}, 3, false},
+		{"killed", []string{"sh", "-c", "kill -9 $$"}, -1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, lfd, err := Spawn(tt.argv, []*os.File{os.Stdin, os.Stdout, os.Stderr}, os.Environ())
+			if err != nil {
+				t.Fatal(err)
+			}
+			sup := New(lfd, newFake())
+			stop := make(chan struct{})
+			done := make(chan error, 1)
+			go func() { done <- sup.Run(stop) }()
+			ws, err := p.Wait()
+			close(stop)
+			<-done
+			sup.Close()
+			if err != nil || ws.ExitStatus() != tt.exit || ws.Signaled() != tt.signaled {
+				t.Errorf("got status %d signaled %v (%v), want %d signaled %v", ws.ExitStatus(), ws.Signaled(), err, tt.exit, tt.signaled)
+			}
+			if err := p.Signal(0); err != os.ErrProcessDone {
+				t.Errorf("Signal after Wait: got %v, want %v", err, os.ErrProcessDone)
+			}
+		})
+	}
+}
+
+func TestSpawnNotFound(t *testing.T) {
+	requireHost(t)
+	_, _, err := Spawn([]string{"hijack-no-such-command"}, nil, nil)
+	if !errors.Is(err, exec.ErrNotFound) {
+		t.Errorf("got %v, want %v", err, exec.ErrNotFound)
 	}
 }

@@ -15,10 +15,12 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/getopt"
+	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/client"
 	"github.com/rumpnet/rumpnet/pkg/hijack"
 )
@@ -78,11 +80,15 @@ func run(t *cli.Tool, args []string, open Opener) int {
 		t.Warn(err, "")
 		return 1
 	}
-	// The session opens while the program starts; if it cannot be
-	// opened, the program is killed and the open's error reported.
+	if err := reachable(url); err != nil {
+		t.Warn(err.Err, "rump client init")
+		return 1
+	}
+	// The session opens at the program's first trapped call; if it cannot
+	// be opened, the program is killed and the open's error reported.
 	p := openPending(context.Background(), url, open)
 	status, err := supervise(t, cfg, p)
-	if _, oerr := p.wait(); oerr != nil {
+	if oerr, _ := p.result(); oerr != nil {
 		var ie *client.InitError
 		if errors.As(oerr, &ie) {
 			t.Warn(ie.Err, "rump client init")
@@ -104,13 +110,34 @@ func run(t *cli.Tool, args []string, open Opener) int {
 	return status
 }
 
+// reachable checks, without a round trip, that url names a socket file
+// that exists: the usual mistakes in RUMP_SERVER are reported before the
+// program runs, although the session opens only when the program needs it.
+func reachable(url string) *client.InitError {
+	path, err := api.SocketPath(url)
+	if err != nil {
+		return &client.InitError{Err: err}
+	}
+	if _, err := os.Stat(path); err != nil {
+		return &client.InitError{Err: api.Errorf(api.ErrnoOf(err), err.Error())}
+	}
+	return nil
+}
+
 // supervise starts the program, answers its notifications and returns its
 // exit status the way a shell reports it.
 func supervise(t *cli.Tool, cfg config, b *pending) (int, error) {
-	cmd, lfd, err := hijack.Start(cfg.argv, func(c *exec.Cmd) {
-		c.Stdin, c.Stdout, c.Stderr = os.Stdin, t.Stdout, t.Stderr
-	})
+	files, ends, copied, err := stdio(t)
 	if err != nil {
+		b.Close()
+		return 0, err
+	}
+	proc, lfd, err := hijack.Spawn(cfg.argv, files, os.Environ())
+	for _, f := range ends {
+		f.Close() // the program holds its own copies now
+	}
+	if err != nil {
+		copied.Wait()
 		b.Close()
 		return 0, err
 	}
@@ -130,35 +157,71 @@ func supervise(t *cli.Tool, cfg config, b *pending) (int, error) {
 	}()
 	go func() {
 		for sig := range sigs {
-			cmd.Process.Signal(sig)
+			proc.Signal(sig.(syscall.Signal))
 		}
 	}()
 	exited := make(chan struct{})
 	defer close(exited)
 	go func() {
 		select {
+		case <-b.started:
+		case <-exited:
+			return
+		}
+		select {
 		case <-b.done:
 			if b.err != nil {
-				cmd.Process.Kill() // no session: the program must not go on
+				proc.Signal(syscall.SIGKILL) // no session: the program must not go on
 			}
 		case <-exited:
 		}
 	}()
-	werr := cmd.Wait()
+	ws, werr := proc.Wait()
 	close(stop)
 	<-done
 	sup.Close() // after Run: the session, the handlers, the listener
-	return exitStatus(cmd.ProcessState, werr), nil
+	copied.Wait()
+	if werr != nil {
+		return 0, werr
+	}
+	return exitStatus(ws), nil
+}
+
+// stdio is the program's descriptors 0, 1 and 2: rumphijack's own, or
+// for a writer that is not a file (tests) a pipe whose bytes are copied
+// to it until the wait group is done; ends are the pipes' write ends, for
+// the caller to close once the program has started.
+func stdio(t *cli.Tool) (files, ends []*os.File, wg *sync.WaitGroup, err error) {
+	wg = &sync.WaitGroup{}
+	files = []*os.File{os.Stdin}
+	for _, w := range []io.Writer{t.Stdout, t.Stderr} {
+		if f, ok := w.(*os.File); ok {
+			files = append(files, f)
+			continue
+		}
+		r, pw, err := os.Pipe()
+		if err != nil {
+			for _, f := range ends {
+				f.Close()
+			}
+			return nil, nil, wg, err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			io.Copy(w, r)
+			r.Close()
+		}()
+		files, ends = append(files, pw), append(ends, pw)
+	}
+	return files, ends, wg, nil
 }
 
 // exitStatus is the program's status as sh(1) reports it: 128+n for a
 // signal.
-func exitStatus(ps *os.ProcessState, err error) int {
-	if ps == nil {
-		return 127
-	}
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+func exitStatus(ws syscall.WaitStatus) int {
+	if ws.Signaled() {
 		return 128 + int(ws.Signal())
 	}
-	return ps.ExitCode()
+	return ws.ExitStatus()
 }

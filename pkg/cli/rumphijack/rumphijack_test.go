@@ -3,6 +3,8 @@ package rumphijack
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -90,6 +92,10 @@ func TestRunCannotExec(t *testing.T) {
 	}
 	open := func(context.Context, string) (hijack.Backend, error) { return idle{}, nil }
 	dir := t.TempDir()
+	sock := filepath.Join(dir, "sock") // exists, but is never opened
+	if err := os.WriteFile(sock, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name   string
 		argv   []string
@@ -101,7 +107,7 @@ func TestRunCannotExec(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("RUMP_SERVER", "unix:///unused")
+			t.Setenv("RUMP_SERVER", "unix://"+sock)
 			var stdout, stderr bytes.Buffer
 			if got := RunWith(tt.argv, &stdout, &stderr, open); got != tt.status {
 				t.Errorf("got status %d, want %d", got, tt.status)

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"syscall"
 
 	"github.com/rumpnet/rumpnet/pkg/client"
 	"github.com/rumpnet/rumpnet/pkg/hijack"
@@ -18,24 +19,47 @@ func openSession(ctx context.Context, url string) (hijack.Backend, error) {
 	return c.OpenSockets(ctx)
 }
 
-// pending is a session being opened while the program starts: opening
-// it is a round trip to the server, starting the program a fork and an
-// exec, and neither needs the other until the program's first trapped
-// call, which waits here for the session.
+// pending is the session, opened when the program first needs it: a
+// program that opens no Internet socket never makes a trapped call, and
+// then costs the server nothing and its run no round trip. The first
+// trapped call starts the open and waits for it, as do the calls after it.
 type pending struct {
-	done chan struct{} // closed when the open has ended
-	b    hijack.Backend
-	err  error
+	ctx  context.Context
+	url  string
+	open Opener
+
+	started chan struct{} // closed when the open starts
+	done    chan struct{} // closed when the open has ended
+	b       hijack.Backend
+	err     error
 
 	mu     sync.Mutex
+	begun  bool
 	closed bool
 }
 
-// openPending starts opening the session of url with open.
+// errSessionClosed answers a call that comes after Close, when the session
+// was never opened: it is not opened any more.
+var errSessionClosed = syscall.EIO
+
+// openPending returns the session of url, to be opened with open when it
+// is first needed.
 func openPending(ctx context.Context, url string, open Opener) *pending {
-	p := &pending{done: make(chan struct{})}
+	return &pending{ctx: ctx, url: url, open: open, started: make(chan struct{}), done: make(chan struct{})}
+}
+
+// start starts the open unless it has started or the session is closed,
+// and reports whether the open has started.
+func (p *pending) start() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.begun || p.closed {
+		return p.begun
+	}
+	p.begun = true
+	close(p.started)
 	go func() {
-		b, err := open(ctx, url)
+		b, err := p.open(p.ctx, p.url)
 		p.mu.Lock()
 		p.b, p.err = b, err
 		closed := p.closed
@@ -45,17 +69,33 @@ func openPending(ctx context.Context, url string, open Opener) *pending {
 			b.Close() // nobody is left to use it
 		}
 	}()
-	return p
+	return true
 }
 
-// wait returns the session once it is open.
+// wait opens the session if nobody has yet and returns it once it is open.
 func (p *pending) wait() (hijack.Backend, error) {
+	if !p.start() {
+		return nil, errSessionClosed
+	}
 	<-p.done
 	return p.b, p.err
 }
 
+// result is the open's error, waiting for an open under way; opened is
+// false when the session was never needed.
+func (p *pending) result() (err error, opened bool) {
+	p.mu.Lock()
+	begun := p.begun
+	p.mu.Unlock()
+	if !begun {
+		return nil, false
+	}
+	<-p.done
+	return p.err, true
+}
+
 // Close closes the session without waiting for an open still under way;
-// that one closes it when it ends.
+// that one closes it when it ends. A session never opened stays so.
 func (p *pending) Close() error {
 	p.mu.Lock()
 	p.closed = true

@@ -62,6 +62,8 @@ func TestPendingCloseBeforeOpen(t *testing.T) {
 		<-release
 		return b, nil
 	})
+	go p.Listen(1, 5) // the first call starts the open
+	<-p.started
 	if err := p.Close(); err != nil {
 		t.Fatalf("Close: got %v, want nil", err)
 	}
@@ -70,5 +72,29 @@ func TestPendingCloseBeforeOpen(t *testing.T) {
 	case <-b.closed:
 	case <-time.After(10 * time.Second):
 		t.Fatal("got the session left open, want it closed once opened")
+	}
+}
+
+// TestPendingNeverNeeded checks that a program that makes no trapped call
+// never opens the session, and that its end does not wait for one.
+func TestPendingNeverNeeded(t *testing.T) {
+	opened := make(chan struct{}, 1)
+	p := openPending(context.Background(), "unix:///x", func(context.Context, string) (hijack.Backend, error) {
+		opened <- struct{}{}
+		return nil, syscall.ECONNREFUSED
+	})
+	if err := p.Close(); err != nil {
+		t.Errorf("Close: got %v, want nil", err)
+	}
+	if err, ok := p.result(); err != nil || ok {
+		t.Errorf("result: got %v, %v, want nil, false", err, ok)
+	}
+	if _, err := p.wait(); err == nil {
+		t.Error("a call after Close: got a session, want an error")
+	}
+	select {
+	case <-opened:
+		t.Error("got the session opened, want it never opened")
+	default:
 	}
 }
