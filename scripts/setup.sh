@@ -5,10 +5,9 @@
 # (reading shmif_dumpbus pcap), util-linux and mount (setpriv, unshare and
 # mount for the other-user tests), python3, netcat-openbsd, iperf3,
 # dnsmasq-base, dnsutils and socat (programs run under rumphijack), the Go
-# modules and staticcheck. Every
-# tool a test looks for is here, so the tests run with RUMPNET_REQUIRE_ALL=1
-# (a missing tool fails instead of skipping) on a fresh machine. Safe to run
-# again.
+# modules and staticcheck. Every tool a test looks for is here, so the tests
+# run with RUMPNET_REQUIRE_ALL=1 (a missing tool fails instead of skipping)
+# on a fresh machine. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
