@@ -389,6 +389,17 @@ func TestSocketConnectUnframesQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := fileConn(t, bf)
+	// A first datagram, read and dropped, resolves a's link address on b:
+	// datagrams sent while resolution is pending may be sent out of order
+	// once it completes, and this test is about order on the pair.
+	b.Write(append([]byte{4, 0x1b, 0x59, 10, 9, 0, 1}, "zero"...))
+	pfd := []unix.PollFd{{Fd: int32(af.Fd()), Events: unix.POLLIN}}
+	if n, err := unix.Poll(pfd, 10000); n != 1 || err != nil {
+		t.Fatalf("first datagram on a's end: poll %d, %v", n, err)
+	}
+	if n, err := unix.Read(int(af.Fd()), make([]byte, 100)); n != 7+4 || err != nil {
+		t.Fatalf("first datagram on a's end: got %d bytes, %v; want 11", n, err)
+	}
 	for _, m := range []string{"one", "two"} {
 		b.Write(append([]byte{4, 0x1b, 0x59, 10, 9, 0, 1}, m...))
 	}
