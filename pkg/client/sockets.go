@@ -15,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/rumpnet/rumpnet/internal/fdmsg"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"golang.org/x/sys/unix"
 )
@@ -150,36 +151,7 @@ func (s *Sockets) read() {
 		s.mu.Unlock()
 		close(s.done)
 	}()
-	buf := make([]byte, api.MaxSocketMessage)
-	oob := make([]byte, unix.CmsgSpace(4*16))
-	var line []byte
-	for {
-		n, oobn, _, _, err := s.uc.ReadMsgUnix(buf, oob)
-		if oobn > 0 {
-			if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
-				for _, m := range msgs {
-					if got, err := unix.ParseUnixRights(&m); err == nil {
-						fds = append(fds, got...)
-					}
-				}
-			}
-		}
-		if n == 0 || err != nil {
-			return
-		}
-		data := buf[:n]
-		for len(data) > 0 {
-			i := bytes.IndexByte(data, '\n')
-			if i < 0 {
-				line = append(line, data...)
-				break
-			}
-			line = append(line, data[:i]...)
-			data = data[i+1:]
-			fds = s.deliver(line, fds)
-			line = line[:0]
-		}
-	}
+	fdmsg.Read(s.uc, api.MaxSocketMessage, 0, &fds, func(line []byte) { fds = s.deliver(line, fds) })
 }
 
 // deliver hands one reply to its caller and returns the descriptors left.

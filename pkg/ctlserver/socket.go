@@ -17,7 +17,6 @@ package ctlserver
 // every socket of the session is closed.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,6 +28,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/rumpnet/rumpnet/internal/fdmsg"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/http1"
 	"github.com/rumpnet/rumpnet/pkg/rump"
@@ -106,46 +106,7 @@ func (ss *session) run() {
 		ss.set.Close()
 		ss.closeFds(len(ss.fds))
 	}()
-	buf := make([]byte, api.MaxSocketMessage)
-	oob := make([]byte, unix.CmsgSpace(4*16))
-	var line []byte
-	for {
-		n, oobn, _, _, err := ss.uc.ReadMsgUnix(buf, oob)
-		if oobn > 0 {
-			ss.collectFds(oob[:oobn])
-		}
-		if n == 0 || err != nil {
-			return
-		}
-		data := buf[:n]
-		for len(data) > 0 {
-			i := bytes.IndexByte(data, '\n')
-			if i < 0 {
-				line = append(line, data...)
-				break
-			}
-			line = append(line, data[:i]...)
-			data = data[i+1:]
-			ss.dispatch(line)
-			line = line[:0]
-		}
-		if len(line) >= api.MaxSocketMessage {
-			return // a message without end
-		}
-	}
-}
-
-// collectFds queues the descriptors of a control message.
-func (ss *session) collectFds(oob []byte) {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return
-	}
-	for _, m := range msgs {
-		if fds, err := unix.ParseUnixRights(&m); err == nil {
-			ss.fds = append(ss.fds, fds...)
-		}
-	}
+	fdmsg.Read(ss.uc, api.MaxSocketMessage, api.MaxSocketMessage, &ss.fds, ss.dispatch)
 }
 
 // closeFds closes the first n queued descriptors: the ones a message says
