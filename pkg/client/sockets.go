@@ -32,8 +32,16 @@ type Sockets struct {
 
 	mu      sync.Mutex
 	next    uint64
-	pending map[uint64]chan sockResult
+	pending map[uint64]waiter
 	err     error // why the session ended
+	closing bool  // Close was called
+}
+
+// waiter is a request's caller: a channel for its reply, or for a
+// request sent without waiting, the function told its result.
+type waiter struct {
+	ch   chan sockResult
+	done func(error)
 }
 
 type sockResult struct {
@@ -77,7 +85,7 @@ func (c *Client) OpenSockets(ctx context.Context) (*Sockets, error) {
 		return nil, err
 	}
 	uc.SetDeadline(noDeadline)
-	s := &Sockets{uc: uc, done: make(chan struct{}), pending: map[uint64]chan sockResult{}}
+	s := &Sockets{uc: uc, done: make(chan struct{}), pending: map[uint64]waiter{}}
 	go s.read()
 	return s, nil
 }
@@ -144,8 +152,12 @@ func (s *Sockets) read() {
 			unix.Close(fd)
 		}
 		s.mu.Lock()
-		if s.err == nil {
+		if s.err == nil && s.closing {
 			s.err = api.Errorf(syscall.EPIPE, "socket session closed")
+		} else if s.err == nil {
+			// The server ended it: the kernel the sockets were on is
+			// gone, as a network that is down.
+			s.err = api.Errorf(syscall.ENETDOWN, "the server ended the socket session")
 		}
 		s.pending = nil
 		s.mu.Unlock()
@@ -169,16 +181,19 @@ func (s *Sockets) deliver(line []byte, fds []int) []int {
 		fds = fds[rep.Fds:]
 	}
 	s.mu.Lock()
-	ch, ok := s.pending[rep.ID]
+	w, ok := s.pending[rep.ID]
 	delete(s.pending, rep.ID)
 	s.mu.Unlock()
-	if !ok {
+	if !ok || w.ch == nil {
 		if f != nil {
-			f.Close() // its caller went away
+			f.Close() // its caller went away, or did not wait
+		}
+		if ok {
+			w.done(replyErr(rep))
 		}
 		return fds
 	}
-	ch <- sockResult{rep, f}
+	w.ch <- sockResult{rep, f}
 	return fds
 }
 
@@ -189,41 +204,14 @@ func (s *Sockets) call(ctx context.Context, req api.SocketRequest) (api.SocketRe
 
 // callFile is call with a descriptor sent along (none when f is nil).
 func (s *Sockets) callFile(ctx context.Context, req api.SocketRequest, f *os.File) (api.SocketReply, *os.File, error) {
-	var oob []byte
-	if f != nil {
-		req.Fds = 1
-		oob = unix.UnixRights(int(f.Fd()))
-	}
-	ch := make(chan sockResult, 1)
-	s.mu.Lock()
-	if s.pending == nil {
-		err := s.err
-		s.mu.Unlock()
-		return api.SocketReply{}, nil, err
-	}
-	s.next++
-	req.ID = s.next
-	s.pending[req.ID] = ch
-	s.mu.Unlock()
-	b, _ := json.Marshal(req)
-	b = append(b, '\n')
-	s.wmu.Lock()
-	n, _, err := s.uc.WriteMsgUnix(b, oob, nil)
-	if err == nil && n < len(b) {
-		_, err = s.uc.Write(b[n:])
-	}
-	s.wmu.Unlock()
+	ch, err := s.send(req, f, nil)
 	if err != nil {
-		s.uc.Close()
+		return api.SocketReply{}, nil, err
 	}
 	select {
 	case r := <-ch:
-		if r.rep.Errno != "" {
-			e, ok := api.ErrnoByName(r.rep.Errno)
-			if !ok {
-				e = syscall.EIO
-			}
-			return r.rep, nil, api.Errorf(e, r.rep.Message)
+		if err := replyErr(r.rep); err != nil {
+			return r.rep, nil, err
 		}
 		return r.rep, r.f, nil
 	case <-s.done:
@@ -236,6 +224,55 @@ func (s *Sockets) callFile(ctx context.Context, req api.SocketRequest, f *os.Fil
 		s.mu.Unlock()
 		return api.SocketReply{}, nil, api.Errorf(syscall.ECANCELED, ctx.Err().Error())
 	}
+}
+
+// send writes one request, f attached (none when nil), and returns the
+// channel its reply comes on; with done set, done is told the reply's
+// error on the reader instead.
+func (s *Sockets) send(req api.SocketRequest, f *os.File, done func(error)) (chan sockResult, error) {
+	var oob []byte
+	if f != nil {
+		req.Fds = 1
+		oob = unix.UnixRights(int(f.Fd()))
+	}
+	w := waiter{done: done}
+	if done == nil {
+		w.ch = make(chan sockResult, 1)
+	}
+	s.mu.Lock()
+	if s.pending == nil {
+		err := s.err
+		s.mu.Unlock()
+		return nil, err
+	}
+	s.next++
+	req.ID = s.next
+	s.pending[req.ID] = w
+	s.mu.Unlock()
+	b, _ := json.Marshal(req)
+	b = append(b, '\n')
+	s.wmu.Lock()
+	n, _, err := s.uc.WriteMsgUnix(b, oob, nil)
+	if err == nil && n < len(b) {
+		_, err = s.uc.Write(b[n:])
+	}
+	s.wmu.Unlock()
+	if err != nil {
+		s.uc.Close()
+	}
+	return w.ch, nil
+}
+
+// replyErr is the error a reply carries, nil for none.
+func replyErr(rep api.SocketReply) error {
+	if rep.Errno == "" {
+		return nil
+	}
+	e, ok := api.ErrnoByName(rep.Errno)
+	if !ok {
+		e = syscall.EIO
+	}
+	return api.Errorf(e, rep.Message)
 }
 
 func (s *Sockets) do(req api.SocketRequest) (api.SocketReply, *os.File, error) {
@@ -290,15 +327,28 @@ func (s *Sockets) ConnectEnd(ctx context.Context, id int, addr netip.AddrPort, e
 // EAGAIN when none is queued. The caller reads the one byte the listening
 // socket's descriptor holds for the connection (doc/sockets.md).
 func (s *Sockets) Accept(ctx context.Context, id int, wait bool) (int, *os.File, netip.AddrPort, error) {
+	nid, f, peer, _, err := s.AcceptNames(ctx, id, wait)
+	return nid, f, peer, err
+}
+
+// AcceptNames is Accept that also returns the new socket's local
+// address, invalid when the server did not say it.
+func (s *Sockets) AcceptNames(ctx context.Context, id int, wait bool) (nid int, f *os.File, peer, local netip.AddrPort, err error) {
 	rep, f, err := s.call(ctx, api.SocketRequest{Op: api.SockOpAccept, Sock: id, Wait: wait})
 	if err == nil && f == nil {
 		err = api.Errorf(syscall.EPROTO, "accept: reply without a descriptor")
 	}
-	peer, err := parseAddr(rep.Peer, err)
-	if err != nil {
-		return 0, nil, netip.AddrPort{}, err
+	peer, err = parseAddr(rep.Peer, err)
+	if err == nil {
+		local, err = parseAddr(rep.Addr, nil)
 	}
-	return rep.Sock, f, peer, nil
+	if err != nil {
+		if f != nil {
+			f.Close()
+		}
+		return 0, nil, netip.AddrPort{}, netip.AddrPort{}, err
+	}
+	return rep.Sock, f, peer, local, nil
 }
 
 // SockName returns a socket's local address.
@@ -316,6 +366,18 @@ func (s *Sockets) PeerName(id int) (netip.AddrPort, error) {
 // SetOpt sets an integer option, by Linux's level and name numbers.
 func (s *Sockets) SetOpt(id, level, name, value int) error {
 	_, _, err := s.do(api.SocketRequest{Op: api.SockOpSetsockopt, Sock: id, Level: level, Name: name, Value: value})
+	return err
+}
+
+// SetOptNoWait sends SetOpt's request and returns without waiting for
+// the reply; done, when not nil, is told its result on the session's
+// reader. The server sets options in the order it receives requests, so a
+// request sent after this one finds the option set.
+func (s *Sockets) SetOptNoWait(id, level, name, value int, done func(error)) error {
+	if done == nil {
+		done = func(error) {}
+	}
+	_, err := s.send(api.SocketRequest{Op: api.SockOpSetsockopt, Sock: id, Level: level, Name: name, Value: value}, nil, done)
 	return err
 }
 
@@ -339,6 +401,9 @@ func (s *Sockets) CloseSocket(id int) error {
 
 // Close ends the session: the kernel closes all its sockets.
 func (s *Sockets) Close() error {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
 	err := s.uc.Close()
 	<-s.done
 	return err

@@ -9,9 +9,11 @@ package ctlserver
 // The session reads the connection with recvmsg, so descriptors sent with
 // SCM_RIGHTS are queued as they come, and splits what it reads into JSON
 // lines (at most api.MaxSocketMessage each: a longer one ends the
-// session). Each request runs on a goroutine of its own, so that a
-// blocking connect or accept does not hold up the others; at most
-// maxInFlight run at once, and the reader waits beyond that. Each reply is
+// session). A connect or an accept runs on a goroutine of its own, so
+// that it does not hold up the others while it waits; at most maxInFlight
+// run at once, and the reader waits beyond that. Every other request is
+// quick and runs on the reader, in order, so that a client may send one
+// without waiting for its reply and know it is done before the next. Each reply is
 // one sendmsg, with its descriptor attached, under a write mutex. When the
 // session ends, the requests still waiting are cancelled and awaited, and
 // every socket of the session is closed.
@@ -133,6 +135,18 @@ func (ss *session) dispatch(line []byte) {
 		req.Fds--
 	}
 	ss.closeFds(req.Fds)
+	if !mayBlock(&req) {
+		// Quick ops run here, in the order they came, before the next
+		// request is read: a request the client does not wait for (an
+		// option) is done before anything it sends after it.
+		rep, f := ss.do(&req, end)
+		if end != nil {
+			end.Close()
+		}
+		rep.ID = req.ID
+		ss.reply(rep, f)
+		return
+	}
 	select {
 	case ss.slots <- struct{}{}:
 	case <-ss.ctx.Done():
@@ -152,6 +166,13 @@ func (ss *session) dispatch(line []byte) {
 		rep.ID = req.ID
 		ss.reply(rep, f)
 	}()
+}
+
+// mayBlock reports whether a request may wait for the network or for a
+// peer (a stream's connect, an accept that waits): those run on
+// goroutines of their own.
+func mayBlock(req *api.SocketRequest) bool {
+	return req.Op == api.SockOpConnect || req.Op == api.SockOpAccept
 }
 
 // reply sends one reply with one sendmsg, f attached, and closes f.
@@ -197,6 +218,11 @@ func (ss *session) do(req *api.SocketRequest, end *os.File) (api.SocketReply, *o
 		var peer netip.AddrPort
 		rep.Sock, f, peer, err = set.Accept(ss.ctx, req.Sock, req.Wait)
 		rep.Peer = formatSockAddr(peer)
+		if err == nil {
+			// The new socket's own address, so that the client need
+			// not ask for it.
+			addr, _ = set.SockName(rep.Sock)
+		}
 	case api.SockOpGetsockname:
 		addr, err = set.SockName(req.Sock)
 	case api.SockOpGetpeername:

@@ -193,7 +193,7 @@ func (b *fakeBackend) Bind(id int, addr netip.AddrPort) (netip.AddrPort, error) 
 	if err := unix.Bind(k.hfd, toSockaddr(addr)); err != nil {
 		return netip.AddrPort{}, err
 	}
-	return b.SockName(id)
+	return b.name(id)
 }
 
 func (b *fakeBackend) Listen(id, backlog int) error {
@@ -248,10 +248,22 @@ func (b *fakeBackend) Connect(ctx context.Context, id int, addr netip.AddrPort) 
 		k.connected = true
 		k.mu.Unlock()
 	}
-	return b.SockName(id)
+	return b.name(id)
 }
 
-func (b *fakeBackend) Accept(ctx context.Context, id int, wait bool) (int, *os.File, netip.AddrPort, error) {
+func (b *fakeBackend) AcceptNames(ctx context.Context, id int, wait bool) (int, *os.File, netip.AddrPort, netip.AddrPort, error) {
+	nid, f, peer, err := b.accept(ctx, id, wait)
+	if err != nil {
+		return 0, nil, netip.AddrPort{}, netip.AddrPort{}, err
+	}
+	b.mu.Lock()
+	hfd := b.socks[nid].hfd
+	b.mu.Unlock()
+	sa, _ := unix.Getsockname(hfd)
+	return nid, f, peer, fromSockaddr(sa), nil
+}
+
+func (b *fakeBackend) accept(ctx context.Context, id int, wait bool) (int, *os.File, netip.AddrPort, error) {
 	k, err := b.get("Accept", id)
 	if err != nil {
 		return 0, nil, netip.AddrPort{}, err
@@ -288,9 +300,19 @@ func (b *fakeBackend) Accept(ctx context.Context, id int, wait bool) (int, *os.F
 }
 
 func (b *fakeBackend) SockName(id int) (netip.AddrPort, error) {
-	k, err := b.get("SockName", id)
-	if err != nil {
-		return netip.AddrPort{}, err
+	b.mu.Lock()
+	b.calls["SockName"]++
+	b.mu.Unlock()
+	return b.name(id)
+}
+
+// name is SockName for the fake's own use, not counted as a request.
+func (b *fakeBackend) name(id int) (netip.AddrPort, error) {
+	b.mu.Lock()
+	k := b.socks[id]
+	b.mu.Unlock()
+	if k == nil {
+		return netip.AddrPort{}, syscall.EBADF
 	}
 	sa, err := unix.Getsockname(k.hfd)
 	if err != nil {
@@ -317,6 +339,21 @@ func (b *fakeBackend) SetOpt(id, level, name, value int) error {
 		return err
 	}
 	return unix.SetsockoptInt(k.hfd, level, name, value)
+}
+
+// SetOptNoWait sets the option before it returns, which keeps its
+// promise of order; done is told on a goroutine, as the session's reader
+// would.
+func (b *fakeBackend) SetOptNoWait(id, level, name, value int, done func(error)) error {
+	k, err := b.get("SetOptNoWait", id)
+	if err != nil {
+		return err
+	}
+	err = unix.SetsockoptInt(k.hfd, level, name, value)
+	if done != nil {
+		go done(err)
+	}
+	return nil
 }
 
 func (b *fakeBackend) GetOpt(id, level, name int) (int, error) {

@@ -47,10 +47,50 @@ func (s *Supervisor) setsockopt(c *call, k *sock) reply {
 	if !s.valid(c.n.ID) {
 		return fail(syscall.EINTR)
 	}
+	if sureOption(k, level, name, int(int32(v))) {
+		if err := s.backend.SetOptNoWait(k.id, level, name, int(int32(v)), s.optDone(k.id, level, name)); err != nil {
+			return failErr(err)
+		}
+		return ret(0)
+	}
 	if err := s.backend.SetOpt(k.id, level, name, int(int32(v))); err != nil {
 		return failErr(err)
 	}
 	return ret(0)
+}
+
+// sureOption reports whether setting an option is certain to succeed, on
+// the rump kernel as on Linux, so the program need not wait for the
+// answer: the options a TCP client or server sets on every connection (Go
+// sets all five), with values both accept. The session sets options in the
+// order they come, before anything asked after them.
+func sureOption(k *sock, level, name, v int) bool {
+	if k.typ != unix.SOCK_STREAM {
+		return false
+	}
+	switch {
+	case level == unix.SOL_SOCKET && name == unix.SO_KEEPALIVE,
+		level == unix.IPPROTO_TCP && name == unix.TCP_NODELAY:
+		return true
+	case level == unix.IPPROTO_TCP && (name == unix.TCP_KEEPIDLE || name == unix.TCP_KEEPINTVL):
+		return v >= 1 && v <= 32767
+	case level == unix.IPPROTO_TCP && name == unix.TCP_KEEPCNT:
+		return v >= 1 && v <= 127
+	}
+	return false
+}
+
+// optDone is told the result of an option set without waiting; a failure
+// (the socket was closed meanwhile) is only logged.
+func (s *Supervisor) optDone(id, level, name int) func(error) {
+	if s.Logf == nil {
+		return nil
+	}
+	return func(err error) {
+		if err != nil {
+			s.Logf("socket %d: setsockopt(%d, %d): %v", id, level, name, err)
+		}
+	}
 }
 
 func (s *Supervisor) getsockopt(c *call, k *sock) reply {

@@ -245,12 +245,12 @@ func (s *Supervisor) connectAsync(k *sock, ap netip.AddrPort) reply {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		_, err := s.backend.Connect(context.Background(), k.id, ap)
+		local, err := s.backend.Connect(context.Background(), k.id, ap)
 		k.mu.Lock()
 		if err != nil {
 			k.soError = errnoOf(err)
 		} else {
-			k.connected, k.peer = true, ap
+			k.connected, k.peer, k.local = true, ap, local
 		}
 		close(done)
 		k.mu.Unlock()
@@ -298,7 +298,7 @@ func (s *Supervisor) accept(c *call, k *sock) reply {
 		return fail(syscall.EINTR)
 	}
 	return s.withDup(c, func(lfd int) reply {
-		nid, f, peer, e := s.acceptOne(c, k, lfd)
+		nid, f, peer, local, e := s.acceptOne(c, k, lfd)
 		if e != 0 {
 			return fail(e)
 		}
@@ -317,7 +317,7 @@ func (s *Supervisor) accept(c *call, k *sock) reply {
 			}
 		}
 		s.remember(f, &sock{id: nid, family: k.family, typ: unix.SOCK_STREAM,
-			proto: unix.IPPROTO_TCP, connected: true, peer: peer})
+			proto: unix.IPPROTO_TCP, connected: true, peer: peer, local: local})
 		return s.install(c, nid, fd, flags&unix.SOCK_CLOEXEC != 0)
 	})
 }
@@ -326,30 +326,44 @@ func (s *Supervisor) accept(c *call, k *sock) reply {
 // since a request cannot be taken back when the program is interrupted and
 // its connection would be lost: it waits for the listener's pair to poll
 // readable (a connection is queued), honouring O_NONBLOCK and SO_RCVTIMEO,
-// and asks without waiting.
-func (s *Supervisor) acceptOne(c *call, k *sock, lfd int) (int, *os.File, netip.AddrPort, syscall.Errno) {
+// and asks without waiting. While the pair holds no byte no connection is
+// queued (its byte is written first and read only after its accept), so a
+// non-blocking accept then fails with EAGAIN without asking.
+func (s *Supervisor) acceptOne(c *call, k *sock, lfd int) (int, *os.File, netip.AddrPort, netip.AddrPort, syscall.Errno) {
 	nb := nonblocking(lfd)
 	var deadline time.Time
 	for spurious := false; ; spurious = true {
-		nid, f, peer, err := s.backend.Accept(context.Background(), k.id, false)
+		if !readable(lfd) {
+			if nb {
+				return 0, nil, netip.AddrPort{}, netip.AddrPort{}, syscall.EAGAIN
+			}
+			if deadline.IsZero() {
+				deadline = fdDeadline(lfd, unix.SO_RCVTIMEO)
+			}
+			if e := s.waitFD(c.n.ID, lfd, unix.POLLIN, deadline); e != 0 {
+				return 0, nil, netip.AddrPort{}, netip.AddrPort{}, e
+			}
+		}
+		nid, f, peer, local, err := s.backend.AcceptNames(context.Background(), k.id, false)
 		if err == nil {
-			return nid, f, peer, 0
+			return nid, f, peer, local, 0
 		}
 		if e := errnoOf(err); e != syscall.EAGAIN || nb {
-			return 0, nil, netip.AddrPort{}, e
-		}
-		if deadline.IsZero() {
-			deadline = fdDeadline(lfd, unix.SO_RCVTIMEO)
+			return 0, nil, netip.AddrPort{}, netip.AddrPort{}, e
 		}
 		if spurious {
 			// Readable but nothing queued: another holder took it, or
 			// its byte is on its way; do not spin.
 			time.Sleep(5 * time.Millisecond)
 		}
-		if e := s.waitFD(c.n.ID, lfd, unix.POLLIN, deadline); e != 0 {
-			return 0, nil, netip.AddrPort{}, e
-		}
 	}
+}
+
+// readable reports whether fd polls readable (or hung up) now.
+func readable(fd int) bool {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	n, _ := unix.Poll(pfd, 0)
+	return n > 0
 }
 
 // takeReadyByte reads the byte rump_server wrote to the listener's pair for
@@ -375,20 +389,40 @@ func (s *Supervisor) names(c *call, k *sock) reply {
 	if int32(alen) < 0 {
 		return fail(syscall.EINVAL)
 	}
-	var ap netip.AddrPort
-	if c.n.Nr == unix.SYS_GETSOCKNAME {
-		ap, err = s.backend.SockName(k.id)
-	} else {
-		ap, err = s.backend.PeerName(k.id)
-	}
-	if err != nil {
-		return failErr(err)
+	ap, ok := k.knownName(c.n.Nr == unix.SYS_GETPEERNAME)
+	if !ok {
+		if c.n.Nr == unix.SYS_GETSOCKNAME {
+			ap, err = s.backend.SockName(k.id)
+		} else {
+			ap, err = s.backend.PeerName(k.id)
+		}
+		if err != nil {
+			return failErr(err)
+		}
 	}
 	sa := encodeSockaddr(k.family, ap)
 	if c.p.write(addrp, sa[:min(int(alen), len(sa))]) != nil || c.p.write(lenp, u32(uint32(len(sa)))) != nil {
 		return fail(syscall.EFAULT)
 	}
 	return ret(0)
+}
+
+// knownName is a connected stream's local or peer address, which does
+// not change once it is connected: the supervisor has it from the connect
+// or the accept and answers without a round trip. ok is false when it
+// does not know it.
+func (k *sock) knownName(peer bool) (ap netip.AddrPort, ok bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.typ != unix.SOCK_STREAM || !k.connected {
+		return ap, false
+	}
+	if peer {
+		ap = k.peer
+	} else {
+		ap = k.local
+	}
+	return ap, ap.IsValid()
 }
 
 func (s *Supervisor) shutdown(c *call, k *sock) reply {

@@ -46,10 +46,15 @@ type Backend interface {
 	// of the program's end, so that it strips the address headers of the
 	// datagrams already queued there (doc/sockets.md).
 	ConnectEnd(ctx context.Context, id int, addr netip.AddrPort, end *os.File) (netip.AddrPort, error)
-	Accept(ctx context.Context, id int, wait bool) (nid int, f *os.File, peer netip.AddrPort, err error)
+	// AcceptNames takes a connection; local is its own address,
+	// invalid when the server does not say it.
+	AcceptNames(ctx context.Context, id int, wait bool) (nid int, f *os.File, peer, local netip.AddrPort, err error)
 	SockName(id int) (netip.AddrPort, error)
 	PeerName(id int) (netip.AddrPort, error)
 	SetOpt(id, level, name, value int) error
+	// SetOptNoWait sets an option without waiting for the answer, done
+	// told it later; a request sent after it finds the option set.
+	SetOptNoWait(id, level, name, value int, done func(error)) error
 	GetOpt(id, level, name int) (int, error)
 	Shutdown(id, how int) error
 	CloseSocket(id int) error
@@ -84,6 +89,7 @@ type sock struct {
 	connected bool
 	listening bool
 	peer      netip.AddrPort
+	local     netip.AddrPort // a connected stream's, when known
 	// A non-blocking connect in progress: done is closed when it ends
 	// and soError is what SO_ERROR answers once.
 	done    chan struct{}

@@ -152,12 +152,12 @@ func (p *pending) Connect(ctx context.Context, id int, addr netip.AddrPort) (net
 	return b.Connect(ctx, id, addr)
 }
 
-func (p *pending) Accept(ctx context.Context, id int, wait bool) (int, *os.File, netip.AddrPort, error) {
+func (p *pending) AcceptNames(ctx context.Context, id int, wait bool) (int, *os.File, netip.AddrPort, netip.AddrPort, error) {
 	b, err := p.wait()
 	if err != nil {
-		return 0, nil, netip.AddrPort{}, err
+		return 0, nil, netip.AddrPort{}, netip.AddrPort{}, err
 	}
-	return b.Accept(ctx, id, wait)
+	return b.AcceptNames(ctx, id, wait)
 }
 
 func (p *pending) SockName(id int) (netip.AddrPort, error) {
@@ -182,6 +182,14 @@ func (p *pending) SetOpt(id, level, name, value int) error {
 		return err
 	}
 	return b.SetOpt(id, level, name, value)
+}
+
+func (p *pending) SetOptNoWait(id, level, name, value int, done func(error)) error {
+	b, err := p.wait()
+	if err != nil {
+		return err
+	}
+	return b.SetOptNoWait(id, level, name, value, done)
 }
 
 func (p *pending) GetOpt(id, level, name int) (int, error) {
