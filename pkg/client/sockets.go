@@ -32,6 +32,7 @@ type Sockets struct {
 
 	mu      sync.Mutex
 	next    uint64
+	own     int // the last socket number picked here (SocketNoWait), from -1 down
 	pending map[uint64]waiter
 	err     error // why the session ended
 	closing bool  // Close was called
@@ -288,6 +289,52 @@ func (s *Sockets) Socket(family int, typ string) (int, *os.File, error) {
 		err = api.Errorf(syscall.EPROTO, "socket: reply without a descriptor")
 	}
 	return rep.Sock, f, err
+}
+
+// SocketNoWait makes a socket as Socket does, without waiting for the
+// reply: it makes the pair itself, numbers the socket (negative numbers,
+// which the server never gives) and sends the server its end. done, when
+// not nil, is told the request's result on the session's reader; if it
+// failed (EAFNOSUPPORT, EMFILE), the requests sent after it that name the
+// socket fail with EBADF and the server closes its end of the pair.
+func (s *Sockets) SocketNoWait(family int, typ string, done func(error)) (int, *os.File, error) {
+	pt := unix.SOCK_SEQPACKET
+	if typ == api.SockStream {
+		pt = unix.SOCK_STREAM
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, pt|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, nil, api.Errorf(api.ErrnoOf(err), "socketpair: "+err.Error())
+	}
+	sizePairEnd(fds[1])
+	srv, mine := os.NewFile(uintptr(fds[0]), "rump-socket-server"), os.NewFile(uintptr(fds[1]), "rump-socket")
+	defer srv.Close()
+	s.mu.Lock()
+	s.own--
+	if s.own < -1<<30 {
+		s.own = -1
+	}
+	id := s.own
+	s.mu.Unlock()
+	if done == nil {
+		done = func(error) {}
+	}
+	if _, err := s.send(api.SocketRequest{Op: api.SockOpSocket, Sock: id, Family: family, Type: typ}, srv, done); err != nil {
+		mine.Close()
+		return 0, nil, err
+	}
+	return id, mine, nil
+}
+
+// sizePairEnd asks for the buffers rump_server gives the pairs it makes
+// (4 MiB each way; the host's maximum without privilege).
+func sizePairEnd(fd int) {
+	const size = 4 << 20
+	for _, opt := range [][2]int{{unix.SO_SNDBUFFORCE, unix.SO_SNDBUF}, {unix.SO_RCVBUFFORCE, unix.SO_RCVBUF}} {
+		if unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt[0], size) != nil {
+			unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt[1], size)
+		}
+	}
 }
 
 // Bind binds a socket; an address without an IP (netip.AddrPortFrom of a

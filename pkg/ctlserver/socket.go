@@ -129,7 +129,7 @@ func (ss *session) dispatch(line []byte) {
 		return
 	}
 	var end *os.File
-	if req.Op == api.SockOpConnect && req.Fds > 0 && len(ss.fds) > 0 {
+	if takesFd(&req) && req.Fds > 0 && len(ss.fds) > 0 {
 		end = os.NewFile(uintptr(ss.fds[0]), "rump-socket-end")
 		ss.fds = ss.fds[1:]
 		req.Fds--
@@ -168,6 +168,13 @@ func (ss *session) dispatch(line []byte) {
 	}()
 }
 
+// takesFd reports whether a request takes the descriptor it comes with:
+// a connect (a datagram socket's client end) and a socket (rump_server's
+// end of a pair the client made).
+func takesFd(req *api.SocketRequest) bool {
+	return req.Op == api.SockOpConnect || req.Op == api.SockOpSocket
+}
+
 // mayBlock reports whether a request may wait for the network or for a
 // peer (a stream's connect, an accept that waits): those run on
 // goroutines of their own.
@@ -194,7 +201,8 @@ func (ss *session) reply(rep api.SocketReply, f *os.File) {
 }
 
 // do runs one request and returns its reply, and the descriptor to send;
-// end is the descriptor a connect came with.
+// end is the descriptor a connect or a socket came with (a socket takes
+// it, and closes it on failure).
 func (ss *session) do(req *api.SocketRequest, end *os.File) (api.SocketReply, *os.File) {
 	var rep api.SocketReply
 	var f *os.File
@@ -203,7 +211,13 @@ func (ss *session) do(req *api.SocketRequest, end *os.File) (api.SocketReply, *o
 	set := ss.set
 	switch req.Op {
 	case api.SockOpSocket:
-		rep.Sock, f, err = set.Socket(req.Family, req.Type)
+		if end == nil && req.Sock != 0 {
+			err = api.Errorf(syscall.EINVAL, "socket numbered by the client without its end")
+		} else if end == nil {
+			rep.Sock, f, err = set.Socket(req.Family, req.Type)
+		} else if err = set.SocketOn(req.Sock, req.Family, req.Type, end); err == nil {
+			rep.Sock = req.Sock
+		}
 	case api.SockOpBind:
 		if addr, err = parseSockAddr(req.Addr); err == nil {
 			addr, err = set.Bind(req.Sock, addr)

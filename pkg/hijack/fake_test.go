@@ -27,6 +27,9 @@ type fakeBackend struct {
 	next  int
 	socks map[int]*fakeSock
 	calls map[string]int
+	// noWait6Fails makes SocketNoWait of family 6 fail (EMFILE), as
+	// a session full by the time the request arrives.
+	noWait6Fails bool
 }
 
 type fakeSock struct {
@@ -91,6 +94,33 @@ func (b *fakeBackend) Socket(family int, typ string) (int, *os.File, error) {
 	b.mu.Lock()
 	b.calls["Socket"]++
 	b.mu.Unlock()
+	return b.socket(family, typ)
+}
+
+// SocketNoWait makes the socket at once, as Socket does, and tells done
+// on a goroutine of its own; family 6 fails there, if noWait6 says so.
+func (b *fakeBackend) SocketNoWait(family int, typ string, done func(error)) (int, *os.File, error) {
+	b.mu.Lock()
+	b.calls["SocketNoWait"]++
+	fail := family == 6 && b.noWait6Fails
+	b.mu.Unlock()
+	if fail {
+		p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return 0, nil, err
+		}
+		unix.Close(p[0])
+		done(syscall.EMFILE)
+		return 1 << 20, os.NewFile(uintptr(p[1]), "client"), nil
+	}
+	id, f, err := b.socket(family, typ)
+	if err == nil {
+		done(nil)
+	}
+	return id, f, err
+}
+
+func (b *fakeBackend) socket(family int, typ string) (int, *os.File, error) {
 	af := unix.AF_INET
 	if family == 6 {
 		af = unix.AF_INET6

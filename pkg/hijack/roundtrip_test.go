@@ -89,3 +89,53 @@ func TestSureOption(t *testing.T) {
 		}
 	}
 }
+
+// TestSocketWithoutWaiting: the first socket of a family and type waits
+// for the session's answer, the next are made without waiting, work as
+// the first, and one whose making failed reports that failure on its
+// later calls.
+func TestSocketWithoutWaiting(t *testing.T) {
+	need(t, "python3")
+	l := upperEcho(t)
+	port := l.Addr().(*net.TCPAddr).Port
+	prog := fmt.Sprintf(`
+import socket, errno
+for i in range(3):
+    s = socket.create_connection(("127.0.0.1", %d))
+    s.sendall(b"hello %%d\n" %% i)
+    print(s.makefile().readline(), end="")
+    s.close()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.close()
+for i in range(2):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    try:
+        s.bind(("::1", 0))
+        print("bind6 ok")
+    except OSError as e:
+        print("bind6", errno.errorcode[e.errno])
+    s.close()
+`, port)
+	fake := newFake()
+	fake.noWait6Fails = true
+	h := startWith(t, fake, "python3", "-c", prog)
+	if err := h.wait(t); err != nil {
+		t.Fatalf("python3: %v; output:\n%s", err, h.out.String())
+	}
+	want := "HELLO 0\nHELLO 1\nHELLO 2\nbind6 ok\nbind6 EMFILE\n"
+	if got := h.out.String(); got != want {
+		t.Errorf("got output\n%s\nwant\n%s", got, want)
+	}
+	for _, tt := range []struct {
+		op   string
+		want int
+	}{
+		{"Socket", 3},       // the first TCP, UDP and TCP over IPv6
+		{"SocketNoWait", 3}, // the second and third TCP, the second IPv6
+		{"Bind", 1},         // the failed socket's bind was not asked
+	} {
+		if got := fake.count(tt.op); got != tt.want {
+			t.Errorf("%s requests: got %d, want %d", tt.op, got, tt.want)
+		}
+	}
+}

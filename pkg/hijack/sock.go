@@ -21,6 +21,21 @@ func (s *Supervisor) dispatch(c *call) reply {
 	if e != 0 || k == nil {
 		return cont() // the host's descriptor, or none: the host answers
 	}
+	if e := k.lostErr(); e != 0 {
+		return fail(e)
+	}
+	r := s.dispatchSock(c, k)
+	if r.errno == syscall.EBADF {
+		// The socket's own answer comes before the answer of a request
+		// on it: a socket made without waiting that failed is known now.
+		if e := k.lostErr(); e != 0 {
+			r = fail(e)
+		}
+	}
+	return r
+}
+
+func (s *Supervisor) dispatchSock(c *call, k *sock) reply {
 	switch c.n.Nr {
 	case unix.SYS_BIND:
 		return s.bind(c, k)
@@ -97,7 +112,8 @@ func (s *Supervisor) socket(c *call) reply {
 	if family == unix.AF_INET6 {
 		fam = 6
 	}
-	id, f, err := s.backend.Socket(fam, st)
+	k := &sock{family: family, typ: typ, proto: proto}
+	id, f, err := s.makeSocket(k, fam, st)
 	if err != nil {
 		return failErr(err)
 	}
@@ -106,8 +122,47 @@ func (s *Supervisor) socket(c *call) reply {
 	if flags&unix.SOCK_NONBLOCK != 0 {
 		unix.SetNonblock(fd, true)
 	}
-	s.remember(f, &sock{id: id, family: family, typ: typ, proto: proto})
+	k.id = id
+	s.remember(f, k)
 	return s.install(c, id, fd, flags&unix.SOCK_CLOEXEC != 0)
+}
+
+// makeSocket makes k's session socket. The first of a family and type
+// waits for the answer (the kernel may lack the family); after one has
+// been made, the next are made without waiting (doc/design.md), and a
+// failure the answer tells later is k's lost error.
+func (s *Supervisor) makeSocket(k *sock, fam int, st string) (int, *os.File, error) {
+	kind := sockKind{fam, st}
+	s.mu.Lock()
+	made := s.made[kind]
+	s.mu.Unlock()
+	if made {
+		return s.backend.SocketNoWait(fam, st, func(err error) {
+			if err != nil {
+				k.mu.Lock()
+				k.lost = errnoOf(err)
+				k.mu.Unlock()
+				if s.Logf != nil {
+					s.Logf("socket(%d, %s) made without waiting: %v", fam, st, err)
+				}
+			}
+		})
+	}
+	id, f, err := s.backend.Socket(fam, st)
+	if err == nil {
+		s.mu.Lock()
+		s.made[kind] = true
+		s.mu.Unlock()
+	}
+	return id, f, err
+}
+
+// lostErr is why a socket made without waiting could not be made, 0 if
+// it was (or is not known yet: a request sent now fails with EBADF then).
+func (k *sock) lostErr() syscall.Errno {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.lost
 }
 
 // install gives the program fd as the call's result; on failure the
@@ -249,6 +304,9 @@ func (s *Supervisor) connectAsync(k *sock, ap netip.AddrPort) reply {
 		k.mu.Lock()
 		if err != nil {
 			k.soError = errnoOf(err)
+			if k.lost != 0 {
+				k.soError = k.lost
+			}
 		} else {
 			k.connected, k.peer, k.local = true, ap, local
 		}

@@ -39,6 +39,10 @@ import (
 // *client.Sockets is one, tests use a fake.
 type Backend interface {
 	Socket(family int, typ string) (id int, f *os.File, err error)
+	// SocketNoWait makes a socket without waiting for the answer, done
+	// told it later; a request sent after it finds the socket made, or
+	// fails with EBADF if it could not be.
+	SocketNoWait(family int, typ string, done func(error)) (id int, f *os.File, err error)
 	Bind(id int, addr netip.AddrPort) (netip.AddrPort, error)
 	Listen(id, backlog int) error
 	Connect(ctx context.Context, id int, addr netip.AddrPort) (netip.AddrPort, error)
@@ -72,7 +76,14 @@ type Supervisor struct {
 	socks    map[uint64]*sock // by the socket inode of the program's end
 	sweepAt  int              // map size that starts the next sweep
 	sweeping bool
+	made     map[sockKind]bool // the kinds of socket the session has made
 	wg       sync.WaitGroup
+}
+
+// sockKind is a session socket's family (4, 6) and type ("stream", ...).
+type sockKind struct {
+	family int
+	typ    string
 }
 
 // minSweep is the map size below which closed sockets are not swept.
@@ -94,11 +105,15 @@ type sock struct {
 	// and soError is what SO_ERROR answers once.
 	done    chan struct{}
 	soError syscall.Errno
+	// lost is why a socket made without waiting could not be made; every
+	// later call on it fails so.
+	lost syscall.Errno
 }
 
 // New returns a supervisor for listener lfd (which it owns from now on).
 func New(lfd int, b Backend) *Supervisor {
-	return &Supervisor{lfd: lfd, backend: b, socks: map[uint64]*sock{}, sweepAt: minSweep}
+	return &Supervisor{lfd: lfd, backend: b, socks: map[uint64]*sock{}, sweepAt: minSweep,
+		made: map[sockKind]bool{}}
 }
 
 // Run answers notifications until stop is closed, or the listener reports

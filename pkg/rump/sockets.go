@@ -30,11 +30,6 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
-	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
-	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
-	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
-	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
-	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 	"gvisor.dev/gvisor/pkg/waiter"
 )
 
@@ -156,27 +151,51 @@ func (ss *SocketSet) lookup(id int) (*socket, error) {
 // add registers a new socket around ep and returns it with the program's
 // end of its pair; EMFILE when the set is full.
 func (ss *SocketSet) add(typ string, family int, ep tcpip.Endpoint, wq *waiter.Queue) (*socket, *os.File, error) {
+	return ss.addOn(0, typ, family, ep, wq, nil)
+}
+
+// addOn is add with the socket's number given (0: the next of the set's
+// own) and its end of the pair given (nil: a pair is made, and the
+// program's end returned). It owns ep and own.
+func (ss *SocketSet) addOn(id int, typ string, family int, ep tcpip.Endpoint, wq *waiter.Queue, own *os.File) (*socket, *os.File, error) {
 	pairType := unix.SOCK_SEQPACKET
 	if typ == api.SockStream {
 		pairType = unix.SOCK_STREAM
 	}
 	s := &socket{set: ss, typ: typ, family: family, ep: ep, wq: wq,
 		done: make(chan struct{}), ready: make(chan struct{})}
-	f, err := s.makePair(pairType)
+	var f *os.File
+	var err error
+	if own == nil {
+		f, err = s.makePair(pairType)
+	} else {
+		err = s.adoptEnd(own, pairType)
+	}
 	if err != nil {
 		ep.Close()
 		return nil, nil, err
 	}
 	ss.mu.Lock()
-	if ss.closed || len(ss.socks) >= ss.max {
+	switch {
+	case ss.closed || len(ss.socks) >= ss.max:
+		err = api.Errorf(syscall.EMFILE, "session holds "+strconv.Itoa(ss.max)+" sockets")
+	case id != 0 && ss.socks[id] != nil:
+		err = api.Errorf(syscall.EEXIST, "socket "+strconv.Itoa(id)+" exists")
+	}
+	if err != nil {
 		ss.mu.Unlock()
 		ep.Close()
 		s.conn.Close()
-		f.Close()
-		return nil, nil, api.Errorf(syscall.EMFILE, "session holds "+strconv.Itoa(ss.max)+" sockets")
+		if f != nil {
+			f.Close()
+		}
+		return nil, nil, err
 	}
-	s.id = ss.next
-	ss.next++
+	if id == 0 {
+		id = ss.next
+		ss.next++
+	}
+	s.id = id
 	ss.socks[s.id] = s
 	ss.wg.Add(1) // under mu, so that Close's Wait sees it
 	ss.mu.Unlock()
@@ -201,24 +220,45 @@ func (s *socket) makePair(typ int) (*os.File, error) {
 	if err != nil {
 		return nil, api.Errorf(api.ErrnoOf(err), "socketpair: "+err.Error())
 	}
-	for _, fd := range fds {
-		for _, opt := range [][2]int{{unix.SO_SNDBUFFORCE, unix.SO_SNDBUF}, {unix.SO_RCVBUFFORCE, unix.SO_RCVBUF}} {
-			if unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt[0], pairBufferSize) != nil {
-				unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt[1], pairBufferSize)
-			}
+	sizePairEnd(fds[1])
+	if err := s.adoptEnd(os.NewFile(uintptr(fds[0]), "rump-socket"), typ); err != nil {
+		unix.Close(fds[1])
+		return nil, err
+	}
+	return os.NewFile(uintptr(fds[1]), "rump-socket"), nil
+}
+
+// adoptEnd makes own, a Unix socket of type typ, rump_server's end of the
+// pair; it closes own.
+func (s *socket) adoptEnd(own *os.File, typ int) error {
+	defer own.Close()
+	fd := int(own.Fd())
+	if t, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || t != typ {
+		return api.Errorf(syscall.EINVAL, "the socket's end is not a Unix socket of its type")
+	}
+	sizePairEnd(fd)
+	unix.SetNonblock(fd, true)
+	c, err := net.FileConn(own)
+	if err != nil {
+		return api.Errorf(api.ErrnoOf(err), "socketpair: "+err.Error())
+	}
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		c.Close()
+		return api.Errorf(syscall.EINVAL, "the socket's end is not a Unix socket")
+	}
+	s.conn = uc
+	s.raw, _ = s.conn.SyscallConn()
+	return nil
+}
+
+// sizePairEnd asks for pairBufferSize both ways on one end of a pair.
+func sizePairEnd(fd int) {
+	for _, opt := range [][2]int{{unix.SO_SNDBUFFORCE, unix.SO_SNDBUF}, {unix.SO_RCVBUFFORCE, unix.SO_RCVBUF}} {
+		if unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt[0], pairBufferSize) != nil {
+			unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt[1], pairBufferSize)
 		}
 	}
-	unix.SetNonblock(fds[0], true)
-	own := os.NewFile(uintptr(fds[0]), "rump-socket")
-	c, err := net.FileConn(own)
-	own.Close()
-	if err != nil {
-		unix.Close(fds[1])
-		return nil, api.Errorf(api.ErrnoOf(err), "socketpair: "+err.Error())
-	}
-	s.conn = c.(*net.UnixConn)
-	s.raw, _ = s.conn.SyscallConn()
-	return os.NewFile(uintptr(fds[1]), "rump-socket"), nil
 }
 
 // close closes the socket once: its endpoint, its end of the pair, and a
@@ -230,45 +270,6 @@ func (s *socket) close() {
 		s.conn.Close()
 		s.set.forget(s)
 	})
-}
-
-// Socket makes a socket of a family (4 or 6) and type (api.SockStream,
-// SockDgram, SockICMP) and returns its number and the program's end of
-// its pair, which the caller owns.
-func (ss *SocketSet) Socket(family int, typ string) (int, *os.File, error) {
-	var netProto tcpip.NetworkProtocolNumber
-	switch {
-	case family == 4 && ss.k.comps.inet():
-		netProto = ipv4.ProtocolNumber
-	case family == 6 && ss.k.comps.inet6():
-		netProto = ipv6.ProtocolNumber
-	default:
-		return 0, nil, api.Errorf(syscall.EAFNOSUPPORT, "family "+strconv.Itoa(family))
-	}
-	var trans tcpip.TransportProtocolNumber
-	switch typ {
-	case api.SockStream:
-		trans = tcp.ProtocolNumber
-	case api.SockDgram:
-		trans = udp.ProtocolNumber
-	case api.SockICMP:
-		trans = icmp.ProtocolNumber4
-		if family == 6 {
-			trans = icmp.ProtocolNumber6
-		}
-	default:
-		return 0, nil, api.Errorf(syscall.EPROTONOSUPPORT, "socket type "+strconv.Quote(typ))
-	}
-	wq := new(waiter.Queue)
-	ep, terr := ss.k.stack.NewEndpoint(trans, netProto, wq)
-	if terr != nil {
-		return 0, nil, tcpipError("socket", terr)
-	}
-	s, f, err := ss.add(typ, family, ep, wq)
-	if err != nil {
-		return 0, nil, err
-	}
-	return s.id, f, nil
 }
 
 // Bind binds a socket to a local address (an invalid address means any)

@@ -120,6 +120,14 @@ func (p *pending) Socket(family int, typ string) (int, *os.File, error) {
 	return b.Socket(family, typ)
 }
 
+func (p *pending) SocketNoWait(family int, typ string, done func(error)) (int, *os.File, error) {
+	b, err := p.wait()
+	if err != nil {
+		return 0, nil, err
+	}
+	return b.SocketNoWait(family, typ, done)
+}
+
 func (p *pending) Bind(id int, addr netip.AddrPort) (netip.AddrPort, error) {
 	b, err := p.wait()
 	if err != nil {
