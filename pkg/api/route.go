@@ -59,9 +59,17 @@ type Route struct {
 	Index int `json:"index,omitempty"`
 	// Flags are RTF_* bits. In requests only RTF_GATEWAY (a route via
 	// Gateway rather than to the interface that has Gateway as its
-	// address), RTF_HOST, RTF_STATIC and the refused RTF_REJECT and
-	// RTF_BLACKHOLE are looked at.
+	// address), RTF_HOST, RTF_STATIC, RTF_REJECT, RTF_BLACKHOLE and
+	// RTF_CONNECTED are looked at; a change sets the RTF_REJECT and
+	// RTF_BLACKHOLE bits given.
 	Flags int `json:"flags"`
+	// FlagsClear are the RTF_REJECT and RTF_BLACKHOLE bits a change
+	// clears (-noreject, -noblackhole); requests only.
+	FlagsClear int `json:"flags_clear,omitempty"`
+	// Ifa is the source address of packets over the route (-ifa), ""
+	// for the kernel's choice. In requests it also picks the interface
+	// when Interface is empty.
+	Ifa string `json:"ifa,omitempty"`
 	// MTU is the route's MTU, 0 for the interface's.
 	MTU int `json:"mtu,omitempty"`
 }
