@@ -55,8 +55,12 @@ type Route struct {
 	// Interface is the output interface. In requests it is optional: the
 	// kernel picks the interface whose link the gateway is on.
 	Interface string `json:"interface,omitempty"`
-	// Index is the output interface's index (replies only).
+	// Index is the output interface's index (replies only); for a local
+	// route, Link's index, shown as the gateway link#N.
 	Index int `json:"index,omitempty"`
+	// Link is, for a local route (RTF_LOCAL), the interface whose address
+	// the destination is: the zone of a link-local one (replies only).
+	Link string `json:"link,omitempty"`
 	// Flags are RTF_* bits. In requests only RTF_GATEWAY (a route via
 	// Gateway rather than to the interface that has Gateway as its
 	// address), RTF_HOST, RTF_STATIC, RTF_REJECT, RTF_BLACKHOLE and

@@ -209,7 +209,7 @@ func (r *staticRoute) info() api.Route {
 		Flags: r.flags, MTU: int(r.mtu)}
 	switch {
 	case r.flags&api.RTF_LOCAL != 0:
-		out.Index = int(r.link.nic) // shown as gateway link#N
+		out.Index, out.Link = int(r.link.nic), r.link.name // shown as gateway link#N
 	case r.gateway.IsValid():
 		out.Gateway = r.gateway.String()
 	case r.ifAddr.IsValid():

@@ -9,6 +9,7 @@
 package rtutil
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -238,7 +239,7 @@ func (o Options) routeRow(r api.Route) row {
 	p, _ := netip.ParsePrefix(r.Dest)
 	out := row{ifname: r.Interface, flags: r.Flags, mtu: r.MTU}
 	if r.Flags&api.RTF_HOST != 0 {
-		out.dest = Routename(p.Addr(), r.Interface, o.Resolve)
+		out.dest = Routename(p.Addr(), cmp.Or(r.Link, r.Interface), o.Resolve)
 	} else {
 		out.dest = Netname(p, r.Interface, o.Resolve)
 	}
@@ -254,7 +255,7 @@ func (o Options) neighborRow(n api.Neighbor) row {
 	a, _ := netip.ParseAddr(n.Addr)
 	out := row{dest: Routename(a, n.Interface, o.Resolve), gateway: n.LinkAddr, ifname: n.Interface,
 		flags: api.RTF_UP | api.RTF_HOST | api.RTF_LLDATA}
-	if n.State == api.NeighborStatic {
+	if n.Permanent {
 		out.flags |= api.RTF_STATIC
 	}
 	if out.gateway == "" {
