@@ -100,6 +100,31 @@ func TestLocalAndConnectedRoutes(t *testing.T) {
 	if _, ok := byDest["127.0.0.0/8"]; ok {
 		t.Errorf("127/8 listed: a loopback interface's inet address gives only a host route")
 	}
+
+	// route change -ifp moves a connected route, which stays connected;
+	// -ifa gives it a source address.
+	if err := k.Create("virt1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.AddAddr("virt1", api.IfAddr{Addr: "10.1.0.1/24"}); err != nil {
+		t.Fatal(err)
+	}
+	waitUsable(t, k, "virt1")
+	if err := k.ChangeRoute(4, api.Route{Dest: "10.0.0.0/24", Interface: "virt1", Ifa: "10.1.0.1"}); err != nil {
+		t.Fatalf("change -ifp of a connected route: %v", err)
+	}
+	var got []string
+	for _, r := range k.Routes(4) {
+		if r.Dest == "10.0.0.0/24" {
+			got = append(got, r.Interface+" "+letters(r.Flags)+" "+r.Ifa)
+		}
+	}
+	if want := []string{"virt1 UC 10.1.0.1"}; !slices.Equal(got, want) {
+		t.Errorf("changed connected route: got %q, want %q", got, want)
+	}
+	if nic, ok := findsRoute(k, "10.0.0.9"); !ok || nic != 3 {
+		t.Errorf("10.0.0.9 after change -ifp virt1: got NIC %d found %v, want 3", nic, ok)
+	}
 }
 
 func findsRoute(k *Kernel, dst string) (tcpip.NICID, bool) {
