@@ -137,16 +137,36 @@ func (k *Kernel) updateRoutesLocked() {
 }
 
 // punch replaces every route whose prefix strictly covers hole by the
-// pieces of its prefix outside hole.
+// pieces of its prefix outside hole, leaving out those inside a more
+// specific route that also covers hole (that route's own pieces stand
+// for it there). A hole so adds at most one piece per prefix length.
 func punch(table []tcpip.Route, hole netip.Prefix) []tcpip.Route {
+	covers := func(p netip.Prefix) bool {
+		return p.Addr().Is4() == hole.Addr().Is4() && p.Bits() < hole.Bits() && p.Contains(hole.Addr())
+	}
+	var lengths []int
+	for _, rt := range table {
+		if p := prefixOf(rt.Destination); covers(p) {
+			lengths = append(lengths, p.Bits())
+		}
+	}
 	var out []tcpip.Route
 	for _, rt := range table {
 		p := prefixOf(rt.Destination)
-		if p.Addr().Is4() != hole.Addr().Is4() || p.Bits() >= hole.Bits() || !p.Contains(hole.Addr()) {
+		if !covers(p) {
 			out = append(out, rt)
 			continue
 		}
+		stop := hole.Bits()
+		for _, l := range lengths {
+			if l > p.Bits() && l < stop {
+				stop = l
+			}
+		}
 		for _, piece := range outside(p, hole) {
+			if piece.Bits() > stop {
+				break
+			}
 			r := rt
 			r.Destination = subnetOf(piece)
 			out = append(out, r)

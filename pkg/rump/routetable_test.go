@@ -3,6 +3,7 @@ package rump
 import (
 	"net/netip"
 	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -53,6 +54,22 @@ func TestPunch(t *testing.T) {
 		"10.0.0.0/24", "::/0"}
 	if !slices.Equal(lines, want) {
 		t.Errorf("punch: got %q, want %q", lines, want)
+	}
+
+	// Nested covering routes: the default route's pieces stop where
+	// 10/8 starts, and 10/8 keeps its own link inside itself.
+	table = []tcpip.Route{route("10.0.0.0/8", 3), route("0.0.0.0/0", 2)}
+	got = punch(table, netip.MustParsePrefix("10.1.0.0/16"))
+	lines = nil
+	for _, rt := range got {
+		lines = append(lines, prefixOf(rt.Destination).String()+"@"+strconv.Itoa(int(rt.NIC)))
+	}
+	want = []string{"10.128.0.0/9@3", "10.64.0.0/10@3", "10.32.0.0/11@3", "10.16.0.0/12@3", "10.8.0.0/13@3",
+		"10.4.0.0/14@3", "10.2.0.0/15@3", "10.0.0.0/16@3",
+		"128.0.0.0/1@2", "64.0.0.0/2@2", "32.0.0.0/3@2", "16.0.0.0/4@2", "0.0.0.0/5@2", "12.0.0.0/6@2",
+		"8.0.0.0/7@2", "11.0.0.0/8@2"}
+	if !slices.Equal(lines, want) {
+		t.Errorf("punch with nested routes: got %q, want %q", lines, want)
 	}
 }
 
