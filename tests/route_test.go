@@ -45,7 +45,9 @@ func TestConnectedRoutesFollowAddresses(t *testing.T) {
 	out := e.mustTool("rnetstat", "-rn")
 	wantMatch(t, "rnetstat -rn", out, `^10\.0\.7/24 +link#2 +UC +- +- +- +virt0$`, true)
 	wantMatch(t, "rnetstat -rn", out, `^fc00:7::/64 +link#2 +UC +- +- +- +virt0$`, true)
-	wantMatch(t, "rnetstat -rn", out, `^127/8 +link#1 +UC +- +- +- +lo0$`, true)
+	wantMatch(t, "rnetstat -rn", out, `^10\.0\.7\.2 +link#2 +UHl +- +- +33624 +lo0$`, true)
+	wantMatch(t, "rnetstat -rn", out, `^127\.0\.0\.1 +link#1 +UHl +- +- +33624 +lo0$`, true)
+	wantMatch(t, "rnetstat -rn", out, `^127/8 `, false)
 	wantMatch(t, "rroute -n show", e.mustTool("rroute", "-n", "show"), `^10\.0\.7/24 +link#2 +U +- +- +- +virt0$`, true)
 
 	e.mustRif("virt0", "inet", "10.0.7.2", "-alias")
@@ -53,9 +55,9 @@ func TestConnectedRoutesFollowAddresses(t *testing.T) {
 	out = e.mustTool("rnetstat", "-rn")
 	wantMatch(t, "rnetstat -rn after -alias", out, `^10\.0\.7/24 `, false)
 	wantMatch(t, "rnetstat -rn after -alias", out, `^fc00:7::/64 `, false)
-	if r := e.rtool("rroute", "delete", "-net", "127/8"); r.code != 1 ||
-		r.stderr != "rroute: writing to routing socket: entry in use\n" || r.stdout != "delete net 127/8: entry in use\n" {
-		t.Errorf("rroute delete of a connected route: got %v", r)
+	if r := e.rtool("rroute", "delete", "127.0.0.1"); r.code != 1 ||
+		r.stderr != "rroute: writing to routing socket: entry in use\n" || r.stdout != "delete host 127.0.0.1: entry in use\n" {
+		t.Errorf("rroute delete of a local route: got %v", r)
 	}
 }
 
@@ -87,7 +89,7 @@ func TestRouteViaGateway(t *testing.T) {
 	}{
 		{nil, "10.55.0.0/24", "10.0.8.1", "10.55.0.1", "10.0.8.2",
 			"add net 10.55.0.0/24: gateway 10.0.8.1\n", `^10\.55\.0/24 +10\.0\.8\.1 +UGS +- +- +- +virt0$`,
-			`(?s)destination: 10\.55\.0\.0\n +mask: 255\.255\.255\.0\n +gateway: 10\.0\.8\.1\n local addr: 10\.0\.8\.2\n +interface: virt0\n +flags: <UP,GATEWAY,DONE,STATIC>`},
+			`(?s)destination: 10\.55\.0\.0\n +mask: 255\.255\.255\.0\n +gateway: 10\.0\.8\.1\n local addr: 10\.0\.8\.2\n +interface: virt0\n +flags: 0x843<UP,GATEWAY,DONE,STATIC>`},
 		{[]string{"-inet6"}, "fc00:55::/64", "fc00:8::1", "fc00:55::1", "fc00:8::2",
 			"add net fc00:55::/64: gateway fc00:8::1\n", `^fc00:55::/64 +fc00:8::1 +UGS +- +- +- +virt0$`,
 			`(?s)destination: fc00:55::\n +mask: ffff:ffff:ffff:ffff::\n +gateway: fc00:8::1\n local addr: fc00:8::2\n`},
@@ -123,5 +125,57 @@ func TestRouteViaGateway(t *testing.T) {
 	e.mustTool("rroute", "add", "default", "10.0.8.1")
 	if out := e.mustTool("rroute", "-n", "flush"); out != "default              10.0.8.1             done\n" {
 		t.Errorf("rroute flush: got %q", out)
+	}
+}
+
+// TestRejectAndBlackholeRoutes sends real traffic into a -reject and a
+// -blackhole route, from the kernel itself and through it from the
+// namespace: a reject route answers a local sender with "No route to
+// host" and a forwarded packet with an ICMP unreachable; a blackhole
+// route drops both without a word. (NetBSD's unreachable is code 1, host;
+// the stack's is code 0, net: doc/design.md.) Deleting the connected route makes
+// its link unreachable until it is added back.
+func TestRejectAndBlackholeRoutes(t *testing.T) {
+	e := newEnv(t)
+	e.startServer()
+	e.mustRif("virt0", "create")
+	e.mustRif("virt0", "inet", "10.0.9.2/24", "up")
+	e.hostSide("tap0", "10.0.9.1/24")
+	e.ip("route", "add", "10.66.0.0/16", "via", "10.0.9.2")
+	e.mustRun([]string{"RUMP_SERVER=" + e.url}, bin("rsysctl"), "-w", "net.inet.ip.forwarding=1")
+	e.ping("10.0.9.2")
+	hostPing := func() result { return e.run(nil, "ping", "-n", "-c", "1", "-W", "2", "10.66.0.1") }
+	rping := func() result { return e.rtool("rping", "-n", "-c", "1", "-w", "1", "10.66.0.1") }
+
+	e.mustTool("rroute", "add", "-net", "10.66.0.0/16", "10.0.9.1", "-reject")
+	wantMatch(t, "rnetstat -rn", e.mustTool("rnetstat", "-rn"), `^10\.66/16 +10\.0\.9\.1 +UGRS +- +- +- +virt0$`, true)
+	if r := rping(); r.code == 0 || !strings.Contains(r.stderr, "No route to host") {
+		t.Errorf("rping through a reject route: got %v, want No route to host", r)
+	}
+	if r := hostPing(); r.code == 0 || !strings.Contains(r.stdout, "From 10.0.9.2 icmp_seq=1 Destination Net Unreachable") {
+		t.Errorf("forwarded ping into a reject route: got %v, want Destination Net Unreachable from 10.0.9.2", r)
+	}
+
+	if out := e.mustTool("rroute", "change", "-net", "10.66.0.0/16", "-blackhole", "-noreject"); out != "change net 10.66.0.0/16\n" {
+		t.Errorf("rroute change -blackhole: got %q", out)
+	}
+	wantMatch(t, "rnetstat -rn", e.mustTool("rnetstat", "-rn"), `^10\.66/16 +10\.0\.9\.1 +UGBS +- +- +- +virt0$`, true)
+	if r := rping(); r.code == 0 || r.stderr != "" || !strings.Contains(r.stdout, "100.0% packet loss") {
+		t.Errorf("rping through a blackhole route: got %v, want silent 100.0%% packet loss", r)
+	}
+	if r := hostPing(); r.code == 0 || strings.Contains(r.stdout, "Unreachable") {
+		t.Errorf("forwarded ping into a blackhole route: got %v, want no answer at all", r)
+	}
+
+	// The connected route: deleted, the link is unreachable; added back
+	// with -connected, reachable again.
+	e.mustTool("rroute", "delete", "-net", "10.0.9.0/24")
+	if r := e.rtool("rping", "-n", "-c", "1", "-w", "1", "10.0.9.1"); r.code == 0 {
+		t.Errorf("rping after the connected route was deleted: got %v, want a failure", r)
+	}
+	e.mustTool("rroute", "add", "-net", "10.0.9.0/24", "-connected", "-link", "-iface", "virt0")
+	wantMatch(t, "rnetstat -rn", e.mustTool("rnetstat", "-rn"), `^10\.0\.9/24 +link#2 +UCS +- +- +- +virt0$`, true)
+	if r := e.rtool("rping", "-n", "-c", "1", "-w", "2", "10.0.9.1"); r.code != 0 {
+		t.Errorf("rping after add -connected: got %v, want a reply", r)
 	}
 }

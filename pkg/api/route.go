@@ -55,13 +55,25 @@ type Route struct {
 	// Interface is the output interface. In requests it is optional: the
 	// kernel picks the interface whose link the gateway is on.
 	Interface string `json:"interface,omitempty"`
-	// Index is the output interface's index (replies only).
+	// Index is the output interface's index (replies only); for a local
+	// route, Link's index, shown as the gateway link#N.
 	Index int `json:"index,omitempty"`
+	// Link is, for a local route (RTF_LOCAL), the interface whose address
+	// the destination is: the zone of a link-local one (replies only).
+	Link string `json:"link,omitempty"`
 	// Flags are RTF_* bits. In requests only RTF_GATEWAY (a route via
 	// Gateway rather than to the interface that has Gateway as its
-	// address), RTF_HOST, RTF_STATIC and the refused RTF_REJECT and
-	// RTF_BLACKHOLE are looked at.
+	// address), RTF_HOST, RTF_STATIC, RTF_REJECT, RTF_BLACKHOLE and
+	// RTF_CONNECTED are looked at; a change sets the RTF_REJECT and
+	// RTF_BLACKHOLE bits given.
 	Flags int `json:"flags"`
+	// FlagsClear are the RTF_REJECT and RTF_BLACKHOLE bits a change
+	// clears (-noreject, -noblackhole); requests only.
+	FlagsClear int `json:"flags_clear,omitempty"`
+	// Ifa is the source address of packets over the route (-ifa), ""
+	// for the kernel's choice. In requests it also picks the interface
+	// when Interface is empty.
+	Ifa string `json:"ifa,omitempty"`
 	// MTU is the route's MTU, 0 for the interface's.
 	MTU int `json:"mtu,omitempty"`
 }

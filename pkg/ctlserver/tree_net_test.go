@@ -34,7 +34,7 @@ func TestNetNodesThroughClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rs) != 3 || rs[0].Dest != "0.0.0.0/0" || rs[0].Gateway != "10.0.0.3" || rs[0].Interface != "virt0" ||
+	if len(rs) != 4 || rs[0].Dest != "0.0.0.0/0" || rs[0].Gateway != "10.0.0.3" || rs[0].Interface != "virt0" ||
 		rs[0].Flags != api.RTF_UP|gw {
 		t.Errorf("inet routes: got %+v", rs)
 	}
@@ -44,8 +44,8 @@ func TestNetNodesThroughClient(t *testing.T) {
 	if err := c.DeleteRoute(4, api.Route{Dest: "0.0.0.0/0"}); !errors.Is(err, syscall.ESRCH) {
 		t.Errorf("second delete: got %v, want ESRCH", err)
 	}
-	if err := c.DeleteRoute(4, api.Route{Dest: "10.0.0.0/24"}); !errors.Is(err, syscall.EBUSY) {
-		t.Errorf("delete of a connected route: got %v, want EBUSY", err)
+	if err := c.DeleteRoute(4, api.Route{Dest: "10.0.0.2/32"}); !errors.Is(err, syscall.EBUSY) {
+		t.Errorf("delete of a local route: got %v, want EBUSY", err)
 	}
 
 	if err := c.AddNeighbor(4, api.Neighbor{Addr: "10.0.0.9", LinkAddr: "b2:a0:20:00:00:10"}); err != nil {

@@ -2,6 +2,7 @@ package rump
 
 import (
 	"bytes"
+	"net/netip"
 	"testing"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
@@ -254,5 +255,63 @@ func FuzzReceiveFilter(f *testing.F) {
 			t.Fatalf("delivered % x, want % x", d.last, frame)
 		}
 		refs.DoRepeatedLeakCheck()
+	})
+}
+
+// FuzzRouteRequests feeds arbitrary route requests (as the control
+// interface would carry them) to one kernel, one after another: no panic,
+// every failure an errno, and the table stays listable, with each route's
+// destination a masked prefix of its family.
+func FuzzRouteRequests(f *testing.F) {
+	seeds := []struct {
+		op                        byte
+		dest, gw, ifname, ifa     string
+		flags, clear, mtu, family int
+	}{
+		{0, "10.9.0.0/16", "10.0.0.2", "", "", api.RTF_GATEWAY | api.RTF_STATIC, 0, 0, 4},
+		{0, "10.8.0.0/16", "127.0.0.1", "", "", api.RTF_GATEWAY | api.RTF_REJECT, 0, 0, 4},
+		{0, "fc00:9::/64", "::1", "", "", api.RTF_GATEWAY | api.RTF_BLACKHOLE, 0, 0, 6},
+		{0, "0.0.0.0/0", "10.0.0.2", "", "10.0.0.1", api.RTF_GATEWAY, 0, 1400, 4},
+		{0, "10.0.3.0/24", "", "virt0", "", api.RTF_CONNECTED | api.RTF_STATIC, 0, 0, 4},
+		{1, "10.0.0.0/24", "", "", "", 0, 0, 0, 4},
+		{1, "127.0.0.1/32", "", "", "", 0, 0, 0, 4},
+		{2, "10.8.0.0/16", "", "", "", api.RTF_BLACKHOLE, api.RTF_REJECT, 0, 4},
+		{2, "fc00::/64", "", "lo0", "::1", 0, 0, 0, 6},
+	}
+	for _, s := range seeds {
+		f.Add(s.op, s.dest, s.gw, s.ifname, s.ifa, s.flags, s.clear, s.mtu, s.family)
+	}
+	k := newKernel(f, Options{})
+	if err := k.Create("virt0"); err != nil {
+		f.Fatal(err)
+	}
+	for _, a := range []string{"10.0.0.1/24", "fc00::1/64"} {
+		if err := k.AddAddr("virt0", api.IfAddr{Addr: a}); err != nil {
+			f.Fatal(err)
+		}
+	}
+	f.Fuzz(func(t *testing.T, op byte, dest, gw, ifname, ifa string, flags, clear, mtu, family int) {
+		family = 4 + 2*(family&1)
+		r := api.Route{Dest: dest, Gateway: gw, Interface: ifname, Ifa: ifa, Flags: flags, FlagsClear: clear, MTU: mtu}
+		var err error
+		switch op % 3 {
+		case 0:
+			err = k.AddRoute(family, r)
+		case 1:
+			err = k.DeleteRoute(family, r)
+		case 2:
+			err = k.ChangeRoute(family, r)
+		}
+		if err != nil && api.ErrnoOf(err) == 0 {
+			t.Fatalf("request %+v: error without errno: %v", r, err)
+		}
+		for _, fam := range []int{4, 6} {
+			for _, rt := range k.Routes(fam) {
+				p, perr := netip.ParsePrefix(rt.Dest)
+				if perr != nil || p != p.Masked() || p.Addr().Is4() != (fam == 4) {
+					t.Fatalf("inet%d table holds %+v", fam, rt)
+				}
+			}
+		}
 	})
 }

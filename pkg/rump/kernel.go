@@ -19,7 +19,6 @@ package rump
 import (
 	"fmt"
 	"net/netip"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -67,6 +66,8 @@ type Kernel struct {
 
 	// Guarded by mu.
 	routes    []*staticRoute             // added with route add; see route.go
+	hidden    map[*ifaddr]bool           // connected routes deleted or changed; see routetable.go
+	discard   *discardEndpoint           // behind blackhole routes, once used; see blackhole.go
 	tempNeigh map[neighborKey]*tempEntry // arp -s ... temp entries; see neigh.go
 }
 
@@ -249,29 +250,6 @@ func protoOf(family int) tcpip.NetworkProtocolNumber {
 		return ipv6.ProtocolNumber
 	}
 	return ipv4.ProtocolNumber
-}
-
-// updateRoutesLocked rebuilds the stack's route table from the connected
-// prefixes of every usable address and the static routes (route.go).
-func (k *Kernel) updateRoutesLocked() {
-	var table []tcpip.Route
-	for _, ifp := range k.ifaces {
-		for _, a := range ifp.addrs {
-			if !a.inStack || a.flags()&a.duplicatedBit() != 0 {
-				continue
-			}
-			p := a.prefix.Masked()
-			table = append(table, tcpip.Route{
-				Destination: subnetOf(p),
-				NIC:         ifp.nic,
-			})
-		}
-	}
-	table = append(table, k.staticTableLocked()...)
-	sort.SliceStable(table, func(i, j int) bool {
-		return table[i].Destination.Prefix() > table[j].Destination.Prefix()
-	})
-	k.stack.SetRouteTable(table)
 }
 
 func subnetOf(p netip.Prefix) tcpip.Subnet {

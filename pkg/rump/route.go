@@ -1,19 +1,19 @@
 package rump
 
-// Static routes: the routes route(8) adds, changes and deletes. The kernel
-// keeps them in Kernel.routes (guarded by Kernel.mu) and updateRoutesLocked
-// merges them with the connected prefixes of the addresses into the
-// stack's table. Listings are read back from that table, so what
-// rroute and rnetstat show is what the stack routes by.
+// Routes route(8) adds, changes and deletes. The kernel keeps the ones it
+// added in Kernel.routes (guarded by Kernel.mu); routetable.go merges
+// them with the routes the addresses give and installs the result into
+// the stack, so what rroute and rnetstat show is what the stack routes by.
 //
-// A static route belongs to its output interface and goes when the
-// interface is destroyed, as NetBSD's rt_if_remove does. Connected routes
-// come and go with their addresses; they cannot be deleted or changed
-// (EBUSY, "entry in use"). gVisor routes have no reject or blackhole
-// kind, so such routes are refused (EOPNOTSUPP).
+// An added route belongs to its output interface and goes when the
+// interface is destroyed, as NetBSD's rt_if_remove does. Connected
+// routes can be deleted (the address stays; its dynamic neighbour
+// entries go) and changed (the route is then kept in Kernel.routes like
+// an added one, still flagged C), and added back with -connected. Local
+// routes cannot be deleted or changed (EBUSY): gVisor delivers to its own
+// addresses whatever the table says.
 
 import (
-	"bytes"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -23,138 +23,45 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 )
 
-// staticRoute is one route added with route add.
+// staticRoute is one route of the kernel's table (routetable.go): one
+// route(8) added, or one an address gives.
 type staticRoute struct {
 	dest    netip.Prefix // masked
-	gateway netip.Addr   // invalid: straight to the interface's link
+	gateway netip.Addr   // with RTF_GATEWAY: the next hop
 	ifAddr  netip.Addr   // for an interface route, the address it was given by
-	ifp     *Interface
+	ifa     netip.Addr   // -ifa: the source address; invalid: the stack picks
+	ifp     *Interface   // output interface; lo0 for a local route
+	link    *Interface   // local route: the address's interface (link#N)
+	addr    *ifaddr      // a route an address gives: that address
+	flags   int          // RTF_* bits
 	mtu     uint32
 }
+
+// userFlags are the RTF_* bits a request may set.
+const userFlags = api.RTF_GATEWAY | api.RTF_HOST | api.RTF_STATIC | api.RTF_REJECT |
+	api.RTF_BLACKHOLE | api.RTF_CONNECTED
 
 func (r *staticRoute) tcpipRoute() tcpip.Route {
 	rt := tcpip.Route{Destination: subnetOf(r.dest), NIC: r.ifp.nic, MTU: r.mtu}
 	if r.gateway.IsValid() {
 		rt.Gateway = tcpip.AddrFromSlice(r.gateway.AsSlice())
 	}
+	if r.ifa.IsValid() {
+		rt.SourceHint = tcpip.AddrFromSlice(r.ifa.AsSlice())
+	}
 	return rt
 }
 
-// staticTableLocked returns the static routes for the stack's table,
-// dropping those whose interface has been destroyed.
-func (k *Kernel) staticTableLocked() []tcpip.Route {
-	k.routes = slices.DeleteFunc(k.routes, func(r *staticRoute) bool {
-		return !slices.Contains(k.ifaces, r.ifp)
-	})
-	table := make([]tcpip.Route, 0, len(k.routes))
-	for _, r := range k.routes {
-		table = append(table, r.tcpipRoute())
-	}
-	return table
-}
+// routeChanged is where a change of the table is announced (RTM_ADD,
+// RTM_DELETE, RTM_CHANGE): the single call site for routing messages.
+func (k *Kernel) routeChanged(cmd string, r api.Route) {}
 
-// Routes lists the routes of a family (4 or 6) the stack routes by, in
-// NetBSD's order: by destination address, more specific prefixes first.
-func (k *Kernel) Routes(family int) []api.Route {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	byNIC := map[tcpip.NICID]*Interface{}
-	for _, ifp := range k.ifaces {
-		byNIC[ifp.nic] = ifp
-	}
-	// The table holds connected routes before static ones of the same
-	// prefix length, so the last matches of a static route's key are the
-	// static ones.
-	table := k.stack.GetRouteTable()
-	statics := map[string][]*staticRoute{}
-	for _, r := range k.routes {
-		key := routeKey(r.tcpipRoute())
-		statics[key] = append(statics[key], r)
-	}
-	seen := map[string]int{}
-	total := map[string]int{}
-	for _, rt := range table {
-		total[routeKey(rt)]++
-	}
-	var out []api.Route
-	for _, rt := range table {
-		ifp := byNIC[rt.NIC]
-		p := prefixOf(rt.Destination)
-		if ifp == nil || (family == 4) != p.Addr().Is4() {
-			continue
-		}
-		key := routeKey(rt)
-		seen[key]++
-		st := statics[key]
-		if seen[key] > total[key]-len(st) {
-			out = append(out, st[seen[key]-(total[key]-len(st))-1].info(p))
-			continue
-		}
-		if seen[key] > 1 {
-			continue // a second address in the same subnet
-		}
-		r := api.Route{Dest: p.String(), Interface: ifp.name, Index: int(ifp.nic),
-			Flags: api.RTF_UP | api.RTF_CONNECTED}
-		if p.IsSingleIP() {
-			r.Flags = api.RTF_UP | api.RTF_HOST | api.RTF_LOCAL
-		}
-		out = append(out, r)
-	}
-	slices.SortStableFunc(out, compareRoutes)
-	return out
-}
-
-func (r *staticRoute) info(p netip.Prefix) api.Route {
-	out := api.Route{Dest: p.String(), Interface: r.ifp.name, Index: int(r.ifp.nic),
-		Flags: api.RTF_UP | api.RTF_STATIC, MTU: int(r.mtu)}
-	if r.gateway.IsValid() {
-		out.Gateway = r.gateway.String()
-		out.Flags |= api.RTF_GATEWAY
-	} else if r.ifAddr.IsValid() {
-		out.Gateway = r.ifAddr.String()
-	}
-	if p.IsSingleIP() {
-		out.Flags |= api.RTF_HOST
-	}
-	return out
-}
-
-func routeKey(rt tcpip.Route) string {
-	return fmt.Sprintf("%s|%s|%d", rt.Destination, rt.Gateway, rt.NIC)
-}
-
-func prefixOf(s tcpip.Subnet) netip.Prefix {
-	id := s.ID()
-	a, _ := netip.AddrFromSlice(id.AsSlice())
-	return netip.PrefixFrom(a, s.Prefix())
-}
-
-// compareRoutes orders routes as NetBSD's radix tree lists them: by
-// destination address (IPv6 link-local ones with their interface index
-// in the address, as the KAME kernel embeds it), then longer prefixes
-// first.
-func compareRoutes(a, b api.Route) int {
-	pa, pb := netip.MustParsePrefix(a.Dest), netip.MustParsePrefix(b.Dest)
-	if c := bytes.Compare(sortKey(pa.Addr(), a.Index), sortKey(pb.Addr(), b.Index)); c != 0 {
-		return c
-	}
-	return pb.Bits() - pa.Bits()
-}
-
-func sortKey(a netip.Addr, index int) []byte {
-	b := a.AsSlice()
-	if a.Is6() && (a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast()) {
-		b[2], b[3] = byte(index>>8), byte(index)
-	}
-	return b
-}
-
-// AddRoute adds a static route to the family's table (route add). The
-// output interface is r.Interface or, without it, the one whose link the
-// gateway is on (RTF_GATEWAY) or that has the gateway as its address (an
-// interface route). Errors: EINVAL (malformed), EAFNOSUPPORT (family),
-// EOPNOTSUPP (reject, blackhole), ENXIO (no such interface), ENETUNREACH
-// (no interface for the gateway), EEXIST (the destination has a route).
+// AddRoute adds a route to the family's table (route add). The output
+// interface is r.Interface, or the interface of r.Ifa, or the one whose
+// link the gateway is on (RTF_GATEWAY) or that has the gateway as its
+// address (an interface route). Errors: EINVAL (malformed), EAFNOSUPPORT
+// (family), ENXIO (no such interface), ENETUNREACH (no interface for the
+// gateway or -ifa), EEXIST (the destination has a route).
 func (k *Kernel) AddRoute(family int, r api.Route) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -162,16 +69,24 @@ func (k *Kernel) AddRoute(family int, r api.Route) error {
 	if err != nil {
 		return err
 	}
-	if k.findRouteLocked(sr.dest) != nil || k.connectedLocked(sr.dest) {
+	if err := k.resolveLocked(sr, family, r); err != nil {
+		return err
+	}
+	if sr.ifp == nil {
+		return api.Errorf(syscall.EINVAL, "a route needs a gateway or an interface")
+	}
+	if k.findLocked(sr.dest, sr.ifp.name) != nil {
 		return api.Errorf(syscall.EEXIST, sr.dest.String())
 	}
 	k.routes = append(k.routes, sr)
 	k.updateRoutesLocked()
+	k.routeChanged("add", sr.info())
 	return nil
 }
 
-// DeleteRoute deletes the static route to r.Dest (route delete): ESRCH if
-// there is none, EBUSY for a connected route.
+// DeleteRoute deletes the route to r.Dest (through r.Interface when set)
+// (route delete): ESRCH if there is none, EBUSY for a local route.
+// Deleting a connected route purges its dynamic neighbour entries.
 func (k *Kernel) DeleteRoute(family int, r api.Route) error {
 	dest, err := parseDest(family, r.Dest)
 	if err != nil {
@@ -179,63 +94,84 @@ func (k *Kernel) DeleteRoute(family int, r api.Route) error {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	sr := k.findRouteLocked(dest)
-	if sr == nil {
-		return k.missingRouteLocked(dest)
+	sr := k.findLocked(dest, r.Interface)
+	switch {
+	case sr == nil:
+		return api.Errorf(syscall.ESRCH, dest.String())
+	case sr.flags&api.RTF_LOCAL != 0 || sr.addr != nil && sr.flags&api.RTF_CONNECTED == 0:
+		return api.Errorf(syscall.EBUSY, dest.String()+" is a route of a local address")
+	case sr.addr != nil:
+		k.hideLocked(sr.addr)
+	default:
+		k.routes = slices.DeleteFunc(k.routes, func(x *staticRoute) bool { return x == sr })
 	}
-	k.routes = slices.DeleteFunc(k.routes, func(x *staticRoute) bool { return x == sr })
+	if sr.flags&api.RTF_CONNECTED != 0 {
+		k.purgeNeighborsLocked(sr.ifp, sr.dest)
+	}
 	k.updateRoutesLocked()
+	k.routeChanged("delete", sr.info())
 	return nil
 }
 
-// ChangeRoute gives the static route to r.Dest a new gateway, interface
-// and MTU (route change): ESRCH if there is none, EBUSY for a connected
-// route, and AddRoute's errors for the new values.
+// ChangeRoute changes the route to r.Dest (route change): a gateway or
+// interface given replaces the old, -ifa and -mtu likewise; RTF_REJECT
+// and RTF_BLACKHOLE in r.Flags are set and those in r.FlagsClear cleared.
+// ESRCH if there is no such route, EBUSY for a local route, and AddRoute's
+// errors for the new values.
 func (k *Kernel) ChangeRoute(family int, r api.Route) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	sr, err := k.newStaticRouteLocked(family, r)
+	nr, err := k.newStaticRouteLocked(family, r)
 	if err != nil {
 		return err
 	}
-	old := k.findRouteLocked(sr.dest)
+	old := k.findLocked(nr.dest, "")
 	if old == nil {
-		return k.missingRouteLocked(sr.dest)
+		return api.Errorf(syscall.ESRCH, nr.dest.String())
 	}
-	*old = *sr
+	if old.flags&api.RTF_LOCAL != 0 || old.addr != nil && old.flags&api.RTF_CONNECTED == 0 {
+		return api.Errorf(syscall.EBUSY, nr.dest.String()+" is a route of a local address")
+	}
+	ch := *old
+	ch.addr = nil
+	if r.Gateway != "" || r.Interface != "" {
+		ch.gateway, ch.ifAddr, ch.ifp = netip.Addr{}, netip.Addr{}, nil
+		ch.flags &^= api.RTF_GATEWAY
+		ch.flags |= r.Flags & api.RTF_GATEWAY
+	}
+	if err := k.resolveLocked(&ch, family, r); err != nil {
+		return err
+	}
+	if ch.ifp == nil {
+		ch.ifp = old.ifp
+	}
+	ch.flags |= r.Flags & (api.RTF_REJECT | api.RTF_BLACKHOLE)
+	ch.flags &^= r.FlagsClear & (api.RTF_REJECT | api.RTF_BLACKHOLE)
+	if r.MTU != 0 {
+		ch.mtu = nr.mtu
+	}
+	if old.addr != nil {
+		k.hideLocked(old.addr)
+		k.routes = append(k.routes, &ch)
+	} else {
+		*old = ch
+	}
 	k.updateRoutesLocked()
+	k.routeChanged("change", ch.info())
 	return nil
 }
 
-func (k *Kernel) missingRouteLocked(dest netip.Prefix) error {
-	if k.connectedLocked(dest) {
-		return api.Errorf(syscall.EBUSY, dest.String()+" is a connected route")
-	}
-	return api.Errorf(syscall.ESRCH, dest.String())
-}
-
-func (k *Kernel) findRouteLocked(dest netip.Prefix) *staticRoute {
-	for _, r := range k.routes {
-		if r.dest == dest {
+// findLocked finds the route to dest, through ifname when it is set.
+func (k *Kernel) findLocked(dest netip.Prefix, ifname string) *staticRoute {
+	for _, r := range k.tableLocked() {
+		if r.dest != dest {
+			continue
+		}
+		if ifname == "" || r.ifp.name == ifname || r.link != nil && r.link.name == ifname {
 			return r
 		}
 	}
 	return nil
-}
-
-// connectedLocked reports whether the stack has a connected route to dest:
-// a route to it besides the static one.
-func (k *Kernel) connectedLocked(dest netip.Prefix) bool {
-	n := 0
-	for _, rt := range k.stack.GetRouteTable() {
-		if prefixOf(rt.Destination) == dest {
-			n++
-		}
-	}
-	if k.findRouteLocked(dest) != nil {
-		n--
-	}
-	return n > 0
 }
 
 func afName(family int) string {
@@ -256,11 +192,9 @@ func parseDest(family int, s string) (netip.Prefix, error) {
 	return p.Masked(), nil
 }
 
-// newStaticRouteLocked checks a request and works out its interface.
+// newStaticRouteLocked checks a request's family, destination, flags and
+// MTU.
 func (k *Kernel) newStaticRouteLocked(family int, r api.Route) (*staticRoute, error) {
-	if r.Flags&(api.RTF_REJECT|api.RTF_BLACKHOLE) != 0 {
-		return nil, api.Errorf(syscall.EOPNOTSUPP, "reject and blackhole routes: the stack has no such routes")
-	}
 	if (family == 4 && !k.comps.inet()) || (family == 6 && !k.comps.inet6()) {
 		return nil, api.Errorf(syscall.EAFNOSUPPORT, afName(family))
 	}
@@ -271,19 +205,44 @@ func (k *Kernel) newStaticRouteLocked(family int, r api.Route) (*staticRoute, er
 	if r.MTU < 0 || r.MTU > 65535 {
 		return nil, api.Errorf(syscall.EINVAL, fmt.Sprintf("mtu %d", r.MTU))
 	}
-	sr := &staticRoute{dest: dest, mtu: uint32(r.MTU)}
+	sr := &staticRoute{dest: dest, mtu: uint32(r.MTU), flags: api.RTF_UP | r.Flags&userFlags}
+	if dest.IsSingleIP() {
+		sr.flags |= api.RTF_HOST
+	}
+	return sr, nil
+}
+
+// resolveLocked reads a request's gateway, interface and -ifa into sr and
+// works out the output interface, leaving sr.ifp nil when the request
+// names none of them.
+func (k *Kernel) resolveLocked(sr *staticRoute, family int, r api.Route) error {
 	ifname := r.Interface
+	var err error
+	if r.Ifa != "" {
+		ifa, perr := netip.ParseAddr(r.Ifa)
+		if perr != nil || ifa.Is4() != (family == 4) {
+			return api.Errorf(syscall.EINVAL, fmt.Sprintf("ifa %q", r.Ifa))
+		}
+		ifp := k.addrOwnerLocked(ifa.WithZone(""))
+		if ifp == nil {
+			return api.Errorf(syscall.ENETUNREACH, ifa.String()+" is not an address of an interface")
+		}
+		sr.ifa = ifa.WithZone("")
+		if ifname == "" {
+			ifname = ifp.name
+		}
+	}
 	if r.Gateway != "" {
-		gw, err := netip.ParseAddr(r.Gateway)
-		if err != nil || gw.Is4() != (family == 4) || gw.IsUnspecified() || gw.IsMulticast() {
-			return nil, api.Errorf(syscall.EINVAL, fmt.Sprintf("gateway %q", r.Gateway))
+		gw, perr := netip.ParseAddr(r.Gateway)
+		if perr != nil || gw.Is4() != (family == 4) || gw.IsUnspecified() || gw.IsMulticast() {
+			return api.Errorf(syscall.EINVAL, fmt.Sprintf("gateway %q", r.Gateway))
 		}
 		if ifname == "" {
 			ifname = gw.Zone()
 		}
 		gw = gw.WithZone("")
 		if gw.IsLinkLocalUnicast() && ifname == "" {
-			return nil, api.Errorf(syscall.EINVAL, "link-local gateway "+gw.String()+" needs an interface")
+			return api.Errorf(syscall.EINVAL, "link-local gateway "+gw.String()+" needs an interface")
 		}
 		if r.Flags&api.RTF_GATEWAY != 0 {
 			sr.gateway = gw
@@ -292,48 +251,49 @@ func (k *Kernel) newStaticRouteLocked(family int, r api.Route) (*staticRoute, er
 		}
 		if ifname == "" {
 			if sr.ifp, err = k.gatewayIfaceLocked(gw, sr.gateway.IsValid()); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	if sr.ifp == nil {
-		if ifname == "" {
-			return nil, api.Errorf(syscall.EINVAL, "a route needs a gateway or an interface")
-		}
+	if sr.ifp == nil && ifname != "" {
 		if sr.ifp, err = k.lookupLocked(ifname); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return sr, nil
+	return nil
 }
 
-// gatewayIfaceLocked finds the interface for a gateway: the one whose
-// link it is on (the longest connected or interface route to it), or for
-// an interface route (via false) the one that has it as an address.
+// addrOwnerLocked returns the interface that has a as an address, or nil.
+func (k *Kernel) addrOwnerLocked(a netip.Addr) *Interface {
+	for _, ifp := range k.ifaces {
+		if ifp.findAddr(a) >= 0 {
+			return ifp
+		}
+	}
+	return nil
+}
+
+// gatewayIfaceLocked finds the interface for a gateway: for an interface
+// route (via false) the one that has it as an address; otherwise the
+// interface of the longest route to a link containing it (a local
+// route's is lo0), or else of an address whose subnet contains it, as
+// NetBSD's ifa_ifwithroute does.
 func (k *Kernel) gatewayIfaceLocked(gw netip.Addr, via bool) (*Interface, error) {
 	if !via {
-		for _, ifp := range k.ifaces {
-			if ifp.findAddr(gw) >= 0 {
-				return ifp, nil
-			}
+		if ifp := k.addrOwnerLocked(gw); ifp != nil {
+			return ifp, nil
 		}
 		return nil, api.Errorf(syscall.ENETUNREACH, gw.String()+" is not an address of an interface")
 	}
-	var best *Interface
-	bits := -1
-	for _, rt := range k.stack.GetRouteTable() {
-		p := prefixOf(rt.Destination)
-		if rt.Gateway.Len() != 0 || !p.Contains(gw) || p.Bits() <= bits {
-			continue
-		}
-		for _, ifp := range k.ifaces {
-			if ifp.nic == rt.NIC {
-				best, bits = ifp, p.Bits()
+	if r := k.routeToLocked(gw, true); r != nil {
+		return r.ifp, nil
+	}
+	for _, ifp := range k.ifaces {
+		for _, a := range ifp.addrs {
+			if a.inStack && a.prefix.Masked().Contains(gw) {
+				return ifp, nil
 			}
 		}
 	}
-	if best == nil {
-		return nil, api.Errorf(syscall.ENETUNREACH, "no interface on the link of "+gw.String())
-	}
-	return best, nil
+	return nil, api.Errorf(syscall.ENETUNREACH, "no interface on the link of "+gw.String())
 }

@@ -56,7 +56,7 @@ func TestStaticRoutes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	wantRoutes(t, k, 4, "10.0.0.0/24  UC virt0", "127.0.0.0/8  UC lo0")
+	wantRoutes(t, k, 4, "10.0.0.0/24  UC virt0", "10.0.0.1/32  UHl lo0", "10.0.0.7/32  UHl lo0", "127.0.0.1/32  UHl lo0")
 	gw := api.RTF_GATEWAY | api.RTF_STATIC
 	steps := []struct {
 		op    func(int, api.Route) error
@@ -67,7 +67,6 @@ func TestStaticRoutes(t *testing.T) {
 		{k.AddRoute, api.Route{Dest: "10.9.0.0/16", Gateway: "10.0.0.3", Flags: gw}, syscall.EEXIST},
 		{k.AddRoute, api.Route{Dest: "10.0.0.0/24", Gateway: "10.0.0.3", Flags: gw}, syscall.EEXIST},
 		{k.AddRoute, api.Route{Dest: "0.0.0.0/0", Gateway: "192.168.1.1", Flags: gw}, syscall.ENETUNREACH},
-		{k.AddRoute, api.Route{Dest: "0.0.0.0/0", Gateway: "10.0.0.254", Flags: gw | api.RTF_REJECT}, syscall.EOPNOTSUPP},
 		{k.AddRoute, api.Route{Dest: "10.8.0.0/16", Gateway: "10.0.0.9", Flags: api.RTF_STATIC}, syscall.ENETUNREACH},
 		{k.AddRoute, api.Route{Dest: "10.8.0.0/16", Gateway: "10.0.0.7", Flags: api.RTF_STATIC}, 0},
 		{k.AddRoute, api.Route{Dest: "10.7.7.7/32", Interface: "virt0", Flags: api.RTF_STATIC}, 0},
@@ -76,7 +75,8 @@ func TestStaticRoutes(t *testing.T) {
 		{k.AddRoute, api.Route{Dest: "10.6.0.0/16", Gateway: "fc00::2", Flags: gw}, syscall.EINVAL},
 		{k.AddRoute, api.Route{Dest: "10.6.0.0/16"}, syscall.EINVAL},
 		{k.AddRoute, api.Route{Dest: "0.0.0.0/0", Gateway: "10.0.0.254", Flags: gw}, 0},
-		{k.DeleteRoute, api.Route{Dest: "10.0.0.0/24"}, syscall.EBUSY},
+		{k.DeleteRoute, api.Route{Dest: "10.0.0.1/32"}, syscall.EBUSY},
+		{k.ChangeRoute, api.Route{Dest: "127.0.0.1/32", Interface: "virt0"}, syscall.EBUSY},
 		{k.DeleteRoute, api.Route{Dest: "10.5.0.0/16"}, syscall.ESRCH},
 		{k.ChangeRoute, api.Route{Dest: "10.5.0.0/16", Gateway: "10.0.0.2", Flags: gw}, syscall.ESRCH},
 		{k.ChangeRoute, api.Route{Dest: "10.9.0.0/16", Gateway: "10.0.0.3", Flags: gw, MTU: 1400}, 0},
@@ -90,15 +90,20 @@ func TestStaticRoutes(t *testing.T) {
 	wantRoutes(t, k, 4,
 		"0.0.0.0/0 10.0.0.254 UGS virt0",
 		"10.0.0.0/24  UC virt0",
+		"10.0.0.1/32  UHl lo0",
+		"10.0.0.7/32  UHl lo0",
 		"10.7.7.7/32  UHS virt0",
 		"10.8.0.0/16 10.0.0.7 US virt0",
 		"10.9.0.0/16 10.0.0.3 UGS virt0",
-		"127.0.0.0/8  UC lo0")
-	if r := k.Routes(4)[4]; r.MTU != 1400 {
+		"127.0.0.1/32  UHl lo0")
+	if r := k.Routes(4)[6]; r.MTU != 1400 {
 		t.Errorf("changed route MTU: got %d, want 1400", r.MTU)
 	}
 	// The stack routes by the same table.
 	for _, r := range k.Routes(4) {
+		if r.Flags&api.RTF_LOCAL != 0 {
+			continue // the stack delivers to its own addresses without a route
+		}
 		found := false
 		for _, rt := range k.Stack().GetRouteTable() {
 			gw := ""
@@ -129,7 +134,7 @@ func TestStaticRoutes(t *testing.T) {
 		t.Errorf("inet destination in inet6 table: got %v, want EAFNOSUPPORT", err)
 	}
 	routes6 := routeLines(k.Routes(6))
-	if routes6[0] != "::/0 fe80::1 UGS virt0" || !slices.Contains(routes6, "::1/128  UHl lo0") ||
+	if routes6[0] != "::/0 fe80::1 UGS virt0" || !slices.Contains(routes6, "::1/128  UH lo0") ||
 		!slices.Contains(routes6, "fc00::/64  UC virt0") {
 		t.Errorf("inet6 routes: got %q", routes6)
 	}
@@ -145,11 +150,11 @@ func TestStaticRoutes(t *testing.T) {
 		"0.0.0.0/0 10.0.0.254 UGS virt0",
 		"10.7.7.7/32  UHS virt0",
 		"10.8.0.0/16 10.0.0.7 US virt0",
-		"127.0.0.0/8  UC lo0")
+		"127.0.0.1/32  UHl lo0")
 	if err := k.Destroy("virt0"); err != nil {
 		t.Fatal(err)
 	}
-	wantRoutes(t, k, 4, "127.0.0.0/8  UC lo0")
+	wantRoutes(t, k, 4, "127.0.0.1/32  UHl lo0")
 	if len(k.routes) != 0 {
 		t.Errorf("static routes of a destroyed interface kept: %v", k.routes)
 	}

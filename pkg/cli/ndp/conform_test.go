@@ -11,8 +11,7 @@ import (
 // NetBSD does: case → why. A case listed here that starts conforming fails
 // the test, so the list shrinks as the kernel catches up.
 var knownDifferences = map[string]string{
-	"own-permanent":          "the node's own addresses are not in the neighbour cache",
-	"permanent-no-overwrite": "a static entry for the node's own address is accepted",
+	"own-permanent": "the node's own addresses are not in the neighbour cache",
 }
 
 // NetBSD's t_ndp setup_src_server: fc00::1 on one interface, up, DAD done.

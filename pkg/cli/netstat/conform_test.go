@@ -10,13 +10,7 @@ import (
 // knownDifferences are the cases where rumpnet does not yet behave as
 // NetBSD does: case → why. A listed case that starts conforming fails the
 // test, so the list shrinks as the kernel catches up.
-var knownDifferences = map[string]string{
-	"flags-lo":          "no local host route 127.0.0.1 (UHl via lo0)",
-	"flags-local-host":  "no local host route for an interface's own address (UHl)",
-	"flags6-lo-fe80":    "no local host route fe80::1 (UHl) on lo0",
-	"flags6-lo-v6":      "::1 shows UHl where NetBSD shows UH",
-	"flags6-local-host": "no local host route for an interface's own address (UHl)",
-}
+var knownDifferences = map[string]string{}
 
 // NetBSD's t_flags setup_local: 10.0.0.2/24 and fc00::2 on one interface
 // (shmif0 there, virt0 here), up.

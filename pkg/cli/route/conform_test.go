@@ -10,19 +10,7 @@ import (
 // knownDifferences are the cases where rumpnet does not yet behave as
 // NetBSD does: case → why. A listed case that starts conforming fails the
 // test, so the list shrinks as the kernel catches up.
-var knownDifferences = map[string]string{
-	"get-local":           "no local host route via lo0 (flags 0x40045<UP,HOST,DONE,LOCAL>)",
-	"get6-local":          "no local host route via lo0 (flags 0x40045<UP,HOST,DONE,LOCAL>)",
-	"get-neighbor":        "route get prints the flags without their hex value",
-	"get6-neighbor":       "route get prints the flags without their hex value",
-	"get-remote":          "route get prints the flags without their hex value",
-	"get6-remote":         "route get prints the flags without their hex value, and :: as default",
-	"add6-reject-v4":      "-reject routes are refused",
-	"change-reject":       "-reject routes are refused",
-	"add-default-ifa":     "-ifa is refused: the stack picks the source address",
-	"add-connected-iface": "-connected is refused: connected routes come only from addresses",
-	"add-link-iface":      "-cloning is refused: the stack has no cloning routes",
-}
+var knownDifferences = map[string]string{}
 
 // Both ends of NetBSD's route_command_get: 10.0.1.2/24 and fc00:0:0:1::2/64
 // on one interface (virt0 here, shmif0 there), default routes via .1.

@@ -1,6 +1,7 @@
 package route
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 
@@ -17,7 +18,7 @@ func lookup(routes []api.Route, dest netip.Prefix, exact bool, ifname string) (a
 	bits := -1
 	for _, r := range routes {
 		p, err := netip.ParsePrefix(r.Dest)
-		if err != nil || ifname != "" && r.Interface != ifname {
+		if err != nil || ifname != "" && cmp.Or(r.Link, r.Interface) != ifname {
 			continue
 		}
 		if exact && p == dest || !exact && p.Contains(dest.Addr()) && p.Bits() > bits {
@@ -78,7 +79,7 @@ func (x *executor) get() int {
 	dest := netip.MustParsePrefix(rt.Dest)
 	w := x.t.Stdout
 	fmt.Fprintf(w, "   route to: %s\n", rtutil.Routename(r.dest.Addr(), r.route.Interface, x.names()))
-	fmt.Fprintf(w, "destination: %s\n", rtutil.Routename(dest.Addr(), rt.Interface, x.names()))
+	fmt.Fprintf(w, "destination: %s\n", rtutil.Routename(dest.Addr(), cmp.Or(rt.Link, rt.Interface), x.names()))
 	if rt.Flags&api.RTF_HOST == 0 {
 		mask := "default"
 		if dest.Bits() > 0 {
@@ -95,6 +96,11 @@ func (x *executor) get() int {
 		next = r.dest.Addr()
 	}
 	for _, ifc := range ifs {
+		if rt.Flags&api.RTF_LOCAL != 0 {
+			// A local route's source is the address itself.
+			fmt.Fprintf(w, " local addr: %s\n", rtutil.Routename(dest.Addr(), rt.Link, x.names()))
+			break
+		}
 		if ifc.Name != rt.Interface {
 			continue
 		}
@@ -103,7 +109,8 @@ func (x *executor) get() int {
 		}
 	}
 	fmt.Fprintf(w, "  interface: %s\n", rt.Interface)
-	fmt.Fprintf(w, "      flags: %s\n", rtutil.FlagNames(rt.Flags|api.RTF_DONE))
+	flags := rt.Flags | api.RTF_DONE
+	fmt.Fprintf(w, "      flags: %#x%s\n", flags, rtutil.FlagNames(flags))
 	fmt.Fprintln(w, " recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire")
 	for i, v := range []int{0, 0, 0, 0, 0, 0, rt.MTU, 0} {
 		if i < 7 {

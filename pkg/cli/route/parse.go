@@ -128,23 +128,17 @@ func (r *request) parseShow(args []string) error {
 
 // unsupported are route keywords the rump kernel cannot honour, with why.
 var unsupported = map[string]string{
-	"reject":    "the rump kernel has no reject routes",
-	"blackhole": "the rump kernel has no blackhole routes",
-	"link":      "only inet and inet6 routes",
-	"atalk":     "only inet and inet6 routes",
-	"mpls":      "only inet and inet6 routes",
-	"tag":       "only inet and inet6 routes",
-	"sa":        "only inet and inet6 routes",
-	"ifa":       "the stack picks the source address",
-	"proxy":     "the stack has no proxy routes",
-	"cloning":   "the stack has no cloning routes",
-	"xresolve":  "the stack has no external resolution",
-	"llinfo":    "neighbour entries are set with rarp and rndp",
-	"proto1":    "the stack keeps no protocol flags",
-	"proto2":    "the stack keeps no protocol flags",
-	"connected": "connected routes come from addresses",
-	"lock":      "the stack keeps no route metrics but the MTU",
-	"lockrest":  "the stack keeps no route metrics but the MTU",
+	"atalk":    "only inet and inet6 routes",
+	"mpls":     "only inet and inet6 routes",
+	"tag":      "only inet and inet6 routes",
+	"sa":       "only inet and inet6 routes",
+	"proxy":    "the stack has no proxy routes",
+	"xresolve": "the stack has no external resolution",
+	"llinfo":   "neighbour entries are set with rarp and rndp",
+	"proto1":   "the stack keeps no protocol flags",
+	"proto2":   "the stack keeps no protocol flags",
+	"lock":     "the stack keeps no route metrics but the MTU",
+	"lockrest": "the stack keeps no route metrics but the MTU",
 }
 
 // withArg are keywords that take a value.
@@ -159,6 +153,7 @@ type parser struct {
 	r                   *request
 	forceHost, forceNet bool
 	iflag               bool
+	linkGW              bool // -link: the gateway is an interface name
 	haveDest, haveGW    bool
 	addr                netip.Addr // destination address
 	bits                int        // mask length, -1 for none
@@ -248,7 +243,31 @@ func (p *parser) keyword(word, val string) error {
 		r.route.Flags |= api.RTF_STATIC
 	case "nostatic":
 		r.route.Flags &^= api.RTF_STATIC
-	case "noreject", "noblackhole", "noconnected":
+	case "reject":
+		r.route.Flags |= api.RTF_REJECT
+	case "blackhole":
+		r.route.Flags |= api.RTF_BLACKHOLE
+	case "noreject":
+		r.route.Flags &^= api.RTF_REJECT
+		r.route.FlagsClear |= api.RTF_REJECT
+	case "noblackhole":
+		r.route.Flags &^= api.RTF_BLACKHOLE
+		r.route.FlagsClear |= api.RTF_BLACKHOLE
+	case "cloning", "connected":
+		r.route.Flags |= api.RTF_CONNECTED
+	case "nocloning", "noconnected":
+		r.route.Flags &^= api.RTF_CONNECTED
+	case "link":
+		if !p.haveDest {
+			return cli.Refuse("-link: only inet and inet6 routes")
+		}
+		p.linkGW = true
+	case "ifa":
+		a, err := netip.ParseAddr(val)
+		if err != nil || a.Is4() != (p.family() == 4) {
+			return cli.Refuse(val + ": bad value")
+		}
+		r.route.Ifa = a.String()
 	case "host":
 		p.forceHost = true
 	case "net":
@@ -454,8 +473,9 @@ func (p *parser) gateway() error {
 		r.route.Gateway = a.WithZone("").String()
 		return nil
 	}
-	if p.iflag {
+	if p.iflag || p.linkGW {
 		if _, _, err := api.ParseIfName(s); err == nil {
+			r.route.Flags &^= api.RTF_GATEWAY
 			r.route.Interface = s
 			return nil
 		}

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
@@ -136,7 +138,7 @@ func (x *executor) change() int {
 	if r.host {
 		kind = "host"
 	}
-	line := fmt.Sprintf("%s %s %s", r.cmd, kind, r.destArg)
+	line := fmt.Sprintf("%s %s %s", r.cmd, kind, reportedDest(r))
 	if r.gwArg != "" {
 		line += ": gateway " + r.gwArg
 	}
@@ -145,6 +147,16 @@ func (x *executor) change() int {
 	}
 	fmt.Fprintln(x.t.Stdout, line)
 	return boolStatus(err != nil)
+}
+
+// reportedDest is the destination as route's report shows it: as typed,
+// but a full-length prefix without its length, as NetBSD's getaddr leaves
+// the argument ("10.0.0.1/32" is reported as "10.0.0.1").
+func reportedDest(r *request) string {
+	if a, l, ok := strings.Cut(r.destArg, "/"); ok && l == strconv.Itoa(r.dest.Addr().BitLen()) {
+		return a
+	}
+	return r.destArg
 }
 
 func boolStatus(failed bool) int {

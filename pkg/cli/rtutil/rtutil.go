@@ -9,12 +9,15 @@
 package rtutil
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -167,6 +170,29 @@ const RouteShowFlags = api.RTF_UP | api.RTF_GATEWAY | api.RTF_HOST | api.RTF_REJ
 type row struct {
 	dest, gateway, ifname string
 	flags, mtu            int
+	key                   netip.Prefix // where the row sorts
+	index                 int          // the zone of a link-local key
+}
+
+// compareRows orders rows as NetBSD's radix tree lists them: by
+// destination address (IPv6 link-local ones with their interface index
+// in the address, as the KAME kernel embeds it), then longer prefixes
+// first. Neighbour entries so come right after the route to their link.
+func compareRows(a, b row) int {
+	ka, kb := a.key.Addr().AsSlice(), b.key.Addr().AsSlice()
+	for _, k := range []struct {
+		b     []byte
+		a     netip.Addr
+		index int
+	}{{ka, a.key.Addr(), a.index}, {kb, b.key.Addr(), b.index}} {
+		if k.a.Is6() && (k.a.IsLinkLocalUnicast() || k.a.IsLinkLocalMulticast()) {
+			k.b[2], k.b[3] = byte(k.index>>8), byte(k.index)
+		}
+	}
+	if c := bytes.Compare(ka, kb); c != 0 {
+		return c
+	}
+	return b.key.Bits() - a.key.Bits()
 }
 
 // PrintTables prints routing tables as netstat -r and route show do: a
@@ -188,6 +214,7 @@ func PrintTables(w io.Writer, tables []Table, o Options) {
 		if len(rows) == 0 {
 			continue
 		}
+		slices.SortStableFunc(rows, compareRows)
 		name := "Internet"
 		if t.Family == 6 {
 			name = "Internet6"
@@ -236,9 +263,9 @@ func (o Options) column(w io.Writer, s string, width int) {
 
 func (o Options) routeRow(r api.Route) row {
 	p, _ := netip.ParsePrefix(r.Dest)
-	out := row{ifname: r.Interface, flags: r.Flags, mtu: r.MTU}
+	out := row{ifname: r.Interface, flags: r.Flags, mtu: r.MTU, key: p, index: r.Index}
 	if r.Flags&api.RTF_HOST != 0 {
-		out.dest = Routename(p.Addr(), r.Interface, o.Resolve)
+		out.dest = Routename(p.Addr(), cmp.Or(r.Link, r.Interface), o.Resolve)
 	} else {
 		out.dest = Netname(p, r.Interface, o.Resolve)
 	}
@@ -253,8 +280,8 @@ func (o Options) routeRow(r api.Route) row {
 func (o Options) neighborRow(n api.Neighbor) row {
 	a, _ := netip.ParseAddr(n.Addr)
 	out := row{dest: Routename(a, n.Interface, o.Resolve), gateway: n.LinkAddr, ifname: n.Interface,
-		flags: api.RTF_UP | api.RTF_HOST | api.RTF_LLDATA}
-	if n.State == api.NeighborStatic {
+		flags: api.RTF_UP | api.RTF_HOST | api.RTF_LLDATA, key: netip.PrefixFrom(a, a.BitLen()), index: n.Index}
+	if n.Permanent {
 		out.flags |= api.RTF_STATIC
 	}
 	if out.gateway == "" {
