@@ -51,8 +51,8 @@ func (l *Listener) AcceptContext(ctx context.Context) (net.Conn, error) {
 	go l.watch(actx, cancel)
 	nid, f, peer, err := l.s.Accept(actx, l.id, true)
 	if err != nil {
-		if cause := context.Cause(actx); cause != nil && actx.Err() != nil {
-			err = cause // closed, past the deadline, or ctx's own end
+		if cause := context.Cause(actx); cause == net.ErrClosed || cause == os.ErrDeadlineExceeded {
+			err = cause // rather than ECANCELED, as net's listeners say it
 		}
 		return nil, opError("accept", "tcp", l.addr, err)
 	}

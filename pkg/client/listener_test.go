@@ -76,6 +76,7 @@ func TestAcceptEnds(t *testing.T) {
 		{"close", func(l *client.Listener, _ context.CancelFunc) { l.Close() }, net.ErrClosed},
 		{"deadline", func(l *client.Listener, _ context.CancelFunc) { l.SetDeadline(time.Now()) }, os.ErrDeadlineExceeded},
 		{"context", func(_ *client.Listener, cancel context.CancelFunc) { cancel() }, context.Canceled},
+		{"context errno", func(_ *client.Listener, cancel context.CancelFunc) { cancel() }, syscall.ECANCELED},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,8 +156,9 @@ func TestDialContextCancelFreesSocket(t *testing.T) {
 	}()
 	poll(t, "the connecting socket", func() bool { return connecting(ks[0]) })
 	cancel()
-	if err := wait(t, got); !errors.Is(err, syscall.ECANCELED) {
-		t.Errorf("DialContext: got %v, want ECANCELED", err)
+	err := wait(t, got)
+	if !errors.Is(err, syscall.ECANCELED) || !errors.Is(err, context.Canceled) {
+		t.Errorf("DialContext: got %v, want ECANCELED and context.Canceled", err)
 	}
 	poll(t, "sockets left", func() bool { return len(ks[0].Sockets()) == 0 })
 	poll(t, "goroutines left", func() bool { return runtime.NumGoroutine() <= before })
