@@ -3,7 +3,9 @@ package api
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -115,8 +117,11 @@ var errnoTable = []errnoInfo{
 // maxErrno is the largest errno Linux defines (EHWPOISON).
 const maxErrno = unix.EHWPOISON
 
-// init adds the errnos NetBSD does not have, with Linux's names and texts.
-func init() {
+// errnoMore is errnoTable with the errnos NetBSD does not have added, with
+// Linux's names and texts; it is built at its first use rather than in an
+// init, which every tool (rumphijack's start among them) would pay.
+var errnoMore = sync.OnceValue(func() []errnoInfo {
+	errnoTable := slices.Clone(errnoTable)
 	known := map[syscall.Errno]bool{}
 	for _, r := range errnoTable {
 		known[r.errno] = true
@@ -132,12 +137,13 @@ func init() {
 		}
 		errnoTable = append(errnoTable, errnoInfo{e, name, text})
 	}
-}
+	return errnoTable
+})
 
 // ErrnoName returns the symbolic name of e ("EEXIST"), or "" if the
 // control interface does not know it.
 func ErrnoName(e syscall.Errno) string {
-	for _, r := range errnoTable {
+	for _, r := range errnoMore() {
 		if r.errno == e {
 			return r.name
 		}
@@ -147,7 +153,7 @@ func ErrnoName(e syscall.Errno) string {
 
 // ErrnoByName returns the errno called name, and false if there is none.
 func ErrnoByName(name string) (syscall.Errno, bool) {
-	for _, r := range errnoTable {
+	for _, r := range errnoMore() {
 		if r.name == name {
 			return r.errno, true
 		}
@@ -157,7 +163,7 @@ func ErrnoByName(name string) (syscall.Errno, bool) {
 
 // Strerror returns NetBSD's message for e, falling back to the host's.
 func Strerror(e syscall.Errno) string {
-	for _, r := range errnoTable {
+	for _, r := range errnoMore() {
 		if r.errno == e {
 			return r.text
 		}

@@ -11,7 +11,7 @@ import (
 
 func TestErrnoTable(t *testing.T) {
 	seen := map[string]bool{}
-	for _, r := range errnoTable {
+	for _, r := range errnoMore() {
 		if seen[r.name] {
 			t.Errorf("%s listed twice", r.name)
 		}

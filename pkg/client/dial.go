@@ -132,7 +132,8 @@ func (c *Client) DialContext(ctx context.Context, network, address string) (net.
 }
 
 // Listen listens on an address of the kernel's network (tcp, tcp4, tcp6).
-// An empty host listens on every address, of both families for tcp.
+// An empty host listens on every address, of both families for tcp. The
+// listener is a *Listener: its Accept also ends by a deadline or a context.
 func (c *Client) Listen(network, address string) (net.Listener, error) {
 	family, typ, ap, err := netFamily(network, address, true)
 	if err == nil && typ != api.SockStream {
@@ -155,7 +156,7 @@ func (c *Client) Listen(network, address string) (net.Listener, error) {
 	if err != nil {
 		return nil, opError("listen", network, netAddr(typ, ap), err)
 	}
-	return &listener{s: s, id: id, f: f, addr: netAddr(typ, bound), done: make(chan struct{})}, nil
+	return newListener(s, id, f, netAddr(typ, bound)), nil
 }
 
 // ListenPacket opens a UDP socket bound to an address of the kernel's
@@ -234,58 +235,6 @@ func (c *conn) LocalAddr() net.Addr { return c.laddr }
 
 // RemoteAddr returns the peer's address.
 func (c *conn) RemoteAddr() net.Addr { return c.raddr }
-
-// listener is a listening socket of the kernel's stack.
-type listener struct {
-	s    *Sockets
-	id   int
-	f    *os.File // the listening socket's descriptor: one byte a connection
-	addr net.Addr
-	once sync.Once
-	done chan struct{}
-}
-
-// Accept waits for a connection.
-func (l *listener) Accept() (net.Conn, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-l.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	nid, f, peer, err := l.s.Accept(ctx, l.id, true)
-	if err != nil {
-		select {
-		case <-l.done:
-			err = net.ErrClosed
-		default:
-		}
-		return nil, opError("accept", "tcp", l.addr, err)
-	}
-	var one [1]byte
-	l.f.Read(one[:]) // the connection's byte, there before the reply
-	local, err := l.s.SockName(nid)
-	if err != nil {
-		local = l.addr.(*net.TCPAddr).AddrPort()
-	}
-	return fileConn(f, net.TCPAddrFromAddrPort(local), net.TCPAddrFromAddrPort(peer))
-}
-
-// Close stops listening; connections already accepted stay open.
-func (l *listener) Close() error {
-	l.once.Do(func() {
-		close(l.done)
-		l.s.CloseSocket(l.id)
-		l.f.Close()
-	})
-	return nil
-}
-
-// Addr returns the kernel's address the listener is bound to.
-func (l *listener) Addr() net.Addr { return l.addr }
 
 // packetConn is an unconnected UDP socket of the kernel's stack: each
 // message on the descriptor carries the address header of doc/sockets.md.

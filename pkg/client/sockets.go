@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/netip"
 	"os"
@@ -223,7 +224,7 @@ func (s *Sockets) callFile(ctx context.Context, req api.SocketRequest, f *os.Fil
 		s.mu.Lock()
 		delete(s.pending, req.ID)
 		s.mu.Unlock()
-		return api.SocketReply{}, nil, api.Errorf(syscall.ECANCELED, ctx.Err().Error())
+		return api.SocketReply{}, nil, &canceled{context.Cause(ctx)}
 	}
 }
 
@@ -275,6 +276,21 @@ func replyErr(rep api.SocketReply) error {
 	}
 	return api.Errorf(e, rep.Message)
 }
+// canceled is the error of a request whose context ended first: ECANCELED,
+// and also the context's error, so that errors.Is finds
+// context.Canceled or context.DeadlineExceeded as it does for net's.
+type canceled struct{ cause error }
+
+func (e *canceled) Error() string { return e.cause.Error() + ": " + api.Strerror(syscall.ECANCELED) }
+
+func (e *canceled) Unwrap() []error { return []error{syscall.ECANCELED, e.cause} }
+
+// Timeout reports whether the context's deadline passed, as net.Error's
+// Timeout does.
+func (e *canceled) Timeout() bool { return errors.Is(e.cause, context.DeadlineExceeded) }
+
+// Temporary is false, as for every error net returns now.
+func (e *canceled) Temporary() bool { return false }
 
 func (s *Sockets) do(req api.SocketRequest) (api.SocketReply, *os.File, error) {
 	return s.call(context.Background(), req)

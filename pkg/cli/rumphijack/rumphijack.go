@@ -36,9 +36,13 @@ func Run(args []string, stdout, stderr io.Writer) int {
 }
 
 // RunWith is Run with the session from open.
+//
+// Unlike the other tools it does not run under cobra's root command: its
+// command line is getopt's alone either way, and cobra's Execute is a
+// measurable part of the time rumphijack adds to every program it starts.
 func RunWith(args []string, stdout, stderr io.Writer, open Opener) int {
 	t := &cli.Tool{Name: "rumphijack", Stdout: stdout, Stderr: stderr}
-	return t.Run(args, func(args []string) int { return run(t, args, open) })
+	return run(t, args, open)
 }
 
 // config is the parsed command line.
