@@ -276,6 +276,7 @@ func replyErr(rep api.SocketReply) error {
 	}
 	return api.Errorf(e, rep.Message)
 }
+
 // canceled is the error of a request whose context ended first: ECANCELED,
 // and also the context's error, so that errors.Is finds
 // context.Canceled or context.DeadlineExceeded as it does for net's.
