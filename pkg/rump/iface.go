@@ -181,6 +181,7 @@ func (k *Kernel) destroyLocked(ifp *Interface) {
 // interface without a host tap fails with ENXIO.
 func (k *Kernel) SetFlags(name string, flags int) error {
 	return k.withInterface(name, func(ifp *Interface) error {
+		defer k.rtmIfinfoLocked(ifp, ifp.flags)
 		wasUp := ifp.flags&api.IFF_UP != 0
 		nowUp := flags&api.IFF_UP != 0
 		if nowUp && !wasUp {

@@ -68,6 +68,8 @@ type Kernel struct {
 	// Guarded by mu.
 	routes    []*staticRoute             // added with route add; see route.go
 	tempNeigh map[neighborKey]*tempEntry // arp -s ... temp entries; see neigh.go
+
+	rtm *rtBroadcaster // routing messages; see rtmsg.go
 }
 
 // New boots a kernel: the stack with the protocols its components provide,
@@ -91,8 +93,11 @@ func New(opts Options) (*Kernel, error) {
 		}))
 		transProtos = append(transProtos, icmp.NewProtocol6)
 	}
+	rtm := &rtBroadcaster{}
 	k := &Kernel{
+		rtm: rtm,
 		stack: stack.New(stack.Options{
+			NUDDisp:            &nudEvents{b: rtm},
 			NetworkProtocols:   netProtos,
 			TransportProtocols: transProtos,
 			HandleLocal:        true,

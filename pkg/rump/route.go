@@ -167,6 +167,7 @@ func (k *Kernel) AddRoute(family int, r api.Route) error {
 	}
 	k.routes = append(k.routes, sr)
 	k.updateRoutesLocked()
+	k.rtmRouteLocked(api.RTM_ADD, sr)
 	return nil
 }
 
@@ -185,6 +186,7 @@ func (k *Kernel) DeleteRoute(family int, r api.Route) error {
 	}
 	k.routes = slices.DeleteFunc(k.routes, func(x *staticRoute) bool { return x == sr })
 	k.updateRoutesLocked()
+	k.rtmRouteLocked(api.RTM_DELETE, sr)
 	return nil
 }
 
@@ -204,6 +206,7 @@ func (k *Kernel) ChangeRoute(family int, r api.Route) error {
 	}
 	*old = *sr
 	k.updateRoutesLocked()
+	k.rtmRouteLocked(api.RTM_CHANGE, old)
 	return nil
 }
 
