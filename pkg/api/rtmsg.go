@@ -20,14 +20,21 @@ const MulticastPath = PathPrefix + "multicast"
 
 // Routing message types (NetBSD net/route.h RTM_*).
 const (
-	RTM_ADD     = 0x1
-	RTM_DELETE  = 0x2
-	RTM_CHANGE  = 0x3
-	RTM_GET     = 0x4
-	RTM_MISS    = 0x7
-	RTM_IFINFO  = 0x14
-	RTM_NEWADDR = 0x16
-	RTM_DELADDR = 0x17
+	RTM_ADD        = 0x1
+	RTM_DELETE     = 0x2
+	RTM_CHANGE     = 0x3
+	RTM_GET        = 0x4
+	RTM_MISS       = 0x7
+	RTM_IFANNOUNCE = 0x10
+	RTM_IFINFO     = 0x14
+	RTM_NEWADDR    = 0x16
+	RTM_DELADDR    = 0x17
+)
+
+// What an RTM_IFANNOUNCE message announces (RouteMessage.What).
+const (
+	IfArrival   = "arrival"
+	IfDeparture = "departure"
 )
 
 // RTF_CLONED marks a route cloned from another, as a neighbour entry is
@@ -58,6 +65,8 @@ type RouteMessage struct {
 	Index int `json:"index,omitempty"`
 	// LinkState is RTM_IFINFO's carrier: "up", "down" or "unknown".
 	LinkState string `json:"link_state,omitempty"`
+	// What is RTM_IFANNOUNCE's event: IfArrival or IfDeparture.
+	What string `json:"what,omitempty"`
 	// The addresses, "" for none. Dst, Gateway, IFA and Brd are numeric
 	// addresses; a link-layer gateway is a MAC address, or "link#N" when
 	// it has none yet; Netmask is a mask in address form

@@ -69,7 +69,8 @@ type Kernel struct {
 	routes    []*staticRoute             // added with route add; see route.go
 	tempNeigh map[neighborKey]*tempEntry // arp -s ... temp entries; see neigh.go
 
-	rtm *rtBroadcaster // routing messages; see rtmsg.go
+	rtm     *rtBroadcaster                 // routing messages; see rtmsg.go
+	rtmConn map[connRoute]api.RouteMessage // connected routes announced; guarded by mu
 }
 
 // New boots a kernel: the stack with the protocols its components provide,
@@ -259,6 +260,7 @@ func protoOf(family int) tcpip.NetworkProtocolNumber {
 // updateRoutesLocked rebuilds the stack's route table from the connected
 // prefixes of every usable address and the static routes (route.go).
 func (k *Kernel) updateRoutesLocked() {
+	defer k.rtmConnectedLocked()
 	var table []tcpip.Route
 	for _, ifp := range k.ifaces {
 		for _, a := range ifp.addrs {

@@ -16,11 +16,12 @@ package rump
 // lock and must not take Kernel.mu: nudEvents does not).
 
 import (
+	"cmp"
 	"context"
 	"net/netip"
+	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -39,10 +40,10 @@ type rtBroadcaster struct {
 // RouteWatcher receives the kernel's routing messages from the moment it
 // is made until Close.
 type RouteWatcher struct {
-	b       *rtBroadcaster
-	ch      chan api.RouteMessage
-	dropped atomic.Int64
-	once    sync.Once
+	b    *rtBroadcaster
+	ch   chan api.RouteMessage
+	lost int // messages lost since the last one queued; guarded by b.mu
+	once sync.Once
 }
 
 // WatchRoutes starts receiving routing messages; the caller must Close
@@ -60,26 +61,29 @@ func (b *rtBroadcaster) subscribe() *RouteWatcher {
 	return w
 }
 
-// publish offers m to every watcher without waiting.
+// publish offers m to every watcher without waiting. A watcher whose
+// queue is full loses m; the first message that reaches it afterwards
+// carries how many it lost, so the count sits where the gap is.
 func (b *rtBroadcaster) publish(m api.RouteMessage) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for w := range b.subs {
+		m.Dropped = w.lost
 		select {
 		case w.ch <- m:
+			w.lost = 0
 		default:
-			w.dropped.Add(1)
+			w.lost++
 		}
 	}
 }
 
 // Next waits for the next message; its Dropped says how many were lost
-// since the previous one because the watcher fell behind. It returns
-// ctx's error when ctx ends first.
+// just before it because the watcher fell behind. It returns ctx's error
+// when ctx ends first.
 func (w *RouteWatcher) Next(ctx context.Context) (api.RouteMessage, error) {
 	select {
 	case m := <-w.ch:
-		m.Dropped = int(w.dropped.Swap(0))
 		return m, nil
 	case <-ctx.Done():
 		return api.RouteMessage{}, ctx.Err()
@@ -154,8 +158,89 @@ func (k *Kernel) rtmIfinfoLocked(ifp *Interface, old int) {
 	if ifp.flags == old {
 		return
 	}
+	ifp.rtmLink = ifp.linkState()
 	k.rtm.publish(api.RouteMessage{Type: api.RTM_IFINFO, Index: int(ifp.nic), Flags: ifp.flags,
 		LinkState: ifp.linkState()})
+}
+
+// rtmAnnounceLocked announces ifp's arrival or departure (api.IfArrival,
+// api.IfDeparture).
+func (k *Kernel) rtmAnnounceLocked(ifp *Interface, what string) {
+	ifp.rtmLink = ifp.linkState()
+	k.rtm.publish(api.RouteMessage{Type: api.RTM_IFANNOUNCE, Index: int(ifp.nic), IFP: ifp.name, What: what})
+}
+
+// rtmCarrier announces ifp's carrier when it differs from the one last
+// announced. A device's goroutine calls it (through ethEndpoint.onLink)
+// in a goroutine of its own, as it takes Kernel.mu.
+func (k *Kernel) rtmCarrier(ifp *Interface) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	state := ifp.linkState()
+	if k.closed || ifp.rtmLink == state || !slices.Contains(k.ifaces, ifp) {
+		return
+	}
+	ifp.rtmLink = state
+	k.rtm.publish(api.RouteMessage{Type: api.RTM_IFINFO, Index: int(ifp.nic), Flags: ifp.flags, LinkState: state})
+}
+
+// connRoute is a connected route: an interface's prefix, announced as
+// NetBSD announces the network route an address brings.
+type connRoute struct {
+	nic  tcpip.NICID
+	dest netip.Prefix
+}
+
+// connectedRoutesLocked lists the connected routes the addresses give,
+// as updateRoutesLocked makes them, each with the message announcing it.
+func (k *Kernel) connectedRoutesLocked() ([]connRoute, map[connRoute]api.RouteMessage) {
+	var order []connRoute
+	msgs := map[connRoute]api.RouteMessage{}
+	for _, ifp := range k.ifaces {
+		for _, a := range ifp.addrs {
+			key := connRoute{ifp.nic, a.prefix.Masked()}
+			if _, dup := msgs[key]; dup || !a.inStack || a.flags()&a.duplicatedBit() != 0 {
+				continue
+			}
+			m := api.RouteMessage{Type: api.RTM_ADD, Index: int(ifp.nic), Dst: zoned(key.dest.Addr(), ifp.name),
+				Gateway: linkName(ifp.nic), IFP: ifp.name, IFA: zoned(a.prefix.Addr(), ifp.name),
+				Flags: api.RTF_UP | api.RTF_DONE | api.RTF_CONNECTED}
+			if key.dest.IsSingleIP() {
+				m.Flags |= api.RTF_HOST
+			} else {
+				m.Netmask = maskString(key.dest)
+			}
+			order = append(order, key)
+			msgs[key] = m
+		}
+	}
+	return order, msgs
+}
+
+// rtmConnectedLocked announces the connected routes gone (RTM_DELETE)
+// and new (RTM_ADD) since it last ran; updateRoutesLocked calls it.
+func (k *Kernel) rtmConnectedLocked() {
+	order, now := k.connectedRoutesLocked()
+	var gone []connRoute
+	for key := range k.rtmConn {
+		if _, ok := now[key]; !ok {
+			gone = append(gone, key)
+		}
+	}
+	slices.SortFunc(gone, func(a, b connRoute) int {
+		return cmp.Or(cmp.Compare(a.nic, b.nic), a.dest.Addr().Compare(b.dest.Addr()), cmp.Compare(a.dest.Bits(), b.dest.Bits()))
+	})
+	for _, key := range gone {
+		m := k.rtmConn[key]
+		m.Type, m.Flags = api.RTM_DELETE, m.Flags&^api.RTF_UP
+		k.rtm.publish(m)
+	}
+	for _, key := range order {
+		if _, ok := k.rtmConn[key]; !ok {
+			k.rtm.publish(now[key])
+		}
+	}
+	k.rtmConn = now
 }
 
 func linkName(nic tcpip.NICID) string { return "link#" + strconv.Itoa(int(nic)) }

@@ -89,6 +89,8 @@ var msgTypes = map[int]string{
 	api.RTM_NEWADDR: "RTM_NEWADDR: address being added to iface",
 	api.RTM_DELADDR: "RTM_DELADDR: address being removed from iface",
 	api.RTM_IFINFO:  "RTM_IFINFO: iface status change",
+
+	api.RTM_IFANNOUNCE: "RTM_IFANNOUNCE: iface arrival/departure",
 }
 
 // bprint is route's bprintf: "<UP,GATEWAY>", "none" for no bits.
@@ -118,6 +120,13 @@ func printMessage(w io.Writer, m api.RouteMessage, now time.Time, names rtutil.R
 	}
 	fmt.Fprintf(w, "%s: len %d, ", typ, n)
 	switch m.Type {
+	case api.RTM_IFANNOUNCE:
+		what := m.What
+		if what != api.IfArrival && what != api.IfDeparture {
+			what = "#" + what
+		}
+		fmt.Fprintf(w, "if# %d, what: %s\n", m.Index, what)
+		return
 	case api.RTM_IFINFO:
 		fmt.Fprintf(w, "if# %d, %s, flags: %s", m.Index, carrier(m.LinkState), bprint(m.Flags, ifFlagNames))
 	case api.RTM_NEWADDR, api.RTM_DELADDR:
@@ -171,6 +180,7 @@ const (
 	rtMsgLen   = 120 // struct rt_msghdr
 	ifaMsgLen  = 32  // struct ifa_msghdr
 	ifMsgLen   = 152 // struct if_msghdr
+	ifanMsgLen = 24  // struct if_announcemsghdr
 	sockaddrDL = 8   // struct sockaddr_dl before its name and address
 )
 
@@ -178,6 +188,8 @@ const (
 func messageLen(m api.RouteMessage) int {
 	n := rtMsgLen
 	switch m.Type {
+	case api.RTM_IFANNOUNCE:
+		return ifanMsgLen
 	case api.RTM_IFINFO:
 		n = ifMsgLen
 	case api.RTM_NEWADDR, api.RTM_DELADDR:

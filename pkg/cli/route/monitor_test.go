@@ -53,6 +53,14 @@ func TestPrintMessage(t *testing.T) {
 			"RTM_IFINFO: iface status change: len 152, if# 2, carrier: active, flags: <UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST>\n"},
 		{"ifinfo down", api.RouteMessage{Type: api.RTM_IFINFO, Index: 3, LinkState: "down", Flags: 0},
 			"RTM_IFINFO: iface status change: len 152, if# 3, carrier: no carrier, flags: none\n"},
+		{"arrival", api.RouteMessage{Type: api.RTM_IFANNOUNCE, Index: 3, IFP: "shmif1", What: api.IfArrival},
+			"RTM_IFANNOUNCE: iface arrival/departure: len 24, if# 3, what: arrival\n"},
+		{"departure", api.RouteMessage{Type: api.RTM_IFANNOUNCE, Index: 3, IFP: "shmif1", What: api.IfDeparture},
+			"RTM_IFANNOUNCE: iface arrival/departure: len 24, if# 3, what: departure\n"},
+		{"connected", api.RouteMessage{Type: api.RTM_ADD, Flags: api.RTF_UP | api.RTF_DONE | api.RTF_CONNECTED,
+			Dst: "10.0.0.0", Gateway: "link#2", Netmask: "255.255.255.0", IFP: "shmif0", IFA: "10.0.0.1"},
+			"RTM_ADD: Add Route: len 200, pid 0, seq 0, errno 0, flags: <UP,DONE,CONNECTED>\n" +
+				"locks: none inits: none\nsockaddrs: <DST,GATEWAY,NETMASK,IFP,IFA>\n 10.0.0.0 link#2 255.255.255.0 shmif0 10.0.0.1\n"},
 		{"unknown type", api.RouteMessage{Type: 99, Flags: api.RTF_UP},
 			"#99: len 120, pid 0, seq 0, errno 0, flags: <UP>\nlocks: none inits: none\n"},
 	}
