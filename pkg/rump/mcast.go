@@ -43,6 +43,7 @@ func (k *Kernel) multicastLocked(ifp *Interface) api.Multicast {
 	}
 	link := map[string]int{}
 	var linkOrder []string
+	seen := map[netip.Addr]bool{}
 	add := func(g netip.Addr) api.MulticastGroup {
 		mac := multicastMAC(g)
 		if link[mac] == 0 {
@@ -62,7 +63,10 @@ func (k *Kernel) multicastLocked(ifp *Interface) api.Multicast {
 		}
 		cands = append(cands, solicitedNode(a.prefix.Addr()))
 		for _, g := range cands {
-			if k.inGroupLocked(ifp, g) {
+			// Addresses sharing a solicited-node group (::1 and fe80::1)
+			// list it once, under the first.
+			if !seen[g] && k.inGroupLocked(ifp, g) {
+				seen[g] = true
 				ma.Groups = append(ma.Groups, add(g))
 			}
 		}

@@ -236,3 +236,25 @@ func TestCarrierMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestMulticastSharedGroup: two addresses with one solicited-node group
+// (lo0's ::1 and fe80::1) list it once.
+func TestMulticastSharedGroup(t *testing.T) {
+	k := newKernel(t, Options{})
+	var n int
+	for _, m := range k.Multicast() {
+		if m.Interface != "lo0" {
+			continue
+		}
+		for _, a := range m.Addrs {
+			for _, g := range a.Groups {
+				if g.Group == "ff02::1:ff00:1%lo0" {
+					n++
+				}
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("got ff02::1:ff00:1%%lo0 listed %d times, want 1", n)
+	}
+}
