@@ -1,9 +1,12 @@
 package rump
 
 // Routing messages: what NetBSD's routing socket tells route monitor.
-// The places that change state (route.go, addr.go, iface.go) call one of
-// the rtm*Locked helpers below, one line each; learned neighbour entries
-// come from gVisor's NUD dispatcher (nudEvents).
+// The places that change state (route.go, addr.go, iface.go, and
+// updateRoutesLocked in kernel.go for connected routes) call one of the
+// rtm*Locked helpers below, one line each; learned neighbour entries
+// come from gVisor's NUD dispatcher (nudEvents), carrier changes from the
+// device's goroutines through ethEndpoint.onLink, which starts rtmCarrier
+// in a goroutine of its own because it takes Kernel.mu.
 //
 // Data flow. publish hands a message to every watcher's queue with a
 // non-blocking send: a watcher whose queue is full loses the message and
