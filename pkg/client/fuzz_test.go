@@ -3,8 +3,12 @@ package client
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"io"
+	"syscall"
 	"testing"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
 )
 
 // FuzzReadReply checks that no reply, however broken, makes the client
@@ -22,6 +26,37 @@ func FuzzReadReply(f *testing.F) {
 		body, _ := io.ReadAll(r.body)
 		if len(body) > len(in) {
 			t.Errorf("got a body of %d bytes from %d bytes of input", len(body), len(in))
+		}
+	})
+}
+
+// FuzzRouteMonitor feeds arbitrary stream bodies to the routing-message
+// reader: no panic, every failure EPROTO or the stream's end, and the
+// stream ends.
+func FuzzRouteMonitor(f *testing.F) {
+	f.Add([]byte(`{"type":1,"flags":2115,"index":2,"dst":"10.1.0.0","gateway":"10.0.0.1","netmask":"255.255.0.0"}` + "\n"))
+	f.Add([]byte(`{"type":22,"flags":1,"index":2,"netmask":"255.255.255.0","ifp":"shmif0","ifa":"10.0.0.1","brd":"10.0.0.255"}` + "\n" +
+		`{"type":16,"index":3,"ifp":"shmif1","what":"arrival","dropped":4}` + "\n"))
+	f.Add([]byte(`{"type":20,"flags":34883,"index":2,"link_state":"down"}` + "\n{\"type\":"))
+	f.Add([]byte("[1,2]\n{}\n\"x\"\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		body := io.NopCloser(bytes.NewReader(in))
+		m := &RouteMonitor{body: body, dec: json.NewDecoder(body), cancel: func(error) {}}
+		defer m.Close()
+		for i := 0; ; i++ {
+			if i > len(in)+1 {
+				t.Fatalf("got more than %d messages from %d bytes", i, len(in))
+			}
+			_, err := m.Next()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				if api.ErrnoOf(err) != syscall.EPROTO {
+					t.Fatalf("got error %v, want EPROTO", err)
+				}
+				return
+			}
 		}
 	})
 }

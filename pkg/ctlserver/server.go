@@ -1,7 +1,7 @@
 // Package ctlserver serves a kernel's control interface: HTTP/1.1 with JSON
 // bodies on a Unix socket, mapping requests onto the sysctl-like tree of
 // rump. See doc/control.md for the protocol. It holds the routes, the
-// permissions, the tree, ping streams and the socket session's protocol;
+// permissions, the tree, ping and routing-message streams and the socket session's protocol;
 // the HTTP/1.1 framing, the connections, their deadlines and caps are
 // pkg/http1's, which calls the server through a small handler interface.
 //
@@ -164,9 +164,11 @@ var routes = []route{
 	{"POST", api.PathPrefix + "halt", true, (*Server).halt},
 	{"GET", api.PathPrefix + "list", false, (*Server).list},
 	{"GET", api.PathPrefix + "list/", false, (*Server).list},
+	{"GET", api.MulticastPath, false, (*Server).multicast},
 	{"GET", api.PathPrefix + "node/", false, (*Server).get},
 	{"PUT", api.PathPrefix + "node/", true, (*Server).set},
 	{"POST", api.PingPath, false, (*Server).ping},
+	{"GET", api.RouteMonitorPath, false, (*Server).routeMonitor},
 	{"POST", api.SocketSessionPath, true, (*Server).socketSession},
 }
 

@@ -270,6 +270,7 @@ func (k *Kernel) newAddr(ifp *Interface, req api.IfAddr) (*ifaddr, tcpip.Network
 }
 
 func (k *Kernel) addAddrLocked(ifp *Interface, req api.IfAddr) error {
+	defer k.rtmNewAddrsLocked(ifp)()
 	a, proto, err := k.newAddr(ifp, req)
 	if err != nil {
 		return err
@@ -475,6 +476,7 @@ func (k *Kernel) DelAddr(name, addr string) error {
 
 func (k *Kernel) removeAddrLocked(ifp *Interface, i int) {
 	a := ifp.addrs[i]
+	k.rtmAddrLocked(api.RTM_DELADDR, ifp, a)
 	a.stopTimers()
 	// An address that failed DAD is already gone from the stack.
 	k.stack.RemoveAddress(ifp.nic, tcpip.AddrFromSlice(a.prefix.Addr().AsSlice()))

@@ -50,6 +50,7 @@ type Interface struct {
 	addrs     []*ifaddr           // in the order they were added
 	linkAddrs []tcpip.LinkAddress // inactive link addresses, oldest first
 	capenable int                 // IFCAP_* bits switched on
+	rtmLink   string              // link state last announced (rtmsg.go)
 }
 
 // Create makes the interface called name with its cloner ("virt0" → virt).
@@ -83,6 +84,7 @@ func (k *Kernel) Create(name string) error {
 			return api.Errorf(api.ErrnoOf(err), err.Error())
 		}
 		ifp.eth = newEthEndpoint(virtMAC(unit), 1500)
+		ifp.eth.onLink = func() { go k.rtmCarrier(ifp) }
 		ifp.eth.forwards = k.forwardsInet
 		ifp.eth.routing = k.routing
 		ifp.eth.SetDevice(tap)
@@ -91,6 +93,7 @@ func (k *Kernel) Create(name string) error {
 		ifp.flags = api.IFF_BROADCAST | api.IFF_SIMPLEX | api.IFF_MULTICAST
 	case "shmif":
 		ifp.eth = newEthEndpoint(shmifMAC(), 1500)
+		ifp.eth.onLink = func() { go k.rtmCarrier(ifp) }
 		ifp.eth.forwards = k.forwardsInet
 		ifp.ep = ifp.eth
 		ifp.flags = api.IFF_BROADCAST | api.IFF_SIMPLEX | api.IFF_MULTICAST
@@ -115,6 +118,7 @@ func (k *Kernel) Create(name string) error {
 	k.setDADLocked(ifp, k.dadTransmitsLocked(ifp)) // none on loopback: it hears its own probes
 	k.nextNIC++
 	k.ifaces = append(k.ifaces, ifp)
+	k.rtmAnnounceLocked(ifp, api.IfArrival)
 	if cloner == "lo" {
 		return k.upLocked(ifp)
 	}
@@ -153,8 +157,10 @@ func (k *Kernel) Destroy(name string) error {
 }
 
 func (k *Kernel) destroyLocked(ifp *Interface) {
+	defer k.rtmAnnounceLocked(ifp, api.IfDeparture)
 	for _, a := range ifp.addrs {
 		a.stopTimers()
+		k.rtmAddrLocked(api.RTM_DELADDR, ifp, a)
 	}
 	if ifp.bridgeOf != nil {
 		k.bridgeDeleteLocked(ifp.bridgeOf, ifp)
@@ -181,6 +187,7 @@ func (k *Kernel) destroyLocked(ifp *Interface) {
 // interface without a host tap fails with ENXIO.
 func (k *Kernel) SetFlags(name string, flags int) error {
 	return k.withInterface(name, func(ifp *Interface) error {
+		defer k.rtmIfinfoLocked(ifp, ifp.flags)
 		wasUp := ifp.flags&api.IFF_UP != 0
 		nowUp := flags&api.IFF_UP != 0
 		if nowUp && !wasUp {

@@ -69,6 +69,9 @@ type Kernel struct {
 	hidden    map[*ifaddr]bool           // connected routes deleted or changed; see routetable.go
 	discard   *discardEndpoint           // behind blackhole routes, once used; see blackhole.go
 	tempNeigh map[neighborKey]*tempEntry // arp -s ... temp entries; see neigh.go
+
+	rtm     *rtBroadcaster                 // routing messages; see rtmsg.go
+	rtmConn map[connRoute]api.RouteMessage // connected routes announced; guarded by mu
 }
 
 // New boots a kernel: the stack with the protocols its components provide,
@@ -92,8 +95,11 @@ func New(opts Options) (*Kernel, error) {
 		}))
 		transProtos = append(transProtos, icmp.NewProtocol6)
 	}
+	rtm := &rtBroadcaster{}
 	k := &Kernel{
+		rtm: rtm,
 		stack: stack.New(stack.Options{
+			NUDDisp:            &nudEvents{b: rtm},
 			NetworkProtocols:   netProtos,
 			TransportProtocols: transProtos,
 			HandleLocal:        true,

@@ -59,6 +59,7 @@ type ethEndpoint struct {
 	carrier atomic.Bool                // frames can pass on the device (link state)
 	selfRep atomic.Bool                // the device reports its link state (linkReporter)
 	linkmu  sync.Mutex                 // serializes a reporting device's carrier updates
+	onLink  func()                     // called when carrier changes; set before any device
 
 	mu         sync.RWMutex
 	dispatcher stack.NetworkDispatcher
@@ -126,10 +127,10 @@ func (e *ethEndpoint) SetDevice(dev FrameDevice) {
 		if lr, ok := dev.(linkReporter); ok {
 			e.selfRep.Store(true)
 			lr.NotifyLink(func() { e.linkChanged(lr) })
-			e.carrier.Store(lr.LinkUp())
+			e.setCarrier(lr.LinkUp())
 		} else {
 			e.selfRep.Store(false)
-			e.carrier.Store(true)
+			e.setCarrier(true)
 		}
 		done, stop := make(chan struct{}), make(chan struct{})
 		e.readerDone, e.readerStop = done, stop

@@ -45,7 +45,7 @@ func (e *ethEndpoint) linkChanged(lr linkReporter) {
 	cur := e.dev != nil && any(e.dev) == any(lr)
 	e.mu.RUnlock()
 	if cur {
-		e.carrier.Store(lr.LinkUp())
+		e.setCarrier(lr.LinkUp())
 	}
 }
 
@@ -56,7 +56,7 @@ func (e *ethEndpoint) linkUp() bool { return e.hasDevice() && e.carrier.Load() }
 // its link state has lost it.
 func (e *ethEndpoint) ioFailed() {
 	if !e.selfRep.Load() {
-		e.carrier.Store(false)
+		e.setCarrier(false)
 	}
 }
 
@@ -64,7 +64,15 @@ func (e *ethEndpoint) ioFailed() {
 // report its link state has it (back). One load in the common case.
 func (e *ethEndpoint) ioWorked() {
 	if !e.carrier.Load() && !e.selfRep.Load() {
-		e.carrier.Store(true)
+		e.setCarrier(true)
+	}
+}
+
+// setCarrier takes the device's link state and calls onLink when it
+// changed (an RTM_IFINFO; rtmsg.go).
+func (e *ethEndpoint) setCarrier(up bool) {
+	if e.carrier.Swap(up) != up && e.onLink != nil {
+		e.onLink()
 	}
 }
 

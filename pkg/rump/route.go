@@ -52,10 +52,6 @@ func (r *staticRoute) tcpipRoute() tcpip.Route {
 	return rt
 }
 
-// routeChanged is where a change of the table is announced (RTM_ADD,
-// RTM_DELETE, RTM_CHANGE): the single call site for routing messages.
-func (k *Kernel) routeChanged(cmd string, r api.Route) {}
-
 // AddRoute adds a route to the family's table (route add). The output
 // interface is r.Interface, or the interface of r.Ifa, or the one whose
 // link the gateway is on (RTF_GATEWAY) or that has the gateway as its
@@ -80,7 +76,7 @@ func (k *Kernel) AddRoute(family int, r api.Route) error {
 	}
 	k.routes = append(k.routes, sr)
 	k.updateRoutesLocked()
-	k.routeChanged("add", sr.info())
+	k.rtmRouteLocked(api.RTM_ADD, sr)
 	return nil
 }
 
@@ -109,7 +105,7 @@ func (k *Kernel) DeleteRoute(family int, r api.Route) error {
 		k.purgeNeighborsLocked(sr.ifp, sr.dest)
 	}
 	k.updateRoutesLocked()
-	k.routeChanged("delete", sr.info())
+	k.rtmRouteLocked(api.RTM_DELETE, sr)
 	return nil
 }
 
@@ -157,7 +153,7 @@ func (k *Kernel) ChangeRoute(family int, r api.Route) error {
 		*old = ch
 	}
 	k.updateRoutesLocked()
-	k.routeChanged("change", ch.info())
+	k.rtmRouteLocked(api.RTM_CHANGE, &ch)
 	return nil
 }
 

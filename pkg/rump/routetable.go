@@ -111,6 +111,7 @@ func (k *Kernel) loopbackLocked(ifp *Interface) *Interface {
 
 // updateRoutesLocked installs the routing table into the stack.
 func (k *Kernel) updateRoutesLocked() {
+	defer k.rtmConnectedLocked()
 	entries := k.tableLocked()
 	var table []tcpip.Route
 	var holes []netip.Prefix

@@ -84,7 +84,6 @@ func TestMainAgainstKernel(t *testing.T) {
 		{"-n flush", "golden:flush", "", 0},
 		{"-n get 172.16.0.1", "^$", "^rroute: writing to routing socket: not in table\n$", 1},
 		{"-n show", "golden:show-flushed", "", 0},
-		{"monitor", "^$", "^rroute: monitor: the rump kernel sends no routing messages\n$", 1},
 		{"frob", "^$", "^rroute: botched keyword: frob\nUsage: rroute \\[-dfLnqSsTtv\\] cmd \\[\\[-<qualifers>\\] args\\]\n$", 1},
 	}
 	for _, s := range steps {

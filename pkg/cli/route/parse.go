@@ -31,6 +31,7 @@ type request struct {
 	short      bool // -s: get prints the gateway only
 	dryRun     bool // -d, -t: change nothing
 	noLink     bool // -L: show no neighbour entries
+	count      int  // monitor -c: messages to print, 0 for no limit
 
 	// add, delete, change, get
 	family  int
@@ -96,7 +97,7 @@ func parseWith(args []string, lookup hostLookup) (*request, error) {
 		}
 		return r, r.parseShow(rest[1:])
 	case "monitor":
-		return nil, cli.Refuse("monitor: the rump kernel sends no routing messages")
+		return r, r.parseMonitor(rest[1:])
 	}
 	return nil, botched(rest[0])
 }

@@ -116,7 +116,8 @@ func TestParseErrors(t *testing.T) {
 		{"add nowhere.test gw.test", "", "nowhere.test: bad value"},
 		{"add -net 10.1/16 nowhere.test", "", "nowhere.test: bad value"},
 		{"add -net 10.1/16 10.0.0.1 x", "-", ""},
-		{"monitor", "", "monitor: the rump kernel sends no routing messages"},
+		{"monitor -c", "botched keyword: -c", ""},
+		{"monitor -n 1", "botched keyword: -n", ""},
 		{"show frob", "botched keyword: frob", ""},
 		{"show -frob", "botched keyword: -frob", ""},
 	}

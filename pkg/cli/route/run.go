@@ -97,6 +97,8 @@ func (x *executor) run() int {
 		return x.show()
 	case "flush":
 		return x.flush()
+	case "monitor":
+		return x.monitor()
 	}
 	if x.r.flushFirst {
 		if st := x.flush(); st != 0 {
