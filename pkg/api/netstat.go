@@ -69,6 +69,7 @@ type ICMPStats struct {
 // TCPStats count TCP segments and connections.
 type TCPStats struct {
 	SndTotal    uint64 `json:"sndtotal"`    // segments sent
+	SndRexmit   uint64 `json:"sndrexmit"`   // of those, data segments retransmitted
 	RcvTotal    uint64 `json:"rcvtotal"`    // segments received
 	RcvBadSum   uint64 `json:"rcvbadsum"`   // segments with a bad checksum
 	ConnAttempt uint64 `json:"connattempt"` // connections initiated

@@ -126,6 +126,7 @@ func (k *Kernel) NetStats() api.NetStats {
 	t := &s.TCP
 	out.TCP = api.TCPStats{
 		SndTotal:    t.SegmentsSent.Value(),
+		SndRexmit:   t.Retransmits.Value(),
 		RcvTotal:    t.ValidSegmentsReceived.Value() + t.InvalidSegmentsReceived.Value(),
 		RcvBadSum:   t.ChecksumErrors.Value(),
 		ConnAttempt: t.ActiveConnectionOpenings.Value(),

@@ -3,10 +3,11 @@ package rump
 // The data path of a session's socket: one goroutine per direction
 // between rump_server's end of the pair and the stack's endpoint.
 //
-// pairToStack runs from the socket's birth. It reads the pair (a stream's
-// bytes, or one datagram a message) and writes to the endpoint, waiting on
-// the endpoint's queue while its send buffer is full. A stream's bytes wait
-// until the socket is connected. At end of file (the program shut its end
+// pairToStack runs from the socket's birth. A stream's bytes are read
+// from the pair straight into the endpoint's send buffer, as much as it
+// has room for, once the socket is connected (sockets_stream.go); a
+// datagram socket reads one message at a time and writes it to the
+// endpoint. At end of file (the program shut its end
 // down for writing, or closed it) a stream sends FIN; then the goroutine
 // waits for the pair to hang up, that is for every holder of the program's
 // end to close it, and closes the socket. It is the only one that closes a
@@ -144,6 +145,12 @@ func (s *socket) pairToStack() {
 	entry, writable := waiter.NewChannelEntry(waiter.WritableEvents | waiter.EventHUp | waiter.EventErr)
 	s.wq.EventRegister(&entry)
 	defer s.wq.EventUnregister(&entry)
+	if s.typ == api.SockStream {
+		if s.streamToStack(writable) {
+			s.waitHangup()
+		}
+		return
+	}
 	var r bytes.Reader
 	for {
 		buf, n, eof, err := s.readPair(0)
@@ -151,9 +158,6 @@ func (s *socket) pairToStack() {
 			return
 		}
 		if eof {
-			if s.typ == api.SockStream && s.isReady() {
-				s.ep.Shutdown(tcpip.ShutdownWrite)
-			}
 			s.waitHangup()
 			return
 		}
@@ -174,17 +178,11 @@ func (s *socket) isReady() bool {
 	}
 }
 
-// toStack writes one read's worth to the endpoint; false when the socket
-// is done for.
+// toStack writes one datagram to the endpoint; false when the socket is
+// done for.
 func (s *socket) toStack(r *bytes.Reader, b []byte, writable <-chan struct{}) bool {
 	var opts tcpip.WriteOptions
-	if s.typ == api.SockStream {
-		select {
-		case <-s.ready:
-		case <-s.done:
-			return false
-		}
-	} else if !s.connected.Load() {
+	if !s.connected.Load() {
 		to, payload, ok := parseDgramHeader(b, s.family)
 		if !ok {
 			return true // not addressed: dropped
@@ -197,10 +195,7 @@ func (s *socket) toStack(r *bytes.Reader, b []byte, writable <-chan struct{}) bo
 		_, terr := s.ep.Write(r, opts)
 		switch terr.(type) {
 		case nil:
-			if r.Len() == 0 || s.typ != api.SockStream {
-				return true
-			}
-			continue
+			return true
 		case *tcpip.ErrWouldBlock:
 			select {
 			case <-writable:
@@ -209,9 +204,9 @@ func (s *socket) toStack(r *bytes.Reader, b []byte, writable <-chan struct{}) bo
 				return false
 			}
 		}
-		// A stream whose connection failed is done; a datagram that
-		// cannot be sent (no route, too long) is dropped, as UDP may.
-		return s.typ != api.SockStream
+		// A datagram that cannot be sent (no route, too long) is
+		// dropped, as UDP may.
+		return true
 	}
 }
 

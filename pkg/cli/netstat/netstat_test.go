@@ -67,7 +67,7 @@ func (fake) NetStats() (api.NetStats, error) {
 		IP6:   api.IPStats{Total: 30, Delivered: 28, LocalOut: 31, BadScope: 1},
 		ICMP:  api.ICMPStats{Error: 1, OutHist: map[int]uint64{0: 3, 3: 1}, InHist: map[int]uint64{8: 3}, Reflect: 3},
 		ICMP6: api.ICMPStats{OutHist: map[int]uint64{129: 3, 135: 4, 136: 2, 143: 5}, InHist: map[int]uint64{128: 3, 135: 2, 136: 4}, Reflect: 3},
-		TCP:   api.TCPStats{SndTotal: 40, RcvTotal: 38, ConnAttempt: 1, Accepts: 2, Connects: 3, Closed: 1},
+		TCP:   api.TCPStats{SndTotal: 40, SndRexmit: 2, RcvTotal: 38, ConnAttempt: 1, Accepts: 2, Connects: 3, Closed: 1},
 		UDP:   api.UDPStats{IPackets: 9, NoPort: 2, OPackets: 7},
 		ARP:   api.ARPStats{SndTotal: 3, SndReply: 2, SndRequest: 1, RcvTotal: 4, RcvReply: 1, RcvRequest: 3},
 	}, nil

@@ -160,6 +160,7 @@ func printICMP(p printer, s api.ICMPStats, names map[int]string, v6 bool) {
 
 func printTCP(p printer, s api.TCPStats) {
 	p.p(s.SndTotal, "\t%d packet%s sent\n")
+	p.p(s.SndRexmit, "\t\t%d data packet%s retransmitted\n")
 	p.p(s.RcvTotal, "\t%d packet%s received\n")
 	p.p(s.RcvBadSum, "\t\t%d discarded for bad checksum%s\n")
 	p.p(s.ConnAttempt, "\t%d connection request%s\n")
