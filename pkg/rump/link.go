@@ -60,6 +60,8 @@ type ethEndpoint struct {
 	selfRep atomic.Bool                // the device reports its link state (linkReporter)
 	linkmu  sync.Mutex                 // serializes a reporting device's carrier updates
 
+	taps captureTaps // live captures (capture.go)
+
 	mu         sync.RWMutex
 	dispatcher stack.NetworkDispatcher
 	mac        tcpip.LinkAddress
