@@ -7,7 +7,7 @@ package api
 // interface statistics blocks whose isb_ifrecv and isb_ifdrop options are
 // the frames the interface has seen in the capture's direction and how many
 // of them were dropped because the reader was behind. A statistics block
-// follows every batch of packets. The stream ends when the client goes away
+// comes before every batch of packets, its counts including them. The stream ends when the client goes away
 // or the interface is destroyed.
 const CapturePath = PathPrefix + "capture"
 

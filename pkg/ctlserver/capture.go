@@ -58,13 +58,14 @@ func (c *captureStream) serveStream(w replier, r *request) {
 		if err != nil {
 			return
 		}
-		buf = buf[:0]
+		// The counts go first, so that a reader that stops at any of
+		// the batch's packets has counts that include it.
+		recv, drop := cp.Stats()
+		buf = pcap.AppendStats(buf[:0], time.Now(), recv, drop)
 		for _, p := range batch {
 			buf = pcap.AppendPacket(buf, p)
 		}
 		clear(batch) // the frames' copies go
-		recv, drop := cp.Stats()
-		buf = pcap.AppendStats(buf, time.Now(), recv, drop)
 		// A failed write means the client has gone; its context ends.
 		if _, err := out.Write(buf); err != nil {
 			return
