@@ -2,6 +2,7 @@ package tcpdump
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -31,14 +32,12 @@ func TestParse(t *testing.T) {
 		if tt.usage {
 			continue
 		}
-		got := o.iface + "/" + itoa(o.count) + "/" + o.direction + "/" + o.expr + "/[" + strings.Join(o.decode, " ") + "]"
+		got := o.iface + "/" + strconv.Itoa(o.count) + "/" + o.direction + "/" + o.expr + "/[" + strings.Join(o.decode, " ") + "]"
 		if got != tt.want {
 			t.Errorf("%q: got %s, want %s", tt.args, got, tt.want)
 		}
 	}
 }
-
-func itoa(n int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+n))) }
 
 // TestMatch runs tcpdump -ddd's program for "icmp" on Ethernet frames.
 func TestMatch(t *testing.T) {
