@@ -110,6 +110,8 @@ type Bridge struct {
 	closed atomic.Bool   // Close has run
 	cnt    counters      // drop and BPDU counters, atomic
 
+	tap atomic.Pointer[func([]byte)] // SetTap's function, nil while nobody captures
+
 	mu       sync.RWMutex
 	up       bool             // forwarding (the bridge interface is up)
 	ports    map[string]*port // by name

@@ -73,6 +73,7 @@ func (b *Bridge) InputMeta(name string, frame []byte, meta any) {
 	if learnOn != nil {
 		b.learn(learnOn, src)
 	}
+	b.tapForwarded(frame, sends)
 	callSend(sends, frame, meta)
 	callDeliver(delivers, frame, meta)
 }

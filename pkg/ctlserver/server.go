@@ -159,6 +159,7 @@ var routes = []route{
 	{"GET", api.PathPrefix, false, (*Server).info},
 	{"GET", api.PathPrefix + "bridge/", false, (*Server).bridgeStatus},
 	{"POST", api.PathPrefix + "bridge/", true, (*Server).bridge},
+	{"POST", api.CapturePath, true, (*Server).capture},
 	{"POST", api.PathPrefix + "create/", true, (*Server).create},
 	{"POST", api.PathPrefix + "destroy/", true, (*Server).destroy},
 	{"POST", api.PathPrefix + "halt", true, (*Server).halt},

@@ -102,6 +102,7 @@ func (e *ethEndpoint) inputBridge(hk *bridgeHook, frame []byte, h vnetHdr) {
 		return
 	}
 	e.stats.countIn(len(frame), frame[0]&1 != 0)
+	e.taps.in(frame, nil)
 	if h.flags == 0 && h.gsoType == vnetGSONone {
 		hk.br.Input(hk.name, frame)
 		return
@@ -154,6 +155,7 @@ func (e *ethEndpoint) sendWire(frame []byte) {
 	if dev == nil {
 		return
 	}
+	e.taps.out(frame)
 	if mtu := int(e.MTU()); len(frame) > mtu+header.EthernetMinimumSize {
 		e.countWire(frame, writeSuper(dev, frame, mtu))
 	} else {
@@ -184,6 +186,7 @@ func (e *ethEndpoint) sendWireMeta(frame []byte, meta any) {
 	if dev == nil {
 		return
 	}
+	e.taps.out(frame)
 	vd, ok := asVnet(dev)
 	if !ok {
 		e.countWire(frame, withNormalised(*h, frame, func(f []byte) error { return devWrite(dev, f) }))

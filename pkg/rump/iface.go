@@ -46,6 +46,7 @@ type Interface struct {
 	br              *bridge.Bridge // bridge only: the forwarding engine
 	bridgeOf        *Interface     // virt, shmif: the bridge it is a member of
 	promiscByBridge bool           // PROMISC was set by joining the bridge
+	brTaps          captureTaps    // bridge only: live captures (capture.go)
 
 	addrs     []*ifaddr           // in the order they were added
 	linkAddrs []tcpip.LinkAddress // inactive link addresses, oldest first

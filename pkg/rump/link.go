@@ -61,6 +61,8 @@ type ethEndpoint struct {
 	linkmu  sync.Mutex                 // serializes a reporting device's carrier updates
 	onLink  func()                     // called when carrier changes; set before any device
 
+	taps captureTaps // live captures (capture.go)
+
 	mu         sync.RWMutex
 	dispatcher stack.NetworkDispatcher
 	mac        tcpip.LinkAddress

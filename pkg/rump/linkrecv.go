@@ -280,6 +280,7 @@ func (e *ethEndpoint) deliver(frame []byte, buf *buffer.Buffer, valid bool) {
 	if !e.running.Load() {
 		return
 	}
+	e.taps.in(frame, buf)
 	eth := header.Ethernet(frame)
 	dst := eth.DestinationAddress()
 	group := dst[0]&1 != 0

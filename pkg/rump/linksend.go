@@ -43,6 +43,7 @@ func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 	if h := e.bridge.Load(); h != nil {
 		return e.writeBridged(h, pkts), nil
 	}
+	e.taps.outPkts(pkts)
 	vd, vnet := asVnet(dev)
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
@@ -162,6 +163,7 @@ func (e *ethEndpoint) writeFrame(frame []byte) error {
 		}
 		return nil
 	}
+	e.taps.out(frame)
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
 	err := devWrite(dev, frame)

@@ -32,6 +32,8 @@ type loopEndpoint struct {
 	// being created; the capability is hidden then.
 	attached atomic.Bool
 
+	taps captureTaps // live captures (capture.go)
+
 	mu         sync.RWMutex
 	dispatcher stack.NetworkDispatcher
 	mtu        uint32
@@ -102,6 +104,7 @@ func (e *loopEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Err
 	e.mu.RLock()
 	d := e.dispatcher
 	e.mu.RUnlock()
+	e.taps.outLoop(pkts)
 	for _, pkt := range pkts.AsSlice() {
 		size := pkt.Size()
 		e.stats.countOut(size, false)
