@@ -32,11 +32,16 @@ func (r *request) formatOptions() formatOptions {
 }
 
 // lookupName is -N's resolver: the host's (hosts file, then DNS), with a
-// short deadline; the number when there is no name.
+// short deadline; the number when there is no name. A loopback address
+// the host does not name (many Linux hosts list only 127.0.0.1) is
+// "localhost", as every NetBSD hosts file names both.
 func lookupName(a netip.Addr) string {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	names, err := net.DefaultResolver.LookupAddr(ctx, a.String())
+	if (err != nil || len(names) == 0) && a.IsLoopback() {
+		return "localhost"
+	}
 	if err != nil || len(names) == 0 {
 		return a.String()
 	}
