@@ -45,6 +45,10 @@ type PingRequest struct {
 	// NetBSD ping's rule: twice the longest round trip seen, at least ten
 	// intervals.
 	Wait float64 `json:"wait,omitempty"`
+	// AllICMP reports every ICMP message the kernel receives during the
+	// run (echo replies to others aside), as ping -v shows them; without
+	// it only errors that quote one of the run's requests are reported.
+	AllICMP bool `json:"all_icmp,omitempty"`
 }
 
 // The types of PingEvent, in the order a run produces them: one start,
@@ -54,6 +58,7 @@ const (
 	PingStart = "start"
 	PingSent  = "sent"
 	PingReply = "reply"
+	PingICMP  = "icmp"
 	PingEnd   = "end"
 )
 
@@ -85,6 +90,14 @@ type PingEvent struct {
 	// RTT (reply) is the round-trip time in milliseconds; 0 when the
 	// request had no room (8 data bytes) for its timestamp.
 	RTT float64 `json:"rtt,omitempty"`
+	// ICMP (icmp) is an ICMP or ICMPv6 message other than an echo reply
+	// to the run, from its header on: an error that quotes one of the
+	// run's requests or, with AllICMP, any other. Bytes is its length,
+	// From its sender, TTL the hop limit it arrived with.
+	ICMP []byte `json:"icmp,omitempty"`
+	// Mine (icmp) says the message quotes one of the run's requests; Seq
+	// is then that request's sequence number.
+	Mine bool `json:"mine,omitempty"`
 	// Reason (end) is why the run ended: PingEndCount, PingEndDeadline or
 	// PingEndHalt.
 	Reason string `json:"reason,omitempty"`

@@ -97,8 +97,12 @@ func (k *Kernel) Ping(ctx context.Context, req api.PingRequest, emit func(api.Pi
 		r.Release()
 	}
 	emit(start)
-	run := &pingRun{k: k, t: t, ep: ep, emit: emit, begin: time.Now(), seen: make(map[uint16]bool)}
-	run.loop(ctx, readable)
+	run := &pingRun{k: k, t: t, ep: ep, emit: emit, begin: time.Now(), seen: make(map[uint16]bool), ident: local.Port}
+	errs := run.openErrors()
+	if run.raw != nil {
+		defer run.closeErrors()
+	}
+	run.loop(ctx, readable, errs)
 	return nil
 }
 
@@ -306,10 +310,15 @@ type pingRun struct {
 	lastTx time.Time       // when the last one went
 	seen   map[uint16]bool // sequence numbers answered
 	tmax   time.Duration   // longest round trip so far
+
+	ident uint16         // the ICMP identifier of the run's requests
+	raw   tcpip.Endpoint // the raw ICMP endpoint errors arrive on; nil without one
+	rawWQ waiter.Queue
+	rawWE waiter.Entry
 }
 
 // loop sends and receives until the run ends.
-func (p *pingRun) loop(ctx context.Context, readable <-chan struct{}) {
+func (p *pingRun) loop(ctx context.Context, readable, errs <-chan struct{}) {
 	send := time.NewTimer(0)
 	defer send.Stop()
 	sendC, next := send.C, p.begin
@@ -349,6 +358,8 @@ func (p *pingRun) loop(ctx context.Context, readable <-chan struct{}) {
 			}
 			p.end(api.PingEndCount)
 			return
+		case <-errs:
+			p.receiveICMP()
 		case <-readable:
 			if closed := p.receive(); closed {
 				p.end(api.PingEndHalt)

@@ -127,7 +127,7 @@ func TestMainAgainstKernel(t *testing.T) {
 		{Inet6, "-c 1 fe80::1%virt9", `^$`, `^rping6: hostname nor servname provided, or not known\n$`, 1},
 		{Inet6, "-c 1 10.0.0.2", `^$`, `^rping6: hostname nor servname provided, or not known\n$`, 1},
 		{Inet6, "-c 1 -i 0 -X 0.5 ::1", `1 packets received`, `^rping6: too small interval, raised to 0.001\n$`, 0},
-		{Inet, "", `^$`, `^usage: rping \[-noq\]`, 1},
+		{Inet, "", `^$`, `^usage: rping \[-noQqv\]`, 1},
 		{Inet, "-z 10.0.0.2", `^$`, `^rping: unknown option -- z\nusage: rping `, 1},
 		{Inet, "-c 0 10.0.0.2", `^$`, `^rping: Bad/invalid number of packets: 0\n$`, 1},
 		{Inet6, "-h 300 fc00::2", `^$`, `^rping6: illegal hoplimit -- 300\n$`, 1},

@@ -41,21 +41,23 @@ const (
 
 // options is a parsed command line.
 type options struct {
-	family   Family
-	host     string  // the target as given
-	count    int     // -c; 0 is no limit
-	interval float64 // -i, seconds; 0 is the default (1)
-	deadline float64 // rping -w, rping6 -X
-	wait     float64 // rping -W
-	size     int     // -s, data bytes
-	ttl      int     // rping -T, rping6 -h; 0 is the default
-	tos      int     // rping -t
-	src      string  // rping -I (address or interface), rping6 -S
-	ifname   string  // rping6 -I
-	names    bool    // rping: not -n; rping6: -H
-	quiet    bool    // -q
-	once     bool    // -o
-	raised   bool    // rping6 -i was below minInterval
+	family    Family
+	host      string  // the target as given
+	count     int     // -c; 0 is no limit
+	interval  float64 // -i, seconds; 0 is the default (1)
+	deadline  float64 // rping -w, rping6 -X
+	wait      float64 // rping -W
+	size      int     // -s, data bytes
+	ttl       int     // rping -T, rping6 -h; 0 is the default
+	tos       int     // rping -t
+	src       string  // rping -I (address or interface), rping6 -S
+	ifname    string  // rping6 -I
+	names     bool    // rping: not -n; rping6: -H
+	quiet     bool    // -q
+	semiquiet bool    // rping -Q: no ICMP errors about the requests
+	verbose   bool    // -v: every ICMP message received
+	once      bool    // -o
+	raised    bool    // rping6 -i was below minInterval
 }
 
 // badValue is a rejected option value; the message is NetBSD's.
@@ -68,10 +70,10 @@ func badf(format string, a ...any) error { return &badValue{fmt.Sprintf(format, 
 // parse reads the command line of rping (Inet) or rping6 (Inet6).
 func parse(f Family, args []string) (options, error) {
 	o := options{family: f, size: defaultSize4, names: true}
-	optstring := "c:h:I:i:noqs:T:t:W:w:"
+	optstring := "c:h:I:i:noQqs:T:t:vW:w:"
 	if f == Inet6 {
 		o.size, o.names = defaultSize6, false
-		optstring = "c:Hh:I:i:noqS:s:X:"
+		optstring = "c:Hh:I:i:noqS:s:vX:"
 	}
 	opts, rest, err := getopt.Parse(optstring, args)
 	if err != nil {
@@ -121,8 +123,12 @@ func (o *options) set4(opt getopt.Opt) error {
 		o.names = false
 	case 'o':
 		o.once = true
+	case 'Q':
+		o.semiquiet = true
 	case 'q':
 		o.quiet = true
+	case 'v':
+		o.verbose = true
 	case 's':
 		n, err := strconv.ParseInt(a, 0, 64)
 		if err != nil || n < 0 {
@@ -195,6 +201,8 @@ func (o *options) set6(opt getopt.Opt) error {
 		o.once = true
 	case 'q':
 		o.quiet = true
+	case 'v':
+		o.verbose = true
 	case 'S':
 		o.src = a
 	case 's':
@@ -223,11 +231,11 @@ const minInterval = 0.001
 // usage is the program's synopsis.
 func usage(f Family) string {
 	if f == Inet6 {
-		return `usage: rping6 [-Hnoq] [-c count] [-h hoplimit] [-I interface] [-i wait]
+		return `usage: rping6 [-Hnoqv] [-c count] [-h hoplimit] [-I interface] [-i wait]
               [-S sourceaddr] [-s packetsize] [-X deadline] host
 `
 	}
-	return `usage: rping [-noq] [-c count] [-h host] [-I addr] [-i interval] [-s size]
+	return `usage: rping [-noQqv] [-c count] [-h host] [-I addr] [-i interval] [-s size]
              [-T ttl] [-t tos] [-W waittime] [-w deadline] host
 `
 }

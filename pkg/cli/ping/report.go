@@ -20,6 +20,12 @@ type report struct {
 	dst      string // its address
 	size     int    // data bytes, as the user asked
 	quiet    bool
+	// semiquiet (rping -Q) leaves out ICMP errors about the requests;
+	// verbose (-v) prints every ICMP message.
+	semiquiet, verbose bool
+	// names (rping without -n) prints an ICMP message's sender as
+	// "name (address)" when it has a name.
+	names bool
 	// name gives the name rping6 -H prints for an address; nil prints
 	// numbers.
 	name func(addr string) string
@@ -31,7 +37,8 @@ type report struct {
 
 func newReport(t *cli.Tool, o options, tg target) *report {
 	r := &report{t: t, family: o.family, hostname: tg.hostname, dst: tg.addr.String(),
-		size: o.size, quiet: o.quiet, answered: map[int]bool{}}
+		size: o.size, quiet: o.quiet, semiquiet: o.semiquiet, verbose: o.verbose,
+		names: o.family == Inet && o.names, answered: map[int]bool{}}
 	if o.family == Inet6 && o.names {
 		r.name = lookupName
 	}

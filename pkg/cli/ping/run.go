@@ -98,6 +98,7 @@ func (o options) request(tg target) (api.PingRequest, error) {
 		TOS:      o.tos,
 		Deadline: o.deadline,
 		Wait:     o.wait,
+		AllICMP:  o.verbose,
 	}
 	if o.family == Inet6 {
 		req.Interface = o.ifname
@@ -223,6 +224,8 @@ func watch(t *cli.Tool, stream *client.PingStream, r *report, o options, intr <-
 			r.start(ev)
 		case api.PingSent:
 			r.sent(ev)
+		case api.PingICMP:
+			r.icmp(ev)
 		case api.PingReply:
 			r.reply(ev)
 			if o.once && r.received > 0 {

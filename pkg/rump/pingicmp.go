@@ -1,0 +1,144 @@
+package rump
+
+// ICMP messages other than echo replies, for ping: gVisor's ping endpoint
+// drops the errors that quote its requests (Time To Live exceeded,
+// Destination Unreachable, ...), so a run also opens a raw ICMP endpoint
+// of the family, which sees every ICMP message the kernel receives, as
+// NetBSD's ping's raw socket does, and reports those that quote one of
+// the run's requests or, when asked, all of them.
+
+import (
+	"bytes"
+	"encoding/binary"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/raw"
+	"gvisor.dev/gvisor/pkg/waiter"
+)
+
+// openErrors opens the run's raw endpoint and returns the channel that
+// says it is readable; nil (a run without error reports) if the stack
+// refuses the endpoint.
+func (p *pingRun) openErrors() <-chan struct{} {
+	transport := icmp.ProtocolNumber4
+	if p.t.proto == ipv6.ProtocolNumber {
+		transport = icmp.ProtocolNumber6
+	}
+	ep, terr := raw.NewEndpoint(p.k.stack, p.t.proto, transport, &p.rawWQ)
+	if terr != nil {
+		return nil
+	}
+	var ch chan struct{}
+	p.rawWE, ch = waiter.NewChannelEntry(waiter.ReadableEvents)
+	p.rawWQ.EventRegister(&p.rawWE)
+	p.raw = ep
+	return ch
+}
+
+func (p *pingRun) closeErrors() {
+	p.rawWQ.EventUnregister(&p.rawWE)
+	p.raw.Close()
+}
+
+// receiveICMP reads every queued message of the raw endpoint and reports
+// those the run wants.
+func (p *pingRun) receiveICMP() {
+	var buf bytes.Buffer
+	for {
+		buf.Reset()
+		res, terr := p.raw.Read(&buf, tcpip.ReadOptions{NeedRemoteAddr: true})
+		if terr != nil {
+			return
+		}
+		msg, ttl := buf.Bytes(), 0
+		if p.t.proto != ipv6.ProtocolNumber {
+			// Raw IPv4 endpoints read the IP header too.
+			ip := header.IPv4(msg)
+			if !ip.IsValid(len(msg)) {
+				continue
+			}
+			ttl, msg = int(ip.TTL()), msg[ip.HeaderLength():]
+		}
+		seq, mine, ok := p.classify(msg)
+		if !ok {
+			continue
+		}
+		p.emit(api.PingEvent{
+			Type:  api.PingICMP,
+			From:  p.k.addrString(res.RemoteAddr.Addr, res.RemoteAddr.NIC),
+			Bytes: len(msg),
+			TTL:   ttl,
+			ICMP:  bytes.Clone(msg),
+			Mine:  mine,
+			Seq:   seq,
+		})
+	}
+}
+
+// classify decides whether a message is reported: never an echo reply
+// (the ping endpoint reads the run's own), always an error quoting one of
+// the run's requests, anything else only with AllICMP. It also returns the
+// quoted request's sequence number.
+func (p *pingRun) classify(msg []byte) (seq int, mine, ok bool) {
+	if len(msg) < header.ICMPv4MinimumSize {
+		return 0, false, false
+	}
+	typ := msg[0]
+	if p.t.proto == ipv6.ProtocolNumber {
+		if header.ICMPv6Type(typ) == header.ICMPv6EchoReply {
+			return 0, false, false
+		}
+		seq, mine = p.quoted6(msg)
+		return seq, mine, p.t.req.AllICMP || mine
+	}
+	if header.ICMPv4Type(typ) == header.ICMPv4EchoReply {
+		return 0, false, false
+	}
+	seq, mine = p.quoted4(msg)
+	return seq, mine, p.t.req.AllICMP || mine
+}
+
+// icmpErrors4 are the IPv4 error types, whose data quotes the datagram
+// they are about.
+var icmpErrors4 = map[header.ICMPv4Type]bool{
+	header.ICMPv4DstUnreachable: true, header.ICMPv4SrcQuench: true, header.ICMPv4Redirect: true,
+	header.ICMPv4TimeExceeded: true, header.ICMPv4ParamProblem: true,
+}
+
+// quoted4 finds the run's echo request in an IPv4 error message.
+func (p *pingRun) quoted4(msg []byte) (int, bool) {
+	if !icmpErrors4[header.ICMPv4Type(msg[0])] || len(msg) < header.ICMPv4MinimumSize+header.IPv4MinimumSize {
+		return 0, false
+	}
+	ip := header.IPv4(msg[header.ICMPv4MinimumSize:])
+	hl := int(ip.HeaderLength())
+	inner := msg[header.ICMPv4MinimumSize+min(hl, len(ip)):]
+	if ip.Protocol() != uint8(header.ICMPv4ProtocolNumber) || hl < header.IPv4MinimumSize || len(inner) < 8 {
+		return 0, false
+	}
+	if header.ICMPv4Type(inner[0]) != header.ICMPv4Echo || binary.BigEndian.Uint16(inner[4:]) != p.ident {
+		return 0, false
+	}
+	return int(binary.BigEndian.Uint16(inner[6:])), true
+}
+
+// quoted6 finds the run's echo request in an ICMPv6 error message (one
+// whose quoted packet has no extension headers).
+func (p *pingRun) quoted6(msg []byte) (int, bool) {
+	if msg[0] >= 128 || len(msg) < header.ICMPv6MinimumSize+header.IPv6MinimumSize+8 {
+		return 0, false
+	}
+	ip := header.IPv6(msg[header.ICMPv6MinimumSize:])
+	inner := msg[header.ICMPv6MinimumSize+header.IPv6MinimumSize:]
+	if ip.NextHeader() != uint8(header.ICMPv6ProtocolNumber) || header.ICMPv6Type(inner[0]) != header.ICMPv6EchoRequest {
+		return 0, false
+	}
+	if binary.BigEndian.Uint16(inner[4:]) != p.ident {
+		return 0, false
+	}
+	return int(binary.BigEndian.Uint16(inner[6:])), true
+}
