@@ -89,6 +89,11 @@ func (k *Kernel) Ping(ctx context.Context, req api.PingRequest, emit func(api.Pi
 		return err
 	}
 	local, _ := ep.GetLocalAddress()
+	var until time.Time
+	if d := api.Seconds(req.Deadline); d > 0 {
+		until = time.Now().Add(d)
+		k.awaitSource(ctx, t, until)
+	}
 	start := api.PingEvent{Type: api.PingStart, Dst: k.addrString(t.dst, t.nic), Ident: int(local.Port)}
 	if r, terr := k.stack.FindRoute(t.nic, t.src, t.dst, t.proto, false); terr != nil {
 		start.Error = api.NewErrorReply(pingErrno(terr), "route to "+t.dst.String()+": "+terr.String())
@@ -97,7 +102,7 @@ func (k *Kernel) Ping(ctx context.Context, req api.PingRequest, emit func(api.Pi
 		r.Release()
 	}
 	emit(start)
-	run := &pingRun{k: k, t: t, ep: ep, emit: emit, begin: time.Now(), seen: make(map[uint16]bool), ident: local.Port}
+	run := &pingRun{k: k, t: t, ep: ep, emit: emit, begin: time.Now(), until: until, seen: make(map[uint16]bool), ident: local.Port}
 	errs := run.openErrors()
 	if run.raw != nil {
 		defer run.closeErrors()
@@ -305,6 +310,7 @@ type pingRun struct {
 	ep    tcpip.Endpoint
 	emit  func(api.PingEvent)
 	begin time.Time
+	until time.Time // the deadline; zero for none
 
 	sent   int             // requests sent (or tried)
 	lastTx time.Time       // when the last one went
@@ -323,8 +329,8 @@ func (p *pingRun) loop(ctx context.Context, readable, errs <-chan struct{}) {
 	defer send.Stop()
 	sendC, next := send.C, p.begin
 	var deadlineC, lingerC <-chan time.Time
-	if d := api.Seconds(p.t.req.Deadline); d > 0 {
-		deadline := time.NewTimer(d)
+	if !p.until.IsZero() {
+		deadline := time.NewTimer(max(time.Until(p.until), 0))
 		defer deadline.Stop()
 		deadlineC = deadline.C
 	}

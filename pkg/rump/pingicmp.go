@@ -9,7 +9,9 @@ package rump
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
+	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -141,4 +143,51 @@ func (p *pingRun) quoted6(msg []byte) (int, bool) {
 		return 0, false
 	}
 	return int(binary.BigEndian.Uint16(inner[6:])), true
+}
+
+// sourcePoll is how often a run with a deadline looks again for a source
+// address while one of the family is still tentative.
+const sourcePoll = 20 * time.Millisecond
+
+// awaitSource waits, until the deadline, for the kernel to have a route
+// and a usable source address for the run while duplicate address
+// detection still holds an address of the family back: a run started just
+// after an interface came up keeps trying, as its deadline allows, instead
+// of failing at once.
+func (k *Kernel) awaitSource(ctx context.Context, t pingTarget, until time.Time) {
+	tick := time.NewTicker(sourcePoll)
+	defer tick.Stop()
+	for {
+		r, terr := k.stack.FindRoute(t.nic, t.src, t.dst, t.proto, false)
+		if terr == nil {
+			r.Release()
+			return
+		}
+		if !k.hasTentative(t.proto == ipv6.ProtocolNumber, t.nic) || !time.Now().Before(until) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// hasTentative reports whether an address of the family (on interface
+// nic, if not 0) is still undergoing duplicate address detection.
+func (k *Kernel) hasTentative(inet6 bool, nic tcpip.NICID) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, ifp := range k.ifaces {
+		if nic != 0 && ifp.nic != nic {
+			continue
+		}
+		for _, a := range ifp.addrs {
+			if a.is4() != inet6 && a.dad.Load()&dadTentative != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -1,7 +1,9 @@
 package rump
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
@@ -59,5 +61,38 @@ func TestPingReportsErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPingWaitsForDAD: a run with a deadline, started while the source
+// address is still tentative, waits for it instead of failing at once.
+func TestPingWaitsForDAD(t *testing.T) {
+	ka, _ := linkedKernels(t)
+	if !ka.hasTentative(true, 0) {
+		t.Fatal("precondition: no tentative inet6 address on the first kernel")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var evs []api.PingEvent
+	req := api.PingRequest{Dst: "fc00::2", Interval: 0.2, Deadline: 15, Size: 56}
+	err := ka.Ping(ctx, req, func(ev api.PingEvent) {
+		evs = append(evs, ev)
+		if ev.Type == api.PingReply {
+			cancel() // the peer, also past DAD, answers: enough
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) == 0 || evs[0].Type != api.PingStart || evs[0].Error != nil || evs[0].Src != "fc00::1" {
+		t.Fatalf("got events %+v, want a start from fc00::1 without error", evs)
+	}
+	for _, ev := range evs {
+		if ev.Type == api.PingSent && ev.Error != nil {
+			t.Errorf("got a failed send %+v, want none: the run waits for its source", ev)
+		}
+	}
+	if got := countTypes(evs); got[api.PingReply] == 0 {
+		t.Errorf("got events %+v, want a reply", evs)
 	}
 }
