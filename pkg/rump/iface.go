@@ -221,7 +221,7 @@ func (k *Kernel) upLocked(ifp *Interface) error {
 			k.startInetDADLocked(ifp, a)
 		}
 	}
-	if ifp.eth != nil && k.comps.inet6() && inet6Capable(ifp.ep.MTU()) && !ifp.hasLinkLocal() {
+	if ifp.eth != nil && k.comps.inet6() && !k.tun.noLinklocal && inet6Capable(ifp.ep.MTU()) && !ifp.hasLinkLocal() {
 		ll := header.LinkLocalAddr(ifp.eth.LinkAddress())
 		a := api.IfAddr{Addr: fmt.Sprintf("%s/64", ll)}
 		if err := k.addAddrLocked(ifp, a); err != nil {
