@@ -49,6 +49,12 @@ type PingRequest struct {
 	// run (echo replies to others aside), as ping -v shows them; without
 	// it only errors that quote one of the run's requests are reported.
 	AllICMP bool `json:"all_icmp,omitempty"`
+	// RecordRoute (IPv4) puts a record route option in the requests, as
+	// ping -R does; replies report the route they carry in Options.
+	RecordRoute bool `json:"record_route,omitempty"`
+	// SourceRoute (IPv4) sends the requests to this gateway with a loose
+	// source route option naming Dst, as ping -g does.
+	SourceRoute string `json:"source_route,omitempty"`
 }
 
 // The types of PingEvent, in the order a run produces them: one start,
@@ -98,6 +104,9 @@ type PingEvent struct {
 	// Mine (icmp) says the message quotes one of the run's requests; Seq
 	// is then that request's sequence number.
 	Mine bool `json:"mine,omitempty"`
+	// Options (reply) are the IP options the reply carries, for a run
+	// with RecordRoute or SourceRoute.
+	Options []byte `json:"options,omitempty"`
 	// Reason (end) is why the run ended: PingEndCount, PingEndDeadline or
 	// PingEndHalt.
 	Reason string `json:"reason,omitempty"`

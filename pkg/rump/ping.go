@@ -50,6 +50,7 @@ type pingTarget struct {
 	req      api.PingRequest
 	proto    tcpip.NetworkProtocolNumber
 	dst, src tcpip.Address // src may be empty
+	gateway  tcpip.Address // the loose source route's first hop; empty for none
 	nic      tcpip.NICID   // 0: any interface
 	interval time.Duration
 }
@@ -134,6 +135,11 @@ func (k *Kernel) pingTarget(req api.PingRequest) (pingTarget, error) {
 		return t, api.Errorf(syscall.EINVAL, "count cannot be negative; interval, deadline and wait must be in 0..1e9 seconds")
 	case req.TTL < 0 || req.TTL > 255 || req.TOS < 0 || req.TOS > 255:
 		return t, api.Errorf(syscall.EINVAL, "ttl and tos must be in 0..255")
+	}
+	if req.RecordRoute || req.SourceRoute != "" {
+		if err := t.checkOptions(dst); err != nil {
+			return t, err
+		}
 	}
 	if t.interval == 0 {
 		t.interval = time.Second
@@ -371,10 +377,10 @@ func (p *pingRun) loop(ctx context.Context, readable, errs <-chan struct{}) {
 				p.end(api.PingEndHalt)
 				return
 			}
-			if n := p.t.req.Count; n > 0 && p.sent >= n && len(p.seen) >= n {
-				p.end(api.PingEndCount)
-				return
-			}
+		}
+		if n := p.t.req.Count; n > 0 && p.sent >= n && len(p.seen) >= n {
+			p.end(api.PingEndCount)
+			return
 		}
 	}
 }
@@ -421,7 +427,12 @@ func (p *pingRun) send() {
 	var r bytes.Reader
 	r.Reset(b)
 	to := tcpip.FullAddress{Addr: p.t.dst, NIC: p.t.nic}
-	if _, terr := p.ep.Write(&r, tcpip.WriteOptions{To: &to}); terr != nil {
+	ep := p.ep
+	if p.withOptions() && p.raw != nil {
+		ep, to.Addr = p.raw, p.t.firstHop()
+		r.Reset(p.withHeader(b))
+	}
+	if _, terr := ep.Write(&r, tcpip.WriteOptions{To: &to}); terr != nil {
 		ev.Error = api.NewErrorReply(pingErrno(terr), "send to "+p.t.dst.String()+": "+terr.String())
 	}
 	p.sent++
@@ -443,27 +454,29 @@ func (p *pingRun) receive() (closed bool) {
 			return true
 		}
 		b := buf.Bytes()
-		if len(b) < header.ICMPv4MinimumSize {
+		if len(b) < header.ICMPv4MinimumSize || p.withOptions() {
+			// With IP options the raw endpoint reports the replies, with
+			// the options they carry.
 			continue
 		}
-		seq := header.ICMPv4(b).Sequence() // the same place in ICMPv6
-		ev := api.PingEvent{
-			Type:  api.PingReply,
-			Seq:   int(seq),
-			From:  p.k.addrString(res.RemoteAddr.Addr, res.RemoteAddr.NIC),
-			Bytes: res.Total,
-			TTL:   int(res.ControlMessages.TTL),
-		}
+		ttl := int(res.ControlMessages.TTL)
 		if p.t.proto == ipv6.ProtocolNumber {
-			ev.TTL = int(res.ControlMessages.HopLimit)
+			ttl = int(res.ControlMessages.HopLimit)
 		}
-		if len(b) >= header.ICMPv4MinimumSize+pingStampLen {
-			sentAt := time.Duration(binary.BigEndian.Uint64(b[header.ICMPv4MinimumSize:]))
-			rtt := res.ControlMessages.Timestamp.Sub(p.begin) - sentAt
-			p.tmax = max(p.tmax, rtt)
-			ev.RTT = float64(rtt) / float64(time.Millisecond)
-		}
-		p.seen[seq] = true
-		p.emit(ev)
+		p.reply(b, p.k.addrString(res.RemoteAddr.Addr, res.RemoteAddr.NIC), ttl, res.ControlMessages.Timestamp, nil)
 	}
+}
+
+// reply reports echo reply b (from its ICMP header on), received at rx.
+func (p *pingRun) reply(b []byte, from string, ttl int, rx time.Time, options []byte) {
+	seq := header.ICMPv4(b).Sequence() // the same place in ICMPv6
+	ev := api.PingEvent{Type: api.PingReply, Seq: int(seq), From: from, Bytes: len(b), TTL: ttl, Options: options}
+	if len(b) >= header.ICMPv4MinimumSize+pingStampLen {
+		sentAt := time.Duration(binary.BigEndian.Uint64(b[header.ICMPv4MinimumSize:]))
+		rtt := rx.Sub(p.begin) - sentAt
+		p.tmax = max(p.tmax, rtt)
+		ev.RTT = float64(rtt) / float64(time.Millisecond)
+	}
+	p.seen[seq] = true
+	p.emit(ev)
 }

@@ -34,6 +34,12 @@ func (p *pingRun) openErrors() <-chan struct{} {
 	if terr != nil {
 		return nil
 	}
+	if p.withOptions() {
+		ep.SocketOptions().SetHeaderIncluded(true)
+		if p.t.nic != 0 {
+			ep.SocketOptions().SetBindToDevice(int32(p.t.nic))
+		}
+	}
 	var ch chan struct{}
 	p.rawWE, ch = waiter.NewChannelEntry(waiter.ReadableEvents)
 	p.rawWQ.EventRegister(&p.rawWE)
@@ -57,13 +63,20 @@ func (p *pingRun) receiveICMP() {
 			return
 		}
 		msg, ttl := buf.Bytes(), 0
+		var opts []byte
 		if p.t.proto != ipv6.ProtocolNumber {
 			// Raw IPv4 endpoints read the IP header too.
 			ip := header.IPv4(msg)
 			if !ip.IsValid(len(msg)) {
 				continue
 			}
-			ttl, msg = int(ip.TTL()), msg[ip.HeaderLength():]
+			ttl, opts, msg = int(ip.TTL()), bytes.Clone(ip.Options()), msg[ip.HeaderLength():]
+			if p.withOptions() && len(msg) >= header.ICMPv4MinimumSize &&
+				header.ICMPv4(msg).Type() == header.ICMPv4EchoReply && header.ICMPv4(msg).Ident() == p.ident {
+				from := p.k.addrString(res.RemoteAddr.Addr, res.RemoteAddr.NIC)
+				p.reply(msg, from, ttl, res.ControlMessages.Timestamp, opts)
+				continue
+			}
 		}
 		seq, mine, ok := p.classify(msg)
 		if !ok {
