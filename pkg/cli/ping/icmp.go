@@ -201,3 +201,92 @@ func icmp6Text(m []byte) string {
 	}
 	return fmt.Sprintf("Bad ICMP type: %d", typ)
 }
+
+// IP option numbers, and the most option bytes a header holds.
+const (
+	optEOL, optNOP, optRR, optLSRR = 0, 1, 7, 131
+	maxOptLen                      = 40
+)
+
+// replyOptions prints what a reply's IP options say, after its line, as
+// ping -R and -g do: the route recorded (or "(same route)"), and a note
+// when the reply came back without the option the request carried.
+func (r *report) replyOptions(ev api.PingEvent) {
+	w := r.t.Stdout
+	sent := 20 + 8 + max(r.size, stampLen)
+	if r.sourceRoute {
+		sent += 8
+	}
+	if r.recordRoute {
+		sent = 20 + maxOptLen + 8 + max(r.size, stampLen)
+	}
+	got := 20 + len(ev.Options) + ev.Bytes
+	switch {
+	case got == sent:
+	case sent-got == maxOptLen && r.recordRoute:
+		if !r.saidNoRR {
+			r.saidNoRR = true
+			fmt.Fprint(w, "\nremote host does not support record route")
+		}
+	case sent-got == 8 && r.sourceRoute:
+		if !r.saidNoSR {
+			r.saidNoSR = true
+			fmt.Fprint(w, "\nremote host does not support source route")
+		}
+	default:
+		fmt.Fprintf(w, "\nwrong total length %d instead of %d", got, sent)
+	}
+	o := ev.Options
+	for i := 0; i < len(o); {
+		switch o[i] {
+		case optEOL:
+			return
+		case optNOP:
+			i++
+			continue
+		case optRR:
+			if i+2 >= len(o) {
+				return
+			}
+			n, ptr := int(o[i+1]), int(o[i+2])
+			r.printRR(o[i+3:min(i+n, len(o))], min(ptr, n)-4)
+			i += max(n, 2)
+			continue
+		case optLSRR:
+			if i+1 >= len(o) {
+				return
+			}
+			i += max(int(o[i+1]), 2)
+			continue
+		}
+		fmt.Fprintf(w, "\nunknown option 0x%x", o[i])
+		i++
+	}
+}
+
+// printRR prints the n bytes of addresses a record route holds, or
+// "(same route)" when they are the last reply's.
+func (r *report) printRR(addrs []byte, n int) {
+	if n <= 0 {
+		return
+	}
+	n = min(n, len(addrs))
+	if r.lastRR != nil && string(r.lastRR) == string(addrs[:n]) {
+		fmt.Fprint(r.t.Stdout, "\t(same route)")
+		return
+	}
+	r.lastRR = append([]byte(nil), addrs[:n]...)
+	fmt.Fprint(r.t.Stdout, "\nRR: ")
+	for j := 0; j < n; j += 4 {
+		if j > 0 {
+			fmt.Fprintln(r.t.Stdout)
+		}
+		var a [4]byte
+		copy(a[:], addrs[j:min(j+4, n)])
+		s := netip.AddrFrom4(a).String()
+		if a != [4]byte{} {
+			s = r.from(s)
+		}
+		fmt.Fprintf(r.t.Stdout, "\t%s", s)
+	}
+}

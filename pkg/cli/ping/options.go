@@ -41,23 +41,25 @@ const (
 
 // options is a parsed command line.
 type options struct {
-	family    Family
-	host      string  // the target as given
-	count     int     // -c; 0 is no limit
-	interval  float64 // -i, seconds; 0 is the default (1)
-	deadline  float64 // rping -w, rping6 -X
-	wait      float64 // rping -W
-	size      int     // -s, data bytes
-	ttl       int     // rping -T, rping6 -h; 0 is the default
-	tos       int     // rping -t
-	src       string  // rping -I (address or interface), rping6 -S
-	ifname    string  // rping6 -I
-	names     bool    // rping: not -n; rping6: -H
-	quiet     bool    // -q
-	semiquiet bool    // rping -Q: no ICMP errors about the requests
-	verbose   bool    // -v: every ICMP message received
-	once      bool    // -o
-	raised    bool    // rping6 -i was below minInterval
+	family      Family
+	host        string  // the target as given
+	count       int     // -c; 0 is no limit
+	interval    float64 // -i, seconds; 0 is the default (1)
+	deadline    float64 // rping -w, rping6 -X
+	wait        float64 // rping -W
+	size        int     // -s, data bytes
+	ttl         int     // rping -T, rping6 -h; 0 is the default
+	tos         int     // rping -t
+	src         string  // rping -I (address or interface), rping6 -S
+	ifname      string  // rping6 -I
+	names       bool    // rping: not -n; rping6: -H
+	quiet       bool    // -q
+	semiquiet   bool    // rping -Q: no ICMP errors about the requests
+	verbose     bool    // -v: every ICMP message received
+	recordRoute bool    // rping -R
+	gateway     string  // rping -g: the loose source route\'s gateway
+	once        bool    // -o
+	raised      bool    // rping6 -i was below minInterval
 }
 
 // badValue is a rejected option value; the message is NetBSD's.
@@ -70,7 +72,7 @@ func badf(format string, a ...any) error { return &badValue{fmt.Sprintf(format, 
 // parse reads the command line of rping (Inet) or rping6 (Inet6).
 func parse(f Family, args []string) (options, error) {
 	o := options{family: f, size: defaultSize4, names: true}
-	optstring := "c:h:I:i:noQqs:T:t:vW:w:"
+	optstring := "c:g:h:I:i:noQqRs:T:t:vW:w:"
 	if f == Inet6 {
 		o.size, o.names = defaultSize6, false
 		optstring = "c:Hh:I:i:noqS:s:vX:"
@@ -123,8 +125,12 @@ func (o *options) set4(opt getopt.Opt) error {
 		o.names = false
 	case 'o':
 		o.once = true
+	case 'g':
+		o.gateway = a
 	case 'Q':
 		o.semiquiet = true
+	case 'R':
+		o.recordRoute = true
 	case 'q':
 		o.quiet = true
 	case 'v':
@@ -235,8 +241,9 @@ func usage(f Family) string {
               [-S sourceaddr] [-s packetsize] [-X deadline] host
 `
 	}
-	return `usage: rping [-noQqv] [-c count] [-h host] [-I addr] [-i interval] [-s size]
-             [-T ttl] [-t tos] [-W waittime] [-w deadline] host
+	return `usage: rping [-noQqRv] [-c count] [-g gateway] [-h host] [-I addr]
+             [-i interval] [-s size] [-T ttl] [-t tos] [-W waittime]
+             [-w deadline] host
 `
 }
 

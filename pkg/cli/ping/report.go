@@ -23,6 +23,13 @@ type report struct {
 	// semiquiet (rping -Q) leaves out ICMP errors about the requests;
 	// verbose (-v) prints every ICMP message.
 	semiquiet, verbose bool
+	// recordRoute and sourceRoute (rping -R, -g) say the requests carry
+	// IP options; the replies' are printed.
+	recordRoute, sourceRoute bool
+	// saidNoRR and saidNoSR remember that a reply without the option was
+	// reported; lastRR is the last route recorded.
+	saidNoRR, saidNoSR bool
+	lastRR             []byte
 	// names (rping without -n) prints an ICMP message's sender as
 	// "name (address)" when it has a name.
 	names bool
@@ -38,7 +45,8 @@ type report struct {
 func newReport(t *cli.Tool, o options, tg target) *report {
 	r := &report{t: t, family: o.family, hostname: tg.hostname, dst: tg.addr.String(),
 		size: o.size, quiet: o.quiet, semiquiet: o.semiquiet, verbose: o.verbose,
-		names: o.family == Inet && o.names, answered: map[int]bool{}}
+		names: o.family == Inet && o.names, answered: map[int]bool{},
+		recordRoute: o.recordRoute, sourceRoute: o.gateway != ""}
 	if o.family == Inet6 && o.names {
 		r.name = lookupName
 	}
@@ -112,6 +120,9 @@ func (r *report) reply(ev api.PingEvent) {
 		fmt.Fprintf(w, " ttl=%d", ev.TTL)
 		if r.timing() {
 			fmt.Fprintf(w, " time=%.3f ms", ev.RTT)
+		}
+		if r.recordRoute || r.sourceRoute {
+			r.replyOptions(ev)
 		}
 		fmt.Fprintln(w)
 		return

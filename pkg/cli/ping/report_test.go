@@ -36,6 +36,19 @@ func icmpErr(typ, code byte, seq int) api.PingEvent {
 	return api.PingEvent{Type: api.PingICMP, From: "10.0.0.1", Bytes: len(m), ICMP: m, Mine: true, Seq: seq}
 }
 
+// rrReply is a reply whose record route option holds route.
+func rrReply(seq int, route ...string) api.PingEvent {
+	o := make([]byte, 40)
+	o[0], o[1], o[2] = 7, 39, byte(4+4*len(route))
+	for i, a := range route {
+		b := netip.MustParseAddr(a).As4()
+		copy(o[3+4*i:], b[:])
+	}
+	ev := reply(seq, route[0], 64, 64, 0.25)
+	ev.Options = o
+	return ev
+}
+
 func TestReportGolden(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -114,6 +127,13 @@ func TestReportGolden(t *testing.T) {
 			start("fc00::2", "fd09::1"),
 			sent(0), {Type: api.PingICMP, From: "fc00::1", Bytes: 56, ICMP: []byte{3, 0, 0, 0, 0, 0, 0, 0}, Mine: true},
 		}, 2},
+		{"ping-record-route", Inet, "-n -R", "10.0.0.2", "10.0.0.2", []api.PingEvent{
+			start("10.0.0.1", "10.0.0.2"),
+			sent(0), rrReply(0, "10.0.0.2", "10.0.0.1"),
+			sent(1), rrReply(1, "10.0.0.2", "10.0.0.1"),
+			sent(2), rrReply(2, "10.0.0.2"),
+			sent(3), reply(3, "10.0.0.2", 64, 64, 0.2),
+		}, 0},
 		{"ping6-send-errors", Inet6, "", "fc00::1", "fc00::1", []api.PingEvent{
 			start("fc00::2", "fc00::1"),
 			sentErr(0, syscall.EHOSTUNREACH), sent(1),

@@ -116,6 +116,14 @@ func (o options) request(tg target) (api.PingRequest, error) {
 	if req.TTL == 0 {
 		req.TTL = 255
 	}
+	req.RecordRoute = o.recordRoute
+	if o.gateway != "" {
+		g, err := resolve(o.gateway, "ip4")
+		if err != nil {
+			return req, cannotResolve(o.gateway, err)
+		}
+		req.SourceRoute = g.String()
+	}
 	if o.src != "" {
 		if _, ok := parseAddr(o.src, "ip4"); ok {
 			req.Src = o.src
