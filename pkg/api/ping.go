@@ -55,6 +55,10 @@ type PingRequest struct {
 	// SourceRoute (IPv4) sends the requests to this gateway with a loose
 	// source route option naming Dst, as ping -g does.
 	SourceRoute string `json:"source_route,omitempty"`
+	// NextHop (IPv6) sends the requests through this neighbour, as
+	// ping6 -g does with IPV6_NEXTHOP. The kernel refuses it with
+	// EOPNOTSUPP: gVisor chooses the next hop from the routing table only.
+	NextHop string `json:"next_hop,omitempty"`
 }
 
 // The types of PingEvent, in the order a run produces them: one start,

@@ -136,6 +136,9 @@ func (k *Kernel) pingTarget(req api.PingRequest) (pingTarget, error) {
 	case req.TTL < 0 || req.TTL > 255 || req.TOS < 0 || req.TOS > 255:
 		return t, api.Errorf(syscall.EINVAL, "ttl and tos must be in 0..255")
 	}
+	if req.NextHop != "" {
+		return t, api.Errorf(syscall.EOPNOTSUPP, "IPV6_NEXTHOP: the stack takes the next hop from its routing table only")
+	}
 	if req.RecordRoute || req.SourceRoute != "" {
 		if err := t.checkOptions(dst); err != nil {
 			return t, err

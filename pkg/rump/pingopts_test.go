@@ -83,4 +83,8 @@ func TestPingSourceRoute(t *testing.T) {
 			t.Errorf("Ping %+v: got %v, want EINVAL", req, err)
 		}
 	}
+	req := api.PingRequest{Dst: "fc00::2", NextHop: "fc00::2"}
+	if err := ka.Ping(t.Context(), req, func(api.PingEvent) {}); !errorIs(err, syscall.EOPNOTSUPP) {
+		t.Errorf("Ping %+v: got %v, want EOPNOTSUPP", req, err)
+	}
 }

@@ -75,7 +75,7 @@ func parse(f Family, args []string) (options, error) {
 	optstring := "c:g:h:I:i:noQqRs:T:t:vW:w:"
 	if f == Inet6 {
 		o.size, o.names = defaultSize6, false
-		optstring = "c:Hh:I:i:noqS:s:vX:"
+		optstring = "c:g:Hh:I:i:noqS:s:vX:"
 	}
 	opts, rest, err := getopt.Parse(optstring, args)
 	if err != nil {
@@ -182,6 +182,8 @@ func (o *options) set6(opt getopt.Opt) error {
 			return badf("illegal number of packets -- %s", a)
 		}
 		o.count = n
+	case 'g':
+		o.gateway = a
 	case 'H':
 		o.names = true
 	case 'h':
@@ -237,8 +239,8 @@ const minInterval = 0.001
 // usage is the program's synopsis.
 func usage(f Family) string {
 	if f == Inet6 {
-		return `usage: rping6 [-Hnoqv] [-c count] [-h hoplimit] [-I interface] [-i wait]
-              [-S sourceaddr] [-s packetsize] [-X deadline] host
+		return `usage: rping6 [-Hnoqv] [-c count] [-g gateway] [-h hoplimit] [-I interface]
+              [-i wait] [-S sourceaddr] [-s packetsize] [-X deadline] host
 `
 	}
 	return `usage: rping [-noQqRv] [-c count] [-g gateway] [-h host] [-I addr]

@@ -102,6 +102,13 @@ func (o options) request(tg target) (api.PingRequest, error) {
 	}
 	if o.family == Inet6 {
 		req.Interface = o.ifname
+		if o.gateway != "" {
+			g, err := resolve(o.gateway, "ip6")
+			if err != nil {
+				return req, badf("getaddrinfo for the gateway %s: %s", o.gateway, gaiNoName)
+			}
+			req.NextHop = g.String()
+		}
 		if o.src != "" {
 			if _, ok := parseAddr(o.src, "ip6"); !ok {
 				return req, badf("invalid source address: %s", gaiNoName)
@@ -156,6 +163,8 @@ func (o options) refused(t *cli.Tool, err error) {
 		t.Warnx("Must be superuser to use < 1 sec ping interval")
 	case errors.Is(err, syscall.EPERM):
 		t.Warnx("%s: only root may use interval < 1s", api.Strerror(syscall.EPERM))
+	case errors.Is(err, syscall.EOPNOTSUPP) && o.family == Inet6 && o.gateway != "":
+		t.Warn(err, "setsockopt(IPV6_NEXTHOP)")
 	case errors.Is(err, syscall.EAFNOSUPPORT) && o.family == Inet:
 		t.Warn(err, "Cannot create socket")
 	case errors.Is(err, syscall.EAFNOSUPPORT):
