@@ -157,7 +157,7 @@ func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
 	// Everything that depends on the interface is worked out before the
 	// first change, so a bad value changes nothing.
 	if len(r.mediaWords) > 0 {
-		return 1, cli.Fail("SIOCGIFMEDIA", api.Errorf(syscall.ENOTTY, ifc.Name+" has no media"))
+		return 1, cli.Fail("SIOCGIFMEDIA", api.Errorf(syscall.ENOTTY, ifc.Name+": media cannot be changed"))
 	}
 	var addReq *api.IfAddr
 	if r.addr != nil {

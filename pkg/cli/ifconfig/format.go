@@ -104,6 +104,9 @@ func writeStatus(w io.Writer, ifc api.Interface, o formatOptions) {
 	if ifc.Linkstr != "" {
 		fmt.Fprintf(w, "\tlinkstr: %s\n", ifc.Linkstr)
 	}
+	if m := media(ifc); m != "" {
+		fmt.Fprintf(w, "\tmedia: %s\n", m)
+	}
 	switch ifc.LinkState {
 	case api.LinkStateUp:
 		fmt.Fprintf(w, "\tstatus: active\n")
@@ -111,6 +114,9 @@ func writeStatus(w io.Writer, ifc api.Interface, o formatOptions) {
 		fmt.Fprintf(w, "\tstatus: no carrier\n")
 	}
 	if o.verbose {
+		if ifc.LinkState != "" {
+			fmt.Fprintf(w, "\tlinkstate: %s\n", ifc.LinkState)
+		}
 		writeStats(w, ifc.Stats, o.human)
 	}
 	if o.family == "" || o.family == "inet6" {
@@ -256,4 +262,14 @@ func lifetime(v *uint32) string {
 		return "infty"
 	}
 	return strconv.FormatUint(uint64(*v), 10)
+}
+
+// media is an interface's media line, as NetBSD's drivers report it: a
+// shmif interface is Ethernet with its media chosen automatically; the
+// others have no media.
+func media(ifc api.Interface) string {
+	if ifc.Kind == "shmif" {
+		return "Ethernet autoselect"
+	}
+	return ""
 }
