@@ -59,6 +59,11 @@ type PingRequest struct {
 	// ping6 -g does with IPV6_NEXTHOP. The kernel refuses it with
 	// EOPNOTSUPP: gVisor chooses the next hop from the routing table only.
 	NextHop string `json:"next_hop,omitempty"`
+	// NodeInfo (IPv6) sends ICMPv6 node information queries for the
+	// destination's name (RFC 4620) instead of echo requests, as
+	// ping6 -w does; a reply event then carries the reply message in
+	// ICMP.
+	NodeInfo bool `json:"node_info,omitempty"`
 }
 
 // The types of PingEvent, in the order a run produces them: one start,
@@ -100,7 +105,8 @@ type PingEvent struct {
 	// RTT (reply) is the round-trip time in milliseconds; 0 when the
 	// request had no room (8 data bytes) for its timestamp.
 	RTT float64 `json:"rtt,omitempty"`
-	// ICMP (icmp) is an ICMP or ICMPv6 message other than an echo reply
+	// ICMP (icmp) is an ICMP or ICMPv6 message (and, for a NodeInfo run,
+	// the node information reply of a reply event) other than an echo reply
 	// to the run, from its header on: an error that quotes one of the
 	// run's requests or, with AllICMP, any other. Bytes is its length,
 	// From its sender, TTL the hop limit it arrived with.

@@ -103,7 +103,7 @@ func (k *Kernel) Ping(ctx context.Context, req api.PingRequest, emit func(api.Pi
 		r.Release()
 	}
 	emit(start)
-	run := &pingRun{k: k, t: t, ep: ep, emit: emit, begin: time.Now(), until: until, seen: make(map[uint16]bool), ident: local.Port}
+	run := &pingRun{k: k, t: t, ep: ep, emit: emit, begin: time.Now(), until: until, seen: make(map[uint16]bool), ident: local.Port, nonce: newNonce()}
 	errs := run.openErrors()
 	if run.raw != nil {
 		defer run.closeErrors()
@@ -138,6 +138,9 @@ func (k *Kernel) pingTarget(req api.PingRequest) (pingTarget, error) {
 	}
 	if req.NextHop != "" {
 		return t, api.Errorf(syscall.EOPNOTSUPP, "IPV6_NEXTHOP: the stack takes the next hop from its routing table only")
+	}
+	if req.NodeInfo && !dst.Is6() {
+		return t, api.Errorf(syscall.EINVAL, "node information queries only for an inet6 destination")
 	}
 	if req.RecordRoute || req.SourceRoute != "" {
 		if err := t.checkOptions(dst); err != nil {
@@ -327,6 +330,7 @@ type pingRun struct {
 	tmax   time.Duration   // longest round trip so far
 
 	ident uint16         // the ICMP identifier of the run's requests
+	nonce [6]byte        // the node information queries' nonce, after the sequence number
 	raw   tcpip.Endpoint // the raw ICMP endpoint errors arrive on; nil without one
 	rawWQ waiter.Queue
 	rawWE waiter.Entry
@@ -431,9 +435,13 @@ func (p *pingRun) send() {
 	r.Reset(b)
 	to := tcpip.FullAddress{Addr: p.t.dst, NIC: p.t.nic}
 	ep := p.ep
-	if p.withOptions() && p.raw != nil {
+	switch {
+	case p.withOptions() && p.raw != nil:
 		ep, to.Addr = p.raw, p.t.firstHop()
 		r.Reset(p.withHeader(b))
+	case p.t.req.NodeInfo && p.raw != nil:
+		ep = p.raw
+		r.Reset(p.nodeInfoQuery(seq))
 	}
 	if _, terr := ep.Write(&r, tcpip.WriteOptions{To: &to}); terr != nil {
 		ev.Error = api.NewErrorReply(pingErrno(terr), "send to "+p.t.dst.String()+": "+terr.String())

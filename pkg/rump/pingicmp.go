@@ -36,9 +36,9 @@ func (p *pingRun) openErrors() <-chan struct{} {
 	}
 	if p.withOptions() {
 		ep.SocketOptions().SetHeaderIncluded(true)
-		if p.t.nic != 0 {
-			ep.SocketOptions().SetBindToDevice(int32(p.t.nic))
-		}
+	}
+	if (p.withOptions() || p.t.req.NodeInfo) && p.t.nic != 0 {
+		ep.SocketOptions().SetBindToDevice(int32(p.t.nic))
 	}
 	var ch chan struct{}
 	p.rawWE, ch = waiter.NewChannelEntry(waiter.ReadableEvents)
@@ -78,6 +78,9 @@ func (p *pingRun) receiveICMP() {
 				continue
 			}
 		}
+		if p.nodeInfoReply(msg, res) {
+			continue
+		}
 		seq, mine, ok := p.classify(msg)
 		if !ok {
 			continue
@@ -106,6 +109,9 @@ func (p *pingRun) classify(msg []byte) (seq int, mine, ok bool) {
 	if p.t.proto == ipv6.ProtocolNumber {
 		if header.ICMPv6Type(typ) == header.ICMPv6EchoReply {
 			return 0, false, false
+		}
+		if p.t.req.NodeInfo && typ == niReply {
+			return 0, false, false // p.nodeInfoReply's
 		}
 		seq, mine = p.quoted6(msg)
 		return seq, mine, p.t.req.AllICMP || mine

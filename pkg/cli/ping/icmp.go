@@ -249,7 +249,7 @@ func (r *report) replyOptions(ev api.PingEvent) {
 				return
 			}
 			n, ptr := int(o[i+1]), int(o[i+2])
-			r.printRR(o[i+3:min(i+n, len(o))], min(ptr, n)-4)
+			r.printRR(o[i+3:max(min(i+n, len(o)), i+3)], min(ptr, n)-4)
 			i += max(n, 2)
 			continue
 		case optLSRR:

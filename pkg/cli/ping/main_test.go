@@ -123,6 +123,8 @@ func TestMainAgainstKernel(t *testing.T) {
 		{Inet6, "-c 1 -q ::1", `^PING6\(56=40\+8\+8 bytes\) ::1 --> ::1\n\n--- ::1 ping6 statistics ---\n1 packets transmitted, 1 packets received, 0.0% packet loss\n`, "", 0},
 		{Inet6, "-c 1 -X 0.3 fc00::99", `^PING6.*\n\n--- fc00::99 ping6 statistics ---\n1 packets transmitted, 0 packets received, 100.0% packet loss\n$`, "", 2},
 		{Inet6, "-c 1 2001:db8::1", `^$`, `^rping6: UDP connect: No route to host\n$`, 1},
+		{Inet6, "-w -c 1 -X 0.5 fc00::2", `^PING6\(72=40\+8\+24 bytes\) fc00::1 --> fc00::2\n\n--- fc00::2 ping6 statistics ---\n` +
+			`1 packets transmitted, 0 packets received, 100.0% packet loss\n$`, "", 2},
 		{Inet6, "-c 1 -g fc00::2 fc00::2", `^$`, `^rping6: setsockopt\(IPV6_NEXTHOP\): Operation not supported\n$`, 1},
 		{Inet6, "-c 1 -S fc00::9 fc00::2", `^$`, `^rping6: bind: Can't assign requested address\n$`, 1},
 		{Inet6, "-c 1 -S nosuch fc00::2", `^$`, `^rping6: invalid source address: hostname nor servname provided, or not known\n$`, 1},

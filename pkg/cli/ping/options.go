@@ -58,6 +58,7 @@ type options struct {
 	verbose     bool    // -v: every ICMP message received
 	recordRoute bool    // rping -R
 	gateway     string  // rping -g: the loose source route\'s gateway
+	nodeInfo    bool    // rping6 -w: node information queries for the host\'s name
 	once        bool    // -o
 	raised      bool    // rping6 -i was below minInterval
 }
@@ -75,7 +76,7 @@ func parse(f Family, args []string) (options, error) {
 	optstring := "c:g:h:I:i:noQqRs:T:t:vW:w:"
 	if f == Inet6 {
 		o.size, o.names = defaultSize6, false
-		optstring = "c:g:Hh:I:i:noqS:s:vX:"
+		optstring = "c:g:Hh:I:i:noqS:s:vwX:"
 	}
 	opts, rest, err := getopt.Parse(optstring, args)
 	if err != nil {
@@ -222,6 +223,8 @@ func (o *options) set6(opt getopt.Opt) error {
 			return badf("datalen value too large, maximum is %d", maxSize6)
 		}
 		o.size = n
+	case 'w':
+		o.nodeInfo = true
 	case 'X':
 		v, ok := positiveSeconds(a)
 		if !ok {
@@ -239,7 +242,7 @@ const minInterval = 0.001
 // usage is the program's synopsis.
 func usage(f Family) string {
 	if f == Inet6 {
-		return `usage: rping6 [-Hnoqv] [-c count] [-g gateway] [-h hoplimit] [-I interface]
+		return `usage: rping6 [-Hnoqvw] [-c count] [-g gateway] [-h hoplimit] [-I interface]
               [-i wait] [-S sourceaddr] [-s packetsize] [-X deadline] host
 `
 	}

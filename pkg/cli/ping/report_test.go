@@ -134,6 +134,15 @@ func TestReportGolden(t *testing.T) {
 			sent(2), rrReply(2, "10.0.0.2"),
 			sent(3), reply(3, "10.0.0.2", 64, 64, 0.2),
 		}, 0},
+		{"ping6-node-info", Inet6, "-w", "fc00::1", "fc00::1", []api.PingEvent{
+			start("fc00::2", "fc00::1"),
+			sent(0), {Type: api.PingReply, Seq: 0, From: "fc00::1", Bytes: 26,
+				ICMP: []byte{140, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 0, 0, 0, 30, 4, 'n', 'o', 'd', 'e', 0}},
+			sent(1), {Type: api.PingReply, Seq: 1, From: "fc00::1", Bytes: 37,
+				ICMP: []byte{140, 0, 0, 0, 0, 2, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 0, 0, 0, 30, 4, 'n', 'o', 'd', 'e', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 1, 'x', 0, 0}},
+			sent(2), {Type: api.PingReply, Seq: 2, From: "fc00::1", Bytes: 16,
+				ICMP: []byte{140, 1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4, 5, 6}},
+		}, 0},
 		{"ping6-send-errors", Inet6, "", "fc00::1", "fc00::1", []api.PingEvent{
 			start("fc00::2", "fc00::1"),
 			sentErr(0, syscall.EHOSTUNREACH), sent(1),

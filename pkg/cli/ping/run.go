@@ -102,6 +102,7 @@ func (o options) request(tg target) (api.PingRequest, error) {
 	}
 	if o.family == Inet6 {
 		req.Interface = o.ifname
+		req.NodeInfo = o.nodeInfo
 		if o.gateway != "" {
 			g, err := resolve(o.gateway, "ip6")
 			if err != nil {
