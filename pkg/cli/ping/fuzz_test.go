@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
-	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/internal/testkit"
+	"github.com/rumpnet/rumpnet/pkg/api"
 )
 
 // FuzzParse feeds arbitrary command lines to rping's and rping6's option
