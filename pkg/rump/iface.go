@@ -84,6 +84,7 @@ func (k *Kernel) Create(name string) error {
 		}
 		ifp.eth = newEthEndpoint(virtMAC(unit), 1500)
 		ifp.eth.forwards = k.forwardsInet
+		ifp.eth.forwardHook = func(p []byte, inet6 bool) { k.forwarded(ifp, p, inet6) }
 		ifp.eth.routing = k.routing
 		ifp.eth.SetDevice(tap)
 		ifp.tapName = tapName
@@ -92,6 +93,7 @@ func (k *Kernel) Create(name string) error {
 	case "shmif":
 		ifp.eth = newEthEndpoint(shmifMAC(), 1500)
 		ifp.eth.forwards = k.forwardsInet
+		ifp.eth.forwardHook = func(p []byte, inet6 bool) { k.forwarded(ifp, p, inet6) }
 		ifp.ep = ifp.eth
 		ifp.flags = api.IFF_BROADCAST | api.IFF_SIMPLEX | api.IFF_MULTICAST
 	case "bridge":

@@ -78,6 +78,9 @@ type ethEndpoint struct {
 	// dst (forwarding is on and dst is not one of its addresses); nil means
 	// never.
 	forwards func(dst tcpip.Address) bool
+	// forwardHook, if set, sees every IPv4 (inet6 false) or IPv6 packet
+	// addressed to the endpoint's MAC before the stack does (redirects).
+	forwardHook func(pkt []byte, inet6 bool)
 	// routing reports whether the kernel forwards at all (either family);
 	// nil means never. Offloaded frames are then normalised (vnet.go).
 	routing func() bool

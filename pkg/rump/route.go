@@ -18,6 +18,7 @@ import (
 	"net/netip"
 	"slices"
 	"syscall"
+	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -30,6 +31,8 @@ type staticRoute struct {
 	ifAddr  netip.Addr   // for an interface route, the address it was given by
 	ifp     *Interface
 	mtu     uint32
+	dynamic bool        // made by an ICMP redirect (RTF_DYNAMIC); see redirect.go
+	expires *time.Timer // a dynamic route's removal; nil for none
 }
 
 func (r *staticRoute) tcpipRoute() tcpip.Route {
@@ -107,6 +110,9 @@ func (k *Kernel) Routes(family int) []api.Route {
 func (r *staticRoute) info(p netip.Prefix) api.Route {
 	out := api.Route{Dest: p.String(), Interface: r.ifp.name, Index: int(r.ifp.nic),
 		Flags: api.RTF_UP | api.RTF_STATIC, MTU: int(r.mtu)}
+	if r.dynamic {
+		out.Flags = api.RTF_UP | api.RTF_DYNAMIC
+	}
 	if r.gateway.IsValid() {
 		out.Gateway = r.gateway.String()
 		out.Flags |= api.RTF_GATEWAY
