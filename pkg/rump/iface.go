@@ -332,6 +332,9 @@ func (k *Kernel) ZeroStats(name string) error {
 // linkState is the interface's media status: a virt or shmif interface
 // has carrier while its device is attached and passes frames (linkstate.go).
 func (ifp *Interface) linkState() string {
+	if ifp.cloner == "shmif" && !ifp.eth.hasDevice() {
+		return api.LinkStateUnknown // no bus: NetBSD's shmif knows no state
+	}
 	if ifp.eth != nil && !ifp.eth.linkUp() {
 		return api.LinkStateDown
 	}
@@ -349,6 +352,7 @@ func (ifp *Interface) infoLocked() api.Interface {
 		Metric:    ifp.metric,
 		Linkstr:   ifp.linkstr,
 		LinkState: ifp.linkState(),
+		Media:     ifp.media(),
 		Stats: api.Stats{
 			IPackets: c.ipackets.Load(), IBytes: c.ibytes.Load(), IMcasts: c.imcasts.Load(),
 			IErrors: c.ierrors.Load(), IQDrops: c.iqdrops.Load(),

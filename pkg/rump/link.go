@@ -57,6 +57,7 @@ type ethEndpoint struct {
 	rxValid atomic.Bool                // the frame being delivered needs no checksum verifying
 	rxmu    sync.Mutex                 // held while a frame is delivered to the stack
 	carrier atomic.Bool                // frames can pass on the device (link state)
+	noMedia atomic.Bool                // media none: the link is down and nothing is sent
 	selfRep atomic.Bool                // the device reports its link state (linkReporter)
 	linkmu  sync.Mutex                 // serializes a reporting device's carrier updates
 

@@ -156,13 +156,19 @@ func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
 	}
 	// Everything that depends on the interface is worked out before the
 	// first change, so a bad value changes nothing.
-	if len(r.mediaWords) > 0 {
-		return 1, cli.Fail("SIOCGIFMEDIA", api.Errorf(syscall.ENOTTY, ifc.Name+": media cannot be changed"))
+	media, err := mediaRequest(ifc, r.mediaWords)
+	if err != nil {
+		return 1, err
 	}
 	var addReq *api.IfAddr
 	if r.addr != nil {
 		if addReq, err = addrRequest(ifc, r.addr); err != nil {
 			return 1, err
+		}
+	}
+	if media != "" {
+		if err := b.SetMedia(r.ifname, media); err != nil {
+			return 1, cli.Fail("SIOCSIFMEDIA", err)
 		}
 	}
 	for _, a := range r.actions {

@@ -263,13 +263,3 @@ func lifetime(v *uint32) string {
 	}
 	return strconv.FormatUint(uint64(*v), 10)
 }
-
-// media is an interface's media line, as NetBSD's drivers report it: a
-// shmif interface is Ethernet with its media chosen automatically; the
-// others have no media.
-func media(ifc api.Interface) string {
-	if ifc.Kind == "shmif" {
-		return "Ethernet autoselect"
-	}
-	return ""
-}

@@ -57,7 +57,7 @@ type request struct {
 	remove          *removeSpec
 	link            *linkSpec
 	capSet, capClr  int
-	mediaWords      []string // media keywords: refused, no interface has media
+	mediaWords      [][2]string // media keywords and their arguments, in order
 }
 
 // action is one interface change other than addresses.
