@@ -296,3 +296,23 @@ func (c *capture) packets(t *testing.T) []echoPacket {
 	}
 	return ps
 }
+
+// TestPingICMPErrors: a router's ICMP errors about the requests print as
+// NetBSD's ping prints them; -Q leaves them out. The namespace is the
+// router: it forwards, first without a route to 10.9/16, then with one.
+func TestPingICMPErrors(t *testing.T) {
+	e := pingEnv(t)
+	e.mustRun(nil, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+	e.mustTool("rroute", "add", "-net", "10.9.0.0/16", "10.0.0.1")
+	r := e.rping("rping", "-n", "-c", "1", "-W", "1", "10.9.0.1")
+	e.want(r, "rping to a net the router has no route to", 2, `^PING 10.9.0.1 \(10.9.0.1\): 56 data bytes\n`+
+		`\d+ bytes from 10.0.0.1: Destination Net Unreachable for icmp_seq=0\n\n`+
+		`----10.9.0.1 PING Statistics----\n1 packets transmitted, 0 packets received, 100.0% packet loss\n$`, "")
+	r = e.rping("rping", "-n", "-Q", "-c", "1", "-W", "1", "10.9.0.1")
+	e.want(r, "rping -Q", 2, `^PING 10.9.0.1 \(10.9.0.1\): 56 data bytes\n\n`, "")
+	e.ip("route", "add", "10.9.0.0/16", "dev", "tap0")
+	r = e.rping("rping", "-n", "-c", "1", "-T", "1", "-W", "1", "10.9.0.1")
+	e.want(r, "rping -T 1 through the router", 2, `\n\d+ bytes from 10.0.0.1: Time To Live exceeded for icmp_seq=0\n`, "")
+	r = e.rping("rping", "-n", "-R", "-c", "1", "10.0.0.1")
+	e.want(r, "rping -R to the namespace", 0, `\n64 bytes from 10.0.0.1: icmp_seq=0 ttl=64 time=`+rttRE+` ms\nRR: \t`, "")
+}

@@ -18,6 +18,7 @@ const (
 	LeafAddress   = "address"
 	LeafLinkstr   = "linkstr"
 	LeafLinkState = "link_state"
+	LeafMedia     = "media"
 	LeafStats     = "stats"
 	LeafInet      = "inet"
 	LeafInet6     = "inet6"
@@ -85,6 +86,10 @@ var In6FlagNames = []string{"ANYCAST", "TENTATIVE", "DUPLICATED", "DETACHED",
 
 // Link states, as the link_state leaf reports them.
 const (
+	// The media subtypes an interface with media takes (Interface.Media).
+	MediaAuto = "autoselect"
+	MediaNone = "none"
+
 	LinkStateUnknown = "unknown"
 	LinkStateUp      = "up"
 	LinkStateDown    = "down"
@@ -166,18 +171,21 @@ type Stats struct {
 // Interface is everything ifconfig shows about one interface, assembled by
 // the client from the interface's leaves.
 type Interface struct {
-	Name      string   `json:"name"`
-	Index     int      `json:"index"`
-	Kind      string   `json:"kind"`
-	Flags     int      `json:"flags"`
-	MTU       int      `json:"mtu"`
-	Metric    int      `json:"metric"`
-	Address   string   `json:"address,omitempty"`
-	Linkstr   string   `json:"linkstr,omitempty"`
-	LinkState string   `json:"link_state"`
-	Stats     Stats    `json:"stats"`
-	Inet      []IfAddr `json:"inet"`
-	Inet6     []IfAddr `json:"inet6"`
+	Name      string `json:"name"`
+	Index     int    `json:"index"`
+	Kind      string `json:"kind"`
+	Flags     int    `json:"flags"`
+	MTU       int    `json:"mtu"`
+	Metric    int    `json:"metric"`
+	Address   string `json:"address,omitempty"`
+	Linkstr   string `json:"linkstr,omitempty"`
+	LinkState string `json:"link_state"`
+	// Media is the Ethernet media subtype of an interface that has media
+	// (shmif): MediaAuto or MediaNone; "" for none.
+	Media string   `json:"media,omitempty"`
+	Stats Stats    `json:"stats"`
+	Inet  []IfAddr `json:"inet"`
+	Inet6 []IfAddr `json:"inet6"`
 	// LinkAddrs are the inactive link-layer addresses; Address is the
 	// active one.
 	LinkAddrs []LinkAddr `json:"link_addrs,omitempty"`

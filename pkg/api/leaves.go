@@ -34,6 +34,7 @@ var Leaves = []Leaf{
 	{LeafLink, "struct", false, func(i *Interface) any { return &i.LinkAddrs }},
 	{LeafLinkState, "string", false, func(i *Interface) any { return &i.LinkState }},
 	{LeafLinkstr, "string", true, func(i *Interface) any { return &i.Linkstr }},
+	{LeafMedia, "string", true, func(i *Interface) any { return &i.Media }},
 	{LeafMetric, "int", true, func(i *Interface) any { return &i.Metric }},
 	{LeafMTU, "int", true, func(i *Interface) any { return &i.MTU }},
 	{LeafStats, "struct", true, func(i *Interface) any { return &i.Stats }},

@@ -64,6 +64,7 @@ func TestLeafRoundTrip(t *testing.T) {
 		{LeafLink, `[{"addr":"b2:0a:00:0b:0e:01","active":false}]`, Interface{LinkAddrs: []LinkAddr{{Addr: "b2:0a:00:0b:0e:01"}}}},
 		{LeafLinkState, `"up"`, Interface{LinkState: "up"}},
 		{LeafLinkstr, `"tap0"`, Interface{Linkstr: "tap0"}},
+		{LeafMedia, `"none"`, Interface{Media: "none"}},
 		{LeafMetric, `3`, Interface{Metric: 3}},
 		{LeafMTU, `1500`, Interface{MTU: 1500}},
 		{LeafStats, `{"ipackets":7}`, Interface{Stats: Stats{IPackets: 7}}},

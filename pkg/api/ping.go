@@ -45,6 +45,25 @@ type PingRequest struct {
 	// NetBSD ping's rule: twice the longest round trip seen, at least ten
 	// intervals.
 	Wait float64 `json:"wait,omitempty"`
+	// AllICMP reports every ICMP message the kernel receives during the
+	// run (echo replies to others aside), as ping -v shows them; without
+	// it only errors that quote one of the run's requests are reported.
+	AllICMP bool `json:"all_icmp,omitempty"`
+	// RecordRoute (IPv4) puts a record route option in the requests, as
+	// ping -R does; replies report the route they carry in Options.
+	RecordRoute bool `json:"record_route,omitempty"`
+	// SourceRoute (IPv4) sends the requests to this gateway with a loose
+	// source route option naming Dst, as ping -g does.
+	SourceRoute string `json:"source_route,omitempty"`
+	// NextHop (IPv6) sends the requests through this neighbour, as
+	// ping6 -g does with IPV6_NEXTHOP. The kernel refuses it with
+	// EOPNOTSUPP: gVisor chooses the next hop from the routing table only.
+	NextHop string `json:"next_hop,omitempty"`
+	// NodeInfo (IPv6) sends ICMPv6 node information queries for the
+	// destination's name (RFC 4620) instead of echo requests, as
+	// ping6 -w does; a reply event then carries the reply message in
+	// ICMP.
+	NodeInfo bool `json:"node_info,omitempty"`
 }
 
 // The types of PingEvent, in the order a run produces them: one start,
@@ -54,6 +73,7 @@ const (
 	PingStart = "start"
 	PingSent  = "sent"
 	PingReply = "reply"
+	PingICMP  = "icmp"
 	PingEnd   = "end"
 )
 
@@ -85,6 +105,18 @@ type PingEvent struct {
 	// RTT (reply) is the round-trip time in milliseconds; 0 when the
 	// request had no room (8 data bytes) for its timestamp.
 	RTT float64 `json:"rtt,omitempty"`
+	// ICMP (icmp) is an ICMP or ICMPv6 message (and, for a NodeInfo run,
+	// the node information reply of a reply event) other than an echo reply
+	// to the run, from its header on: an error that quotes one of the
+	// run's requests or, with AllICMP, any other. Bytes is its length,
+	// From its sender, TTL the hop limit it arrived with.
+	ICMP []byte `json:"icmp,omitempty"`
+	// Mine (icmp) says the message quotes one of the run's requests; Seq
+	// is then that request's sequence number.
+	Mine bool `json:"mine,omitempty"`
+	// Options (reply) are the IP options the reply carries, for a run
+	// with RecordRoute or SourceRoute.
+	Options []byte `json:"options,omitempty"`
 	// Reason (end) is why the run ended: PingEndCount, PingEndDeadline or
 	// PingEndHalt.
 	Reason string `json:"reason,omitempty"`

@@ -122,6 +122,13 @@ func (c *Client) SetLinkstr(name, linkstr string) error {
 	return err
 }
 
+// SetMedia selects an interface's media subtype (api.MediaAuto or
+// api.MediaNone).
+func (c *Client) SetMedia(name, media string) error {
+	_, err := c.Set(api.LinkPrefix+name+"."+api.LeafMedia, media)
+	return err
+}
+
 // AddAddr adds (or with a.Replace, replaces) an address.
 func (c *Client) AddAddr(name string, a api.IfAddr) error {
 	return c.Create(api.LinkPrefix+name+"."+familyLeaf(a.Addr), a)

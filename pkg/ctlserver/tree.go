@@ -145,6 +145,16 @@ var leafWriters = map[string]leafWriter{
 		},
 		only:   func(i api.Interface) bool { return i.Kind == "virt" || i.Kind == "shmif" },
 		refuse: syscall.ENOTTY},
+	api.LeafMedia: {
+		set: func(k *rump.Kernel, ifname string, v json.RawMessage) error {
+			s, err := api.DecodeString(v)
+			if err != nil {
+				return err
+			}
+			return k.SetMedia(ifname, s)
+		},
+		only:   func(i api.Interface) bool { return i.Kind == "shmif" },
+		refuse: syscall.ENOTTY},
 	api.LeafMetric: {set: intSetter((*rump.Kernel).SetMetric)},
 	api.LeafMTU:    {set: intSetter((*rump.Kernel).SetMTU)},
 	api.LeafStats: {set: func(k *rump.Kernel, ifname string, v json.RawMessage) error {

@@ -95,6 +95,14 @@ func (h *Host) SetLinkstr(name, linkstr string) error {
 	return unsupported("linkstr: Linux host interfaces have no link string")
 }
 
+// SetMedia is refused: the host's media are ethtool's.
+func (h *Host) SetMedia(name, media string) error {
+	if _, err := linkByName(name); err != nil {
+		return err
+	}
+	return unsupported("media: Linux host media are set with ethtool")
+}
+
 // ZeroStats is refused: Linux cannot reset a link's counters.
 func (h *Host) ZeroStats(name string) error {
 	if _, err := linkByName(name); err != nil {

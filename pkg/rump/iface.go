@@ -87,6 +87,7 @@ func (k *Kernel) Create(name string) error {
 		ifp.eth = newEthEndpoint(virtMAC(unit), 1500)
 		ifp.eth.onLink = func() { go k.rtmCarrier(ifp) }
 		ifp.eth.forwards = k.forwardsInet
+		ifp.eth.forwardHook = func(p []byte, inet6 bool) { k.forwarded(ifp, p, inet6) }
 		ifp.eth.routing = k.routing
 		ifp.eth.SetDevice(tap)
 		ifp.tapName = tapName
@@ -96,6 +97,7 @@ func (k *Kernel) Create(name string) error {
 		ifp.eth = newEthEndpoint(shmifMAC(), 1500)
 		ifp.eth.onLink = func() { go k.rtmCarrier(ifp) }
 		ifp.eth.forwards = k.forwardsInet
+		ifp.eth.forwardHook = func(p []byte, inet6 bool) { k.forwarded(ifp, p, inet6) }
 		ifp.ep = ifp.eth
 		ifp.flags = api.IFF_BROADCAST | api.IFF_SIMPLEX | api.IFF_MULTICAST
 	case "bridge":
@@ -229,7 +231,7 @@ func (k *Kernel) upLocked(ifp *Interface) error {
 			k.startInetDADLocked(ifp, a)
 		}
 	}
-	if ifp.eth != nil && k.comps.inet6() && inet6Capable(ifp.ep.MTU()) && !ifp.hasLinkLocal() {
+	if ifp.eth != nil && k.comps.inet6() && !k.tun.noLinklocal && inet6Capable(ifp.ep.MTU()) && !ifp.hasLinkLocal() {
 		ll := header.LinkLocalAddr(ifp.eth.LinkAddress())
 		a := api.IfAddr{Addr: fmt.Sprintf("%s/64", ll)}
 		if err := k.addAddrLocked(ifp, a); err != nil {
@@ -338,6 +340,9 @@ func (k *Kernel) ZeroStats(name string) error {
 // linkState is the interface's media status: a virt or shmif interface
 // has carrier while its device is attached and passes frames (linkstate.go).
 func (ifp *Interface) linkState() string {
+	if ifp.cloner == "shmif" && !ifp.eth.hasDevice() {
+		return api.LinkStateUnknown // no bus: NetBSD's shmif knows no state
+	}
 	if ifp.eth != nil && !ifp.eth.linkUp() {
 		return api.LinkStateDown
 	}
@@ -355,6 +360,7 @@ func (ifp *Interface) infoLocked() api.Interface {
 		Metric:    ifp.metric,
 		Linkstr:   ifp.linkstr,
 		LinkState: ifp.linkState(),
+		Media:     ifp.media(),
 		Stats: api.Stats{
 			IPackets: c.ipackets.Load(), IBytes: c.ibytes.Load(), IMcasts: c.imcasts.Load(),
 			IErrors: c.ierrors.Load(), IQDrops: c.iqdrops.Load(),

@@ -63,6 +63,7 @@ type Kernel struct {
 	forwarding6 atomic.Bool // net.inet6.ip6.forwarding, likewise
 
 	small smallServerSet // echo, discard, daytime, chargen; see smallsrv.go
+	redir redirects      // ICMP redirect settings; see redirect.go
 
 	// Guarded by mu.
 	routes    []*staticRoute             // added with route add; see route.go
@@ -124,6 +125,7 @@ func New(opts Options) (*Kernel, error) {
 	k.sweepDone = make(chan struct{})
 	k.sweepKick = make(chan struct{}, 1)
 	go k.neighborSweeper(k.sweepDone)
+	k.startRedirects(k.sweepDone)
 	return k, nil
 }
 

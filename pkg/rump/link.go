@@ -57,6 +57,7 @@ type ethEndpoint struct {
 	rxValid atomic.Bool                // the frame being delivered needs no checksum verifying
 	rxmu    sync.Mutex                 // held while a frame is delivered to the stack
 	carrier atomic.Bool                // frames can pass on the device (link state)
+	noMedia atomic.Bool                // media none: the link is down and nothing is sent
 	selfRep atomic.Bool                // the device reports its link state (linkReporter)
 	linkmu  sync.Mutex                 // serializes a reporting device's carrier updates
 	onLink  func()                     // called when carrier changes; set before any device
@@ -81,6 +82,9 @@ type ethEndpoint struct {
 	// dst (forwarding is on and dst is not one of its addresses); nil means
 	// never.
 	forwards func(dst tcpip.Address) bool
+	// forwardHook, if set, sees every IPv4 (inet6 false) or IPv6 packet
+	// addressed to the endpoint's MAC before the stack does (redirects).
+	forwardHook func(pkt []byte, inet6 bool)
 	// routing reports whether the kernel forwards at all (either family);
 	// nil means never. Offloaded frames are then normalised (vnet.go).
 	routing func() bool

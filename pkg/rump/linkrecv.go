@@ -327,6 +327,12 @@ func (e *ethEndpoint) deliverStack(frame []byte, buf *buffer.Buffer, valid bool)
 	if mine && eth.Type() == header.IPv4ProtocolNumber && len(frame) >= header.EthernetMinimumSize+header.IPv4MinimumSize {
 		e.expireLastHop(frame[header.EthernetMinimumSize:])
 	}
+	if mine && e.forwardHook != nil {
+		switch eth.Type() {
+		case header.IPv4ProtocolNumber, header.IPv6ProtocolNumber:
+			e.forwardHook(frame[header.EthernetMinimumSize:], eth.Type() == header.IPv6ProtocolNumber)
+		}
+	}
 	if d == nil {
 		return
 	}

@@ -40,6 +40,11 @@ func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 	if dev == nil {
 		return 0, &tcpip.ErrClosedForSend{}
 	}
+	if e.noMedia.Load() {
+		// Media none: the frames are dropped, as NetBSD's shmif drops them.
+		e.stats.oerrors.Add(uint64(pkts.Len()))
+		return pkts.Len(), nil
+	}
 	if h := e.bridge.Load(); h != nil {
 		return e.writeBridged(h, pkts), nil
 	}

@@ -50,7 +50,7 @@ func (e *ethEndpoint) linkChanged(lr linkReporter) {
 }
 
 // linkUp reports whether a device is attached and has carrier.
-func (e *ethEndpoint) linkUp() bool { return e.hasDevice() && e.carrier.Load() }
+func (e *ethEndpoint) linkUp() bool { return e.hasDevice() && e.carrier.Load() && !e.noMedia.Load() }
 
 // ioFailed notes a failed read or write: a device that does not report
 // its link state has lost it.

@@ -50,6 +50,7 @@ type pingTarget struct {
 	req      api.PingRequest
 	proto    tcpip.NetworkProtocolNumber
 	dst, src tcpip.Address // src may be empty
+	gateway  tcpip.Address // the loose source route's first hop; empty for none
 	nic      tcpip.NICID   // 0: any interface
 	interval time.Duration
 }
@@ -89,6 +90,11 @@ func (k *Kernel) Ping(ctx context.Context, req api.PingRequest, emit func(api.Pi
 		return err
 	}
 	local, _ := ep.GetLocalAddress()
+	var until time.Time
+	if d := api.Seconds(req.Deadline); d > 0 {
+		until = time.Now().Add(d)
+		k.awaitSource(ctx, t, until)
+	}
 	start := api.PingEvent{Type: api.PingStart, Dst: k.addrString(t.dst, t.nic), Ident: int(local.Port)}
 	if r, terr := k.stack.FindRoute(t.nic, t.src, t.dst, t.proto, false); terr != nil {
 		start.Error = api.NewErrorReply(pingErrno(terr), "route to "+t.dst.String()+": "+terr.String())
@@ -97,8 +103,12 @@ func (k *Kernel) Ping(ctx context.Context, req api.PingRequest, emit func(api.Pi
 		r.Release()
 	}
 	emit(start)
-	run := &pingRun{k: k, t: t, ep: ep, emit: emit, begin: time.Now(), seen: make(map[uint16]bool)}
-	run.loop(ctx, readable)
+	run := &pingRun{k: k, t: t, ep: ep, emit: emit, begin: time.Now(), until: until, seen: make(map[uint16]bool), ident: local.Port, nonce: newNonce()}
+	errs := run.openErrors()
+	if run.raw != nil {
+		defer run.closeErrors()
+	}
+	run.loop(ctx, readable, errs)
 	return nil
 }
 
@@ -125,6 +135,17 @@ func (k *Kernel) pingTarget(req api.PingRequest) (pingTarget, error) {
 		return t, api.Errorf(syscall.EINVAL, "count cannot be negative; interval, deadline and wait must be in 0..1e9 seconds")
 	case req.TTL < 0 || req.TTL > 255 || req.TOS < 0 || req.TOS > 255:
 		return t, api.Errorf(syscall.EINVAL, "ttl and tos must be in 0..255")
+	}
+	if req.NextHop != "" {
+		return t, api.Errorf(syscall.EOPNOTSUPP, "IPV6_NEXTHOP: the stack takes the next hop from its routing table only")
+	}
+	if req.NodeInfo && !dst.Is6() {
+		return t, api.Errorf(syscall.EINVAL, "node information queries only for an inet6 destination")
+	}
+	if req.RecordRoute || req.SourceRoute != "" {
+		if err := t.checkOptions(dst); err != nil {
+			return t, err
+		}
 	}
 	if t.interval == 0 {
 		t.interval = time.Second
@@ -301,21 +322,28 @@ type pingRun struct {
 	ep    tcpip.Endpoint
 	emit  func(api.PingEvent)
 	begin time.Time
+	until time.Time // the deadline; zero for none
 
 	sent   int             // requests sent (or tried)
 	lastTx time.Time       // when the last one went
 	seen   map[uint16]bool // sequence numbers answered
 	tmax   time.Duration   // longest round trip so far
+
+	ident uint16         // the ICMP identifier of the run's requests
+	nonce [6]byte        // the node information queries' nonce, after the sequence number
+	raw   tcpip.Endpoint // the raw ICMP endpoint errors arrive on; nil without one
+	rawWQ waiter.Queue
+	rawWE waiter.Entry
 }
 
 // loop sends and receives until the run ends.
-func (p *pingRun) loop(ctx context.Context, readable <-chan struct{}) {
+func (p *pingRun) loop(ctx context.Context, readable, errs <-chan struct{}) {
 	send := time.NewTimer(0)
 	defer send.Stop()
 	sendC, next := send.C, p.begin
 	var deadlineC, lingerC <-chan time.Time
-	if d := api.Seconds(p.t.req.Deadline); d > 0 {
-		deadline := time.NewTimer(d)
+	if !p.until.IsZero() {
+		deadline := time.NewTimer(max(time.Until(p.until), 0))
 		defer deadline.Stop()
 		deadlineC = deadline.C
 	}
@@ -349,15 +377,17 @@ func (p *pingRun) loop(ctx context.Context, readable <-chan struct{}) {
 			}
 			p.end(api.PingEndCount)
 			return
+		case <-errs:
+			p.receiveICMP()
 		case <-readable:
 			if closed := p.receive(); closed {
 				p.end(api.PingEndHalt)
 				return
 			}
-			if n := p.t.req.Count; n > 0 && p.sent >= n && len(p.seen) >= n {
-				p.end(api.PingEndCount)
-				return
-			}
+		}
+		if n := p.t.req.Count; n > 0 && p.sent >= n && len(p.seen) >= n {
+			p.end(api.PingEndCount)
+			return
 		}
 	}
 }
@@ -404,7 +434,16 @@ func (p *pingRun) send() {
 	var r bytes.Reader
 	r.Reset(b)
 	to := tcpip.FullAddress{Addr: p.t.dst, NIC: p.t.nic}
-	if _, terr := p.ep.Write(&r, tcpip.WriteOptions{To: &to}); terr != nil {
+	ep := p.ep
+	switch {
+	case p.withOptions() && p.raw != nil:
+		ep, to.Addr = p.raw, p.t.firstHop()
+		r.Reset(p.withHeader(b))
+	case p.t.req.NodeInfo && p.raw != nil:
+		ep = p.raw
+		r.Reset(p.nodeInfoQuery(seq))
+	}
+	if _, terr := ep.Write(&r, tcpip.WriteOptions{To: &to}); terr != nil {
 		ev.Error = api.NewErrorReply(pingErrno(terr), "send to "+p.t.dst.String()+": "+terr.String())
 	}
 	p.sent++
@@ -426,27 +465,29 @@ func (p *pingRun) receive() (closed bool) {
 			return true
 		}
 		b := buf.Bytes()
-		if len(b) < header.ICMPv4MinimumSize {
+		if len(b) < header.ICMPv4MinimumSize || p.withOptions() {
+			// With IP options the raw endpoint reports the replies, with
+			// the options they carry.
 			continue
 		}
-		seq := header.ICMPv4(b).Sequence() // the same place in ICMPv6
-		ev := api.PingEvent{
-			Type:  api.PingReply,
-			Seq:   int(seq),
-			From:  p.k.addrString(res.RemoteAddr.Addr, res.RemoteAddr.NIC),
-			Bytes: res.Total,
-			TTL:   int(res.ControlMessages.TTL),
-		}
+		ttl := int(res.ControlMessages.TTL)
 		if p.t.proto == ipv6.ProtocolNumber {
-			ev.TTL = int(res.ControlMessages.HopLimit)
+			ttl = int(res.ControlMessages.HopLimit)
 		}
-		if len(b) >= header.ICMPv4MinimumSize+pingStampLen {
-			sentAt := time.Duration(binary.BigEndian.Uint64(b[header.ICMPv4MinimumSize:]))
-			rtt := res.ControlMessages.Timestamp.Sub(p.begin) - sentAt
-			p.tmax = max(p.tmax, rtt)
-			ev.RTT = float64(rtt) / float64(time.Millisecond)
-		}
-		p.seen[seq] = true
-		p.emit(ev)
+		p.reply(b, p.k.addrString(res.RemoteAddr.Addr, res.RemoteAddr.NIC), ttl, res.ControlMessages.Timestamp, nil)
 	}
+}
+
+// reply reports echo reply b (from its ICMP header on), received at rx.
+func (p *pingRun) reply(b []byte, from string, ttl int, rx time.Time, options []byte) {
+	seq := header.ICMPv4(b).Sequence() // the same place in ICMPv6
+	ev := api.PingEvent{Type: api.PingReply, Seq: int(seq), From: from, Bytes: len(b), TTL: ttl, Options: options}
+	if len(b) >= header.ICMPv4MinimumSize+pingStampLen {
+		sentAt := time.Duration(binary.BigEndian.Uint64(b[header.ICMPv4MinimumSize:]))
+		rtt := rx.Sub(p.begin) - sentAt
+		p.tmax = max(p.tmax, rtt)
+		ev.RTT = float64(rtt) / float64(time.Millisecond)
+	}
+	p.seen[seq] = true
+	p.emit(ev)
 }

@@ -18,6 +18,7 @@ import (
 	"net/netip"
 	"slices"
 	"syscall"
+	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -35,6 +36,8 @@ type staticRoute struct {
 	addr    *ifaddr      // a route an address gives: that address
 	flags   int          // RTF_* bits
 	mtu     uint32
+	dynamic bool        // made by an ICMP redirect (RTF_DYNAMIC); see redirect.go
+	expires *time.Timer // a dynamic route's removal; nil for none
 }
 
 // userFlags are the RTF_* bits a request may set.

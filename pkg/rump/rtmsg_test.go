@@ -144,7 +144,7 @@ func TestKernelMessages(t *testing.T) {
 		{"second address, same prefix", func() error { return k.AddAddr("virt0", api.IfAddr{Addr: "10.0.0.5/24"}) }, []api.RouteMessage{
 			{Type: api.RTM_NEWADDR, Flags: api.RTF_UP, Netmask: "255.255.255.0", IFP: "virt0", IFA: "10.0.0.5"}}},
 		{"static route", func() error {
-			return k.AddRoute(4, api.Route{Dest: "10.7.0.0/16", Gateway: "10.0.0.9", Flags: api.RTF_GATEWAY})
+			return k.AddRoute(4, api.Route{Dest: "10.7.0.0/16", Gateway: "10.0.0.9", Flags: api.RTF_GATEWAY | api.RTF_STATIC})
 		}, []api.RouteMessage{{Type: api.RTM_ADD, Flags: static, Dst: "10.7.0.0", Netmask: "255.255.0.0", Gateway: "10.0.0.9"}}},
 		{"delete route", func() error { return k.DeleteRoute(4, api.Route{Dest: "10.7.0.0/16"}) }, []api.RouteMessage{
 			{Type: api.RTM_DELETE, Flags: static &^ api.RTF_UP, Dst: "10.7.0.0", Netmask: "255.255.0.0", Gateway: "10.0.0.9"}}},

@@ -26,6 +26,9 @@ type tunables struct {
 	inet6DAD uint8         // net.inet6.ip6.dad_count
 	arpKeep  time.Duration // net.inet.arp.keep
 	icmpPPS  int           // net.inet.icmp.errppslimit
+	// noLinklocal is net.inet6.ip6.auto_linklocal=0: an interface that
+	// comes up gets no IPv6 link-local address.
+	noLinklocal bool
 }
 
 // Defaults. NetBSD's net.inet.ip.dad_count is 3; rumpnet starts at 0 so that
@@ -95,6 +98,13 @@ var tunableTable = []Tunable{
 		func(k *Kernel, v int) error { return k.setSocketBuffer(true, v) }},
 	{"net.inet.udp.small_servers", func(k *Kernel) int { return k.small.on(false) },
 		func(k *Kernel, v int) error { return k.setSmallServers("net.inet.udp.small_servers", false, v) }},
+	{"net.inet6.ip6.auto_linklocal", func(k *Kernel) int { return k.locked(func() int { return boolInt(!k.tun.noLinklocal) }) },
+		func(k *Kernel, v int) error {
+			k.mu.Lock()
+			k.tun.noLinklocal = v == 0
+			k.mu.Unlock()
+			return nil
+		}},
 	{"net.inet6.ip6.dad_count", func(k *Kernel) int { return k.locked(func() int { return int(k.tun.inet6DAD) }) },
 		func(k *Kernel, v int) error {
 			if v < 0 || v > 10 {

@@ -19,6 +19,8 @@ type Backend interface {
 	SetMTU(name string, mtu int) error
 	SetMetric(name string, metric int) error
 	SetLinkstr(name, linkstr string) error
+	// SetMedia selects the media subtype of an interface with media.
+	SetMedia(name, media string) error
 	AddAddr(name string, a api.IfAddr) error
 	DelAddr(name, addr string) error
 	ZeroStats(name string) error

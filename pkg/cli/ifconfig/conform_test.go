@@ -11,12 +11,7 @@ import (
 // knownDifferences are the cases where rumpnet does not yet behave as
 // NetBSD does: case → why. A case listed here that starts conforming fails
 // the test, so the list shrinks as the kernel catches up.
-var knownDifferences = map[string]string{
-	"number-0-unconfigured": "an interface index as the name is not accepted yet",
-	"number-1-lo0":          "an interface index as the name is not accepted yet",
-	"names-inet6":           "-N does not print localhost for ::1",
-	"lo0-link":              "the link family with no address is refused instead of showing the link address",
-}
+var knownDifferences = map[string]string{}
 
 // ifCase runs setup on a fresh kernel, then rifconfig with args.
 func ifCase(name, args string, setup ...string) conform.Case {

@@ -16,6 +16,11 @@ import (
 // execute runs a parsed request against b, writing output to w. Warnings
 // (an invalid mtu or metric, as NetBSD) go through t and do not fail.
 func execute(t *cli.Tool, b Backend, r *request, w io.Writer) (status int, err error) {
+	if r.byIndex {
+		if err := r.resolveIndex(b); err != nil {
+			return 1, err
+		}
+	}
 	switch r.mode {
 	case modeCloners:
 		names, err := b.Cloners()
@@ -72,6 +77,23 @@ func execute(t *cli.Tool, b Backend, r *request, w io.Writer) (status int, err e
 		return 0, r.show(b, ifc, w)
 	}
 	return configure(t, b, r)
+}
+
+// resolveIndex turns an interface given by its index into its name. An
+// index that names no interface fails as NetBSD's ifconfig does, without a
+// name to show.
+func (r *request) resolveIndex(b Backend) error {
+	ifs, err := b.Interfaces()
+	if err != nil {
+		return cli.Fail("getifaddrs", err)
+	}
+	for _, ifc := range ifs {
+		if ifc.Index == r.index {
+			r.ifname = ifc.Name
+			return nil
+		}
+	}
+	return cli.Fail("SIOCGIFFLAGS", api.Errorf(syscall.ENXIO, fmt.Sprintf("no interface of index %d", r.index)))
 }
 
 // selects applies the -b, -d, -u and -s filters.
@@ -134,13 +156,19 @@ func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
 	}
 	// Everything that depends on the interface is worked out before the
 	// first change, so a bad value changes nothing.
-	if len(r.mediaWords) > 0 {
-		return 1, cli.Fail("SIOCGIFMEDIA", api.Errorf(syscall.ENOTTY, ifc.Name+" has no media"))
+	media, err := mediaRequest(ifc, r.mediaWords)
+	if err != nil {
+		return 1, err
 	}
 	var addReq *api.IfAddr
 	if r.addr != nil {
 		if addReq, err = addrRequest(ifc, r.addr); err != nil {
 			return 1, err
+		}
+	}
+	if media != "" {
+		if err := b.SetMedia(r.ifname, media); err != nil {
+			return 1, cli.Fail("SIOCSIFMEDIA", err)
 		}
 	}
 	for _, a := range r.actions {

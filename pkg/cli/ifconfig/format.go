@@ -32,11 +32,16 @@ func (r *request) formatOptions() formatOptions {
 }
 
 // lookupName is -N's resolver: the host's (hosts file, then DNS), with a
-// short deadline; the number when there is no name.
+// short deadline; the number when there is no name. A loopback address
+// the host does not name (many Linux hosts list only 127.0.0.1) is
+// "localhost", as every NetBSD hosts file names both.
 func lookupName(a netip.Addr) string {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	names, err := net.DefaultResolver.LookupAddr(ctx, a.String())
+	if (err != nil || len(names) == 0) && a.IsLoopback() {
+		return "localhost"
+	}
 	if err != nil || len(names) == 0 {
 		return a.String()
 	}
@@ -99,6 +104,9 @@ func writeStatus(w io.Writer, ifc api.Interface, o formatOptions) {
 	if ifc.Linkstr != "" {
 		fmt.Fprintf(w, "\tlinkstr: %s\n", ifc.Linkstr)
 	}
+	if m := media(ifc); m != "" {
+		fmt.Fprintf(w, "\tmedia: %s\n", m)
+	}
 	switch ifc.LinkState {
 	case api.LinkStateUp:
 		fmt.Fprintf(w, "\tstatus: active\n")
@@ -106,6 +114,9 @@ func writeStatus(w io.Writer, ifc api.Interface, o formatOptions) {
 		fmt.Fprintf(w, "\tstatus: no carrier\n")
 	}
 	if o.verbose {
+		if ifc.LinkState != "" {
+			fmt.Fprintf(w, "\tlinkstate: %s\n", ifc.LinkState)
+		}
 		writeStats(w, ifc.Stats, o.human)
 	}
 	if o.family == "" || o.family == "inet6" {

@@ -215,8 +215,8 @@ var keywords = []keyword{
 }
 
 func mediaKeyword(name string, nargs int) keyword {
-	return keyword{name, nargs, func(r *request, _ []string) error {
-		r.mediaWords = append(r.mediaWords, name)
+	return keyword{name, nargs, func(r *request, args []string) error {
+		r.mediaWords = append(r.mediaWords, [2]string{name, args[0]})
 		return nil
 	}}
 }

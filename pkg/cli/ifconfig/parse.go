@@ -35,7 +35,11 @@ const (
 type request struct {
 	mode   mode
 	ifname string
-	family string // "", "inet", "inet6" or "link"
+	// byIndex says the command line names the interface by its index
+	// ("ifconfig 1" is lo0).
+	byIndex bool
+	index   int
+	family  string // "", "inet", "inet6" or "link"
 
 	// filters and output options
 	onlyBroadcast, onlyDown, onlyUp, skipNoCarrier bool
@@ -53,7 +57,7 @@ type request struct {
 	remove          *removeSpec
 	link            *linkSpec
 	capSet, capClr  int
-	mediaWords      []string // media keywords: refused, no interface has media
+	mediaWords      [][2]string // media keywords and their arguments, in order
 }
 
 // action is one interface change other than addresses.
@@ -209,6 +213,9 @@ func parseWith(args []string, warn func(string)) (*request, error) {
 	if len(r.ifname) > 15 {
 		return nil, cli.Usagef("interface name too long")
 	}
+	if n, err := strconv.ParseUint(r.ifname, 10, 31); err == nil {
+		r.byIndex, r.index = true, int(n)
+	}
 	rest = rest[1:]
 	if carrier {
 		if len(rest) > 0 || r.verbose || r.zero {
@@ -231,9 +238,8 @@ func parseWith(args []string, warn func(string)) (*request, error) {
 		rest = rest[1:]
 	}
 	if len(rest) == 0 && !r.create {
-		if r.family == "link" {
-			return nil, cli.Usagef("link: no link address given")
-		}
+		// "lo0 link" shows the interface with its link-layer addresses
+		// only, as "lo0 inet" shows its inet ones.
 		r.mode = modeShow
 		return r, nil
 	}
@@ -259,6 +265,13 @@ func checkFamily(w string) error {
 
 // parseParams reads [addr [dstormask]] then keywords.
 func parseParams(r *request, words []string) error {
+	// "alias" may come before the address as well as after it.
+	alias := false
+	if words[0] == "alias" && len(words) > 1 {
+		if _, ok := lookupKeyword(words[1]); !ok {
+			alias, words = true, words[1:]
+		}
+	}
 	if _, ok := lookupKeyword(words[0]); !ok {
 		if r.family == "link" {
 			if _, err := netMAC(words[0]); err != nil {
@@ -289,6 +302,9 @@ func parseParams(r *request, words []string) error {
 		}
 	} else if r.family == "link" {
 		return cli.Usagef("link: no link address given")
+	}
+	if alias && r.addr != nil {
+		r.addr.alias = true
 	}
 	for len(words) > 0 {
 		kw, ok := lookupKeyword(words[0])

@@ -25,6 +25,16 @@ func TestParse(t *testing.T) {
 		{"-l -d", []string{"-l", "-d"}, &request{mode: modeList, onlyDown: true}},
 		{"-C", []string{"-C"}, &request{mode: modeCloners}},
 		{"show", []string{"virt0"}, &request{mode: modeShow, ifname: "virt0"}},
+		{"show by index", []string{"1"}, &request{mode: modeShow, ifname: "1", byIndex: true, index: 1}},
+		{"link family shown", []string{"lo0", "link"}, &request{mode: modeShow, ifname: "lo0", family: "link"}},
+		{"alias before the address", []string{"shmif0", "alias", "10.0.0.11/24"}, &request{
+			mode: modeConfigure, ifname: "shmif0",
+			addr: &addrSpec{family: "inet", addr: a("10.0.0.11"), prefixlen: 24, alias: true},
+		}},
+		{"inet alias before the address", []string{"virt0", "inet", "alias", "10.0.0.12", "netmask", "255.255.255.0"}, &request{
+			mode: modeConfigure, ifname: "virt0", family: "inet",
+			addr: &addrSpec{family: "inet", addr: a("10.0.0.12"), prefixlen: 24, maskSet: true, alias: true},
+		}},
 		{"show -v", []string{"-v", "virt0", "inet"}, &request{mode: modeShow, ifname: "virt0", family: "inet", verbose: true}},
 		{"-s IF", []string{"-s", "virt0"}, &request{mode: modeCarrier, ifname: "virt0", skipNoCarrier: true}},
 		{"create", []string{"virt0", "create"}, &request{mode: modeConfigure, ifname: "virt0", create: true}},

@@ -2,10 +2,12 @@ package ping
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/testkit"
+	"github.com/rumpnet/rumpnet/pkg/api"
 )
 
 // FuzzParse feeds arbitrary command lines to rping's and rping6's option
@@ -33,5 +35,35 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("parse(%v, %q): a bad value without a message", fam, args)
 			}
 		}
+	})
+}
+
+// FuzzReportMessages feeds arbitrary bytes, as the network may deliver
+// them, to the printing of ICMP messages, reply options and node
+// information replies, verbose or not, for both programs: no panic.
+func FuzzReportMessages(f *testing.F) {
+	f.Add([]byte{11, 0, 0, 0, 0, 0, 0, 0, 0x45, 0, 0, 84, 0, 1, 0, 0, 1, 1, 0, 0, 10, 0, 0, 2, 10, 9, 0, 1, 8, 0, 0, 0, 0, 7, 0, 0})
+	f.Add([]byte{7, 39, 8, 10, 0, 0, 2, 1, 131, 7, 4})
+	f.Add([]byte{140, 0, 0, 0, 0, 2, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 0, 30, 4, 'n', 'o', 'd', 'e', 0, 0})
+	f.Add([]byte{3, 4, 0, 0, 0, 0, 5, 0x20, 0x4f})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, args := range [][]string{{"-n", "-R", "h"}, {"-n", "-v", "-g", "g", "h"}} {
+			o, err := parse(Inet, args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			r := newReport(&cli.Tool{Name: "rping", Stdout: &out, Stderr: &out}, o, target{hostname: "h"})
+			r.icmp(api.PingEvent{Type: api.PingICMP, From: "10.0.0.1", Bytes: len(b), ICMP: b, Mine: true})
+			r.reply(api.PingEvent{Type: api.PingReply, From: "10.0.0.1", Bytes: 64, Options: b})
+		}
+		o, err := parse(Inet6, []string{"-v", "-w", "h"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		r := newReport(&cli.Tool{Name: "rping6", Stdout: &out, Stderr: &out}, o, target{hostname: "h"})
+		r.icmp(api.PingEvent{Type: api.PingICMP, From: "fc00::1", Bytes: len(b), ICMP: b})
+		r.reply(api.PingEvent{Type: api.PingReply, From: "fc00::1", Bytes: len(b), ICMP: b})
 	})
 }

@@ -103,6 +103,8 @@ func TestMainAgainstKernel(t *testing.T) {
 		{Inet, "-n -c 1 -I 10.0.0.1 -h 10.0.0.2", `1 packets received`, "", 0},
 		{Inet, "-n -c 1 -I virt0 10.0.0.2", `1 packets received`, "", 0},
 		{Inet, "-n -c 1 127.0.0.1", `^PING 127.0.0.1 \(127.0.0.1\): 56 data bytes\n64 bytes from 127.0.0.1: icmp_seq=0 ttl=64 time=`, "", 0},
+		{Inet, "-n -R -c 2 -i 0.01 10.0.0.2", `\n64 bytes from 10.0.0.2: icmp_seq=0 ttl=64 time=` + rtt + ` ms\nRR: \t10.0.0.2\n` +
+			`(\t\S+\n)*64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=` + rtt + ` ms\t\(same route\)\n`, "", 0},
 		{Inet, "-n -c 2 -i 0.01 -W 0.2 10.0.0.99", `^PING 10.0.0.99 \(10.0.0.99\): 56 data bytes\n\n----10.0.0.99 PING Statistics----\n` +
 			`2 packets transmitted, 0 packets received, 100.0% packet loss\n$`, "", 2},
 		{Inet, "-n -w 0.3 -i 0.05 10.0.0.99", `packets transmitted, 0 packets received, 100.0% packet loss\n$`, "", 2},
@@ -121,13 +123,16 @@ func TestMainAgainstKernel(t *testing.T) {
 		{Inet6, "-c 1 -q ::1", `^PING6\(56=40\+8\+8 bytes\) ::1 --> ::1\n\n--- ::1 ping6 statistics ---\n1 packets transmitted, 1 packets received, 0.0% packet loss\n`, "", 0},
 		{Inet6, "-c 1 -X 0.3 fc00::99", `^PING6.*\n\n--- fc00::99 ping6 statistics ---\n1 packets transmitted, 0 packets received, 100.0% packet loss\n$`, "", 2},
 		{Inet6, "-c 1 2001:db8::1", `^$`, `^rping6: UDP connect: No route to host\n$`, 1},
+		{Inet6, "-w -c 1 -X 0.5 fc00::2", `^PING6\(72=40\+8\+24 bytes\) fc00::1 --> fc00::2\n\n--- fc00::2 ping6 statistics ---\n` +
+			`1 packets transmitted, 0 packets received, 100.0% packet loss\n$`, "", 2},
+		{Inet6, "-c 1 -g fc00::2 fc00::2", `^$`, `^rping6: setsockopt\(IPV6_NEXTHOP\): Operation not supported\n$`, 1},
 		{Inet6, "-c 1 -S fc00::9 fc00::2", `^$`, `^rping6: bind: Can't assign requested address\n$`, 1},
 		{Inet6, "-c 1 -S nosuch fc00::2", `^$`, `^rping6: invalid source address: hostname nor servname provided, or not known\n$`, 1},
 		{Inet6, "-c 1 -I virt9 fc00::2", `^$`, `^rping6: virt9: invalid interface name\n$`, 1},
 		{Inet6, "-c 1 fe80::1%virt9", `^$`, `^rping6: hostname nor servname provided, or not known\n$`, 1},
 		{Inet6, "-c 1 10.0.0.2", `^$`, `^rping6: hostname nor servname provided, or not known\n$`, 1},
 		{Inet6, "-c 1 -i 0 -X 0.5 ::1", `1 packets received`, `^rping6: too small interval, raised to 0.001\n$`, 0},
-		{Inet, "", `^$`, `^usage: rping \[-noq\]`, 1},
+		{Inet, "", `^$`, `^usage: rping \[-noQqRv\]`, 1},
 		{Inet, "-z 10.0.0.2", `^$`, `^rping: unknown option -- z\nusage: rping `, 1},
 		{Inet, "-c 0 10.0.0.2", `^$`, `^rping: Bad/invalid number of packets: 0\n$`, 1},
 		{Inet6, "-h 300 fc00::2", `^$`, `^rping6: illegal hoplimit -- 300\n$`, 1},

@@ -41,21 +41,26 @@ const (
 
 // options is a parsed command line.
 type options struct {
-	family   Family
-	host     string  // the target as given
-	count    int     // -c; 0 is no limit
-	interval float64 // -i, seconds; 0 is the default (1)
-	deadline float64 // rping -w, rping6 -X
-	wait     float64 // rping -W
-	size     int     // -s, data bytes
-	ttl      int     // rping -T, rping6 -h; 0 is the default
-	tos      int     // rping -t
-	src      string  // rping -I (address or interface), rping6 -S
-	ifname   string  // rping6 -I
-	names    bool    // rping: not -n; rping6: -H
-	quiet    bool    // -q
-	once     bool    // -o
-	raised   bool    // rping6 -i was below minInterval
+	family      Family
+	host        string  // the target as given
+	count       int     // -c; 0 is no limit
+	interval    float64 // -i, seconds; 0 is the default (1)
+	deadline    float64 // rping -w, rping6 -X
+	wait        float64 // rping -W
+	size        int     // -s, data bytes
+	ttl         int     // rping -T, rping6 -h; 0 is the default
+	tos         int     // rping -t
+	src         string  // rping -I (address or interface), rping6 -S
+	ifname      string  // rping6 -I
+	names       bool    // rping: not -n; rping6: -H
+	quiet       bool    // -q
+	semiquiet   bool    // rping -Q: no ICMP errors about the requests
+	verbose     bool    // -v: every ICMP message received
+	recordRoute bool    // rping -R
+	gateway     string  // rping -g: the loose source route\'s gateway
+	nodeInfo    bool    // rping6 -w: node information queries for the host\'s name
+	once        bool    // -o
+	raised      bool    // rping6 -i was below minInterval
 }
 
 // badValue is a rejected option value; the message is NetBSD's.
@@ -68,10 +73,10 @@ func badf(format string, a ...any) error { return &badValue{fmt.Sprintf(format, 
 // parse reads the command line of rping (Inet) or rping6 (Inet6).
 func parse(f Family, args []string) (options, error) {
 	o := options{family: f, size: defaultSize4, names: true}
-	optstring := "c:h:I:i:noqs:T:t:W:w:"
+	optstring := "c:g:h:I:i:noQqRs:T:t:vW:w:"
 	if f == Inet6 {
 		o.size, o.names = defaultSize6, false
-		optstring = "c:Hh:I:i:noqS:s:X:"
+		optstring = "c:g:Hh:I:i:noqS:s:vwX:"
 	}
 	opts, rest, err := getopt.Parse(optstring, args)
 	if err != nil {
@@ -121,8 +126,16 @@ func (o *options) set4(opt getopt.Opt) error {
 		o.names = false
 	case 'o':
 		o.once = true
+	case 'g':
+		o.gateway = a
+	case 'Q':
+		o.semiquiet = true
+	case 'R':
+		o.recordRoute = true
 	case 'q':
 		o.quiet = true
+	case 'v':
+		o.verbose = true
 	case 's':
 		n, err := strconv.ParseInt(a, 0, 64)
 		if err != nil || n < 0 {
@@ -170,6 +183,8 @@ func (o *options) set6(opt getopt.Opt) error {
 			return badf("illegal number of packets -- %s", a)
 		}
 		o.count = n
+	case 'g':
+		o.gateway = a
 	case 'H':
 		o.names = true
 	case 'h':
@@ -195,6 +210,8 @@ func (o *options) set6(opt getopt.Opt) error {
 		o.once = true
 	case 'q':
 		o.quiet = true
+	case 'v':
+		o.verbose = true
 	case 'S':
 		o.src = a
 	case 's':
@@ -206,6 +223,8 @@ func (o *options) set6(opt getopt.Opt) error {
 			return badf("datalen value too large, maximum is %d", maxSize6)
 		}
 		o.size = n
+	case 'w':
+		o.nodeInfo = true
 	case 'X':
 		v, ok := positiveSeconds(a)
 		if !ok {
@@ -223,12 +242,13 @@ const minInterval = 0.001
 // usage is the program's synopsis.
 func usage(f Family) string {
 	if f == Inet6 {
-		return `usage: rping6 [-Hnoq] [-c count] [-h hoplimit] [-I interface] [-i wait]
-              [-S sourceaddr] [-s packetsize] [-X deadline] host
+		return `usage: rping6 [-Hnoqvw] [-c count] [-g gateway] [-h hoplimit] [-I interface]
+              [-i wait] [-S sourceaddr] [-s packetsize] [-X deadline] host
 `
 	}
-	return `usage: rping [-noq] [-c count] [-h host] [-I addr] [-i interval] [-s size]
-             [-T ttl] [-t tos] [-W waittime] [-w deadline] host
+	return `usage: rping [-noQqRv] [-c count] [-g gateway] [-h host] [-I addr]
+             [-i interval] [-s size] [-T ttl] [-t tos] [-W waittime]
+             [-w deadline] host
 `
 }
 

@@ -20,6 +20,21 @@ type report struct {
 	dst      string // its address
 	size     int    // data bytes, as the user asked
 	quiet    bool
+	// semiquiet (rping -Q) leaves out ICMP errors about the requests;
+	// verbose (-v) prints every ICMP message.
+	semiquiet, verbose bool
+	// recordRoute and sourceRoute (rping -R, -g) say the requests carry
+	// IP options; the replies' are printed.
+	recordRoute, sourceRoute bool
+	// saidNoRR and saidNoSR remember that a reply without the option was
+	// reported; lastRR is the last route recorded.
+	saidNoRR, saidNoSR bool
+	lastRR             []byte
+	// nodeInfo (rping6 -w): the requests are node information queries.
+	nodeInfo bool
+	// names (rping without -n) prints an ICMP message's sender as
+	// "name (address)" when it has a name.
+	names bool
 	// name gives the name rping6 -H prints for an address; nil prints
 	// numbers.
 	name func(addr string) string
@@ -31,7 +46,14 @@ type report struct {
 
 func newReport(t *cli.Tool, o options, tg target) *report {
 	r := &report{t: t, family: o.family, hostname: tg.hostname, dst: tg.addr.String(),
-		size: o.size, quiet: o.quiet, answered: map[int]bool{}}
+		size: o.size, quiet: o.quiet, semiquiet: o.semiquiet, verbose: o.verbose,
+		names: o.family == Inet && o.names, answered: map[int]bool{},
+		recordRoute: o.recordRoute, sourceRoute: o.family == Inet && o.gateway != "", nodeInfo: o.nodeInfo}
+	if o.nodeInfo {
+		// ping6 -w: a 16-byte query and the address it asks about, no
+		// timestamp.
+		r.size = niQueryLen - 8
+	}
 	if o.family == Inet6 && o.names {
 		r.name = lookupName
 	}
@@ -40,7 +62,7 @@ func newReport(t *cli.Tool, o options, tg target) *report {
 
 // timing reports whether requests carry a timestamp, so that replies have
 // round-trip times.
-func (r *report) timing() bool { return r.size >= stampLen }
+func (r *report) timing() bool { return r.size >= stampLen && !r.nodeInfo }
 
 func (r *report) addr(a string) string {
 	if r.name == nil {
@@ -106,7 +128,14 @@ func (r *report) reply(ev api.PingEvent) {
 		if r.timing() {
 			fmt.Fprintf(w, " time=%.3f ms", ev.RTT)
 		}
+		if r.recordRoute || r.sourceRoute {
+			r.replyOptions(ev)
+		}
 		fmt.Fprintln(w)
+		return
+	}
+	if r.nodeInfo {
+		fmt.Fprintf(w, "%d bytes from %s: %s\n", ev.Bytes, r.addr(ev.From), nodeInfoText(ev.ICMP))
 		return
 	}
 	fmt.Fprintf(w, "%d bytes from %s, icmp_seq=%d hlim=%d", ev.Bytes, r.addr(ev.From), ev.Seq, ev.TTL)

@@ -27,6 +27,28 @@ func reply(seq int, from string, bytes, ttl int, rtt float64) api.PingEvent {
 	return api.PingEvent{Type: api.PingReply, Seq: seq, From: from, Bytes: bytes, TTL: ttl, RTT: rtt}
 }
 
+// icmpErr is an ICMP error of type and code from a router, quoting the
+// run's echo request seq (identifier 7) from 10.0.0.2 to 10.9.0.1.
+func icmpErr(typ, code byte, seq int) api.PingEvent {
+	m := []byte{typ, code, 0, 0, 0, 0, 0, 0,
+		0x45, 0, 0, 84, 0, 1, 0, 0, 1, 1, 0, 0, 10, 0, 0, 2, 10, 9, 0, 1,
+		8, 0, 0, 0, 0, 7, 0, byte(seq)}
+	return api.PingEvent{Type: api.PingICMP, From: "10.0.0.1", Bytes: len(m), ICMP: m, Mine: true, Seq: seq}
+}
+
+// rrReply is a reply whose record route option holds route.
+func rrReply(seq int, route ...string) api.PingEvent {
+	o := make([]byte, 40)
+	o[0], o[1], o[2] = 7, 39, byte(4+4*len(route))
+	for i, a := range route {
+		b := netip.MustParseAddr(a).As4()
+		copy(o[3+4*i:], b[:])
+	}
+	ev := reply(seq, route[0], 64, 64, 0.25)
+	ev.Options = o
+	return ev
+}
+
 func TestReportGolden(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -81,6 +103,46 @@ func TestReportGolden(t *testing.T) {
 			start("fe80::b00a:5cff:fe0b:e00%virt0", "fe80::1%virt0"),
 			sent(0), reply(0, "fe80::1%virt0", 64, 255, 0.5),
 		}, 0},
+		{"ping-icmp-errors", Inet, "-n", "10.9.0.1", "10.9.0.1", []api.PingEvent{
+			start("10.0.0.2", "10.9.0.1"),
+			sent(0), icmpErr(11, 0, 0),
+			sent(1), icmpErr(3, 0, 1),
+			sent(2), icmpErr(3, 1, 2),
+		}, 2},
+		{"ping-icmp-semiquiet", Inet, "-n -Q", "10.9.0.1", "10.9.0.1", []api.PingEvent{
+			start("10.0.0.2", "10.9.0.1"),
+			sent(0), icmpErr(11, 0, 0),
+		}, 2},
+		{"ping-icmp-verbose", Inet, "-n -v", "10.9.0.1", "10.9.0.1", []api.PingEvent{
+			start("10.0.0.2", "10.9.0.1"),
+			sent(0), icmpErr(11, 0, 0),
+			{Type: api.PingICMP, From: "10.0.0.1", Bytes: 8, ICMP: []byte{8, 0, 0, 0, 0, 3, 0, 9}},
+		}, 2},
+		{"ping6-icmp-verbose", Inet6, "-v", "fd09::1", "fd09::1", []api.PingEvent{
+			start("fc00::2", "fd09::1"),
+			sent(0), {Type: api.PingICMP, From: "fc00::1", Bytes: 56, ICMP: []byte{3, 0, 0, 0, 0, 0, 0, 0}, Mine: true},
+			{Type: api.PingICMP, From: "fc00::1", Bytes: 32, ICMP: []byte{135, 0, 0, 0, 0, 0, 0, 0}},
+		}, 2},
+		{"ping6-icmp-quiet-without-v", Inet6, "", "fd09::1", "fd09::1", []api.PingEvent{
+			start("fc00::2", "fd09::1"),
+			sent(0), {Type: api.PingICMP, From: "fc00::1", Bytes: 56, ICMP: []byte{3, 0, 0, 0, 0, 0, 0, 0}, Mine: true},
+		}, 2},
+		{"ping-record-route", Inet, "-n -R", "10.0.0.2", "10.0.0.2", []api.PingEvent{
+			start("10.0.0.1", "10.0.0.2"),
+			sent(0), rrReply(0, "10.0.0.2", "10.0.0.1"),
+			sent(1), rrReply(1, "10.0.0.2", "10.0.0.1"),
+			sent(2), rrReply(2, "10.0.0.2"),
+			sent(3), reply(3, "10.0.0.2", 64, 64, 0.2),
+		}, 0},
+		{"ping6-node-info", Inet6, "-w", "fc00::1", "fc00::1", []api.PingEvent{
+			start("fc00::2", "fc00::1"),
+			sent(0), {Type: api.PingReply, Seq: 0, From: "fc00::1", Bytes: 26,
+				ICMP: []byte{140, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 0, 0, 0, 30, 4, 'n', 'o', 'd', 'e', 0}},
+			sent(1), {Type: api.PingReply, Seq: 1, From: "fc00::1", Bytes: 37,
+				ICMP: []byte{140, 0, 0, 0, 0, 2, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 0, 0, 0, 30, 4, 'n', 'o', 'd', 'e', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 1, 'x', 0, 0}},
+			sent(2), {Type: api.PingReply, Seq: 2, From: "fc00::1", Bytes: 16,
+				ICMP: []byte{140, 1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4, 5, 6}},
+		}, 0},
 		{"ping6-send-errors", Inet6, "", "fc00::1", "fc00::1", []api.PingEvent{
 			start("fc00::2", "fc00::1"),
 			sentErr(0, syscall.EHOSTUNREACH), sent(1),
@@ -103,6 +165,8 @@ func TestReportGolden(t *testing.T) {
 					r.sent(ev)
 				case api.PingReply:
 					r.reply(ev)
+				case api.PingICMP:
+					r.icmp(ev)
 				}
 			}
 			if st := r.finish(); st != tt.status {

@@ -98,9 +98,18 @@ func (o options) request(tg target) (api.PingRequest, error) {
 		TOS:      o.tos,
 		Deadline: o.deadline,
 		Wait:     o.wait,
+		AllICMP:  o.verbose,
 	}
 	if o.family == Inet6 {
 		req.Interface = o.ifname
+		req.NodeInfo = o.nodeInfo
+		if o.gateway != "" {
+			g, err := resolve(o.gateway, "ip6")
+			if err != nil {
+				return req, badf("getaddrinfo for the gateway %s: %s", o.gateway, gaiNoName)
+			}
+			req.NextHop = g.String()
+		}
 		if o.src != "" {
 			if _, ok := parseAddr(o.src, "ip6"); !ok {
 				return req, badf("invalid source address: %s", gaiNoName)
@@ -114,6 +123,14 @@ func (o options) request(tg target) (api.PingRequest, error) {
 	req.Size = max(o.size, stampLen)
 	if req.TTL == 0 {
 		req.TTL = 255
+	}
+	req.RecordRoute = o.recordRoute
+	if o.gateway != "" {
+		g, err := resolve(o.gateway, "ip4")
+		if err != nil {
+			return req, cannotResolve(o.gateway, err)
+		}
+		req.SourceRoute = g.String()
 	}
 	if o.src != "" {
 		if _, ok := parseAddr(o.src, "ip4"); ok {
@@ -147,6 +164,8 @@ func (o options) refused(t *cli.Tool, err error) {
 		t.Warnx("Must be superuser to use < 1 sec ping interval")
 	case errors.Is(err, syscall.EPERM):
 		t.Warnx("%s: only root may use interval < 1s", api.Strerror(syscall.EPERM))
+	case errors.Is(err, syscall.EOPNOTSUPP) && o.family == Inet6 && o.gateway != "":
+		t.Warn(err, "setsockopt(IPV6_NEXTHOP)")
 	case errors.Is(err, syscall.EAFNOSUPPORT) && o.family == Inet:
 		t.Warn(err, "Cannot create socket")
 	case errors.Is(err, syscall.EAFNOSUPPORT):
@@ -223,6 +242,8 @@ func watch(t *cli.Tool, stream *client.PingStream, r *report, o options, intr <-
 			r.start(ev)
 		case api.PingSent:
 			r.sent(ev)
+		case api.PingICMP:
+			r.icmp(ev)
 		case api.PingReply:
 			r.reply(ev)
 			if o.once && r.received > 0 {
