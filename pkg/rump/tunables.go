@@ -28,9 +28,9 @@ type tunables struct {
 	icmpPPS  int           // net.inet.icmp.errppslimit
 }
 
-// Defaults. NetBSD's net.inet.ip.dad_count is 3; rumpnet starts at 0 so that
-// an inet address answers at once (see doc/design.md).
-var defaultTunables = tunables{inetDAD: 0, inet6DAD: 1, arpKeep: 1200 * time.Second, icmpPPS: 100}
+// Defaults, NetBSD's: an inet address given to an interface that is up
+// probes three times before it is used.
+var defaultTunables = tunables{inetDAD: 3, inet6DAD: 1, arpKeep: 1200 * time.Second, icmpPPS: 100}
 
 // Tunable is one integer setting of the kernel.
 type Tunable struct {
