@@ -59,4 +59,8 @@ type Neighbor struct {
 	// Temp, in a create request, makes a static entry that is removed
 	// after NeighborTempSeconds.
 	Temp bool `json:"temp,omitempty"`
+	// Published marks a proxy ARP entry (arp -s ... pub): the kernel
+	// answers ARP requests for Addr on Interface with LinkAddr. It is not
+	// used to reach Addr (NetBSD's "published (proxy only)").
+	Published bool `json:"published,omitempty"`
 }

@@ -68,6 +68,7 @@ type Kernel struct {
 	// Guarded by mu.
 	routes    []*staticRoute             // added with route add; see route.go
 	tempNeigh map[neighborKey]*tempEntry // arp -s ... temp entries; see neigh.go
+	published map[neighborKey]tcpip.LinkAddress // arp -s ... pub entries; see proxyarp.go
 }
 
 // New boots a kernel: the stack with the protocols its components provide,

@@ -52,6 +52,13 @@ func (k *Kernel) Neighbors(family int) []api.Neighbor {
 		slices.SortFunc(entries, func(a, b stack.NeighborEntry) int {
 			return bytes.Compare(a.Addr.AsSlice(), b.Addr.AsSlice())
 		})
+		var pub []api.Neighbor
+		if family == 4 {
+			pub = k.publishedLocked(ifp)
+			slices.SortFunc(pub, func(a, b api.Neighbor) int {
+				return netip.MustParseAddr(a.Addr).Compare(netip.MustParseAddr(b.Addr))
+			})
+		}
 		for _, e := range entries {
 			n := api.Neighbor{Addr: e.Addr.String(), Interface: ifp.name, Index: int(ifp.nic), State: neighborState(e.State)}
 			if e.LinkAddr != "" {
@@ -68,6 +75,7 @@ func (k *Kernel) Neighbors(family int) []api.Neighbor {
 			}
 			out = append(out, n)
 		}
+		out = append(out, pub...)
 	}
 	return out
 }
@@ -117,7 +125,8 @@ func secondsUntil(d time.Duration) int {
 }
 
 // AddNeighbor adds a static entry to a family's neighbour cache (arp -s,
-// ndp -s); with n.Temp it is removed after api.NeighborTempSeconds.
+// ndp -s); with n.Temp it is removed after api.NeighborTempSeconds. With
+// n.Published (inet only) it is a proxy ARP entry instead (proxyarp.go).
 // The interface is n.Interface or the one whose link has n.Addr. An
 // existing dynamic or temporary entry is replaced. Errors: EINVAL
 // (malformed), EAFNOSUPPORT (family), ENXIO (no such interface),
@@ -136,6 +145,12 @@ func (k *Kernel) AddNeighbor(family int, n api.Neighbor) error {
 		return err
 	}
 	key := neighborKey{ifp.nic, addr}
+	if n.Published {
+		if family != 4 || n.Temp {
+			return api.Errorf(syscall.EOPNOTSUPP, "published "+afName(family)+" entries")
+		}
+		return k.publishLocked(ifp, addr, tcpip.LinkAddress(mac))
+	}
 	entries, terr := k.stack.Neighbors(ifp.nic, proto)
 	if terr != nil {
 		return api.Errorf(syscall.EOPNOTSUPP, ifp.name+" has no neighbour cache")
@@ -208,6 +223,13 @@ func (k *Kernel) DeleteNeighbor(family int, n api.Neighbor) error {
 	if n.Addr == "" {
 		for _, ifp := range k.ifaces {
 			k.stack.ClearNeighbors(ifp.nic, proto)
+			if family == 4 {
+				for key := range k.published {
+					if key.nic == ifp.nic {
+						k.unpublishLocked(ifp, key.addr)
+					}
+				}
+			}
 		}
 		for key := range k.tempNeigh {
 			if (key.addr.Len() == 16) == (family == 6) {
@@ -235,6 +257,9 @@ func (k *Kernel) DeleteNeighbor(family int, n api.Neighbor) error {
 		if k.stack.RemoveNeighbor(ifp.nic, proto, addr) == nil {
 			removed = true
 			k.stopTempLocked(neighborKey{ifp.nic, addr})
+		}
+		if family == 4 && k.unpublishLocked(ifp, addr) {
+			removed = true
 		}
 	}
 	if !removed {
