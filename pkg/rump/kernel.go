@@ -66,8 +66,8 @@ type Kernel struct {
 	small smallServerSet // echo, discard, daytime, chargen; see smallsrv.go
 
 	// Guarded by mu.
-	routes    []*staticRoute             // added with route add; see route.go
-	tempNeigh map[neighborKey]*tempEntry // arp -s ... temp entries; see neigh.go
+	routes    []*staticRoute                    // added with route add; see route.go
+	tempNeigh map[neighborKey]*tempEntry        // arp -s ... temp entries; see neigh.go
 	published map[neighborKey]tcpip.LinkAddress // arp -s ... pub entries; see proxyarp.go
 }
 
