@@ -71,7 +71,7 @@ func (k *Kernel) Neighbors(family int) []api.Neighbor {
 					n.Permanent = true
 				}
 			} else {
-				n.Expire = secondsUntil(stateTimeout(e.State, nud) - now.Sub(e.UpdatedAt))
+				n.Expire = secondsUntil(entryLifetime(family, e.State, nud, k.tun.arpKeep) - now.Sub(e.UpdatedAt))
 			}
 			out = append(out, n)
 		}
@@ -114,6 +114,26 @@ func stateTimeout(s stack.NeighborState, c stack.NUDConfigurations) time.Duratio
 		return c.RetransmitTimer
 	}
 	return 0
+}
+
+// ndpStaleLifetime is how long an IPv6 neighbour entry stays STALE before
+// it is removed: NetBSD's nd6_gctimer, one day. gVisor keeps stale
+// entries until its cache is full; the kernel's sweeper removes them.
+const ndpStaleLifetime = 24 * time.Hour
+
+// entryLifetime is how long after its last update a dynamic entry keeps
+// its state: an inet entry lives net.inet.arp.keep in all (the sweeper
+// removes it then), an inet6 one for its state's timer, or
+// ndpStaleLifetime while STALE, as NetBSD's ndp shows in its Expire
+// column.
+func entryLifetime(family int, s stack.NeighborState, c stack.NUDConfigurations, arpKeep time.Duration) time.Duration {
+	switch {
+	case family == 4 && s != stack.Incomplete:
+		return arpKeep
+	case family == 6 && s == stack.Stale:
+		return ndpStaleLifetime
+	}
+	return stateTimeout(s, c)
 }
 
 // secondsUntil rounds a remaining time up to whole seconds, 0 if passed.

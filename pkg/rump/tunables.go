@@ -232,7 +232,8 @@ func (k *Kernel) applyICMPLimit(pps int) {
 }
 
 // sweepNeighbors removes dynamic IPv4 neighbour entries not confirmed for
-// longer than net.inet.arp.keep, as NetBSD expires ARP entries.
+// longer than net.inet.arp.keep, as NetBSD expires ARP entries, and IPv6
+// entries STALE for longer than ndpStaleLifetime (NetBSD's nd6_gctimer).
 func (k *Kernel) sweepNeighbors() {
 	k.mu.Lock()
 	keep := k.tun.arpKeep
@@ -252,6 +253,15 @@ func (k *Kernel) sweepNeighbors() {
 		for _, e := range entries {
 			if e.State != stack.Static && now.Sub(e.UpdatedAt) > keep {
 				k.stack.RemoveNeighbor(nic, ipv4.ProtocolNumber, e.Addr)
+			}
+		}
+		entries, err = k.stack.Neighbors(nic, ipv6.ProtocolNumber)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if e.State == stack.Stale && now.Sub(e.UpdatedAt) > ndpStaleLifetime {
+				k.stack.RemoveNeighbor(nic, ipv6.ProtocolNumber, e.Addr)
 			}
 		}
 	}
