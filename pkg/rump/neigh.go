@@ -9,7 +9,6 @@ package rump
 // Interfaces without a neighbour cache (loopback) have no entries.
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"net"
@@ -49,15 +48,11 @@ func (k *Kernel) Neighbors(family int) []api.Neighbor {
 			continue // no neighbour cache on this interface
 		}
 		nud, _ := k.stack.NUDConfigurations(ifp.nic, proto)
-		slices.SortFunc(entries, func(a, b stack.NeighborEntry) int {
-			return bytes.Compare(a.Addr.AsSlice(), b.Addr.AsSlice())
-		})
-		var pub []api.Neighbor
+		var list []api.Neighbor
 		if family == 4 {
-			pub = k.publishedLocked(ifp)
-			slices.SortFunc(pub, func(a, b api.Neighbor) int {
-				return netip.MustParseAddr(a.Addr).Compare(netip.MustParseAddr(b.Addr))
-			})
+			list = k.publishedLocked(ifp)
+		} else {
+			list = k.ownEntriesLocked(ifp)
 		}
 		for _, e := range entries {
 			n := api.Neighbor{Addr: e.Addr.String(), Interface: ifp.name, Index: int(ifp.nic), State: neighborState(e.State)}
@@ -73,11 +68,40 @@ func (k *Kernel) Neighbors(family int) []api.Neighbor {
 			} else {
 				n.Expire = secondsUntil(entryLifetime(family, e.State, nud, k.tun.arpKeep) - now.Sub(e.UpdatedAt))
 			}
-			out = append(out, n)
+			list = append(list, n)
 		}
-		out = append(out, pub...)
+		slices.SortStableFunc(list, func(a, b api.Neighbor) int {
+			return netip.MustParseAddr(a.Addr).Compare(netip.MustParseAddr(b.Addr))
+		})
+		out = append(out, list...)
 	}
 	return out
+}
+
+// ownEntriesLocked lists the interface's own usable inet6 addresses as
+// permanent reachable entries with its link address, as NetBSD's ndp
+// shows them (the kernel keeps one for each address it has). gVisor keeps
+// no such entries; they are shown here and cannot be replaced or deleted.
+func (k *Kernel) ownEntriesLocked(ifp *Interface) []api.Neighbor {
+	if ifp.eth == nil {
+		return nil
+	}
+	mac := macString(ifp.eth.LinkAddress())
+	var out []api.Neighbor
+	for _, a := range ifp.addrs {
+		if a.is4() || !a.inStack || a.dad.Load() != 0 || a.static&api.IN6_IFF_ANYCAST != 0 {
+			continue
+		}
+		out = append(out, api.Neighbor{Addr: a.prefix.Addr().WithZone("").String(), LinkAddr: mac, Interface: ifp.name,
+			Index: int(ifp.nic), State: api.NeighborReachable, Permanent: true})
+	}
+	return out
+}
+
+// ownAddrLocked reports whether addr is one of the interface's addresses.
+func (ifp *Interface) ownAddrLocked(addr tcpip.Address) bool {
+	a, _ := netip.AddrFromSlice(addr.AsSlice())
+	return ifp.findAddr(a) >= 0
 }
 
 func neighborState(s stack.NeighborState) string {
@@ -179,6 +203,10 @@ func (k *Kernel) AddNeighbor(family int, n api.Neighbor) error {
 		if e.Addr == addr && e.State == stack.Static && k.tempNeigh[key] == nil {
 			return api.Errorf(syscall.EEXIST, addr.String()+" on "+ifp.name)
 		}
+	}
+	if family == 6 && ifp.ownAddrLocked(addr) {
+		// The interface's own address has a permanent entry.
+		return api.Errorf(syscall.EEXIST, addr.String()+" on "+ifp.name)
 	}
 	if terr := k.stack.AddStaticNeighbor(ifp.nic, proto, addr, tcpip.LinkAddress(mac)); terr != nil {
 		return api.Errorf(errnoOfTCPIP(terr), "add neighbour: "+terr.String())
