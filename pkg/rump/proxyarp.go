@@ -23,26 +23,37 @@ import (
 type proxyTable map[[4]byte]tcpip.LinkAddress
 
 // answerProxyARP answers an ARP request in frame (Ethernet header
-// included) whose target is published on this interface. The reply comes
-// from the interface's own address and gives the published link address.
+// included) whose target is published on this interface.
 func (e *ethEndpoint) answerProxyARP(frame []byte) {
 	t := e.proxy.Load()
-	if t == nil || len(frame) < header.EthernetMinimumSize+header.ARPSize {
+	if t == nil {
 		return
+	}
+	if reply := proxyReply(frame, *t, e.LinkAddress()); reply != nil {
+		e.writeFrame(reply)
+	}
+}
+
+// proxyReply returns the reply to an ARP request in frame whose target t
+// publishes, sent from self and giving the published link address; nil
+// for any other frame (not a request, not published, a gratuitous ARP).
+func proxyReply(frame []byte, t proxyTable, self tcpip.LinkAddress) []byte {
+	if len(frame) < header.EthernetMinimumSize+header.ARPSize {
+		return nil
 	}
 	req := header.ARP(frame[header.EthernetMinimumSize:])
 	if !req.IsValid() || req.Op() != header.ARPRequest {
-		return
+		return nil
 	}
 	target := [4]byte(req.ProtocolAddressTarget())
-	mac, ok := (*t)[target]
+	mac, ok := t[target]
 	if !ok || [4]byte(req.ProtocolAddressSender()) == target {
-		return // not published here, or a gratuitous ARP
+		return nil
 	}
 	asker := tcpip.LinkAddress(req.HardwareAddressSender())
 	reply := make([]byte, header.EthernetMinimumSize+header.ARPSize)
 	header.Ethernet(reply).Encode(&header.EthernetFields{
-		SrcAddr: e.LinkAddress(),
+		SrcAddr: self,
 		DstAddr: asker,
 		Type:    header.ARPProtocolNumber,
 	})
@@ -53,7 +64,7 @@ func (e *ethEndpoint) answerProxyARP(frame []byte) {
 	copy(r.ProtocolAddressSender(), target[:])
 	copy(r.HardwareAddressTarget(), asker)
 	copy(r.ProtocolAddressTarget(), req.ProtocolAddressSender())
-	e.writeFrame(reply)
+	return reply
 }
 
 // publishLocked adds or replaces a published entry on the interface.

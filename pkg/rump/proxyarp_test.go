@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
 )
 
 // TestProxyARP follows NetBSD's t_arp arp_proxy_arp_pub: a kernel with a
@@ -55,4 +57,45 @@ func neighborMAC(k *Kernel, addr string) string {
 		}
 	}
 	return ""
+}
+
+func TestProxyReply(t *testing.T) {
+	self := tcpip.LinkAddress("\xb2\x0a\x01\x0b\x0e\x00")
+	pub := tcpip.LinkAddress("\xb2\xa0\x20\x00\x00\x50")
+	table := proxyTable{{10, 0, 0, 2}: pub}
+	asker := tcpip.LinkAddress("\x02\x00\x00\x00\x00\x01")
+	tests := []struct {
+		name           string
+		op             header.ARPOp
+		sender, target [4]byte
+		want           bool
+	}{
+		{"published", header.ARPRequest, [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, true},
+		{"not published", header.ARPRequest, [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 3}, false},
+		{"a reply", header.ARPReply, [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, false},
+		{"gratuitous", header.ARPRequest, [4]byte{10, 0, 0, 2}, [4]byte{10, 0, 0, 2}, false},
+	}
+	for _, tt := range tests {
+		frame := make([]byte, header.EthernetMinimumSize+header.ARPSize)
+		header.Ethernet(frame).Encode(&header.EthernetFields{SrcAddr: asker, DstAddr: header.EthernetBroadcastAddress, Type: header.ARPProtocolNumber})
+		a := header.ARP(frame[header.EthernetMinimumSize:])
+		a.SetIPv4OverEthernet()
+		a.SetOp(tt.op)
+		copy(a.HardwareAddressSender(), asker)
+		copy(a.ProtocolAddressSender(), tt.sender[:])
+		copy(a.ProtocolAddressTarget(), tt.target[:])
+		reply := proxyReply(frame, table, self)
+		if (reply != nil) != tt.want {
+			t.Errorf("%s: got reply %v, want %v", tt.name, reply != nil, tt.want)
+			continue
+		}
+		if reply == nil {
+			continue
+		}
+		r := header.ARP(reply[header.EthernetMinimumSize:])
+		if got := tcpip.LinkAddress(r.HardwareAddressSender()); got != pub || header.Ethernet(reply).DestinationAddress() != asker ||
+			string(r.ProtocolAddressTarget()) != string(tt.sender[:]) {
+			t.Errorf("%s: got reply %x, want %s is-at %s to %s", tt.name, reply, tt.target, pub, asker)
+		}
+	}
 }
