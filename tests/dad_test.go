@@ -47,6 +47,7 @@ func addrLine(out, addr string) string {
 // TENTATIVE, probed from 0.0.0.0, then announced and usable.
 func TestInetDADBasic(t *testing.T) {
 	e := newEnv(t)
+	e.inetDAD = true
 	bus := filepath.Join(e.dir, "bus")
 	a := "unix://" + filepath.Join(e.dir, "a")
 	e.startServerAt(a)
@@ -95,6 +96,7 @@ func TestInetDADBasic(t *testing.T) {
 // kernel on the bus has becomes DUPLICATED; a unique one does not.
 func TestInetDADDuplicated(t *testing.T) {
 	e := newEnv(t)
+	e.inetDAD = true
 	bus := filepath.Join(e.dir, "bus")
 	a, b := e.busKernel("a", bus, 1), e.busKernel("b", bus, 2)
 	e.mustRifAt(a, "-w", "20")
@@ -119,6 +121,7 @@ func TestInetDADDuplicated(t *testing.T) {
 // announced at once.
 func TestGratuitousARPWithoutDAD(t *testing.T) {
 	e := newEnv(t)
+	e.inetDAD = true
 	bus := filepath.Join(e.dir, "bus")
 	a := "unix://" + filepath.Join(e.dir, "a")
 	e.startServerAt(a)

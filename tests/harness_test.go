@@ -49,6 +49,10 @@ type env struct {
 	url  string // "unix://" + sock
 
 	servers []*server
+
+	// inetDAD keeps the servers' net.inet.ip.dad_count at its default;
+	// otherwise startServerAt sets it to 0. Tests about DAD set it.
+	inetDAD bool
 }
 
 // server is one rump_server the test started.
@@ -313,6 +317,13 @@ func (e *env) startServerAt(url string, args ...string) *server {
 		e.t.Fatalf("GET /v1/ right after rump_server returned: got %v, want the server's info", err)
 	}
 	s.pid = info.Pid
+	if !e.inetDAD {
+		// As NetBSD's tests do where addresses are not what they test:
+		// inet addresses are usable at once, without DAD's seconds.
+		if _, err := s.c.Set("net.inet.ip.dad_count", 0); err != nil {
+			e.t.Fatalf("RUMP_SERVER=%s rsysctl -w net.inet.ip.dad_count=0: %v", url, err)
+		}
+	}
 	return s
 }
 
