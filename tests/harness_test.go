@@ -317,14 +317,21 @@ func (e *env) startServerAt(url string, args ...string) *server {
 		e.t.Fatalf("GET /v1/ right after rump_server returned: got %v, want the server's info", err)
 	}
 	s.pid = info.Pid
-	if !e.inetDAD {
-		// As NetBSD's tests do where addresses are not what they test:
-		// inet addresses are usable at once, without DAD's seconds.
-		if _, err := s.c.Set("net.inet.ip.dad_count", 0); err != nil {
-			e.t.Fatalf("RUMP_SERVER=%s rsysctl -w net.inet.ip.dad_count=0: %v", url, err)
-		}
-	}
+	e.setInetDAD(s)
 	return s
+}
+
+// setInetDAD sets a new server's net.inet.ip.dad_count to 0 unless the
+// test is about DAD (e.inetDAD), as NetBSD's tests do where addresses are
+// not what they test: inet addresses are usable at once.
+func (e *env) setInetDAD(s *server) {
+	e.t.Helper()
+	if e.inetDAD {
+		return
+	}
+	if _, err := s.c.Set("net.inet.ip.dad_count", 0); err != nil {
+		e.t.Fatalf("RUMP_SERVER=%s rsysctl -w net.inet.ip.dad_count=0: %v", s.url, err)
+	}
 }
 
 // addServer records a server at an absolute unix:// url, so that cleanup
