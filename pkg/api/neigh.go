@@ -63,4 +63,8 @@ type Neighbor struct {
 	// answers ARP requests for Addr on Interface with LinkAddr. It is not
 	// used to reach Addr (NetBSD's "published (proxy only)").
 	Published bool `json:"published,omitempty"`
+	// Local marks the entry of one of the interface's own addresses
+	// (replies only, inet6): ndp lists it; routing tables show the
+	// address as a local route instead.
+	Local bool `json:"local,omitempty"`
 }

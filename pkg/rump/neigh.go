@@ -93,7 +93,7 @@ func (k *Kernel) ownEntriesLocked(ifp *Interface) []api.Neighbor {
 			continue
 		}
 		out = append(out, api.Neighbor{Addr: a.prefix.Addr().WithZone("").String(), LinkAddr: mac, Interface: ifp.name,
-			Index: int(ifp.nic), State: api.NeighborReachable, Permanent: true})
+			Index: int(ifp.nic), State: api.NeighborReachable, Permanent: true, Local: true})
 	}
 	return out
 }
