@@ -97,8 +97,10 @@ func TestNeighbors(t *testing.T) {
 		if err := ka.DeleteNeighbor(tt.family, api.Neighbor{}); err != nil {
 			t.Fatal(err)
 		}
-		if ns := ka.Neighbors(tt.family); len(ns) != 0 {
-			t.Errorf("inet%d after clearing: got %+v", tt.family, ns)
+		for _, n := range ka.Neighbors(tt.family) {
+			if !n.Local { // the node's own addresses stay, as on NetBSD
+				t.Errorf("inet%d after clearing: got %+v", tt.family, n)
+			}
 		}
 		if len(ka.tempNeigh) != 0 {
 			t.Errorf("inet%d: temporary entries still timed after clearing: %v", tt.family, ka.tempNeigh)
