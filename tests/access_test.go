@@ -232,6 +232,7 @@ func (e *env) startUnprivileged(tunMode os.FileMode) *server {
 		e.t.Fatalf("GET /v1/: %v", err)
 	}
 	s.pid = info.Pid
+	e.setInetDAD(s)
 	if info.Uid != nobody {
 		e.t.Errorf("server uid: got %d, want %d", info.Uid, nobody)
 	}

@@ -49,6 +49,10 @@ type env struct {
 	url  string // "unix://" + sock
 
 	servers []*server
+
+	// inetDAD keeps the servers' net.inet.ip.dad_count at its default;
+	// otherwise startServerAt sets it to 0. Tests about DAD set it.
+	inetDAD bool
 }
 
 // server is one rump_server the test started.
@@ -313,7 +317,21 @@ func (e *env) startServerAt(url string, args ...string) *server {
 		e.t.Fatalf("GET /v1/ right after rump_server returned: got %v, want the server's info", err)
 	}
 	s.pid = info.Pid
+	e.setInetDAD(s)
 	return s
+}
+
+// setInetDAD sets a new server's net.inet.ip.dad_count to 0 unless the
+// test is about DAD (e.inetDAD), as NetBSD's tests do where addresses are
+// not what they test: inet addresses are usable at once.
+func (e *env) setInetDAD(s *server) {
+	e.t.Helper()
+	if e.inetDAD {
+		return
+	}
+	if _, err := s.c.Set("net.inet.ip.dad_count", 0); err != nil {
+		e.t.Fatalf("RUMP_SERVER=%s rsysctl -w net.inet.ip.dad_count=0: %v", s.url, err)
+	}
 }
 
 // addServer records a server at an absolute unix:// url, so that cleanup

@@ -367,6 +367,7 @@ func TestHostOwnedTap(t *testing.T) {
 		t.Fatalf("GET /v1/: %v", err)
 	}
 	s.pid = info.Pid
+	e.setInetDAD(s)
 
 	if r := runAs(url, bin("rifconfig"), "virt1", "create"); r.code != 0 {
 		t.Fatalf("rifconfig virt1 create as nobody, on tap1 made with user nobody: got %v, want exit 0", r)

@@ -164,6 +164,7 @@ func (e *env) startAsNobody(dir, name string, args ...string) string {
 		e.t.Fatalf("GET /v1/: %v", err)
 	}
 	s.pid = info.Pid
+	e.setInetDAD(s)
 	return url
 }
 

@@ -60,6 +60,12 @@ in_ns "$bin/rifconfig" virt0 inet 10.0.0.2/24 up
 in_ns ip addr add 10.0.0.1/24 dev tap0
 in_ns ip link set tap0 up
 
+# The interface came up before the address was set (flags first, as
+# NetBSD's ifconfig does), so 10.0.0.2 does DAD (net.inet.ip.dad_count 3)
+# first; -w waits until no address is tentative.
+step "rifconfig -w 10"
+in_ns "$bin/rifconfig" -w 10
+
 step "ping 10.0.0.2"
 in_ns ping -c 3 -i 0.2 -W 2 10.0.0.2
 

@@ -59,4 +59,12 @@ type Neighbor struct {
 	// Temp, in a create request, makes a static entry that is removed
 	// after NeighborTempSeconds.
 	Temp bool `json:"temp,omitempty"`
+	// Published marks a proxy ARP entry (arp -s ... pub): the kernel
+	// answers ARP requests for Addr on Interface with LinkAddr. It is not
+	// used to reach Addr (NetBSD's "published (proxy only)").
+	Published bool `json:"published,omitempty"`
+	// Local marks the entry of one of the interface's own addresses
+	// (replies only, inet6): ndp lists it; routing tables show the
+	// address as a local route instead.
+	Local bool `json:"local,omitempty"`
 }

@@ -34,6 +34,11 @@ type ifaddr struct {
 	// DAD does not until probing is done.
 	inStack bool
 
+	// fresh: given while the interface was down. As on NetBSD (whose
+	// if_do_dad skips an interface that is not up and running), such an
+	// address does no DAD when the interface comes up; it is announced.
+	fresh bool
+
 	// Lifetimes (inet6). Zero times are infinite. Guarded by Kernel.mu; the
 	// timers deprecate and then remove the address.
 	preferUntil, validUntil time.Time
@@ -297,23 +302,28 @@ func (k *Kernel) addAddrLocked(ifp *Interface, req api.IfAddr) error {
 		k.removeAddrLocked(ifp, i)
 		pos = i
 	}
-	if a.is4() && k.tun.inetDAD > 0 && ifp.eth != nil {
+	running := ifp.flags&(api.IFF_UP|api.IFF_RUNNING) == api.IFF_UP|api.IFF_RUNNING
+	if a.is4() && k.tun.inetDAD > 0 && ifp.eth != nil && running {
 		// IPv4 DAD: the address stays out of the stack (it neither
 		// answers ARP nor is used) until ARP probing finds it unused.
 		ifp.addrs = append(ifp.addrs[:pos], append([]*ifaddr{a}, ifp.addrs[pos:]...)...)
 		a.dad.Store(dadTentative)
-		if ifp.flags&api.IFF_RUNNING != 0 {
-			k.startInetDADLocked(ifp, a)
-		}
+		k.startInetDADLocked(ifp, a)
 		k.armTimersLocked(ifp, a)
 		return nil
 	}
+	a.fresh = !running
 	if err := k.addToStackLocked(ifp, a, proto); err != nil {
 		return err
 	}
 	ifp.addrs = append(ifp.addrs[:pos], append([]*ifaddr{a}, ifp.addrs[pos:]...)...)
 	k.armTimersLocked(ifp, a)
 	k.updateRoutesLocked()
+	if running && a.is4() {
+		// Without DAD an address is announced at once (NetBSD's
+		// arp_ifinit); with it, once probing is done.
+		k.announceLocked(ifp, a)
+	}
 	return nil
 }
 
@@ -360,11 +370,11 @@ func (k *Kernel) startInetDADLocked(ifp *Interface, a *ifaddr) {
 		}
 	}
 	addr := tcpip.AddrFromSlice(a.prefix.Addr().AsSlice())
-	_, err := k.stack.CheckDuplicateAddress(ifp.nic, ipv4.ProtocolNumber, addr, func(r stack.DADResult) {
+	res, err := k.stack.CheckDuplicateAddress(ifp.nic, ipv4.ProtocolNumber, addr, func(r stack.DADResult) {
 		// Called from the stack with its locks held: finish elsewhere.
 		go k.inetDADDone(ifp, a, r)
 	})
-	if err != nil {
+	if err != nil || res == stack.DADDisabled {
 		go k.inetDADDone(ifp, a, &stack.DADSucceeded{})
 	}
 }
@@ -380,6 +390,7 @@ func (k *Kernel) inetDADDone(ifp *Interface, a *ifaddr, r stack.DADResult) {
 		a.dad.Store(0)
 		if k.addToStackLocked(ifp, a, ipv4.ProtocolNumber) == nil {
 			k.updateRoutesLocked()
+			k.announceLocked(ifp, a)
 		}
 	case *stack.DADDupAddrDetected:
 		a.dad.Store(dadDuplicated)

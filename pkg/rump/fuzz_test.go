@@ -315,3 +315,29 @@ func FuzzRouteRequests(f *testing.F) {
 		}
 	})
 }
+
+// FuzzProxyReply feeds frames to the proxy ARP responder: it must not
+// panic, and any reply is an ARP reply for a published address, addressed
+// to the asker, from the interface's own address.
+func FuzzProxyReply(f *testing.F) {
+	for _, fr := range seedFrames() {
+		f.Add(fr)
+	}
+	self := tcpip.LinkAddress("\xb2\x0a\x01\x0b\x0e\x00")
+	pub := tcpip.LinkAddress("\xb2\xa0\x20\x00\x00\x50")
+	table := proxyTable{{10, 0, 0, 2}: pub}
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		reply := proxyReply(frame, table, self)
+		if reply == nil {
+			return
+		}
+		r := header.ARP(reply[header.EthernetMinimumSize:])
+		req := header.ARP(frame[header.EthernetMinimumSize:])
+		if r.Op() != header.ARPReply || tcpip.LinkAddress(r.HardwareAddressSender()) != pub ||
+			string(r.ProtocolAddressSender()) != "\x0a\x00\x00\x02" ||
+			header.Ethernet(reply).SourceAddress() != self ||
+			header.Ethernet(reply).DestinationAddress() != tcpip.LinkAddress(req.HardwareAddressSender()) {
+			t.Errorf("reply %x to %x", reply, frame)
+		}
+	})
+}

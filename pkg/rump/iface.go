@@ -219,18 +219,30 @@ func (k *Kernel) upLocked(ifp *Interface) error {
 	if ifp.eth != nil && !ifp.eth.hasDevice() {
 		return api.Errorf(syscall.ENXIO, ifp.name+" has no "+ifp.linkNoun())
 	}
-	if err := k.enableNICLocked(ifp); err != nil {
+	// gVisor starts IPv6 DAD on every address when the NIC is enabled;
+	// addresses given while the interface was down do none (NetBSD's
+	// if_do_dad), so unless an older one is there, DAD is off meanwhile.
+	fresh6 := true
+	for _, a := range ifp.addrs {
+		if !a.is4() && !a.fresh {
+			fresh6 = false
+		}
+	}
+	if fresh6 {
+		k.setDADLocked(ifp, 0)
+	}
+	err := k.enableNICLocked(ifp)
+	if fresh6 {
+		k.setDADLocked(ifp, k.dadTransmitsLocked(ifp))
+	}
+	if err != nil {
 		return err
 	}
 	if ifp.bridgeOf != nil {
 		ifp.bridgeOf.br.SetPortLink(ifp.name, true)
 	}
 	ifp.flags |= api.IFF_UP | api.IFF_RUNNING
-	for _, a := range ifp.addrs {
-		if a.is4() && !a.inStack && a.dad.Load() == dadTentative {
-			k.startInetDADLocked(ifp, a)
-		}
-	}
+	k.inetLinkUpLocked(ifp)
 	if ifp.eth != nil && k.comps.inet6() && !k.tun.noLinklocal && inet6Capable(ifp.ep.MTU()) && !ifp.hasLinkLocal() {
 		ll := header.LinkLocalAddr(ifp.eth.LinkAddress())
 		a := api.IfAddr{Addr: fmt.Sprintf("%s/64", ll)}
@@ -239,6 +251,38 @@ func (k *Kernel) upLocked(ifp *Interface) error {
 		}
 	}
 	return nil
+}
+
+// inetLinkUpLocked does for the inet addresses of an interface that has
+// come up what NetBSD's in_if_link_up does: an address given while the
+// interface was down is announced at once; any other does DAD again when
+// net.inet.ip.dad_count is above 0 (and is announced when that is done),
+// or is announced at once.
+func (k *Kernel) inetLinkUpLocked(ifp *Interface) {
+	routes := false
+	for _, a := range ifp.addrs {
+		fresh := a.fresh
+		a.fresh = false
+		if !a.is4() || ifp.eth == nil {
+			continue
+		}
+		switch {
+		case !a.inStack:
+			a.dad.Store(dadTentative) // also a DUPLICATED one tries again
+			k.startInetDADLocked(ifp, a)
+		case !fresh && k.tun.inetDAD > 0:
+			k.stack.RemoveAddress(ifp.nic, tcpip.AddrFromSlice(a.prefix.Addr().AsSlice()))
+			a.inStack = false
+			a.dad.Store(dadTentative)
+			k.startInetDADLocked(ifp, a)
+			routes = true
+		default:
+			k.announceLocked(ifp, a)
+		}
+	}
+	if routes {
+		k.updateRoutesLocked()
+	}
 }
 
 func (k *Kernel) downLocked(ifp *Interface) {

@@ -66,10 +66,11 @@ type Kernel struct {
 	redir redirects      // ICMP redirect settings; see redirect.go
 
 	// Guarded by mu.
-	routes    []*staticRoute             // added with route add; see route.go
-	hidden    map[*ifaddr]bool           // connected routes deleted or changed; see routetable.go
-	discard   *discardEndpoint           // behind blackhole routes, once used; see blackhole.go
-	tempNeigh map[neighborKey]*tempEntry // arp -s ... temp entries; see neigh.go
+	routes    []*staticRoute                    // added with route add; see route.go
+	hidden    map[*ifaddr]bool                  // connected routes deleted or changed; see routetable.go
+	discard   *discardEndpoint                  // behind blackhole routes, once used; see blackhole.go
+	tempNeigh map[neighborKey]*tempEntry        // arp -s ... temp entries; see neigh.go
+	published map[neighborKey]tcpip.LinkAddress // arp -s ... pub entries; see proxyarp.go
 
 	rtm     *rtBroadcaster                 // routing messages; see rtmsg.go
 	rtmConn map[connRoute]api.RouteMessage // connected routes announced; guarded by mu

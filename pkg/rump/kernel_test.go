@@ -701,7 +701,7 @@ func TestTunablesRoundTrip(t *testing.T) {
 		{"net.inet6.ip6.hlim", 64, 17, []int{0, 300}},
 		{"net.inet.ip.forwarding", 0, 1, nil},
 		{"net.inet6.ip6.forwarding", 0, 1, nil},
-		{"net.inet.ip.dad_count", 0, 2, []int{-1, 11}},
+		{"net.inet.ip.dad_count", 3, 2, []int{-1, 11}},
 		{"net.inet6.ip6.dad_count", 1, 0, []int{-1}},
 		{"net.inet.arp.keep", 1200, 30, []int{0}},
 		{"net.inet.icmp.errppslimit", 100, 0, []int{-5}},

@@ -51,6 +51,7 @@ type ethEndpoint struct {
 	running atomic.Bool // frames pass only while the interface is RUNNING
 	promisc atomic.Bool
 	noarp   atomic.Bool                // IFF_NOARP: ARP frames are neither taken nor sent
+	proxy   atomic.Pointer[proxyTable] // published ARP entries (proxyarp.go)
 	bridge  atomic.Pointer[bridgeHook] // set while a bridge member
 	vnet    atomic.Bool                // the device's frames carry a virtio-net header
 	rxMeta  vnetHdr                    // the header of the frame being bridged (receiving goroutines only)

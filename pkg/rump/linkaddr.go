@@ -2,8 +2,9 @@ package rump
 
 // Link-layer addresses and capabilities. A virt interface has one active
 // MAC (the one it sends from and filters on) and may keep inactive ones, as
-// NetBSD's if_dl list does; activating one sends a gratuitous ARP for every
-// inet address so neighbours update their caches at once.
+// NetBSD's if_dl list does; activating one announces every address (a
+// gratuitous ARP for each inet address, an unsolicited neighbour
+// advertisement for each inet6 one) so neighbours update at once.
 
 import (
 	"fmt"
@@ -64,7 +65,7 @@ func (k *Kernel) AddLinkAddr(name, mac string, active bool) error {
 		}
 		ifp.linkAddrs = append(ifp.linkAddrs, cur)
 		k.stack.SetNICAddress(ifp.nic, m)
-		k.announceLocked(ifp)
+		k.announceAllLocked(ifp)
 		return nil
 	})
 }
@@ -89,32 +90,81 @@ func (k *Kernel) DelLinkAddr(name, mac string) error {
 	})
 }
 
-// announceLocked sends a gratuitous ARP request for each inet address of the
-// interface from its current link address.
-func (k *Kernel) announceLocked(ifp *Interface) {
-	if ifp.eth.noarp.Load() {
+// announceLocked sends a gratuitous ARP request for an inet address from
+// the interface's current link address (NetBSD's arpannounce): sender and
+// target are both the address.
+func (k *Kernel) announceLocked(ifp *Interface, a *ifaddr) {
+	if ifp.eth == nil || ifp.eth.noarp.Load() || !a.is4() || !a.inStack {
 		return
 	}
+	ifp.eth.writeFrame(garpFrame(ifp.eth.LinkAddress(), a.prefix.Addr().As4()))
+}
+
+// announceAllLocked announces every usable address of the interface: a
+// gratuitous ARP for each inet address and an unsolicited neighbour
+// advertisement (override set, to all nodes) for each inet6 one, as
+// NetBSD does when a new link address becomes active.
+func (k *Kernel) announceAllLocked(ifp *Interface) {
 	mac := ifp.eth.LinkAddress()
 	for _, a := range ifp.addrs {
-		if !a.is4() {
+		if a.is4() {
+			k.announceLocked(ifp, a)
 			continue
 		}
-		ip := a.prefix.Addr().As4()
-		frame := make([]byte, header.EthernetMinimumSize+header.ARPSize)
-		header.Ethernet(frame).Encode(&header.EthernetFields{
-			SrcAddr: mac,
-			DstAddr: header.EthernetBroadcastAddress,
-			Type:    header.ARPProtocolNumber,
-		})
-		arp := header.ARP(frame[header.EthernetMinimumSize:])
-		arp.SetIPv4OverEthernet()
-		arp.SetOp(header.ARPRequest)
-		copy(arp.HardwareAddressSender(), mac)
-		copy(arp.ProtocolAddressSender(), ip[:])
-		copy(arp.ProtocolAddressTarget(), ip[:])
-		ifp.eth.writeFrame(frame)
+		if a.inStack && a.dad.Load() == 0 && a.static&api.IN6_IFF_ANYCAST == 0 {
+			ifp.eth.writeFrame(unsolicitedNA(mac, a.prefix.Addr().As16()))
+		}
 	}
+}
+
+// garpFrame builds a broadcast ARP request from mac asking for ip on
+// behalf of ip.
+func garpFrame(mac tcpip.LinkAddress, ip [4]byte) []byte {
+	frame := make([]byte, header.EthernetMinimumSize+header.ARPSize)
+	header.Ethernet(frame).Encode(&header.EthernetFields{
+		SrcAddr: mac,
+		DstAddr: header.EthernetBroadcastAddress,
+		Type:    header.ARPProtocolNumber,
+	})
+	arp := header.ARP(frame[header.EthernetMinimumSize:])
+	arp.SetIPv4OverEthernet()
+	arp.SetOp(header.ARPRequest)
+	copy(arp.HardwareAddressSender(), mac)
+	copy(arp.ProtocolAddressSender(), ip[:])
+	copy(arp.ProtocolAddressTarget(), ip[:])
+	return frame
+}
+
+// unsolicitedNA builds a neighbour advertisement for ip with mac as its
+// target link-layer address, from ip to the all-nodes group, override
+// flag set (RFC 4861 7.2.6).
+func unsolicitedNA(mac tcpip.LinkAddress, ip [16]byte) []byte {
+	const optLen = 8 // target link-layer address option
+	icmpLen := header.ICMPv6NeighborAdvertMinimumSize + optLen
+	frame := make([]byte, header.EthernetMinimumSize+header.IPv6MinimumSize+icmpLen)
+	src := tcpip.AddrFrom16(ip)
+	dst := header.IPv6AllNodesMulticastAddress
+	header.Ethernet(frame).Encode(&header.EthernetFields{
+		SrcAddr: mac,
+		DstAddr: header.EthernetAddressFromMulticastIPv6Address(dst),
+		Type:    header.IPv6ProtocolNumber,
+	})
+	ip6 := header.IPv6(frame[header.EthernetMinimumSize:])
+	ip6.Encode(&header.IPv6Fields{
+		PayloadLength:     uint16(icmpLen),
+		TransportProtocol: header.ICMPv6ProtocolNumber,
+		HopLimit:          header.NDPHopLimit,
+		SrcAddr:           src,
+		DstAddr:           dst,
+	})
+	icmp := header.ICMPv6(ip6.Payload())
+	icmp.SetType(header.ICMPv6NeighborAdvert)
+	na := header.NDPNeighborAdvert(icmp.MessageBody())
+	na.SetOverrideFlag(true)
+	na.SetTargetAddress(src)
+	na.Options().Serialize(header.NDPOptionsSerializer{header.NDPTargetLinkLayerAddressOption(mac)})
+	icmp.SetChecksum(header.ICMPv6Checksum(header.ICMPv6ChecksumParams{Header: icmp, Src: src, Dst: dst}))
+	return frame
 }
 
 // capabilities are the IFCAP_* bits the interface supports: none. A virt

@@ -317,8 +317,11 @@ func (e *ethEndpoint) deliverStack(frame []byte, buf *buffer.Buffer, valid bool)
 		return
 	}
 	eth := header.Ethernet(frame)
-	if e.noarp.Load() && eth.Type() == header.ARPProtocolNumber {
-		return
+	if eth.Type() == header.ARPProtocolNumber {
+		if e.noarp.Load() {
+			return
+		}
+		e.answerProxyARP(frame)
 	}
 	e.mu.RLock()
 	mine := eth.DestinationAddress() == e.mac

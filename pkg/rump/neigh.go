@@ -9,7 +9,6 @@ package rump
 // Interfaces without a neighbour cache (loopback) have no entries.
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"net"
@@ -49,9 +48,12 @@ func (k *Kernel) Neighbors(family int) []api.Neighbor {
 			continue // no neighbour cache on this interface
 		}
 		nud, _ := k.stack.NUDConfigurations(ifp.nic, proto)
-		slices.SortFunc(entries, func(a, b stack.NeighborEntry) int {
-			return bytes.Compare(a.Addr.AsSlice(), b.Addr.AsSlice())
-		})
+		var list []api.Neighbor
+		if family == 4 {
+			list = k.publishedLocked(ifp)
+		} else {
+			list = k.ownEntriesLocked(ifp)
+		}
 		for _, e := range entries {
 			n := api.Neighbor{Addr: e.Addr.String(), Interface: ifp.name, Index: int(ifp.nic), State: neighborState(e.State)}
 			if e.LinkAddr != "" {
@@ -64,12 +66,42 @@ func (k *Kernel) Neighbors(family int) []api.Neighbor {
 					n.Permanent = true
 				}
 			} else {
-				n.Expire = secondsUntil(stateTimeout(e.State, nud) - now.Sub(e.UpdatedAt))
+				n.Expire = secondsUntil(entryLifetime(family, e.State, nud, k.tun.arpKeep) - now.Sub(e.UpdatedAt))
 			}
-			out = append(out, n)
+			list = append(list, n)
 		}
+		slices.SortStableFunc(list, func(a, b api.Neighbor) int {
+			return netip.MustParseAddr(a.Addr).Compare(netip.MustParseAddr(b.Addr))
+		})
+		out = append(out, list...)
 	}
 	return out
+}
+
+// ownEntriesLocked lists the interface's own usable inet6 addresses as
+// permanent reachable entries with its link address, as NetBSD's ndp
+// shows them (the kernel keeps one for each address it has). gVisor keeps
+// no such entries; they are shown here and cannot be replaced or deleted.
+func (k *Kernel) ownEntriesLocked(ifp *Interface) []api.Neighbor {
+	if ifp.eth == nil {
+		return nil
+	}
+	mac := macString(ifp.eth.LinkAddress())
+	var out []api.Neighbor
+	for _, a := range ifp.addrs {
+		if a.is4() || !a.inStack || a.dad.Load() != 0 || a.static&api.IN6_IFF_ANYCAST != 0 {
+			continue
+		}
+		out = append(out, api.Neighbor{Addr: a.prefix.Addr().WithZone("").String(), LinkAddr: mac, Interface: ifp.name,
+			Index: int(ifp.nic), State: api.NeighborReachable, Permanent: true, Local: true})
+	}
+	return out
+}
+
+// ownAddrLocked reports whether addr is one of the interface's addresses.
+func (ifp *Interface) ownAddrLocked(addr tcpip.Address) bool {
+	a, _ := netip.AddrFromSlice(addr.AsSlice())
+	return ifp.findAddr(a) >= 0
 }
 
 func neighborState(s stack.NeighborState) string {
@@ -108,6 +140,26 @@ func stateTimeout(s stack.NeighborState, c stack.NUDConfigurations) time.Duratio
 	return 0
 }
 
+// ndpStaleLifetime is how long an IPv6 neighbour entry stays STALE before
+// it is removed: NetBSD's nd6_gctimer, one day. gVisor keeps stale
+// entries until its cache is full; the kernel's sweeper removes them.
+const ndpStaleLifetime = 24 * time.Hour
+
+// entryLifetime is how long after its last update a dynamic entry keeps
+// its state: an inet entry lives net.inet.arp.keep in all (the sweeper
+// removes it then), an inet6 one for its state's timer, or
+// ndpStaleLifetime while STALE, as NetBSD's ndp shows in its Expire
+// column.
+func entryLifetime(family int, s stack.NeighborState, c stack.NUDConfigurations, arpKeep time.Duration) time.Duration {
+	switch {
+	case family == 4 && s != stack.Incomplete:
+		return arpKeep
+	case family == 6 && s == stack.Stale:
+		return ndpStaleLifetime
+	}
+	return stateTimeout(s, c)
+}
+
 // secondsUntil rounds a remaining time up to whole seconds, 0 if passed.
 func secondsUntil(d time.Duration) int {
 	if d <= 0 {
@@ -117,7 +169,8 @@ func secondsUntil(d time.Duration) int {
 }
 
 // AddNeighbor adds a static entry to a family's neighbour cache (arp -s,
-// ndp -s); with n.Temp it is removed after api.NeighborTempSeconds.
+// ndp -s); with n.Temp it is removed after api.NeighborTempSeconds. With
+// n.Published (inet only) it is a proxy ARP entry instead (proxyarp.go).
 // The interface is n.Interface or the one whose link has n.Addr. An
 // existing dynamic or temporary entry is replaced. Errors: EINVAL
 // (malformed), EAFNOSUPPORT (family), ENXIO (no such interface),
@@ -136,6 +189,12 @@ func (k *Kernel) AddNeighbor(family int, n api.Neighbor) error {
 		return err
 	}
 	key := neighborKey{ifp.nic, addr}
+	if n.Published {
+		if family != 4 || n.Temp {
+			return api.Errorf(syscall.EOPNOTSUPP, "published "+afName(family)+" entries")
+		}
+		return k.publishLocked(ifp, addr, tcpip.LinkAddress(mac))
+	}
 	entries, terr := k.stack.Neighbors(ifp.nic, proto)
 	if terr != nil {
 		return api.Errorf(syscall.EOPNOTSUPP, ifp.name+" has no neighbour cache")
@@ -144,6 +203,10 @@ func (k *Kernel) AddNeighbor(family int, n api.Neighbor) error {
 		if e.Addr == addr && e.State == stack.Static && k.tempNeigh[key] == nil {
 			return api.Errorf(syscall.EEXIST, addr.String()+" on "+ifp.name)
 		}
+	}
+	if family == 6 && ifp.ownAddrLocked(addr) {
+		// The interface's own address has a permanent entry.
+		return api.Errorf(syscall.EEXIST, addr.String()+" on "+ifp.name)
 	}
 	if terr := k.stack.AddStaticNeighbor(ifp.nic, proto, addr, tcpip.LinkAddress(mac)); terr != nil {
 		return api.Errorf(errnoOfTCPIP(terr), "add neighbour: "+terr.String())
@@ -168,6 +231,12 @@ func (k *Kernel) neighborTargetLocked(family int, n api.Neighbor) (*Interface, t
 	}
 	if a.IsLinkLocalUnicast() {
 		return nil, addr, api.Errorf(syscall.ENETUNREACH, "link-local "+a.String()+" needs an interface")
+	}
+	if ifp := k.addrOwnerLocked(a); ifp != nil {
+		// The node's own address: its local route leads to lo0, but its
+		// link-layer entry, as NetBSD's ndp and arp find it, is on the
+		// interface that has the address.
+		return ifp, addr, nil
 	}
 	ifp, err := k.gatewayIfaceLocked(a, true)
 	return ifp, addr, err
@@ -208,6 +277,13 @@ func (k *Kernel) DeleteNeighbor(family int, n api.Neighbor) error {
 	if n.Addr == "" {
 		for _, ifp := range k.ifaces {
 			k.stack.ClearNeighbors(ifp.nic, proto)
+			if family == 4 {
+				for key := range k.published {
+					if key.nic == ifp.nic {
+						k.unpublishLocked(ifp, key.addr)
+					}
+				}
+			}
 		}
 		for key := range k.tempNeigh {
 			if (key.addr.Len() == 16) == (family == 6) {
@@ -235,6 +311,9 @@ func (k *Kernel) DeleteNeighbor(family int, n api.Neighbor) error {
 		if k.stack.RemoveNeighbor(ifp.nic, proto, addr) == nil {
 			removed = true
 			k.stopTempLocked(neighborKey{ifp.nic, addr})
+		}
+		if family == 4 && k.unpublishLocked(ifp, addr) {
+			removed = true
 		}
 	}
 	if !removed {

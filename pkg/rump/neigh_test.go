@@ -12,6 +12,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
 
 // touch makes ka resolve addr: a TCP connect to a closed port of kb, which
@@ -96,11 +97,36 @@ func TestNeighbors(t *testing.T) {
 		if err := ka.DeleteNeighbor(tt.family, api.Neighbor{}); err != nil {
 			t.Fatal(err)
 		}
-		if ns := ka.Neighbors(tt.family); len(ns) != 0 {
-			t.Errorf("inet%d after clearing: got %+v", tt.family, ns)
+		for _, n := range ka.Neighbors(tt.family) {
+			if !n.Local { // the node's own addresses stay, as on NetBSD
+				t.Errorf("inet%d after clearing: got %+v", tt.family, n)
+			}
 		}
 		if len(ka.tempNeigh) != 0 {
 			t.Errorf("inet%d: temporary entries still timed after clearing: %v", tt.family, ka.tempNeigh)
+		}
+	}
+}
+
+func TestEntryLifetime(t *testing.T) {
+	nud := stack.NUDConfigurations{BaseReachableTime: 30 * time.Second, DelayFirstProbeTime: 5 * time.Second, RetransmitTimer: time.Second}
+	keep := 1200 * time.Second
+	tests := []struct {
+		family int
+		state  stack.NeighborState
+		want   time.Duration
+	}{
+		{6, stack.Stale, 24 * time.Hour}, // NetBSD's nd6_gctimer
+		{6, stack.Reachable, 30 * time.Second},
+		{6, stack.Delay, 5 * time.Second},
+		{6, stack.Incomplete, time.Second},
+		{4, stack.Stale, keep}, // net.inet.arp.keep, whatever the state
+		{4, stack.Reachable, keep},
+		{4, stack.Incomplete, time.Second},
+	}
+	for _, tt := range tests {
+		if got := entryLifetime(tt.family, tt.state, nud, keep); got != tt.want {
+			t.Errorf("inet%d %v: got %v, want %v", tt.family, tt.state, got, tt.want)
 		}
 	}
 }

@@ -69,7 +69,7 @@ func (k *Kernel) tableLocked() []*staticRoute {
 		loop := ifp.cloner == "lo"
 		lo := k.loopbackLocked(ifp)
 		for _, a := range ifp.addrs {
-			if !a.inStack || a.flags()&a.duplicatedBit() != 0 {
+			if a.flags()&a.duplicatedBit() != 0 {
 				continue
 			}
 			live[a] = true
@@ -77,6 +77,14 @@ func (k *Kernel) tableLocked() []*staticRoute {
 			full := p.IsSingleIP()
 			local := &staticRoute{dest: netip.PrefixFrom(a.prefix.Addr(), a.prefix.Addr().BitLen()),
 				ifp: lo, link: ifp, addr: a, flags: api.RTF_UP | api.RTF_HOST | api.RTF_LOCAL}
+			if !a.inStack {
+				// A tentative inet address has its local route from
+				// the start, as NetBSD's in_ifinit adds it before DAD.
+				if a.is4() && a.dad.Load() == dadTentative && !loop {
+					add(local)
+				}
+				continue
+			}
 			switch {
 			case full && loop:
 				add(&staticRoute{dest: p, ifp: ifp, link: ifp, addr: a, flags: api.RTF_UP | api.RTF_HOST})

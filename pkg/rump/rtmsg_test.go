@@ -123,6 +123,10 @@ func bprintRTF(f, typ int) string {
 // the messages each step sends, in order.
 func TestKernelMessages(t *testing.T) {
 	k := newKernel(t, Options{})
+	// Not a DAD test: addresses are usable, and routed, at once.
+	if err := tunable(t, "net.inet.ip.dad_count").Set(k, 0); err != nil {
+		t.Fatal(err)
+	}
 	w := k.WatchRoutes()
 	defer w.Close()
 	const conn = api.RTF_UP | api.RTF_DONE | api.RTF_CONNECTED

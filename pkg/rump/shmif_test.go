@@ -94,11 +94,14 @@ func waitUsable(t testing.TB, k *Kernel, ifname string) {
 		for _, a := range v.Inet6 {
 			tentative = tentative || a.Flags&api.IN6_IFF_TENTATIVE != 0
 		}
+		for _, a := range v.Inet {
+			tentative = tentative || a.Flags&api.IN_IFF_TENTATIVE != 0
+		}
 		if !tentative {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("addresses still tentative: %+v", v.Inet6)
+			t.Fatalf("addresses still tentative: %+v %+v", v.Inet, v.Inet6)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -31,9 +31,9 @@ type tunables struct {
 	noLinklocal bool
 }
 
-// Defaults. NetBSD's net.inet.ip.dad_count is 3; rumpnet starts at 0 so that
-// an inet address answers at once (see doc/design.md).
-var defaultTunables = tunables{inetDAD: 0, inet6DAD: 1, arpKeep: 1200 * time.Second, icmpPPS: 100}
+// Defaults, NetBSD's: an inet address given to an interface that is up
+// probes three times before it is used.
+var defaultTunables = tunables{inetDAD: 3, inet6DAD: 1, arpKeep: 1200 * time.Second, icmpPPS: 100}
 
 // Tunable is one integer setting of the kernel.
 type Tunable struct {
@@ -242,7 +242,8 @@ func (k *Kernel) applyICMPLimit(pps int) {
 }
 
 // sweepNeighbors removes dynamic IPv4 neighbour entries not confirmed for
-// longer than net.inet.arp.keep, as NetBSD expires ARP entries.
+// longer than net.inet.arp.keep, as NetBSD expires ARP entries, and IPv6
+// entries STALE for longer than ndpStaleLifetime (NetBSD's nd6_gctimer).
 func (k *Kernel) sweepNeighbors() {
 	k.mu.Lock()
 	keep := k.tun.arpKeep
@@ -262,6 +263,15 @@ func (k *Kernel) sweepNeighbors() {
 		for _, e := range entries {
 			if e.State != stack.Static && now.Sub(e.UpdatedAt) > keep {
 				k.stack.RemoveNeighbor(nic, ipv4.ProtocolNumber, e.Addr)
+			}
+		}
+		entries, err = k.stack.Neighbors(nic, ipv6.ProtocolNumber)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if e.State == stack.Stale && now.Sub(e.UpdatedAt) > ndpStaleLifetime {
+				k.stack.RemoveNeighbor(nic, ipv6.ProtocolNumber, e.Addr)
 			}
 		}
 	}

@@ -200,17 +200,18 @@ func (x *executor) dump(addr netip.Addr) (found bool, err error) {
 		if n.Permanent {
 			line += " permanent"
 		}
+		if n.Published {
+			line += " published (proxy only)"
+		}
 		fmt.Fprintln(x.t.Stdout, line)
 	}
 	return found, nil
 }
 
-// delete removes the entry for host; a host without one is no error.
-func (x *executor) delete(host string, info []string) (int, error) {
-	if len(info) > 0 && strings.HasPrefix(info[0], "pro") {
-		x.t.Warnx("proxy: the rump kernel has no proxy ARP entries")
-		return 1, nil
-	}
+// delete removes the entry for host, published or not (a trailing
+// "proxy" changes nothing: every published entry is proxy-only); a host
+// without one is no error, as in NetBSD's arp.
+func (x *executor) delete(host string, _ []string) (int, error) {
 	a, ok := x.inetAddr(host)
 	if !ok {
 		return 1, nil
@@ -264,8 +265,9 @@ func (x *executor) set(args []string) (int, error) {
 		case strings.HasPrefix(w, "temp"):
 			n.Temp = true
 		case strings.HasPrefix(w, "pub"):
-			x.t.Warnx("pub: the rump kernel does no proxy ARP")
-			return 1, nil
+			// pub and pub proxy alike make a proxy-only entry, as
+			// NetBSD's lltable does.
+			n.Published = true
 		case strings.HasPrefix(w, "trail"):
 			x.t.Warnx("%s: Sending trailers is no longer supported", host)
 		case w == "ifscope":

@@ -28,6 +28,9 @@ func TestNetBSDConformance(t *testing.T) {
 		ac("static-listed", "-n -a", "arp -s 10.0.1.11 b2:a0:20:00:00:11"),
 		ac("temp-not-permanent", "-n 10.0.1.10", "arp -s 10.0.1.10 b2:a0:20:00:00:10 temp"),
 		ac("permanent-no-overwrite", "-s 10.0.1.2 b2:a0:20:00:00:fe", "arp -s 10.0.1.2 b2:a0:20:00:00:ff"),
+		ac("delete-missing", "-d 10.0.1.99"),
+		ac("proxy-published", "-n 10.0.1.4", "arp -s 10.0.1.4 b2:a0:20:00:00:04 pub"),
+		ac("proxy-pubproxy", "-n 10.0.1.4", "arp -s 10.0.1.4 b2:a0:20:00:00:04 pub proxy"),
 	}
 	conform.Run(t, cases, knownDifferences)
 }

@@ -27,6 +27,11 @@ func ifCase(name, args string, setup ...string) conform.Case {
 
 var up = []string{"virt0 create", "virt0 inet 10.0.0.1/24", "virt0 inet6 fc00::1/64", "virt0 up"}
 
+// upNoDAD is up in a kernel without IPv4 DAD, as NetBSD's tests set up
+// kernels whose addresses are not what they test: an alias is usable (flags
+// 0) at once.
+var upNoDAD = append([]string{"sysctl -w net.inet.ip.dad_count=0"}, up...)
+
 func TestNetBSDConformance(t *testing.T) {
 	cases := []conform.Case{
 		ifCase("lo0-inet", "lo0 inet"),
@@ -48,9 +53,9 @@ func TestNetBSDConformance(t *testing.T) {
 		ifCase("lifetimes", "-L virt0", append(up, "virt0 inet6 fc00::2 pltime 100")...),
 		ifCase("link-active", "virt0", append(up, "virt0 link b2:a0:75:00:00:01 active")...),
 		ifCase("link-delete-active", "virt0 link b2:a0:75:00:00:01 delete", append(up, "virt0 link b2:a0:75:00:00:01 active")...),
-		ifCase("alias-shown", "virt0", append(up, "virt0 inet 192.168.1.1/24 alias")...),
+		ifCase("alias-shown", "virt0", append(upNoDAD, "virt0 inet 192.168.1.1/24 alias")...),
 		ifCase("alias-removed", "virt0", append(up, "virt0 inet 192.168.1.1/24 alias", "virt0 inet 192.168.1.1/24 -alias")...),
-		ifCase("broadcast-all-ones", "virt0 inet", append(up, "virt0 inet 172.16.0.1 broadcast 255.255.255.255 alias")...),
+		ifCase("broadcast-all-ones", "virt0 inet", append(upNoDAD, "virt0 inet 172.16.0.1 broadcast 255.255.255.255 alias")...),
 		ifCase("anycast", "virt0 inet6", append(up, "virt0 inet6 fc00::2 anycast")...),
 		ifCase("up-running", "virt0", up...),
 		ifCase("inet-tentative-dad5", "virt0", "sysctl -w net.inet.ip.dad_count=5", "virt0 create", "virt0 inet 10.0.0.1/24 up"),

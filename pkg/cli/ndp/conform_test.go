@@ -10,9 +10,7 @@ import (
 // knownDifferences are the cases where rumpnet does not yet behave as
 // NetBSD does: case → why. A case listed here that starts conforming fails
 // the test, so the list shrinks as the kernel catches up.
-var knownDifferences = map[string]string{
-	"own-permanent": "the node's own addresses are not in the neighbour cache",
-}
+var knownDifferences = map[string]string{}
 
 // NetBSD's t_ndp setup_src_server: fc00::1 on one interface, up, DAD done.
 var src = []string{"ifconfig virt0 create", "ifconfig virt0 inet6 fc00::1", "ifconfig virt0 up", "ifconfig -w 10"}

@@ -16,6 +16,7 @@ var knownDifferences = map[string]string{}
 // (shmif0 there, virt0 here), up.
 var local = []string{
 	"sysctl -w net.inet6.ip6.dad_count=0",
+	"sysctl -w net.inet.ip.dad_count=0",
 	"ifconfig virt0 create",
 	"ifconfig virt0 10.0.0.2/24",
 	"ifconfig virt0 inet6 fc00::2",

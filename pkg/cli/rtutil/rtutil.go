@@ -208,6 +208,9 @@ func PrintTables(w io.Writer, tables []Table, o Options) {
 		}
 		if !o.NoLinkLayer {
 			for _, n := range t.Neighbors {
+				if n.Local {
+					continue // shown as the address's local route
+				}
 				rows = append(rows, o.neighborRow(n))
 			}
 		}

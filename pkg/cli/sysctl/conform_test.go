@@ -10,9 +10,7 @@ import (
 // knownDifferences are the cases where rumpnet does not yet behave as
 // NetBSD does: case → why. A case listed here that starts conforming fails
 // the test, so the list shrinks as the kernel catches up.
-var knownDifferences = map[string]string{
-	"ip-dad-count-default": "deliberate: IPv4 DAD is off by default so a script can ping right after up (doc/design.md)",
-}
+var knownDifferences = map[string]string{}
 
 // sc runs setup on a fresh kernel, then rsysctl with args.
 func sc(name, args string, setup ...string) conform.Case {
