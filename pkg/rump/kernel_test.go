@@ -709,6 +709,7 @@ func TestTunablesRoundTrip(t *testing.T) {
 		{"net.inet.tcp.recvspace", 0, 131072, []int{10}},
 		{"net.inet.udp.sendspace", 0, 9216, []int{10}},
 		{"net.inet.udp.recvspace", 0, 41600, []int{10}},
+		{"net.shmif.bussize", 1 << 20, 4 << 20, []int{-1, 0, 65536 - 4096, 65536 + 8, 256<<20 + 4096}},
 	}
 	for _, tt := range tests {
 		tu := tunable(t, tt.name)

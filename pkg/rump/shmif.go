@@ -7,6 +7,7 @@ package rump
 
 import (
 	"crypto/rand"
+	"fmt"
 	"syscall"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
@@ -15,6 +16,10 @@ import (
 )
 
 var _ FrameDevice = (*shmif.Port)(nil)
+
+// busDevice is the frame device an interface gets for a bus port; tests
+// replace it to hold a kernel's reader back.
+var busDevice = func(p *shmif.Port) FrameDevice { return p }
 
 // shmifMAC returns shmif(4)'s address: b2:a0 and four random bytes.
 func shmifMAC() tcpip.LinkAddress {
@@ -35,12 +40,30 @@ func (k *Kernel) setBusLocked(ifp *Interface, path string) error {
 	if ifp.busPath != "" {
 		return api.Errorf(syscall.EBUSY, ifp.name+" is attached to "+ifp.busPath)
 	}
-	port, err := shmif.Attach(path)
+	port, err := shmif.AttachSize(path, k.tun.busSize)
 	if err != nil {
 		return err
 	}
-	ifp.eth.SetDevice(port)
+	// Frames the ring overwrote before this kernel read them are input
+	// drops, as an input queue's overflow is on a NIC.
+	c := ifp.ep.counters()
+	port.OnLost(func(n uint64) { c.iqdrops.Add(n) })
+	ifp.eth.SetDevice(busDevice(port))
 	ifp.busPath, ifp.linkstr = path, path
+	return nil
+}
+
+// busSize is net.shmif.bussize: the ring size in bytes of a bus file
+// this kernel creates. A bus that exists keeps the size it was made with.
+func (k *Kernel) busSize() int { return k.locked(func() int { return int(k.tun.busSize) }) }
+
+func (k *Kernel) setBusSize(v int) error {
+	if v < 0 || shmif.CheckSize(uint64(v)) != nil {
+		return api.Errorf(syscall.EINVAL, fmt.Sprintf("net.shmif.bussize: %d out of range (a multiple of 4096 from %d to %d)", v, shmif.MinSize, shmif.MaxSize))
+	}
+	k.mu.Lock()
+	k.tun.busSize = uint64(v)
+	k.mu.Unlock()
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
+	"github.com/rumpnet/rumpnet/pkg/shmif"
 	"golang.org/x/time/rate"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
@@ -26,6 +27,7 @@ type tunables struct {
 	inet6DAD uint8         // net.inet6.ip6.dad_count
 	arpKeep  time.Duration // net.inet.arp.keep
 	icmpPPS  int           // net.inet.icmp.errppslimit
+	busSize  uint64        // net.shmif.bussize (shmif.go)
 	// noLinklocal is net.inet6.ip6.auto_linklocal=0: an interface that
 	// comes up gets no IPv6 link-local address.
 	noLinklocal bool
@@ -33,7 +35,7 @@ type tunables struct {
 
 // Defaults, NetBSD's: an inet address given to an interface that is up
 // probes three times before it is used.
-var defaultTunables = tunables{inetDAD: 3, inet6DAD: 1, arpKeep: 1200 * time.Second, icmpPPS: 100}
+var defaultTunables = tunables{inetDAD: 3, inet6DAD: 1, arpKeep: 1200 * time.Second, icmpPPS: 100, busSize: shmif.DefaultSize}
 
 // Tunable is one integer setting of the kernel.
 type Tunable struct {
@@ -122,6 +124,7 @@ var tunableTable = []Tunable{
 		func(k *Kernel, v int) error { return k.SetForwarding(6, v != 0) }},
 	{"net.inet6.ip6.hlim", func(k *Kernel) int { return k.defaultTTL(ipv6.ProtocolNumber) },
 		func(k *Kernel, v int) error { return k.setDefaultTTL(ipv6.ProtocolNumber, "net.inet6.ip6.hlim", v) }},
+	{"net.shmif.bussize", (*Kernel).busSize, (*Kernel).setBusSize},
 }
 
 func einval(name string, v int) error {

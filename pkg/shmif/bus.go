@@ -36,6 +36,25 @@ var ErrNotBus = errors.New("not a shmif bus")
 // exactly one of them initialises it.
 func Open(path string) (*Bus, error) { return openSize(path, DefaultSize) }
 
+// OpenSize is Open with the ring size, in bytes, that the bus gets if
+// this call creates it: a multiple of 4096 from MinSize to MaxSize, or
+// EINVAL. A bus that exists keeps its own size whatever size says.
+func OpenSize(path string, size uint64) (*Bus, error) {
+	if err := CheckSize(size); err != nil {
+		return nil, err
+	}
+	return openSize(path, size)
+}
+
+// CheckSize returns EINVAL, with a message naming the bounds, if size
+// cannot be the ring size of a new bus.
+func CheckSize(size uint64) error {
+	if size < MinSize || size > MaxSize || size%4096 != 0 {
+		return api.Errorf(syscall.EINVAL, fmt.Sprintf("bus size %d: must be a multiple of 4096 from %d to %d", size, MinSize, MaxSize))
+	}
+	return nil
+}
+
 // openSize is Open with the ring size of a new bus (tests use small rings).
 func openSize(path string, dataSize uint64) (*Bus, error) {
 	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o666)

@@ -201,9 +201,9 @@ func TestConcurrentWriters(t *testing.T) {
 
 func readWithin(p *Port, buf []byte, d time.Duration) (int, error) {
 	last := p.bus.u64(offLast).Load()
-	if p.pos == last {
+	if p.cur.pos == last {
 		deadline := time.Now().Add(d)
-		for p.pos == p.bus.u64(offLast).Load() {
+		for p.cur.pos == p.bus.u64(offLast).Load() {
 			if time.Now().After(deadline) {
 				return 0, errors.New("timeout")
 			}

@@ -47,7 +47,7 @@ func TestTruncatedBusFaultsAndRecovers(t *testing.T) {
 			for i := 0; i < 100; i++ { // fill the ring, so its end is in use
 				w.Write(payload(uint32(i+1), 200))
 			}
-			for r.pos != r.bus.u64(offLast).Load() {
+			for r.cur.pos != r.bus.u64(offLast).Load() {
 				readTimeout(t, r, 5*time.Second)
 			}
 			blocked := make(chan error, 1)

@@ -10,14 +10,22 @@ import (
 
 const fuzzRing = 4096
 
-// fuzzHeader makes header bytes 8..56 (after magic and version) from
+// fuzzHeader makes header bytes 8..72 (after magic and version) from
 // first, last and a lock word, the rest zero.
 func fuzzHeader(first, last uint64, lock uint32) []byte {
-	h := make([]byte, offDataSize+4-offGeneration)
+	h := make([]byte, offFirstIndex+8-offGeneration)
 	binary.NativeEndian.PutUint64(h[offFirst-offGeneration:], first)
 	binary.NativeEndian.PutUint64(h[offLast-offGeneration:], last)
 	binary.NativeEndian.PutUint32(h[offLock-offGeneration:], lock)
 	binary.NativeEndian.PutUint32(h[offDataSize-offGeneration:], fuzzRing)
+	return h
+}
+
+// fuzzCounts is fuzzHeader with the frame counts set too.
+func fuzzCounts(first, last, frames, firstIndex uint64) []byte {
+	h := fuzzHeader(first, last, 0)
+	binary.NativeEndian.PutUint64(h[offFrames-offGeneration:], frames)
+	binary.NativeEndian.PutUint64(h[offFirstIndex-offGeneration:], firstIndex)
 	return h
 }
 
@@ -45,6 +53,9 @@ func FuzzRing(f *testing.F) {
 	f.Add(fuzzHeader(^uint64(0)-7, ^uint64(0)-7, 0xffffffff), fuzzFrames(wrapMarker))
 	f.Add(fuzzHeader(64, 8, 1), fuzzFrames(0xfffffff0, 4000, 3))
 	f.Add(fuzzHeader(fuzzRing, 2*fuzzRing, uint32(os.Getpid())), fuzzFrames(100, wrapMarker, 20))
+	f.Add(fuzzCounts(0, 3*128, 3, 0), fuzzFrames(100, 100, 100))
+	f.Add(fuzzCounts(0, 3*128, 1, 7), fuzzFrames(100, 100, 100))
+	f.Add(fuzzCounts(128, 3*128, ^uint64(0), ^uint64(0)-1), fuzzFrames(100, 100, 100))
 	defer setLockTimes(time.Millisecond, 5*time.Millisecond)()
 	f.Fuzz(func(t *testing.T, hdr, ring []byte) {
 		path := filepath.Join(t.TempDir(), "bus")
@@ -84,6 +95,18 @@ func FuzzRing(f *testing.F) {
 			}
 		})
 		within(t, 10*time.Second, "frames", func() { w.bus.Frames(func(FrameInfo, []byte) error { return nil }) })
+		within(t, 10*time.Second, "follow", func() {
+			fl, err := w.bus.Follow(true)
+			if err != nil {
+				t.Errorf("follow: %v", err)
+				return
+			}
+			for i := 0; i < 2*fuzzRing/frameHdr; i++ {
+				if _, _, ok, _, err := fl.Next(0); !ok || err != nil {
+					return
+				}
+			}
+		})
 		if _, err := w.bus.Header(); err != nil {
 			t.Errorf("header: %v", err)
 		}
@@ -98,6 +121,8 @@ func FuzzOpenAndDump(f *testing.F) {
 	f.Add(fuzzHeader(0, 3*128, 0), fuzzFrames(100, 100, 100), uint16(fuzzRing))
 	f.Add(fuzzHeader(0, 1<<62, 0), fuzzFrames(0, 0), uint16(fuzzRing))
 	f.Add(fuzzHeader(8, 0, 0), fuzzFrames(wrapMarker), uint16(48))
+	f.Add(fuzzCounts(0, 3*128, 3, 0), fuzzFrames(100, 100, 100), uint16(fuzzRing))
+	f.Add(fuzzCounts(64, 8, 2, 9), fuzzFrames(100, 100), uint16(fuzzRing))
 	defer setLockTimes(time.Millisecond, 5*time.Millisecond)()
 	f.Fuzz(func(t *testing.T, hdr, ring []byte, size uint16) {
 		file := make([]byte, headerSize+int(size))
@@ -116,6 +141,13 @@ func FuzzOpenAndDump(f *testing.F) {
 		within(t, 10*time.Second, "frames", func() {
 			b.Header()
 			b.Frames(func(FrameInfo, []byte) error { return nil })
+			if fl, err := b.Follow(true); err == nil {
+				for i := 0; i < 2*int(b.size)/frameHdr+2; i++ {
+					if _, _, ok, _, err := fl.Next(0); !ok || err != nil {
+						break
+					}
+				}
+			}
 		})
 		b.Close()
 		p, err := Attach(path)

@@ -28,7 +28,9 @@ package shmif
 //	44     4     waiters      readers sleeping on seq
 //	48     4     lockwaiters  writers sleeping on lock
 //	52     4     datasize     bytes in the ring
-//	56     4040  reserved, zero
+//	56     8     frames       frames ever written (index of the next one)
+//	64     8     firstindex   index of the frame at first
+//	72     4024  reserved, zero
 //	4096   datasize           the ring
 //
 // Offsets in first and last are logical: they only grow, and the byte at
@@ -50,6 +52,15 @@ package shmif
 // copy may be torn, so it is dropped and the reader resynchronises at
 // first. Readers therefore lose the oldest frames when they fall more than
 // a ring behind, but never see a corrupted one.
+//
+// Counting lost frames: frames and firstindex number the frames written
+// (wrap markers are not frames). Writers update them under the lock; a
+// reader that was overtaken takes a consistent snapshot of first,
+// firstindex, last and frames without the lock (see snapshot in ring.go)
+// and counts the frames from its own index up to firstindex as lost. The
+// two fields were reserved (zero) before, so an older bus starts counting
+// from zero; counts that do not add up (a writer that does not keep them)
+// make a reader count each overtaking as one lost frame.
 const (
 	magic       = 0x53484946
 	version     = 1
@@ -57,6 +68,12 @@ const (
 	frameHdr    = 24
 	wrapMarker  = 0xffffffff
 	DefaultSize = 1 << 20 // ring bytes of a new bus (NetBSD's bus is 1 MiB too)
+
+	// MinSize and MaxSize bound the ring size of a new bus: the smallest
+	// holds a few of the largest frames, the largest is storage that
+	// every bus file takes in full on disk.
+	MinSize = 64 << 10
+	MaxSize = 256 << 20
 
 	// MaxFrame is the largest frame the bus carries.
 	MaxFrame = 9018
@@ -72,6 +89,8 @@ const (
 	offWaiters     = 44
 	offLockWaiters = 48
 	offDataSize    = 52
+	offFrames      = 56
+	offFirstIndex  = 64
 )
 
 // align8 rounds n up to a multiple of 8.

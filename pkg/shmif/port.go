@@ -47,7 +47,7 @@ var ErrClosed = errors.New("shmif port closed")
 type Port struct {
 	bus    *Bus
 	sender uint64
-	pos    uint64 // next logical offset to read; owned by the reader
+	cur    cursor // where to read next; owned by the reader
 	closed atomic.Bool
 	done   chan struct{} // closed by Close
 	// faulted is set when an access faulted; until check passes again
@@ -60,6 +60,19 @@ type Port struct {
 	// Lost counts frames the reader lost because writers overtook it;
 	// Recovered counts locks taken over from dead writers.
 	Lost, Recovered atomic.Uint64
+	onLost          atomic.Pointer[func(uint64)]
+}
+
+// OnLost has fn called, on the reading goroutine, with the number of
+// frames each time the reader loses some (as Lost counts them). The
+// interface above counts them as input drops.
+func (p *Port) OnLost(fn func(n uint64)) { p.onLost.Store(&fn) }
+
+func (p *Port) lost(n uint64) {
+	p.Lost.Add(n)
+	if fn := p.onLost.Load(); fn != nil {
+		(*fn)(n)
+	}
 }
 
 // Port is a rump.FrameDevice: one frame per Read and per Write.
@@ -67,8 +80,12 @@ var _ io.ReadWriteCloser = (*Port)(nil)
 
 // Attach opens the bus file at path (creating it if needed) and attaches
 // a port that will read frames written from now on.
-func Attach(path string) (*Port, error) {
-	b, err := Open(path)
+func Attach(path string) (*Port, error) { return AttachSize(path, DefaultSize) }
+
+// AttachSize is Attach with the ring size a bus it creates gets (see
+// OpenSize).
+func AttachSize(path string, size uint64) (*Port, error) {
+	b, err := OpenSize(path, size)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +96,7 @@ func attach(b *Bus) *Port {
 	var id [8]byte
 	rand.Read(id[:])
 	p := &Port{bus: b, sender: binary.NativeEndian.Uint64(id[:]) | 1, done: make(chan struct{})}
-	if b.guard(func() { p.pos = b.u64(offLast).Load() }) != nil {
+	if b.guard(func() { p.cur = b.at(false) }) != nil {
 		p.faulted.Store(true)
 	}
 	return p
@@ -180,22 +197,21 @@ func (p *Port) read(buf []byte) (int, error) {
 			return 0, ErrClosed
 		}
 		s := seq.Load()
-		f, ok, lost := b.frameAt(p.pos, buf)
-		if lost {
-			p.Lost.Add(1)
+		before := p.cur.pos
+		f, ok, lost := b.step(&p.cur, buf)
+		if lost > 0 {
+			p.lost(lost)
 		}
 		if !ok {
-			if f.next == p.pos && p.wait(s) {
+			if p.cur.pos == before && p.wait(s) {
 				// Quiet for a while: the bus may be quiet because its
 				// file was cut short, which no access here would show.
 				if err := b.covered(); err != nil {
 					return 0, err
 				}
 			}
-			p.pos = f.next
 			continue
 		}
-		p.pos = f.next
 		if f.sender == p.sender {
 			continue
 		}
@@ -204,7 +220,7 @@ func (p *Port) read(buf []byte) (int, error) {
 }
 
 // wait sleeps until seq moves on from s (a frame may have arrived past
-// p.pos) or the port closes, and reports whether the sleep timed out. s
+// the read position) or the port closes, and reports whether the sleep timed out. s
 // was loaded before the reader found nothing to read, so a frame written
 // since then ends the wait at once.
 func (p *Port) wait(s uint32) (timedOut bool) {

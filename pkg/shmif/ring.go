@@ -63,6 +63,10 @@ func (b *Bus) write(data []byte, sender uint64, now time.Time) (recovered bool, 
 		}
 	}()
 	first, last, _ := b.repair(b.u64(offFirst).Load(), b.u64(offLast).Load())
+	count, firstIndex := b.u64(offFrames).Load(), b.u64(offFirstIndex).Load()
+	if first == last || firstIndex > count {
+		firstIndex = count // no frames on the bus, or counts not kept
+	}
 	pos, off := last, last%b.size
 	if off+total > b.size {
 		pos += b.size - off // does not fit before the end: start over
@@ -74,16 +78,20 @@ func (b *Bus) write(data []byte, sender uint64, now time.Time) (recovered bool, 
 		// is enough; more means the frames are damaged: drop them all.
 		limit := pos + total - b.size
 		for steps := b.size/frameHdr + 2; first < limit && first < last; steps-- {
+			var isFrame bool
 			if steps == 0 {
 				first = last
 				break
 			}
-			first = b.nextFrame(first, last)
+			if first, isFrame = b.nextFrame(first, last); isFrame {
+				firstIndex++
+			}
 		}
 		if first >= last {
-			first = pos
+			first, firstIndex = pos, count
 		}
 	}
+	b.u64(offFirstIndex).Store(min(firstIndex, count))
 	b.u64(offFirst).Store(first)
 	if pos != last && b.size-off >= frameHdr {
 		binary.NativeEndian.PutUint32(b.ring[off:], wrapMarker)
@@ -94,6 +102,7 @@ func (b *Bus) write(data []byte, sender uint64, now time.Time) (recovered bool, 
 	binary.NativeEndian.PutUint64(h[8:], uint64(now.Unix()))
 	binary.NativeEndian.PutUint64(h[16:], sender)
 	copy(h[frameHdr:], data)
+	b.u64(offFrames).Store(count + 1)
 	b.u64(offLast).Store(pos + total) // publishes the frame
 	b.u64(offGeneration).Store((pos + total) / b.size)
 	b.unlock()
@@ -107,20 +116,21 @@ func (b *Bus) write(data []byte, sender uint64, now time.Time) (recovered bool, 
 }
 
 // nextFrame returns the logical offset of the frame after the one at o,
-// for a writer holding the lock (the frames before last are intact).
-func (b *Bus) nextFrame(o, last uint64) uint64 {
+// for a writer holding the lock (the frames before last are intact), and
+// whether o held a frame (not a wrap to the ring's start).
+func (b *Bus) nextFrame(o, last uint64) (uint64, bool) {
 	off := o % b.size
 	if b.size-off < frameHdr {
-		return o + b.size - off
+		return o + b.size - off, false
 	}
 	n := binary.NativeEndian.Uint32(b.ring[off:])
 	switch {
 	case n == wrapMarker:
-		return o + b.size - off
+		return o + b.size - off, false
 	case n > MaxFrame || off+frameHdr+uint64(n) > b.size:
-		return last // cannot happen with well-behaved writers: drop all
+		return last, false // cannot happen with well-behaved writers: drop all
 	}
-	return o + align8(uint64(frameHdr)+uint64(n))
+	return o + align8(uint64(frameHdr)+uint64(n)), true
 }
 
 // frameAt reads the frame at logical offset pos into buf without the

@@ -16,8 +16,9 @@ const (
 )
 
 type pcapWriter struct {
-	w   io.Writer
-	buf [16]byte
+	w     io.Writer
+	buf   [16]byte
+	flush func() error // after each record, when following
 }
 
 func newPcapWriter(w io.Writer) (*pcapWriter, error) {
@@ -30,6 +31,11 @@ func newPcapWriter(w io.Writer) (*pcapWriter, error) {
 	if _, err := w.Write(h[:]); err != nil {
 		return nil, err
 	}
+	if f, ok := w.(interface{ Flush() error }); ok {
+		if err := f.Flush(); err != nil { // a reader on a pipe sees the header at once
+			return nil, err
+		}
+	}
 	return &pcapWriter{w: w}, nil
 }
 
@@ -41,6 +47,11 @@ func (p *pcapWriter) packet(fi shmif.FrameInfo, data []byte) error {
 	if _, err := p.w.Write(p.buf[:]); err != nil {
 		return err
 	}
-	_, err := p.w.Write(data)
-	return err
+	if _, err := p.w.Write(data); err != nil {
+		return err
+	}
+	if p.flush != nil {
+		return p.flush()
+	}
+	return nil
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/shmif"
 )
 
-const usage = "usage: shmif_dumpbus [-h] [-p pcapfile] buspath\n"
+const usage = "usage: shmif_dumpbus [-fh] [-p pcapfile] buspath\n"
 
 // Run is shmif_dumpbus's main.
 func Run(args []string, stdout, stderr io.Writer) int {
@@ -27,7 +27,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 }
 
 func run(t *cli.Tool, args []string) int {
-	opts, rest, err := getopt.Parse("hp:", args)
+	opts, rest, err := getopt.Parse("fhp:", args)
 	switch {
 	case err != nil:
 		err = &cli.UsageError{Msg: err.Error()}
@@ -38,9 +38,11 @@ func run(t *cli.Tool, args []string) int {
 		t.ReportParse(err, usage)
 		return 1
 	}
-	headerOnly, pcapPath := false, ""
+	headerOnly, follow, pcapPath := false, false, ""
 	for _, o := range opts {
 		switch o.Flag {
+		case 'f':
+			follow = true
 		case 'h':
 			headerOnly = true
 		case 'p':
@@ -96,6 +98,12 @@ func run(t *cli.Tool, args []string) int {
 			t.Warn(err, "pcap header write")
 			return 1
 		}
+		if follow {
+			pw.flush = bw.Flush
+		}
+	}
+	if follow {
+		return followBus(t, bus, rest[0], text, pw)
 	}
 	i := 0
 	err = bus.Frames(func(fi shmif.FrameInfo, data []byte) error {

@@ -43,9 +43,9 @@ func TestErrors(t *testing.T) {
 		args []string
 		err  string
 	}{
-		{nil, "usage: shmif_dumpbus [-h] [-p pcapfile] buspath\n"},
-		{[]string{"a", "b"}, "usage: shmif_dumpbus [-h] [-p pcapfile] buspath\n"},
-		{[]string{"-x", "a"}, "shmif_dumpbus: unknown option -- x\nusage: shmif_dumpbus [-h] [-p pcapfile] buspath\n"},
+		{nil, "usage: shmif_dumpbus [-fh] [-p pcapfile] buspath\n"},
+		{[]string{"a", "b"}, "usage: shmif_dumpbus [-fh] [-p pcapfile] buspath\n"},
+		{[]string{"-x", "a"}, "shmif_dumpbus: unknown option -- x\nusage: shmif_dumpbus [-fh] [-p pcapfile] buspath\n"},
 		{[]string{filepath.Join(dir, "none")}, "shmif_dumpbus: open bus: No such file or directory\n"},
 		{[]string{junk}, "shmif_dumpbus: " + junk + " not a shmif bus\n"},
 	}
