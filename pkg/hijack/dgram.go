@@ -55,7 +55,7 @@ func (s *Supervisor) sendOne(c *call, k *sock, fd int, flags int, to *netip.Addr
 		if deadline.IsZero() {
 			deadline = fdDeadline(fd, unix.SO_SNDTIMEO)
 		}
-		if e := s.waitFD(c.n.ID, fd, unix.POLLOUT, deadline); e != 0 {
+		if e := s.waitFD(c, fd, unix.POLLOUT, deadline); e != 0 {
 			return e
 		}
 	}
@@ -73,7 +73,7 @@ func (s *Supervisor) recvOne(c *call, k *sock, fd int, flags int, max int) ([]by
 			if deadline.IsZero() {
 				deadline = fdDeadline(fd, unix.SO_RCVTIMEO)
 			}
-			if e := s.waitFD(c.n.ID, fd, unix.POLLIN, deadline); e != 0 {
+			if e := s.waitFD(c, fd, unix.POLLIN, deadline); e != 0 {
 				return nil, 0, netip.AddrPort{}, e
 			}
 			continue

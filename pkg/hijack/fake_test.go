@@ -30,6 +30,8 @@ type fakeBackend struct {
 	// noWait6Fails makes SocketNoWait of family 6 fail (EMFILE), as
 	// a session full by the time the request arrives.
 	noWait6Fails bool
+	// sockNameHook, when set, runs at the start of every SockName.
+	sockNameHook func()
 }
 
 type fakeSock struct {
@@ -332,7 +334,11 @@ func (b *fakeBackend) accept(ctx context.Context, id int, wait bool) (int, *os.F
 func (b *fakeBackend) SockName(id int) (netip.AddrPort, error) {
 	b.mu.Lock()
 	b.calls["SockName"]++
+	hook := b.sockNameHook
 	b.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	return b.name(id)
 }
 

@@ -158,7 +158,7 @@ func (s *Supervisor) connectResult(c *call, k *sock) (e syscall.Errno, pending b
 	if done == nil {
 		return 0, false
 	}
-	ctx, cancel := s.watch(c.n.ID)
+	ctx, cancel := s.watch(c)
 	defer cancel()
 	select {
 	case <-done:

@@ -24,6 +24,9 @@ const pidfdThread = unix.O_EXCL
 // proc is the thread a notification came from.
 type proc struct {
 	tid int
+	// valid, when set, reports whether the notification is still waiting
+	// for its answer; write asks it first.
+	valid func() bool
 }
 
 // read copies n bytes at addr in the program.
@@ -45,13 +48,18 @@ func (p proc) read(addr uint64, n int) ([]byte, error) {
 	return b, nil
 }
 
-// write copies b to addr in the program.
+// write copies b to addr in the program. A notification that is no longer
+// waiting gets nothing written: its thread has left the call, and the
+// memory may be another frame's by now.
 func (p proc) write(addr uint64, b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
 	if addr == 0 {
 		return syscall.EFAULT
+	}
+	if p.valid != nil && !p.valid() {
+		return syscall.EINTR
 	}
 	local := []unix.Iovec{{Base: &b[0]}}
 	local[0].SetLen(len(b))
@@ -137,4 +145,59 @@ func fileIno(fd int) (uint64, error) {
 func nonblocking(fd int) bool {
 	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
 	return err == nil && fl&unix.O_NONBLOCK != 0
+}
+
+// sigState is what a thread's /proc status says of its signals: those
+// pending for the thread and for its process that it does not block, and
+// how many threads the process has.
+type sigState struct {
+	own, shared uint64
+	threads     int
+}
+
+// signals reads the thread's signal state.
+func (p proc) signals() (sigState, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.tid) + "/status")
+	if err != nil {
+		return sigState{}, err
+	}
+	return parseSignals(string(b))
+}
+
+// parseSignals reads a /proc status file's Threads, SigPnd, ShdPnd and
+// SigBlk lines.
+func parseSignals(status string) (sigState, error) {
+	var st sigState
+	var blk uint64
+	seen := 0
+	for _, l := range strings.Split(status, "\n") {
+		k, v, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		var err error
+		switch k {
+		case "Threads":
+			st.threads, err = strconv.Atoi(v)
+		case "SigPnd":
+			st.own, err = strconv.ParseUint(v, 16, 64)
+		case "ShdPnd":
+			st.shared, err = strconv.ParseUint(v, 16, 64)
+		case "SigBlk":
+			blk, err = strconv.ParseUint(v, 16, 64)
+		default:
+			continue
+		}
+		if err != nil {
+			return sigState{}, syscall.EINVAL
+		}
+		seen++
+	}
+	if seen != 4 {
+		return sigState{}, syscall.EINVAL
+	}
+	st.own &^= blk
+	st.shared &^= blk
+	return st, nil
 }

@@ -95,14 +95,30 @@ func addFDSend(lfd int, id uint64, fd int, cloexec bool) (int, error) {
 
 // installFilter installs prog on the calling thread only and returns the
 // listener. The caller has set no_new_privs.
+//
+// It asks for SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (Linux 5.19): once the
+// supervisor has read a notification, only a fatal signal ends the
+// program's wait for the answer, so the thread is still in the call, its
+// memory as the call left it, while a handler writes the results
+// (doc/design.md, "A signal during a trapped call"). A kernel without the
+// flag refuses it with EINVAL and gets the filter without it.
 func installFilter(prog []unix.SockFilter) (int, error) {
 	fp := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
-	r, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER,
-		unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, uintptr(unsafe.Pointer(&fp)))
+	lfd, e := seccompFilter(unix.SECCOMP_FILTER_FLAG_NEW_LISTENER|unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &fp)
+	if e == unix.EINVAL {
+		lfd, e = seccompFilter(unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, &fp)
+	}
 	if e != 0 {
 		return -1, e
 	}
-	return int(r), nil
+	return lfd, nil
+}
+
+// seccompFilter is seccomp(SECCOMP_SET_MODE_FILTER, flags, fp); a test
+// replaces it to play a kernel without a flag.
+var seccompFilter = func(flags uintptr, fp *unix.SockFprog) (int, syscall.Errno) {
+	r, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(fp)))
+	return int(r), e
 }
 
 // CheckHost reports whether the running kernel can do what rumphijack needs:

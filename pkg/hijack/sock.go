@@ -398,7 +398,7 @@ func (s *Supervisor) acceptOne(c *call, k *sock, lfd int) (int, *os.File, netip.
 			if deadline.IsZero() {
 				deadline = fdDeadline(lfd, unix.SO_RCVTIMEO)
 			}
-			if e := s.waitFD(c.n.ID, lfd, unix.POLLIN, deadline); e != 0 {
+			if e := s.waitFD(c, lfd, unix.POLLIN, deadline); e != 0 {
 				return 0, nil, netip.AddrPort{}, netip.AddrPort{}, e
 			}
 		}

@@ -202,13 +202,16 @@ func errnoOf(err error) syscall.Errno {
 type call struct {
 	n *notif
 	p proc
+	// sharedSeen: a signal for the process was pending at the last look
+	// of a wait (signalled).
+	sharedSeen bool
 }
 
 func (c *call) arg(i int) uint64 { return c.n.Args[i] }
 func (c *call) fd() int          { return int(int32(c.n.Args[0])) }
 
 func (s *Supervisor) handle(n *notif) {
-	c := &call{n: n, p: proc{tid: int(n.Pid)}}
+	c := &call{n: n, p: proc{tid: int(n.Pid), valid: func() bool { return s.valid(n.ID) }}}
 	var r reply
 	if n.Nr == unix.SYS_SOCKET {
 		r = s.socket(c)
@@ -248,6 +251,8 @@ func describe(n *notif, r reply) string {
 		return call + ": the host's"
 	case r.sent && r.val < 0:
 		return call + ": interrupted"
+	case r.errno == errRestart:
+		return call + " = -1 ERESTARTSYS"
 	case r.errno != 0:
 		return fmt.Sprintf("%s = -1 %s", call, unix.ErrnoName(r.errno))
 	}
@@ -318,20 +323,21 @@ func (s *Supervisor) sweep() {
 	s.sweeping = false
 }
 
-// watch returns a context cancelled when notification id stops being valid
-// (the program's thread was interrupted), so a blocking session request
-// does not outlive the call that made it.
-func (s *Supervisor) watch(id uint64) (context.Context, context.CancelFunc) {
+// watch returns a context cancelled when c stops being valid (the
+// program's thread was interrupted or died) or has a signal to take
+// (signalled), so a blocking session request does not outlive the call
+// that made it.
+func (s *Supervisor) watch(c *call) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		t := time.NewTicker(200 * time.Millisecond)
+		t := time.NewTicker(waitTick)
 		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if !s.valid(id) {
+				if !s.valid(c.n.ID) || c.signalled() != 0 {
 					cancel()
 					return
 				}
@@ -341,13 +347,20 @@ func (s *Supervisor) watch(id uint64) (context.Context, context.CancelFunc) {
 	return ctx, cancel
 }
 
+// waitTick is how often a waiting handler looks whether its call is still
+// valid and whether its thread has a signal to take.
+const waitTick = 200 * time.Millisecond
+
 // waitFD waits until fd polls for events, giving up with EAGAIN at
 // deadline (none when zero), as a descriptor with SO_RCVTIMEO or
-// SO_SNDTIMEO does, and with EINTR when the notification stops being valid.
-func (s *Supervisor) waitFD(id uint64, fd int, events int16, deadline time.Time) syscall.Errno {
+// SO_SNDTIMEO does, with EINTR when the notification stops being valid,
+// and for a signal the thread has to take as Linux's own blocking calls
+// do: ERESTARTSYS (restarted after a handler with SA_RESTART) without a
+// deadline, EINTR with one.
+func (s *Supervisor) waitFD(c *call, fd int, events int16, deadline time.Time) syscall.Errno {
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: events}}
 	for {
-		wait := 200 * time.Millisecond
+		wait := waitTick
 		if !deadline.IsZero() {
 			left := time.Until(deadline)
 			if left <= 0 {
@@ -363,10 +376,48 @@ func (s *Supervisor) waitFD(id uint64, fd int, events int16, deadline time.Time)
 		if err != nil && err != unix.EINTR {
 			return errnoOf(err)
 		}
-		if !s.valid(id) {
+		if !s.valid(c.n.ID) {
 			return syscall.EINTR
 		}
+		if e := c.signalled(); e != 0 {
+			if e == errRestart && !deadline.IsZero() {
+				e = syscall.EINTR
+			}
+			return e
+		}
 	}
+}
+
+// errRestart is ERESTARTSYS, the kernel's answer for a call a signal
+// interrupted: the thread runs the handler and the call starts again if
+// the handler has SA_RESTART, or fails with EINTR if not. It must only be
+// answered when the thread has a signal to take, or the program would see
+// errno 512.
+const errRestart = syscall.Errno(512)
+
+// signalled is how a waiting call ends for a signal its thread has to
+// take, 0 when there is none. The filter's waits end only for a fatal
+// signal (installFilter), so the supervisor looks for the others itself,
+// between two looks at its descriptor: a signal pending for the thread
+// ends the call with ERESTARTSYS, as one pending for the process does when
+// the thread is the process's only one. With other threads, the kernel
+// gives a process's signal to one of them that does not block it; when it
+// is still pending at the next look, none has taken it and it is this
+// thread's to take, and the call ends with EINTR (ERESTARTSYS would reach
+// the program as errno 512 if this thread was not the one chosen).
+func (c *call) signalled() syscall.Errno {
+	st, err := c.p.signals()
+	if err != nil {
+		return 0
+	}
+	switch {
+	case st.own != 0, st.shared != 0 && st.threads == 1:
+		return errRestart
+	case st.shared != 0 && c.sharedSeen:
+		return syscall.EINTR
+	}
+	c.sharedSeen = st.shared != 0
+	return 0
 }
 
 // fdDeadline is when a blocking call on fd times out by its SO_RCVTIMEO or

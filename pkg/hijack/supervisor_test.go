@@ -82,6 +82,12 @@ func startHijacked(t *testing.T, argv ...string) *hijacked {
 
 func startWith(t *testing.T, fake *fakeBackend, argv ...string) *hijacked {
 	t.Helper()
+	return startLogged(t, fake, nil, argv...)
+}
+
+// startLogged is startWith with the supervisor's Logf set to logf.
+func startLogged(t *testing.T, fake *fakeBackend, logf func(string, ...any), argv ...string) *hijacked {
+	t.Helper()
 	requireHost(t)
 	h := &hijacked{fake: fake, out: &syncBuffer{}, done: make(chan error, 1),
 		stop: make(chan struct{}), supErr: make(chan error, 1)}
@@ -93,6 +99,7 @@ func startWith(t *testing.T, fake *fakeBackend, argv ...string) *hijacked {
 	}
 	h.cmd = cmd
 	sup := New(lfd, h.fake)
+	sup.Logf = logf
 	go func() { h.supErr <- sup.Run(h.stop) }()
 	go func() { h.done <- cmd.Wait() }()
 	h.sup = sup
