@@ -5,6 +5,9 @@ package ifconfig
 // the capability words.
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/rumpnet/rumpnet/internal/cli"
 )
 
@@ -27,7 +30,7 @@ func completeOperand(k cli.Kernel, ops []string, _ string) cli.Reply {
 	for _, kw := range keywords {
 		ws = append(ws, kw.name)
 	}
-	for w := range capWords {
+	for _, w := range slices.Sorted(maps.Keys(capWords)) {
 		ws = append(ws, w, "-"+w)
 	}
 	return cli.Words(ws...)

@@ -7,7 +7,7 @@ import "github.com/rumpnet/rumpnet/internal/cli"
 
 // completion is rtcpdump's command line for the shell.
 var completion = cli.Spec{
-	Optstring: optstring,
+	Optstring: optstring + "h", // -h is --help, as tcpdump's is
 	OptArg: func(k cli.Kernel, opt byte, _ string) cli.Reply {
 		switch opt {
 		case 'i':
