@@ -1,8 +1,10 @@
 package cli
 
-// The completion scripts the shells load: cobra writes them for every
-// tool with a root command (they call "TOOL __complete ..."), and
-// rumphijack, which has no root command and must run any program, gets
+// The completion scripts the shells load. For zsh and fish cobra writes
+// them for every tool with a root command (they call "TOOL __complete
+// ..."); for bash our own short script asks the same question, because
+// cobra's bash script needs the bash-completion package, and a tool's
+// completion should not. rumphijack, which has no root command and must run any program, gets
 // scripts of its own that complete a command and then that command's
 // arguments.
 
@@ -27,17 +29,14 @@ func Scripts() (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for _, name := range CompletedTools {
 		root := &cobra.Command{Use: name}
-		var b, z, f bytes.Buffer
-		if err := root.GenBashCompletionV2(&b, false); err != nil {
-			return nil, fmt.Errorf("bash script of %s: %w", name, err)
-		}
+		var z, f bytes.Buffer
 		if err := root.GenZshCompletionNoDesc(&z); err != nil {
 			return nil, fmt.Errorf("zsh script of %s: %w", name, err)
 		}
 		if err := root.GenFishCompletion(&f, false); err != nil {
 			return nil, fmt.Errorf("fish script of %s: %w", name, err)
 		}
-		files["bash/"+name] = b.Bytes()
+		files["bash/"+name] = []byte(fmt.Sprintf(toolBash, name))
 		files["zsh/_"+name] = z.Bytes()
 		files["fish/"+name+".fish"] = f.Bytes()
 	}
@@ -64,6 +63,28 @@ func WriteScripts(dir string) error {
 	}
 	return nil
 }
+
+// toolBash is the bash script of the tool %[1]s: the tool answers
+// "TOOL __completeNoDesc WORD... CURRENT" with a candidate a line and then
+// ":N", cobra's directive (1 error, 2 no space, 4 no file names).
+const toolBash = `# bash completion for %[1]s                           -*- shell-script -*-
+
+_rumpnet_complete() {
+	local cur=${COMP_WORDS[COMP_CWORD]} out directive w
+	COMPREPLY=()
+	out=$("$1" __completeNoDesc "${COMP_WORDS[@]:1:COMP_CWORD-1}" "$cur" 2>/dev/null) || return
+	directive=${out##*:}
+	out=${out%%:*}
+	[[ $directive =~ ^[0-9]+$ ]] && ! ((directive & 1)) || return
+	while IFS= read -r w; do
+		[[ -n $w ]] && COMPREPLY+=("$w")
+	done <<<"$out"
+	((directive & 2)) && compopt -o nospace
+	((directive & 4)) && compopt +o default
+	return 0
+}
+complete -o default -F _rumpnet_complete %[1]s
+`
 
 // hijackBash completes rumphijack's -v, then a command, then hands the
 // rest of the line to that command's completion when bash-completion's
