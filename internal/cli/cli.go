@@ -24,11 +24,22 @@ type Tool struct {
 	Name   string
 	Stdout io.Writer
 	Stderr io.Writer
+	// Usage is the usage text; Run prints it to Stdout for "--help".
+	Usage string
+	// Complete is how the command line completes (complete.go); nil
+	// completes file names.
+	Complete *Spec
 }
 
 // Run runs main under a cobra root command named t.Name and returns the exit
-// status main returns.
+// status main returns. "--help" as the first argument prints t.Usage and
+// returns 0 without running main; cobra's hidden "__complete" answers
+// from t.Complete, also without running main.
 func (t *Tool) Run(args []string, main func(args []string) int) int {
+	if len(args) > 0 && args[0] == "--help" && t.Usage != "" {
+		fmt.Fprint(t.Stdout, t.Usage)
+		return 0
+	}
 	status := 0
 	root := &cobra.Command{
 		Use:                t.Name,
@@ -37,6 +48,9 @@ func (t *Tool) Run(args []string, main func(args []string) int) int {
 		SilenceUsage:       true,
 		CompletionOptions:  cobra.CompletionOptions{DisableDefaultCmd: true},
 		Run:                func(_ *cobra.Command, args []string) { status = main(args) },
+	}
+	if t.Complete != nil {
+		root.ValidArgsFunction = completeFunc(t.Complete)
 	}
 	if args == nil {
 		args = []string{} // cobra reads os.Args for nil

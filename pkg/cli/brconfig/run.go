@@ -22,7 +22,8 @@ commands: up down add if [if ...] delete if [if ...] addr maxaddr n
 // Run is rbrconfig's main. With RUMP_SERVER set it configures that rump
 // kernel's bridges; unset or empty, the Linux host's (pkg/hostbr).
 func Run(args []string, stdout, stderr io.Writer) int {
-	t := &cli.Tool{Name: "rbrconfig", Stdout: stdout, Stderr: stderr}
+	t := &cli.Tool{Name: "rbrconfig", Stdout: stdout, Stderr: stderr,
+		Usage: usage, Complete: &completion}
 	return t.Run(args, func(args []string) int {
 		if os.Getenv(client.EnvServer) == "" {
 			return Main(t, &hostbr.Host{}, args)

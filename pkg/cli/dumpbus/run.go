@@ -22,7 +22,8 @@ const usage = "usage: shmif_dumpbus [-fh] [-p pcapfile] buspath\n"
 
 // Run is shmif_dumpbus's main.
 func Run(args []string, stdout, stderr io.Writer) int {
-	t := &cli.Tool{Name: "shmif_dumpbus", Stdout: stdout, Stderr: stderr}
+	t := &cli.Tool{Name: "shmif_dumpbus", Stdout: stdout, Stderr: stderr,
+		Usage: usage, Complete: &completion}
 	return t.Run(args, func(args []string) int { return run(t, args) })
 }
 

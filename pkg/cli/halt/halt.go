@@ -24,7 +24,8 @@ const waitGone = 10 * time.Second
 
 // Run is rhalt's main.
 func Run(args []string, stdout, stderr io.Writer) int {
-	t := &cli.Tool{Name: "rhalt", Stdout: stdout, Stderr: stderr}
+	t := &cli.Tool{Name: "rhalt", Stdout: stdout, Stderr: stderr,
+		Usage: usage, Complete: &completion}
 	return t.Run(args, func(args []string) int { return run(t, args) })
 }
 

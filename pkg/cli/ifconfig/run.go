@@ -30,7 +30,8 @@ var _ Backend = (*client.Client)(nil)
 // Run is rifconfig's main. With RUMP_SERVER set it configures that rump
 // kernel; unset or empty, the Linux host (pkg/hostif).
 func Run(args []string, stdout, stderr io.Writer) int {
-	t := &cli.Tool{Name: "rifconfig", Stdout: stdout, Stderr: stderr}
+	t := &cli.Tool{Name: "rifconfig", Stdout: stdout, Stderr: stderr,
+		Usage: usage, Complete: &completion}
 	return t.Run(args, func(args []string) int {
 		if os.Getenv(client.EnvServer) == "" {
 			return Main(t, &hostif.Host{}, args)

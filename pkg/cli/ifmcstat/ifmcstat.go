@@ -26,7 +26,8 @@ var _ Backend = (*client.Client)(nil)
 
 // Run is rifmcstat's main.
 func Run(args []string, stdout, stderr io.Writer) int {
-	t := &cli.Tool{Name: "rifmcstat", Stdout: stdout, Stderr: stderr}
+	t := &cli.Tool{Name: "rifmcstat", Stdout: stdout, Stderr: stderr,
+		Usage: usage, Complete: &completion}
 	return t.Run(args, func(args []string) int {
 		return Main(t, func() Backend { return &client.Client{} }, args)
 	})

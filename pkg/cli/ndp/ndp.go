@@ -90,7 +90,8 @@ func parse(args []string) (request, error) {
 
 // Run is rndp's main.
 func Run(args []string, stdout, stderr io.Writer) int {
-	t := &cli.Tool{Name: "rndp", Stdout: stdout, Stderr: stderr}
+	t := &cli.Tool{Name: "rndp", Stdout: stdout, Stderr: stderr,
+		Usage: usage, Complete: &completion}
 	return t.Run(args, func(args []string) int {
 		return Main(t, func() Backend { return &client.Client{} }, time.Now, args)
 	})

@@ -129,7 +129,8 @@ func parse(args []string) (options, error) {
 
 // Run is rnetstat's main.
 func Run(args []string, stdout, stderr io.Writer) int {
-	t := &cli.Tool{Name: "rnetstat", Stdout: stdout, Stderr: stderr}
+	t := &cli.Tool{Name: "rnetstat", Stdout: stdout, Stderr: stderr,
+		Usage: usage, Complete: &completion}
 	return t.Run(args, func(args []string) int {
 		return Main(t, func() Backend { return &client.Client{} }, args)
 	})

@@ -36,7 +36,8 @@ func Run6(args []string, stdout, stderr io.Writer) int {
 }
 
 func runFamily(f Family, name string, args []string, stdout, stderr io.Writer) int {
-	t := &cli.Tool{Name: name, Stdout: stdout, Stderr: stderr}
+	t := &cli.Tool{Name: name, Stdout: stdout, Stderr: stderr,
+		Usage: usage(f), Complete: completion(f)}
 	return t.Run(args, func(args []string) int {
 		intr := make(chan os.Signal, 1)
 		signal.Notify(intr, os.Interrupt)

@@ -35,7 +35,8 @@ type Backend interface {
 
 // Run is rroute's main.
 func Run(args []string, stdout, stderr io.Writer) int {
-	t := &cli.Tool{Name: "rroute", Stdout: stdout, Stderr: stderr}
+	t := &cli.Tool{Name: "rroute", Stdout: stdout, Stderr: stderr,
+		Usage: usage, Complete: &completion}
 	return t.Run(args, func(args []string) int {
 		return Main(t, func() Backend { return &client.Client{} }, args)
 	})

@@ -69,6 +69,10 @@ func parse(args []string) (config, error) {
 }
 
 func run(t *cli.Tool, args []string, open Opener) int {
+	if len(args) > 0 && args[0] == "--help" {
+		fmt.Fprint(t.Stdout, usage)
+		return 0
+	}
 	cfg, err := parse(args)
 	if err != nil {
 		t.Warnx("%v", err)

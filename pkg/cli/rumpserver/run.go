@@ -21,7 +21,8 @@ import (
 
 // Run is rump_server's main: it returns the exit status.
 func Run(args []string, stdout, stderr io.Writer) int {
-	t := &cli.Tool{Name: "rump_server", Stdout: stdout, Stderr: stderr}
+	t := &cli.Tool{Name: "rump_server", Stdout: stdout, Stderr: stderr,
+		Usage: usage, Complete: &completion}
 	return t.Run(args, func(args []string) int { return run(t, args) })
 }
 

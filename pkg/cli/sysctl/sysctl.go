@@ -69,7 +69,8 @@ func parse(args []string) (options, error) {
 
 // Run is rsysctl's main.
 func Run(args []string, stdout, stderr io.Writer) int {
-	t := &cli.Tool{Name: "rsysctl", Stdout: stdout, Stderr: stderr}
+	t := &cli.Tool{Name: "rsysctl", Stdout: stdout, Stderr: stderr,
+		Usage: usage, Complete: &completion}
 	return t.Run(args, func(args []string) int {
 		if t.Server() == "" {
 			return 1

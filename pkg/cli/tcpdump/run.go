@@ -28,7 +28,8 @@ import (
 
 // Run is rtcpdump's main.
 func Run(args []string, stdout, stderr io.Writer) int {
-	t := &cli.Tool{Name: "rtcpdump", Stdout: stdout, Stderr: stderr}
+	t := &cli.Tool{Name: "rtcpdump", Stdout: stdout, Stderr: stderr,
+		Usage: usage, Complete: &completion}
 	if len(args) == 1 && (args[0] == "--help" || args[0] == "-h") {
 		fmt.Fprint(stdout, usage)
 		return 0

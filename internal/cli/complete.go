@@ -1,0 +1,205 @@
+package cli
+
+// Completion. A shell asks a tool what may follow a half-typed command line
+// with cobra's hidden request, "rifconfig __complete vi" (the scripts under
+// completion/ make it; gencompletion writes them). The root command of Run
+// answers it through the tool's Spec: Complete walks the words before the
+// one being typed as getopt would, then asks the Spec for an option's
+// argument or for an operand. Nothing here acts: the only thing a
+// completion may do to a kernel is read its interfaces and sysctl names,
+// within CompleteTimeout, and a kernel that cannot be asked is no kernel
+// (no words, no message).
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rumpnet/rumpnet/pkg/client"
+	"github.com/spf13/cobra"
+)
+
+//go:generate go run ./gencompletion ../../completion
+
+// CompleteTimeout bounds what a completion waits for the kernel: a shell
+// waits for it at every tab.
+const CompleteTimeout = time.Second
+
+// Kernel is what a completion may ask the kernel at RUMP_SERVER. Each
+// method answers nothing rather than fail.
+type Kernel interface {
+	Interfaces() []string // the names of its interfaces
+	Sysctl() []string     // the names of its sysctl variables
+}
+
+// Spec is how one tool's command line completes.
+type Spec struct {
+	// Optstring is the tool's getopt(3) option string.
+	Optstring string
+	// OptArg completes the argument of option opt; nil completes none.
+	OptArg func(k Kernel, opt byte, word string) Reply
+	// Operand completes an operand after the operands ops; nil completes
+	// none.
+	Operand func(k Kernel, ops []string, word string) Reply
+}
+
+// Reply is a completion's answer.
+type Reply struct {
+	Words   []string // candidates; Complete keeps those beginning with the word
+	Files   bool     // the shell completes file names too
+	NoSpace bool     // no space after the word (a sysctl name's "net.")
+}
+
+// Words is a Reply of the words ws.
+func Words(ws ...string) Reply { return Reply{Words: ws} }
+
+// Complete returns what may take the place of word after args on the
+// command line spec describes.
+func Complete(spec *Spec, k Kernel, args []string, word string) Reply {
+	i, ended := 0, false
+	for i < len(args) {
+		a := args[i]
+		if a == "--" {
+			i, ended = i+1, true
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			break
+		}
+		i++
+		if opt, ok := pendingArg(spec.Optstring, a); ok {
+			if i == len(args) {
+				return finish(call(spec.OptArg, k, opt, word), word)
+			}
+			i++
+		}
+	}
+	ops := args[i:]
+	if len(ops) == 0 && !ended && strings.HasPrefix(word, "-") {
+		return finish(optionWords(spec.Optstring), word)
+	}
+	if spec.Operand == nil {
+		return Reply{}
+	}
+	return finish(spec.Operand(k, ops, word), word)
+}
+
+// pendingArg reports whether the option word a ends in an option whose
+// argument is the next word, and which.
+func pendingArg(optstring, a string) (byte, bool) {
+	for j := 1; j < len(a); j++ {
+		k := strings.IndexByte(optstring, a[j])
+		if a[j] == ':' || k < 0 {
+			return 0, false
+		}
+		if k+1 < len(optstring) && optstring[k+1] == ':' {
+			return a[j], j == len(a)-1
+		}
+	}
+	return 0, false
+}
+
+func call(f func(Kernel, byte, string) Reply, k Kernel, opt byte, word string) Reply {
+	if f == nil {
+		return Reply{}
+	}
+	return f(k, opt, word)
+}
+
+func optionWords(optstring string) Reply {
+	var r Reply
+	for _, c := range optstring {
+		if c != ':' {
+			r.Words = append(r.Words, "-"+string(c))
+		}
+	}
+	return r
+}
+
+// finish keeps the words that begin with word, each once, in order.
+func finish(r Reply, word string) Reply {
+	var ws []string
+	for _, w := range r.Words {
+		if strings.HasPrefix(w, word) && !slices.Contains(ws, w) {
+			ws = append(ws, w)
+		}
+	}
+	r.Words = ws
+	return r
+}
+
+// SysctlWords completes a sysctl name one level at a time: "net.i" gives
+// "net.inet." and "net.inet6.", and a whole name ends the word.
+func SysctlWords(names []string, word string) Reply {
+	r := Reply{}
+	for _, n := range names {
+		rest, ok := strings.CutPrefix(n, word)
+		if !ok {
+			continue
+		}
+		if i := strings.IndexByte(rest, '.'); i >= 0 {
+			n = word + rest[:i+1]
+			r.NoSpace = true
+		}
+		r.Words = append(r.Words, n)
+	}
+	return r
+}
+
+// InterfacesLike returns the names of k's interfaces that begin with one of
+// the prefixes, or all of them for none.
+func InterfacesLike(k Kernel, prefixes ...string) []string {
+	var ws []string
+	for _, n := range k.Interfaces() {
+		if len(prefixes) == 0 || slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(n, p) }) {
+			ws = append(ws, n)
+		}
+	}
+	return ws
+}
+
+// KernelOf is the Kernel c talks to.
+func KernelOf(c *client.Client) Kernel { return clientKernel{c} }
+
+type clientKernel struct{ c *client.Client }
+
+func (k clientKernel) Interfaces() []string {
+	ifs, err := k.c.Interfaces()
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, ifp := range ifs {
+		names = append(names, ifp.Name)
+	}
+	return names
+}
+
+func (k clientKernel) Sysctl() []string {
+	nodes, err := k.c.List("")
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, n := range nodes {
+		names = append(names, n.Name)
+	}
+	return names
+}
+
+// completeFunc is the cobra completion of spec against the kernel at
+// RUMP_SERVER.
+func completeFunc(spec *Spec) cobra.CompletionFunc {
+	return func(_ *cobra.Command, args []string, word string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		k := KernelOf(&client.Client{Timeout: CompleteTimeout})
+		r := Complete(spec, k, args, word)
+		d := cobra.ShellCompDirectiveDefault
+		if !r.Files {
+			d |= cobra.ShellCompDirectiveNoFileComp
+		}
+		if r.NoSpace {
+			d |= cobra.ShellCompDirectiveNoSpace
+		}
+		return r.Words, d
+	}
+}

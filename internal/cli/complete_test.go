@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// fakeKernel answers with fixed names.
+type fakeKernel struct{ ifs, sysctl []string }
+
+func (k fakeKernel) Interfaces() []string { return k.ifs }
+func (k fakeKernel) Sysctl() []string     { return k.sysctl }
+
+func TestComplete(t *testing.T) {
+	spec := &Spec{
+		Optstring: "ab:n",
+		OptArg: func(k Kernel, opt byte, _ string) Reply {
+			return Words("arg-of-" + string(opt))
+		},
+		Operand: func(k Kernel, ops []string, _ string) Reply {
+			if len(ops) == 0 {
+				return Words(k.Interfaces()...)
+			}
+			return Words("up", "-up", ops[0])
+		},
+	}
+	k := fakeKernel{ifs: []string{"lo0", "virt0", "virt1", "shmif0"}}
+	tests := []struct {
+		line string // the words before the one typed, then the typed word after "|"
+		want []string
+	}{
+		{"|", []string{"lo0", "virt0", "virt1", "shmif0"}},
+		{"|vi", []string{"virt0", "virt1"}},
+		{"|-", []string{"-a", "-b", "-n"}},
+		{"|-n", []string{"-n"}},
+		{"-a|vi", []string{"virt0", "virt1"}},
+		{"-b|", []string{"arg-of-b"}},
+		{"-ab|", []string{"arg-of-b"}},
+		{"-bx|vi", []string{"virt0", "virt1"}},
+		{"-b x|vi", []string{"virt0", "virt1"}},
+		{"-n -b|a", []string{"arg-of-b"}},
+		{"--|-", nil},
+		{"--|v", []string{"virt0", "virt1"}},
+		{"virt0|-", []string{"-up"}},
+		{"virt0|", []string{"up", "-up", "virt0"}},
+		{"virt0 up|u", []string{"up"}},
+		{"-z|v", []string{"virt0", "virt1"}},
+	}
+	for _, tt := range tests {
+		before, word, _ := strings.Cut(tt.line, "|")
+		got := Complete(spec, k, strings.Fields(before), word)
+		if !slices.Equal(got.Words, tt.want) {
+			t.Errorf("complete %q: got %q, want %q", tt.line, got.Words, tt.want)
+		}
+	}
+}
+
+func TestSysctlWords(t *testing.T) {
+	names := []string{"kern.hostname", "net.inet.ip.ttl", "net.inet.ip.forwarding", "net.inet6.ip6.hlim", "net.link.lo0.mtu"}
+	tests := []struct {
+		word    string
+		want    []string
+		noSpace bool
+	}{
+		{"", []string{"kern.", "net."}, true},
+		{"net.i", []string{"net.inet.", "net.inet6."}, true},
+		{"net.inet.ip.", []string{"net.inet.ip.ttl", "net.inet.ip.forwarding"}, false},
+		{"net.inet.ip.t", []string{"net.inet.ip.ttl"}, false},
+		{"nosuch", nil, false},
+	}
+	for _, tt := range tests {
+		got := finish(SysctlWords(names, tt.word), tt.word)
+		if !slices.Equal(got.Words, tt.want) || got.NoSpace != tt.noSpace {
+			t.Errorf("sysctl %q: got %q nospace %v, want %q nospace %v", tt.word, got.Words, got.NoSpace, tt.want, tt.noSpace)
+		}
+	}
+}
+
+// TestScriptsCurrent keeps completion/ what gencompletion writes: run
+// "go generate ./internal/cli/" after changing a tool's name or a script.
+func TestScriptsCurrent(t *testing.T) {
+	files, err := Scripts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join("..", "..", "completion")
+	for name, want := range files {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || string(got) != string(want) {
+			t.Errorf("completion/%s: got %d bytes (%v), want the %d gencompletion writes; run go generate ./internal/cli/", name, len(got), err, len(want))
+		}
+	}
+	on, _ := filepath.Glob(filepath.Join(dir, "*", "*"))
+	if len(on) != len(files) {
+		t.Errorf("completion/: got %d files, want %d", len(on), len(files))
+	}
+}
