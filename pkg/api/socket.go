@@ -53,6 +53,9 @@ type SocketRequest struct {
 	Name    int    `json:"name,omitempty"`
 	Value   int    `json:"value,omitempty"`
 	How     int    `json:"how,omitempty"`
+	// Bytes is the value of a setsockopt whose value is not an integer
+	// (TCP_CONGESTION's name); base64 in JSON.
+	Bytes []byte `json:"bytes,omitempty"`
 	// Fds is how many descriptors came with the request (only connect
 	// takes one, the client's end of a datagram socket; others are
 	// closed).
@@ -69,6 +72,9 @@ type SocketReply struct {
 	Addr    string `json:"addr,omitempty"`
 	Peer    string `json:"peer,omitempty"`
 	Value   int    `json:"value,omitempty"`
+	// Bytes is the value of a getsockopt whose value is not an integer
+	// (TCP_INFO, TCP_CONGESTION); base64 in JSON.
+	Bytes []byte `json:"bytes,omitempty"`
 	// Fds is how many descriptors came with the reply, in SCM_RIGHTS.
 	Fds int `json:"fds,omitempty"`
 }

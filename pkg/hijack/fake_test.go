@@ -13,6 +13,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -325,6 +326,29 @@ func (b *fakeBackend) GetOpt(id, level, name int) (int, error) {
 		return 0, err
 	}
 	return unix.GetsockoptInt(k.hfd, level, name)
+}
+
+func (b *fakeBackend) SetOptBytes(id, level, name int, value []byte) error {
+	k, err := b.get("SetOptBytes", id)
+	if err != nil {
+		return err
+	}
+	return unix.SetsockoptString(k.hfd, level, name, string(value))
+}
+
+func (b *fakeBackend) GetOptBytes(id, level, name int) ([]byte, error) {
+	k, err := b.get("GetOptBytes", id)
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 512)
+	n := uint32(len(buf))
+	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(k.hfd), uintptr(level), uintptr(name),
+		uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&n)), 0)
+	if e != 0 {
+		return nil, e
+	}
+	return buf[:n], nil
 }
 
 func (b *fakeBackend) Shutdown(id, how int) error {

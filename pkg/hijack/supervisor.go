@@ -51,6 +51,10 @@ type Backend interface {
 	PeerName(id int) (netip.AddrPort, error)
 	SetOpt(id, level, name, value int) error
 	GetOpt(id, level, name int) (int, error)
+	// SetOptBytes and GetOptBytes are for the options whose value is not
+	// an integer: TCP_CONGESTION, TCP_INFO.
+	SetOptBytes(id, level, name int, value []byte) error
+	GetOptBytes(id, level, name int) ([]byte, error)
 	Shutdown(id, how int) error
 	CloseSocket(id int) error
 	Close() error

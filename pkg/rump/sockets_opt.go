@@ -98,6 +98,8 @@ func tcpipErrno(terr tcpip.Error) syscall.Errno {
 		return syscall.EACCES
 	case *tcpip.ErrUnknownProtocol:
 		return syscall.EPROTONOSUPPORT
+	case *tcpip.ErrNoSuchFile:
+		return syscall.ENOENT
 	}
 	return syscall.EINVAL
 }
