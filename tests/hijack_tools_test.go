@@ -219,3 +219,23 @@ func TestHijackPing6(t *testing.T) {
 		}
 	})
 }
+
+// TestHijackDNS6 is TestHijackDNS over IPv6: dnsmasq asks for the
+// destination of each query (IPV6_RECVPKTINFO) and answers from it
+// (IPV6_PKTINFO on sendmsg).
+func TestHijackDNS6(t *testing.T) {
+	requireHijack(t, "dnsmasq", "dig")
+	forTopologies(t, func(t *testing.T, e *env, p kernelPair) {
+		srv := e.hijackBackgroundAt(p.b, "dnsmasq", "-d", "--no-resolv", "--no-hosts",
+			"--address=/lab/fd01::2", "--listen-address=fd01::2", "--bind-interfaces",
+			"--port", "53", "--user=root", "--pid-file=")
+		var r result
+		e.waitFor("dig -6 gets an answer from dnsmasq", func() (bool, string) {
+			r = e.hijackAt(p.a, "dig", "+short", "-6", "+time=2", "+tries=2", "@fd01::2", "www.lab", "AAAA")
+			return r.code == 0, r.String() + " server: " + srv.String()
+		})
+		if got, want := r.stdout, "fd01::2\n"; got != want {
+			t.Errorf("dig +short -6 www.lab AAAA: got %q, want %q", got, want)
+		}
+	})
+}

@@ -36,6 +36,10 @@ const (
 	SockOpGetsockopt  = "getsockopt"
 	SockOpShutdown    = "shutdown"
 	SockOpClose       = "close"
+	// SockOpIfName and SockOpIfIndex map the kernel's interface indexes
+	// and names, for a program's SIOCGIFNAME and SIOCGIFINDEX.
+	SockOpIfName  = "ifname"
+	SockOpIfIndex = "ifindex"
 )
 
 // SocketRequest is one request of a session. Only the fields its op uses
@@ -53,6 +57,7 @@ type SocketRequest struct {
 	Name    int    `json:"name,omitempty"`
 	Value   int    `json:"value,omitempty"`
 	How     int    `json:"how,omitempty"`
+	IfName  string `json:"ifname,omitempty"`
 	// Bytes is the value of a setsockopt whose value is not an integer
 	// (TCP_CONGESTION's name); base64 in JSON.
 	Bytes []byte `json:"bytes,omitempty"`
@@ -72,6 +77,7 @@ type SocketReply struct {
 	Addr    string `json:"addr,omitempty"`
 	Peer    string `json:"peer,omitempty"`
 	Value   int    `json:"value,omitempty"`
+	IfName  string `json:"ifname,omitempty"`
 	// Bytes is the value of a getsockopt whose value is not an integer
 	// (TCP_INFO, TCP_CONGESTION); base64 in JSON.
 	Bytes []byte `json:"bytes,omitempty"`

@@ -338,6 +338,20 @@ func (s *Sockets) GetOptBytes(id, level, name int) ([]byte, error) {
 	return rep.Bytes, err
 }
 
+// IfName returns the name of the kernel's interface of an index (ENODEV
+// for none).
+func (s *Sockets) IfName(index int) (string, error) {
+	rep, _, err := s.do(api.SocketRequest{Op: api.SockOpIfName, Value: index})
+	return rep.IfName, err
+}
+
+// IfIndex returns the index of the kernel's interface of a name (ENODEV
+// for none).
+func (s *Sockets) IfIndex(name string) (int, error) {
+	rep, _, err := s.do(api.SocketRequest{Op: api.SockOpIfIndex, IfName: name})
+	return rep.Value, err
+}
+
 // Shutdown shuts a socket down for reading (0), writing (1) or both (2).
 func (s *Sockets) Shutdown(id, how int) error {
 	_, _, err := s.do(api.SocketRequest{Op: api.SockOpShutdown, Sock: id, How: how})

@@ -217,6 +217,10 @@ func (ss *session) do(req *api.SocketRequest, end *os.File) (api.SocketReply, *o
 		err = set.Shutdown(req.Sock, req.How)
 	case api.SockOpClose:
 		err = set.CloseSocket(req.Sock)
+	case api.SockOpIfName:
+		rep.IfName, err = set.IfName(req.Value)
+	case api.SockOpIfIndex:
+		rep.Value, err = set.IfIndex(req.IfName)
 	default:
 		err = api.Errorf(syscall.EOPNOTSUPP, "socket op "+strconv.Quote(req.Op))
 	}

@@ -351,6 +351,26 @@ func (b *fakeBackend) GetOptBytes(id, level, name int) ([]byte, error) {
 	return buf[:n], nil
 }
 
+// fakeIfaces are the fake kernel's interfaces, by index: names the host
+// does not have, so a test sees who answered.
+var fakeIfaces = map[int]string{1: "lo0", 2: "shmif0"}
+
+func (b *fakeBackend) IfName(index int) (string, error) {
+	if name, ok := fakeIfaces[index]; ok {
+		return name, nil
+	}
+	return "", syscall.ENODEV
+}
+
+func (b *fakeBackend) IfIndex(name string) (int, error) {
+	for i, n := range fakeIfaces {
+		if n == name {
+			return i, nil
+		}
+	}
+	return 0, syscall.ENODEV
+}
+
 func (b *fakeBackend) Shutdown(id, how int) error {
 	k, err := b.get("Shutdown", id)
 	if err != nil {

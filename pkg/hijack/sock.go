@@ -50,6 +50,8 @@ func (s *Supervisor) dispatch(c *call) reply {
 		return s.sendmmsg(c, k)
 	case unix.SYS_RECVMMSG:
 		return s.recvmmsg(c, k)
+	case unix.SYS_IOCTL:
+		return s.ifIoctl(c, k)
 	}
 	return cont()
 }

@@ -3,9 +3,15 @@ package rump
 // Packet info of unconnected datagrams (IP_PKTINFO, IPV6_RECVPKTINFO and
 // IPV6_PKTINFO): the interface a datagram came in on and the address it
 // was sent to, after the source in the address header; and, from the
-// program, the interface and source address to send one with.
+// program, the interface and source address to send one with. And the
+// kernel's interface names and indexes, which the indexes mean.
 
 import (
+	"fmt"
+	"strconv"
+	"syscall"
+
+	"github.com/rumpnet/rumpnet/pkg/api"
 	"gvisor.dev/gvisor/pkg/tcpip"
 )
 
@@ -61,4 +67,26 @@ func stackAddr(a []byte, family int) tcpip.Address {
 		return tcpip.AddrFrom16(m)
 	}
 	return tcpip.AddrFrom16([16]byte(a))
+}
+
+// IfName is the name of the kernel's interface of index (ENODEV for none),
+// for a program's SIOCGIFNAME on a session socket.
+func (ss *SocketSet) IfName(index int) (string, error) {
+	for _, ifp := range ss.k.Interfaces() {
+		if ifp.Index == index {
+			return ifp.Name, nil
+		}
+	}
+	return "", api.Errorf(syscall.ENODEV, fmt.Sprintf("no interface of index %d", index))
+}
+
+// IfIndex is the index of the kernel's interface name (ENODEV for none),
+// for a program's SIOCGIFINDEX on a session socket.
+func (ss *SocketSet) IfIndex(name string) (int, error) {
+	for _, ifp := range ss.k.Interfaces() {
+		if ifp.Name == name {
+			return ifp.Index, nil
+		}
+	}
+	return 0, api.Errorf(syscall.ENODEV, "no interface "+strconv.Quote(name))
 }
