@@ -8,6 +8,7 @@ package hijack
 
 import (
 	"context"
+	"encoding/binary"
 	"io"
 	"net/netip"
 	"os"
@@ -136,18 +137,23 @@ func (k *fakeSock) datagramsOut() {
 			unix.Write(k.hfd, buf[:n])
 			continue
 		}
-		to, payload, err := decodeHeader(buf[:n])
-		if err == nil {
-			unix.Sendto(k.hfd, payload, 0, toSockaddr(to))
+		to, info, payload, err := decodeHeaderInfo(buf[:n])
+		if err != nil {
+			continue
 		}
+		var oob []byte
+		if info.ok {
+			oob = encodePktinfoCmsg(k.fam, info)
+		}
+		unix.Sendmsg(k.hfd, payload, oob, toSockaddr(to), 0)
 	}
 }
 
 // datagramsIn gives the program what the host socket receives.
 func (k *fakeSock) datagramsIn() {
-	buf := make([]byte, 70000)
+	buf, oob := make([]byte, 70000), make([]byte, 256)
 	for {
-		n, from, err := unix.Recvfrom(k.hfd, buf, 0)
+		n, oobn, _, from, err := unix.Recvmsg(k.hfd, buf, oob, 0)
 		if err != nil || (n == 0 && from == nil) {
 			return
 		}
@@ -157,9 +163,24 @@ func (k *fakeSock) datagramsIn() {
 		if connected {
 			k.srv.Write(buf[:n])
 		} else {
-			k.srv.Write(append(encodeHeader(fromSockaddr(from)), buf[:n]...))
+			h := encodeHeaderInfo(fromSockaddr(from), hostPktinfo(oob[:oobn]))
+			k.srv.Write(append(h, buf[:n]...))
 		}
 	}
+}
+
+// hostPktinfo is the packet info of the host's control messages.
+func hostPktinfo(oob []byte) pktInfo {
+	msgs, _ := unix.ParseSocketControlMessage(oob)
+	for _, m := range msgs {
+		switch {
+		case m.Header.Level == unix.IPPROTO_IPV6 && m.Header.Type == unix.IPV6_PKTINFO && len(m.Data) >= 20:
+			return pktInfo{ok: true, ifindex: binary.LittleEndian.Uint32(m.Data[16:]), addr: netip.AddrFrom16([16]byte(m.Data[:16]))}
+		case m.Header.Level == unix.IPPROTO_IP && m.Header.Type == unix.IP_PKTINFO && len(m.Data) >= 12:
+			return pktInfo{ok: true, ifindex: binary.LittleEndian.Uint32(m.Data), addr: netip.AddrFrom4([4]byte(m.Data[8:12]))}
+		}
+	}
+	return pktInfo{}
 }
 
 // splice copies bytes both ways between a host stream socket and a pair
