@@ -374,7 +374,7 @@ func (b *fakeBackend) GetOptBytes(id, level, name int) ([]byte, error) {
 
 // fakeIfaces are the fake kernel's interfaces, by index: names the host
 // does not have, so a test sees who answered.
-var fakeIfaces = map[int]string{1: "lo0", 2: "shmif0"}
+var fakeIfaces = map[int]string{1: "lo0", 2: "shmif0", 4242: "virt4242"}
 
 func (b *fakeBackend) IfName(index int) (string, error) {
 	if name, ok := fakeIfaces[index]; ok {

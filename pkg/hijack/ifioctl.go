@@ -32,6 +32,9 @@ func (s *Supervisor) ifIoctl(c *call, k *sock) reply {
 		if err != nil {
 			return fail(syscall.EFAULT)
 		}
+		if !s.valid(c.n.ID) {
+			return fail(syscall.EINTR)
+		}
 		idx := int(int32(binary.LittleEndian.Uint32(b[ifreqIndex:])))
 		var name string
 		if ifi, err := net.InterfaceByIndex(idx); err == nil {
@@ -47,6 +50,9 @@ func (s *Supervisor) ifIoctl(c *call, k *sock) reply {
 		b, err := c.p.read(at, sizeofIfreq)
 		if err != nil {
 			return fail(syscall.EFAULT)
+		}
+		if !s.valid(c.n.ID) {
+			return fail(syscall.EINTR)
 		}
 		name := b[:ifNameSize]
 		if i := bytes.IndexByte(name, 0); i >= 0 {

@@ -481,3 +481,28 @@ u4.sendto(b"%d %d" % (len(anc), flags & socket.MSG_CTRUNC), src)
 		t.Errorf("program: %v; output:\n%s", err, h.out.String())
 	}
 }
+
+// TestInterfaceIoctls checks SIOCGIFNAME and SIOCGIFINDEX on a rump
+// socket: the host answers for its own interfaces, the kernel (the fake's
+// virt4242) for the others, ENODEV when neither has it.
+func TestInterfaceIoctls(t *testing.T) {
+	need(t, "python3")
+	out, _ := run(t, "python3", "-c", `
+import socket, fcntl, struct, errno
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def name(i):
+    try:
+        return fcntl.ioctl(s, 0x8910, struct.pack("16si20x", b"", i))[:16].rstrip(b"\0").decode()
+    except OSError as e:
+        return errno.errorcode[e.errno]
+def index(n):
+    try:
+        return struct.unpack_from("i", fcntl.ioctl(s, 0x8933, struct.pack("16si20x", n.encode(), 0)), 16)[0]
+    except OSError as e:
+        return errno.errorcode[e.errno]
+print(name(1), name(4242), name(99999), index("lo"), index("virt4242"), index("nosuch0"))
+`)
+	if want := "lo virt4242 ENODEV 1 4242 ENODEV\n"; out != want {
+		t.Errorf("got %q, want %q", out, want)
+	}
+}
