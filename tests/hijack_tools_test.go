@@ -89,12 +89,24 @@ type iperfEnd struct {
 			BitsPerSecond float64 `json:"bits_per_second"`
 			Packets       int     `json:"packets"`
 		} `json:"sum"`
+		// The sender's figures from TCP_INFO: the congestion window
+		// (snd_cwnd times snd_mss), the round trip time and the Retr
+		// column (without TCP_INFO they are zero or garbage).
+		Streams []struct {
+			Sender struct {
+				MaxSndCwnd  int  `json:"max_snd_cwnd"`
+				MeanRTT     int  `json:"mean_rtt"`
+				Retransmits *int `json:"retransmits"`
+			} `json:"sender"`
+		} `json:"streams"`
 	} `json:"end"`
 }
 
 // iperf3 runs one iperf3 test from kernel a to addr on kernel b and
-// checks that it reports a rate.
-func (e *env) iperf3(p kernelPair, addr string, port int, proto string, reverse bool) {
+// checks that it reports a rate, and for TCP a congestion window and a
+// retransmission count (TCP_INFO); cc, when set, is the congestion
+// control algorithm it asks for (TCP_CONGESTION).
+func (e *env) iperf3(p kernelPair, addr string, port int, proto string, reverse bool, cc string) {
 	e.t.Helper()
 	ps := strconv.Itoa(port)
 	srv := e.hijackBackgroundAt(p.b, "iperf3", "-s", "-1", "-p", ps)
@@ -108,6 +120,9 @@ func (e *env) iperf3(p kernelPair, addr string, port int, proto string, reverse 
 	}
 	if reverse {
 		argv = append(argv, "-R")
+	}
+	if cc != "" {
+		argv = append(argv, "-C", cc)
 	}
 	what := strings.Join(argv, " ")
 	r := e.hijackAt(p.a, argv...)
@@ -123,6 +138,11 @@ func (e *env) iperf3(p kernelPair, addr string, port int, proto string, reverse 
 	if rate <= 0 {
 		e.t.Errorf("%s: got rate %v bits/s, want > 0\n%s", what, rate, r.stdout)
 	}
+	if proto == "tcp" && !reverse {
+		if st := rep.End.Streams; len(st) == 0 || st[0].Sender.MaxSndCwnd <= 0 || st[0].Sender.MeanRTT <= 0 || st[0].Sender.Retransmits == nil {
+			e.t.Errorf("%s: got streams %+v, want the sender's max_snd_cwnd and mean_rtt > 0, and retransmits", what, st)
+		}
+	}
 }
 
 func TestHijackIperf3(t *testing.T) {
@@ -133,9 +153,13 @@ func TestHijackIperf3(t *testing.T) {
 			for _, proto := range []string{"tcp", "udp"} {
 				for _, reverse := range []bool{false, true} {
 					port++
-					e.iperf3(p, addr, port, proto, reverse)
+					e.iperf3(p, addr, port, proto, reverse, "")
 				}
 			}
+		}
+		for _, cc := range []string{"reno", "cubic"} {
+			port++
+			e.iperf3(p, "10.1.0.2", port, "tcp", false, cc)
 		}
 	})
 }
@@ -218,4 +242,52 @@ func TestHijackPing6(t *testing.T) {
 			t.Errorf("ping -6: got %v, want 2 echoes answered", r)
 		}
 	})
+}
+
+// TestHijackDNS6 is TestHijackDNS over IPv6: dnsmasq asks for the
+// destination of each query (IPV6_RECVPKTINFO) and answers from it
+// (IPV6_PKTINFO on sendmsg).
+func TestHijackDNS6(t *testing.T) {
+	requireHijack(t, "dnsmasq", "dig")
+	forTopologies(t, func(t *testing.T, e *env, p kernelPair) {
+		srv := e.hijackBackgroundAt(p.b, "dnsmasq", "-d", "--no-resolv", "--no-hosts",
+			"--address=/lab/fd01::2", "--listen-address=fd01::2", "--bind-interfaces",
+			"--port", "53", "--user=root", "--pid-file=")
+		var r result
+		e.waitFor("dig -6 gets an answer from dnsmasq", func() (bool, string) {
+			r = e.hijackAt(p.a, "dig", "+short", "-6", "+time=2", "+tries=2", "@fd01::2", "www.lab", "AAAA")
+			return r.code == 0, r.String() + " server: " + srv.String()
+		})
+		if got, want := r.stdout, "fd01::2\n"; got != want {
+			t.Errorf("dig +short -6 www.lab AAAA: got %q, want %q", got, want)
+		}
+	})
+}
+
+// TestHijackTCPInfo reads TCP_INFO and sets TCP_CONGESTION from a Python
+// program whose connection is on the kernel: the state, segment size,
+// window and round trip time are the stack's; an unknown algorithm is
+// ENOENT, as on Linux.
+func TestHijackTCPInfo(t *testing.T) {
+	requireHijack(t, "python3")
+	e := newEnv(t)
+	e.startServer()
+	r := e.hijack("python3", "-c", `
+import socket, struct, errno
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)
+c = socket.create_connection(l.getsockname()); a, _ = l.accept()
+c.sendall(b"x" * 100000); a.recv(100000)
+i = c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+state, mss, rtt, cwnd, retr = i[0], struct.unpack_from("I", i, 16)[0], struct.unpack_from("I", i, 68)[0], struct.unpack_from("I", i, 80)[0], struct.unpack_from("I", i, 100)[0]
+print(len(i), state, mss > 0, rtt > 0, cwnd > 0, retr)
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"reno")
+print(c.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0").decode())
+try:
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"nosuch")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+`)
+	if want := "104 1 True True True 0\nreno\nENOENT\n"; r.code != 0 || r.stdout != want {
+		t.Errorf("got %v, want stdout %q", r, want)
+	}
 }

@@ -36,6 +36,10 @@ const (
 	SockOpGetsockopt  = "getsockopt"
 	SockOpShutdown    = "shutdown"
 	SockOpClose       = "close"
+	// SockOpIfName and SockOpIfIndex map the kernel's interface indexes
+	// and names, for a program's SIOCGIFNAME and SIOCGIFINDEX.
+	SockOpIfName  = "ifname"
+	SockOpIfIndex = "ifindex"
 )
 
 // SocketRequest is one request of a session. Only the fields its op uses
@@ -53,6 +57,10 @@ type SocketRequest struct {
 	Name    int    `json:"name,omitempty"`
 	Value   int    `json:"value,omitempty"`
 	How     int    `json:"how,omitempty"`
+	IfName  string `json:"ifname,omitempty"`
+	// Bytes is the value of a setsockopt whose value is not an integer
+	// (TCP_CONGESTION's name); base64 in JSON.
+	Bytes []byte `json:"bytes,omitempty"`
 	// Fds is how many descriptors came with the request (only connect
 	// takes one, the client's end of a datagram socket; others are
 	// closed).
@@ -69,6 +77,10 @@ type SocketReply struct {
 	Addr    string `json:"addr,omitempty"`
 	Peer    string `json:"peer,omitempty"`
 	Value   int    `json:"value,omitempty"`
+	IfName  string `json:"ifname,omitempty"`
+	// Bytes is the value of a getsockopt whose value is not an integer
+	// (TCP_INFO, TCP_CONGESTION); base64 in JSON.
+	Bytes []byte `json:"bytes,omitempty"`
 	// Fds is how many descriptors came with the reply, in SCM_RIGHTS.
 	Fds int `json:"fds,omitempty"`
 }

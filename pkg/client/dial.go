@@ -295,16 +295,34 @@ func (c *packetConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 // LocalAddr returns the kernel's address the socket is bound to.
 func (c *packetConn) LocalAddr() net.Addr { return c.laddr }
 
+// parseHeader splits a message into its source and payload; packet info
+// after the address (a socket with IP_PKTINFO or IPV6_RECVPKTINFO set
+// through SetOpt) is skipped.
 func parseHeader(b []byte) (netip.AddrPort, []byte, bool) {
 	if len(b) < 3 {
 		return netip.AddrPort{}, nil, false
 	}
 	port := binary.BigEndian.Uint16(b[1:3])
-	switch {
-	case b[0] == 4 && len(b) >= 7:
-		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[3:7])), port), b[7:], true
-	case b[0] == 6 && len(b) >= 19:
-		return netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[3:19])), port), b[19:], true
+	alen := 0
+	switch b[0] &^ headerInfoFlag {
+	case 4:
+		alen = 4
+	case 6:
+		alen = 16
+	default:
+		return netip.AddrPort{}, nil, false
 	}
-	return netip.AddrPort{}, nil, false
+	need := 3 + alen
+	if b[0]&headerInfoFlag != 0 {
+		need += 4 + alen
+	}
+	if len(b) < need {
+		return netip.AddrPort{}, nil, false
+	}
+	a, _ := netip.AddrFromSlice(b[3 : 3+alen])
+	return netip.AddrPortFrom(a, port), b[need:], true
 }
+
+// headerInfoFlag, in an address header's family byte, says packet info
+// follows the address (doc/sockets.md).
+const headerInfoFlag = 0x80

@@ -451,6 +451,33 @@ func (s *Sockets) GetOpt(id, level, name int) (int, error) {
 	return rep.Value, err
 }
 
+// SetOptBytes sets an option whose value is bytes (TCP_CONGESTION).
+func (s *Sockets) SetOptBytes(id, level, name int, value []byte) error {
+	_, _, err := s.do(api.SocketRequest{Op: api.SockOpSetsockopt, Sock: id, Level: level, Name: name, Bytes: value})
+	return err
+}
+
+// GetOptBytes reads an option whose value is bytes: TCP_INFO (Linux's
+// struct tcp_info), TCP_CONGESTION (the name, NUL-padded).
+func (s *Sockets) GetOptBytes(id, level, name int) ([]byte, error) {
+	rep, _, err := s.do(api.SocketRequest{Op: api.SockOpGetsockopt, Sock: id, Level: level, Name: name})
+	return rep.Bytes, err
+}
+
+// IfName returns the name of the kernel's interface of an index (ENODEV
+// for none).
+func (s *Sockets) IfName(index int) (string, error) {
+	rep, _, err := s.do(api.SocketRequest{Op: api.SockOpIfName, Value: index})
+	return rep.IfName, err
+}
+
+// IfIndex returns the index of the kernel's interface of a name (ENODEV
+// for none).
+func (s *Sockets) IfIndex(name string) (int, error) {
+	rep, _, err := s.do(api.SocketRequest{Op: api.SockOpIfIndex, IfName: name})
+	return rep.Value, err
+}
+
 // Shutdown shuts a socket down for reading (0), writing (1) or both (2).
 func (s *Sockets) Shutdown(id, how int) error {
 	_, _, err := s.do(api.SocketRequest{Op: api.SockOpShutdown, Sock: id, How: how})

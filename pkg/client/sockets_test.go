@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -231,5 +232,51 @@ func waitUsable(t *testing.T, k *rump.Kernel) {
 			t.Fatalf("addresses still tentative: %+v", v.Inet6)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestSessionByteOptionsAndInterfaces goes through the protocol's byte
+// options (TCP_CONGESTION, TCP_INFO) and interface name ops.
+func TestSessionByteOptionsAndInterfaces(t *testing.T) {
+	_, cs := busPair(t)
+	s, err := cs[0].OpenSockets(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, f, err := s.Socket(6, api.SockStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const ipprotoTCP, tcpInfo, tcpCongestion = 6, 11, 13
+	if err := s.SetOptBytes(id, ipprotoTCP, tcpCongestion, []byte("reno")); err != nil {
+		t.Errorf("set TCP_CONGESTION reno: %v", err)
+	}
+	if b, err := s.GetOptBytes(id, ipprotoTCP, tcpCongestion); err != nil || strings.TrimRight(string(b), "\x00") != "reno" {
+		t.Errorf("get TCP_CONGESTION: got %q, %v, want reno", b, err)
+	}
+	if err := s.SetOptBytes(id, ipprotoTCP, tcpCongestion, []byte("nosuch")); !errors.Is(err, syscall.ENOENT) {
+		t.Errorf("set TCP_CONGESTION nosuch: got %v, want ENOENT", err)
+	}
+	if b, err := s.GetOptBytes(id, ipprotoTCP, tcpInfo); err != nil || len(b) == 0 || b[0] != 7 {
+		t.Errorf("TCP_INFO of an unconnected socket: got %d bytes, %v, want tcpi_state 7 (CLOSE)", len(b), err)
+	}
+	for _, tt := range []struct {
+		index int
+		name  string
+		err   error
+	}{
+		{1, "lo0", nil},
+		{2, "shmif0", nil},
+		{99, "nosuch0", syscall.ENODEV},
+	} {
+		name, err := s.IfName(tt.index)
+		if (tt.err == nil && (err != nil || name != tt.name)) || (tt.err != nil && !errors.Is(err, tt.err)) {
+			t.Errorf("IfName(%d): got %q, %v, want %q, %v", tt.index, name, err, tt.name, tt.err)
+		}
+		index, err := s.IfIndex(tt.name)
+		if (tt.err == nil && (err != nil || index != tt.index)) || (tt.err != nil && !errors.Is(err, tt.err)) {
+			t.Errorf("IfIndex(%q): got %d, %v, want %d, %v", tt.name, index, err, tt.index, tt.err)
+		}
 	}
 }

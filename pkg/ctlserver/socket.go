@@ -242,13 +242,25 @@ func (ss *session) do(req *api.SocketRequest, end *os.File) (api.SocketReply, *o
 	case api.SockOpGetpeername:
 		addr, err = set.PeerName(req.Sock)
 	case api.SockOpSetsockopt:
-		err = set.SetOpt(req.Sock, req.Level, req.Name, req.Value)
+		if rump.IsBytesOpt(req.Level, req.Name) {
+			err = set.SetOptBytes(req.Sock, req.Level, req.Name, req.Bytes)
+		} else {
+			err = set.SetOpt(req.Sock, req.Level, req.Name, req.Value)
+		}
 	case api.SockOpGetsockopt:
-		rep.Value, err = set.GetOpt(req.Sock, req.Level, req.Name)
+		if rump.IsBytesOpt(req.Level, req.Name) {
+			rep.Bytes, err = set.GetOptBytes(req.Sock, req.Level, req.Name)
+		} else {
+			rep.Value, err = set.GetOpt(req.Sock, req.Level, req.Name)
+		}
 	case api.SockOpShutdown:
 		err = set.Shutdown(req.Sock, req.How)
 	case api.SockOpClose:
 		err = set.CloseSocket(req.Sock)
+	case api.SockOpIfName:
+		rep.IfName, err = set.IfName(req.Value)
+	case api.SockOpIfIndex:
+		rep.Value, err = set.IfIndex(req.IfName)
 	default:
 		err = api.Errorf(syscall.EOPNOTSUPP, "socket op "+strconv.Quote(req.Op))
 	}

@@ -127,3 +127,60 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
+
+func TestHeaderInfo(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		to   netip.AddrPort
+		info pktInfo
+		want string // hex
+	}{
+		{"IPv4 bare", netip.MustParseAddrPort("10.1.0.2:53"), pktInfo{}, "0400350a010002"},
+		{"IPv4 info", netip.MustParseAddrPort("10.1.0.2:53"), pktInfo{ok: true, ifindex: 2, addr: netip.MustParseAddr("10.1.0.1")},
+			"8400350a010002" + "00000002" + "0a010001"},
+		{"IPv6 info", netip.MustParseAddrPort("[fd01::1]:53"), pktInfo{ok: true, ifindex: 3, addr: netip.MustParseAddr("fd01::2")},
+			"860035fd010000000000000000000000000001" + "00000003" + "fd010000000000000000000000000002"},
+		{"IPv6 info, source unset", netip.MustParseAddrPort("[fd01::1]:53"), pktInfo{ok: true, ifindex: 3},
+			"860035fd010000000000000000000000000001" + "00000003" + "00000000000000000000000000000000"},
+		{"mapped destination, IPv4 info", netip.MustParseAddrPort("[::ffff:10.1.0.2]:53"), pktInfo{ok: true, addr: netip.MustParseAddr("::ffff:10.1.0.1")},
+			"8400350a010002" + "00000000" + "0a010001"},
+	} {
+		got := hex.EncodeToString(encodeHeaderInfo(tt.to, tt.info))
+		if got != tt.want {
+			t.Errorf("%s: got %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestPktinfoCmsg(t *testing.T) {
+	info6 := pktInfo{ok: true, ifindex: 2, addr: netip.MustParseAddr("fd01::2")}
+	info4 := pktInfo{ok: true, ifindex: 2, addr: netip.MustParseAddr("10.1.0.2")}
+	for _, tt := range []struct {
+		name   string
+		family int
+		info   pktInfo
+		want   string // hex
+	}{
+		{"IPV6_PKTINFO", unix.AF_INET6, info6,
+			"2400000000000000" + "29000000" + "32000000" + "fd010000000000000000000000000002" + "02000000" + "00000000"},
+		{"IP_PKTINFO", unix.AF_INET, info4,
+			"1c00000000000000" + "00000000" + "08000000" + "02000000" + "0a010002" + "0a010002" + "00000000"},
+	} {
+		b := encodePktinfoCmsg(tt.family, tt.info)
+		if got := hex.EncodeToString(b); got != tt.want {
+			t.Errorf("%s: got %s, want %s", tt.name, got, tt.want)
+		}
+		if got := decodeSendPktinfo(b); got != tt.info {
+			t.Errorf("%s: decoded %+v, want %+v", tt.name, got, tt.info)
+		}
+	}
+	// Other messages before it are skipped; a short or broken one ends
+	// the search.
+	other := mustHex("1400000000000000" + "29000000" + "34000000" + "40000000" + "00000000")
+	if got := decodeSendPktinfo(append(other, encodePktinfoCmsg(unix.AF_INET6, info6)...)); got != info6 {
+		t.Errorf("after IPV6_HOPLIMIT: got %+v, want %+v", got, info6)
+	}
+	if got := decodeSendPktinfo(mustHex("ff00000000000000290000003200000000")); got.ok {
+		t.Errorf("overlong cmsg_len: got %+v, want none", got)
+	}
+}

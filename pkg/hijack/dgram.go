@@ -30,15 +30,15 @@ func (k *sock) peerAddr() netip.AddrPort {
 	return k.peer
 }
 
-// sendOne writes one datagram to the pair: with to's header while the
-// socket is unconnected, bare once it is.
-func (s *Supervisor) sendOne(c *call, k *sock, fd int, flags int, to *netip.AddrPort, payload []byte) syscall.Errno {
+// sendOne writes one datagram to the pair: with to's header, and the
+// packet info asked for, while the socket is unconnected; bare once it is.
+func (s *Supervisor) sendOne(c *call, k *sock, fd int, flags int, to *netip.AddrPort, info pktInfo, payload []byte) syscall.Errno {
 	msg := payload
 	if !k.isConnected() {
 		if to == nil {
 			return syscall.EDESTADDRREQ
 		}
-		msg = append(encodeHeader(*to), payload...)
+		msg = append(encodeHeaderInfo(*to, info), payload...)
 	} else if to != nil && *to != k.peerAddr() {
 		return syscall.EISCONN // the session has no way to send elsewhere
 	}
@@ -61,9 +61,17 @@ func (s *Supervisor) sendOne(c *call, k *sock, fd int, flags int, to *netip.Addr
 	}
 }
 
-// recvOne reads one datagram from the pair into a buffer of max bytes and
-// returns the payload, its full length and its source.
-func (s *Supervisor) recvOne(c *call, k *sock, fd int, flags int, max int) ([]byte, int, netip.AddrPort, syscall.Errno) {
+// received is one datagram from the pair: its payload as far as it fits,
+// its full length, its source and packet info.
+type received struct {
+	payload []byte
+	full    int
+	from    netip.AddrPort
+	info    pktInfo
+}
+
+// recvOne reads one datagram from the pair into a buffer of max bytes.
+func (s *Supervisor) recvOne(c *call, k *sock, fd int, flags int, max int) (received, syscall.Errno) {
 	connected := k.isConnected()
 	buf := make([]byte, max+maxHeader)
 	var deadline time.Time
@@ -74,26 +82,26 @@ func (s *Supervisor) recvOne(c *call, k *sock, fd int, flags int, max int) ([]by
 				deadline = fdDeadline(fd, unix.SO_RCVTIMEO)
 			}
 			if e := s.waitFD(c, fd, unix.POLLIN, deadline); e != 0 {
-				return nil, 0, netip.AddrPort{}, e
+				return received{}, e
 			}
 			continue
 		}
 		if err != nil {
-			return nil, 0, netip.AddrPort{}, errnoOf(err)
+			return received{}, errnoOf(err)
 		}
 		if n == 0 {
-			return nil, 0, k.peerAddr(), 0
+			return received{from: k.peerAddr()}, 0
 		}
 		msg := buf[:min(n, len(buf))]
 		if connected {
-			return msg[:min(len(msg), max)], n, k.peerAddr(), 0
+			return received{payload: msg[:min(len(msg), max)], full: n, from: k.peerAddr()}, 0
 		}
-		from, payload, err := decodeHeader(msg)
+		from, info, payload, err := decodeHeaderInfo(msg)
 		if err != nil {
-			return nil, 0, netip.AddrPort{}, syscall.EIO
+			return received{}, syscall.EIO
 		}
 		full := n - (len(msg) - len(payload))
-		return payload[:min(len(payload), max)], full, from, 0
+		return received{payload[:min(len(payload), max)], full, from, info}, 0
 	}
 }
 
@@ -131,7 +139,7 @@ func (s *Supervisor) sendto(c *call, k *sock) reply {
 		return fail(syscall.EINTR)
 	}
 	return s.withDup(c, func(fd int) reply {
-		if e := s.sendOne(c, k, fd, flags, &to, payload); e != 0 {
+		if e := s.sendOne(c, k, fd, flags, &to, pktInfo{}, payload); e != 0 {
 			return fail(e)
 		}
 		return ret(int64(n))
@@ -144,19 +152,19 @@ func (s *Supervisor) recvfrom(c *call, k *sock) reply {
 	}
 	buf, n, flags := c.arg(1), int(min(c.arg(2), maxDatagram)), int(int32(c.arg(3)))
 	return s.withDup(c, func(fd int) reply {
-		payload, full, from, e := s.recvOne(c, k, fd, flags, n)
+		r, e := s.recvOne(c, k, fd, flags, n)
 		if e != 0 {
 			return fail(e)
 		}
-		if c.p.write(buf, payload) != nil {
+		if c.p.write(buf, r.payload) != nil {
 			return fail(syscall.EFAULT)
 		}
-		if e := s.writeName(c, k, c.arg(4), c.arg(5), from); e != 0 {
+		if e := s.writeName(c, k, c.arg(4), c.arg(5), r.from); e != 0 {
 			return fail(e)
 		}
 		if flags&unix.MSG_TRUNC != 0 {
-			return ret(int64(full))
+			return ret(int64(r.full))
 		}
-		return ret(int64(len(payload)))
+		return ret(int64(len(r.payload)))
 	})
 }

@@ -8,11 +8,13 @@ package hijack
 
 import (
 	"context"
+	"encoding/binary"
 	"io"
 	"net/netip"
 	"os"
 	"sync"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -167,18 +169,23 @@ func (k *fakeSock) datagramsOut() {
 			unix.Write(k.hfd, buf[:n])
 			continue
 		}
-		to, payload, err := decodeHeader(buf[:n])
-		if err == nil {
-			unix.Sendto(k.hfd, payload, 0, toSockaddr(to))
+		to, info, payload, err := decodeHeaderInfo(buf[:n])
+		if err != nil {
+			continue
 		}
+		var oob []byte
+		if info.ok {
+			oob = encodePktinfoCmsg(k.fam, info)
+		}
+		unix.Sendmsg(k.hfd, payload, oob, toSockaddr(to), 0)
 	}
 }
 
 // datagramsIn gives the program what the host socket receives.
 func (k *fakeSock) datagramsIn() {
-	buf := make([]byte, 70000)
+	buf, oob := make([]byte, 70000), make([]byte, 256)
 	for {
-		n, from, err := unix.Recvfrom(k.hfd, buf, 0)
+		n, oobn, _, from, err := unix.Recvmsg(k.hfd, buf, oob, 0)
 		if err != nil || (n == 0 && from == nil) {
 			return
 		}
@@ -188,9 +195,24 @@ func (k *fakeSock) datagramsIn() {
 		if connected {
 			k.srv.Write(buf[:n])
 		} else {
-			k.srv.Write(append(encodeHeader(fromSockaddr(from)), buf[:n]...))
+			h := encodeHeaderInfo(fromSockaddr(from), hostPktinfo(oob[:oobn]))
+			k.srv.Write(append(h, buf[:n]...))
 		}
 	}
+}
+
+// hostPktinfo is the packet info of the host's control messages.
+func hostPktinfo(oob []byte) pktInfo {
+	msgs, _ := unix.ParseSocketControlMessage(oob)
+	for _, m := range msgs {
+		switch {
+		case m.Header.Level == unix.IPPROTO_IPV6 && m.Header.Type == unix.IPV6_PKTINFO && len(m.Data) >= 20:
+			return pktInfo{ok: true, ifindex: binary.LittleEndian.Uint32(m.Data[16:]), addr: netip.AddrFrom16([16]byte(m.Data[:16]))}
+		case m.Header.Level == unix.IPPROTO_IP && m.Header.Type == unix.IP_PKTINFO && len(m.Data) >= 12:
+			return pktInfo{ok: true, ifindex: binary.LittleEndian.Uint32(m.Data), addr: netip.AddrFrom4([4]byte(m.Data[8:12]))}
+		}
+	}
+	return pktInfo{}
 }
 
 // splice copies bytes both ways between a host stream socket and a pair
@@ -398,6 +420,49 @@ func (b *fakeBackend) GetOpt(id, level, name int) (int, error) {
 		return 0, err
 	}
 	return unix.GetsockoptInt(k.hfd, level, name)
+}
+
+func (b *fakeBackend) SetOptBytes(id, level, name int, value []byte) error {
+	k, err := b.get("SetOptBytes", id)
+	if err != nil {
+		return err
+	}
+	return unix.SetsockoptString(k.hfd, level, name, string(value))
+}
+
+func (b *fakeBackend) GetOptBytes(id, level, name int) ([]byte, error) {
+	k, err := b.get("GetOptBytes", id)
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 512)
+	n := uint32(len(buf))
+	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(k.hfd), uintptr(level), uintptr(name),
+		uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&n)), 0)
+	if e != 0 {
+		return nil, e
+	}
+	return buf[:n], nil
+}
+
+// fakeIfaces are the fake kernel's interfaces, by index: names the host
+// does not have, so a test sees who answered.
+var fakeIfaces = map[int]string{1: "lo0", 2: "shmif0", 4242: "virt4242"}
+
+func (b *fakeBackend) IfName(index int) (string, error) {
+	if name, ok := fakeIfaces[index]; ok {
+		return name, nil
+	}
+	return "", syscall.ENODEV
+}
+
+func (b *fakeBackend) IfIndex(name string) (int, error) {
+	for i, n := range fakeIfaces {
+		if n == name {
+			return i, nil
+		}
+	}
+	return 0, syscall.ENODEV
 }
 
 func (b *fakeBackend) Shutdown(id, how int) error {

@@ -100,6 +100,7 @@ func Filter() []unix.SockFilter {
 	a.jump(unix.BPF_JEQ, unix.SYS_SOCKET, "socket", "")
 	a.jump(unix.BPF_JEQ, unix.SYS_SENDTO, "addr4", "")
 	a.jump(unix.BPF_JEQ, unix.SYS_RECVFROM, "addr4", "")
+	a.jump(unix.BPF_JEQ, unix.SYS_IOCTL, "ioctl", "")
 	for _, nr := range trapped {
 		a.jump(unix.BPF_JEQ, nr, "notify", "")
 	}
@@ -118,6 +119,14 @@ func Filter() []unix.SockFilter {
 	a.jump(unix.BPF_JEQ, 0, "", "notify")
 	a.ld(offArgs + 8*4 + 4)
 	a.jump(unix.BPF_JEQ, 0, "allow", "notify")
+
+	// ioctl(2): only the requests about interface names, whose answer
+	// on a rump socket is the kernel's (ifioctl.go); the request is an
+	// unsigned int, so the low word is all of it.
+	a.label("ioctl")
+	a.ld(offArgs + 8)
+	a.jump(unix.BPF_JEQ, unix.SIOCGIFNAME, "notify", "")
+	a.jump(unix.BPF_JEQ, unix.SIOCGIFINDEX, "notify", "allow")
 
 	a.label("allow")
 	a.ret(retAllow)

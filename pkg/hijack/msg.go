@@ -5,6 +5,7 @@ package hijack
 // datagram goes through sendOne and recvOne.
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"syscall"
 
@@ -86,10 +87,18 @@ func (s *Supervisor) sendMsgAt(c *call, k *sock, fd int, at uint64, flags int) (
 	if e != 0 {
 		return 0, e
 	}
+	var info pktInfo
+	if m.Control != 0 && m.ControlLen >= sizeofCmsghdr {
+		b, err := c.p.read(m.Control, int(min(m.ControlLen, maxControl)))
+		if err != nil {
+			return 0, syscall.EFAULT
+		}
+		info = decodeSendPktinfo(b)
+	}
 	if !s.valid(c.n.ID) {
 		return 0, syscall.EINTR
 	}
-	return len(payload), s.sendOne(c, k, fd, flags, to, payload)
+	return len(payload), s.sendOne(c, k, fd, flags, to, info, payload)
 }
 
 // recvMsgAt receives one datagram into the msghdr at addr and returns what
@@ -99,19 +108,19 @@ func (s *Supervisor) recvMsgAt(c *call, k *sock, fd int, at uint64, flags int) (
 	if e != 0 {
 		return 0, e
 	}
-	payload, full, from, e := s.recvOne(c, k, fd, flags, iovSize(iov))
+	r, e := s.recvOne(c, k, fd, flags, iovSize(iov))
 	if e != 0 {
 		return 0, e
 	}
-	if e := scatter(c, iov, payload); e != 0 {
+	if e := scatter(c, iov, r.payload); e != 0 {
 		return 0, e
 	}
 	var mflags uint32
-	if full > len(payload) {
+	if r.full > len(r.payload) {
 		mflags = unix.MSG_TRUNC
 	}
 	if m.Name != 0 {
-		sa := encodeSockaddr(k.family, from)
+		sa := encodeSockaddr(k.family, r.from)
 		if c.p.write(m.Name, sa[:min(int(m.NameLen), len(sa))]) != nil {
 			return 0, syscall.EFAULT
 		}
@@ -119,13 +128,38 @@ func (s *Supervisor) recvMsgAt(c *call, k *sock, fd int, at uint64, flags int) (
 			return 0, syscall.EFAULT
 		}
 	}
-	if c.p.write(at+40, u64(0)) != nil || c.p.write(at+48, u32(mflags)) != nil {
+	clen, cflags, e := writeControl(c, k, m, r.info)
+	if e != 0 {
+		return 0, e
+	}
+	if c.p.write(at+40, u64(clen)) != nil || c.p.write(at+48, u32(mflags|cflags)) != nil {
 		return 0, syscall.EFAULT
 	}
 	if flags&unix.MSG_TRUNC != 0 {
-		return full, 0
+		return r.full, 0
 	}
-	return len(payload), 0
+	return len(r.payload), 0
+}
+
+// maxControl bounds the control data read from a sendmsg.
+const maxControl = 4096
+
+// writeControl writes a datagram's packet info, when it has any, as the
+// control message of the msghdr m, and returns msg_controllen and the
+// MSG_CTRUNC flag when the buffer is too short for it, as Linux does.
+func writeControl(c *call, k *sock, m msghdr, info pktInfo) (uint64, uint32, syscall.Errno) {
+	if !info.ok {
+		return 0, 0, 0
+	}
+	cm := encodePktinfoCmsg(k.family, info)
+	if m.Control == 0 || m.ControlLen < binary.LittleEndian.Uint64(cm) { // CMSG_LEN
+		return 0, unix.MSG_CTRUNC, 0
+	}
+	n := min(uint64(len(cm)), m.ControlLen)
+	if c.p.write(m.Control, cm[:n]) != nil {
+		return 0, 0, syscall.EFAULT
+	}
+	return n, 0, 0
 }
 
 func (s *Supervisor) sendmsg(c *call, k *sock) reply {

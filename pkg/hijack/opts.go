@@ -37,6 +37,9 @@ func (s *Supervisor) setsockopt(c *call, k *sock) reply {
 	if pairOption(level, name) {
 		return cont()
 	}
+	if bytesOption(level, name) {
+		return s.setBytesOpt(c, k, level, name, val, n)
+	}
 	if n < 4 {
 		return fail(syscall.EINVAL)
 	}
@@ -105,6 +108,17 @@ func (s *Supervisor) getsockopt(c *call, k *sock) reply {
 	if int32(n) < 0 {
 		return fail(syscall.EINVAL)
 	}
+	if bytesOption(level, name) {
+		b, err := s.backend.GetOptBytes(k.id, level, name)
+		if err != nil {
+			return failErr(err)
+		}
+		b = b[:min(int(n), len(b))]
+		if c.p.write(valp, b) != nil || c.p.write(lenp, u32(uint32(len(b)))) != nil {
+			return fail(syscall.EFAULT)
+		}
+		return ret(0)
+	}
 	v, e := s.optValue(c, k, level, name)
 	if e != 0 {
 		return fail(e)
@@ -112,6 +126,32 @@ func (s *Supervisor) getsockopt(c *call, k *sock) reply {
 	b := u32(uint32(int32(v)))[:min(int(n), 4)]
 	if c.p.write(valp, b) != nil || c.p.write(lenp, u32(uint32(len(b)))) != nil {
 		return fail(syscall.EFAULT)
+	}
+	return ret(0)
+}
+
+// bytesOption reports an option whose value is not an integer: TCP_INFO
+// (struct tcp_info) and TCP_CONGESTION (a name).
+func bytesOption(level, name int) bool {
+	return level == unix.IPPROTO_TCP && (name == unix.TCP_INFO || name == unix.TCP_CONGESTION)
+}
+
+// caNameMax is Linux's TCP_CA_NAME_MAX, the longest TCP_CONGESTION.
+const caNameMax = 16
+
+func (s *Supervisor) setBytesOpt(c *call, k *sock, level, name int, val uint64, n int) reply {
+	if n < 1 {
+		return fail(syscall.EINVAL)
+	}
+	b, err := c.p.read(val, min(n, caNameMax-1))
+	if err != nil {
+		return fail(syscall.EFAULT)
+	}
+	if !s.valid(c.n.ID) {
+		return fail(syscall.EINTR)
+	}
+	if err := s.backend.SetOptBytes(k.id, level, name, b); err != nil {
+		return failErr(err)
 	}
 	return ret(0)
 }

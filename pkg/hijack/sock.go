@@ -65,6 +65,8 @@ func (s *Supervisor) dispatchSock(c *call, k *sock) reply {
 		return s.sendmmsg(c, k)
 	case unix.SYS_RECVMMSG:
 		return s.recvmmsg(c, k)
+	case unix.SYS_IOCTL:
+		return s.ifIoctl(c, k)
 	}
 	return cont()
 }

@@ -60,6 +60,13 @@ type Backend interface {
 	// told it later; a request sent after it finds the option set.
 	SetOptNoWait(id, level, name, value int, done func(error)) error
 	GetOpt(id, level, name int) (int, error)
+	// SetOptBytes and GetOptBytes are for the options whose value is not
+	// an integer: TCP_CONGESTION, TCP_INFO.
+	SetOptBytes(id, level, name int, value []byte) error
+	GetOptBytes(id, level, name int) ([]byte, error)
+	// IfName and IfIndex map the kernel's interface indexes and names.
+	IfName(index int) (string, error)
+	IfIndex(name string) (int, error)
 	Shutdown(id, how int) error
 	CloseSocket(id int) error
 	Close() error
@@ -237,6 +244,7 @@ var syscallNames = map[int32]string{
 	unix.SYS_SHUTDOWN: "shutdown", unix.SYS_SENDTO: "sendto", unix.SYS_RECVFROM: "recvfrom",
 	unix.SYS_SENDMSG: "sendmsg", unix.SYS_RECVMSG: "recvmsg",
 	unix.SYS_SENDMMSG: "sendmmsg", unix.SYS_RECVMMSG: "recvmmsg",
+	unix.SYS_IOCTL: "ioctl",
 }
 
 // describe is one log line: "pid 12: connect(3, 0x7ffd..., 0x10) = -1 ECONNREFUSED".

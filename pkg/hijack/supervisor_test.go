@@ -423,3 +423,93 @@ except OSError as e:
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestPacketInfo runs a Python program that asks for IPV6_RECVPKTINFO and
+// IP_PKTINFO, reads each datagram's destination and interface from the
+// control message, and answers with IPV6_PKTINFO / IP_PKTINFO naming the
+// source, as dnsmasq does.
+func TestPacketInfo(t *testing.T) {
+	need(t, "python3")
+	h := startHijacked(t, "python3", "-c", `
+import socket, struct
+u6=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+u6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
+u6.bind(("::1",0))
+u4=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u4.setsockopt(socket.IPPROTO_IP, 8, 1)
+u4.bind(("127.0.0.1",0))
+print(u6.getsockname()[1], u4.getsockname()[1], flush=True)
+data, anc, flags, src = u6.recvmsg(100, socket.CMSG_SPACE(20))
+lvl, typ, d = anc[0]
+dst, idx = socket.inet_ntop(socket.AF_INET6, d[:16]), struct.unpack("I", d[16:20])[0]
+u6.sendmsg([b"%s %s %d %d" % (data.upper(), dst.encode(), idx, flags)], [(lvl, typ, d)], 0, src)
+data, anc, flags, src = u4.recvmsg(100, socket.CMSG_SPACE(12))
+lvl, typ, d = anc[0]
+idx, spec, dst = struct.unpack("I4s4s", d[:12])
+u4.sendmsg([b"%s %s %d %d" % (data.upper(), socket.inet_ntoa(dst).encode(), idx, typ)], [(lvl, typ, d)], 0, src)
+data, anc, flags, src = u4.recvmsg(100, 4)
+u4.sendto(b"%d %d" % (len(anc), flags & socket.MSG_CTRUNC), src)
+`)
+	var p6, p4 int
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := fmt.Sscan(h.out.String(), &p6, &p4); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no ports printed; output:\n%s", h.out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, tt := range []struct {
+		network, addr, send, want string
+	}{
+		{"udp6", fmt.Sprintf("[::1]:%d", p6), "ping", "PING ::1 1 0"},
+		{"udp4", fmt.Sprintf("127.0.0.1:%d", p4), "ping", "PING 127.0.0.1 1 8"},
+		{"udp4", fmt.Sprintf("127.0.0.1:%d", p4), "short", "0 8"},
+	} {
+		u, err := net.Dial(tt.network, tt.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Write([]byte(tt.send))
+		u.SetReadDeadline(time.Now().Add(30 * time.Second))
+		buf := make([]byte, 100)
+		n, err := u.Read(buf)
+		u.Close()
+		if err != nil {
+			t.Fatalf("%s: %v; output:\n%s", tt.addr, err, h.out.String())
+		}
+		if got := string(buf[:n]); got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.addr, got, tt.want)
+		}
+	}
+	if err := h.wait(t); err != nil {
+		t.Errorf("program: %v; output:\n%s", err, h.out.String())
+	}
+}
+
+// TestInterfaceIoctls checks SIOCGIFNAME and SIOCGIFINDEX on a rump
+// socket: the host answers for its own interfaces, the kernel (the fake's
+// virt4242) for the others, ENODEV when neither has it.
+func TestInterfaceIoctls(t *testing.T) {
+	need(t, "python3")
+	out, _ := run(t, "python3", "-c", `
+import socket, fcntl, struct, errno
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def name(i):
+    try:
+        return fcntl.ioctl(s, 0x8910, struct.pack("16si20x", b"", i))[:16].rstrip(b"\0").decode()
+    except OSError as e:
+        return errno.errorcode[e.errno]
+def index(n):
+    try:
+        return struct.unpack_from("i", fcntl.ioctl(s, 0x8933, struct.pack("16si20x", n.encode(), 0)), 16)[0]
+    except OSError as e:
+        return errno.errorcode[e.errno]
+print(name(1), name(4242), name(99999), index("lo"), index("virt4242"), index("nosuch0"))
+`)
+	if want := "lo virt4242 ENODEV 1 4242 ENODEV\n"; out != want {
+		t.Errorf("got %q, want %q", out, want)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"syscall"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
-	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
 )
 
@@ -19,35 +18,14 @@ func (ss *SocketSet) SetOpt(id, level, name, value int) error {
 	if err != nil {
 		return err
 	}
-	so := s.ep.SocketOptions()
-	on := value != 0
-	switch (optKey{level, name}) {
-	case optKey{unix.SOL_SOCKET, unix.SO_REUSEADDR}:
-		so.SetReuseAddress(on)
-	case optKey{unix.SOL_SOCKET, unix.SO_REUSEPORT}:
-		so.SetReusePort(on)
-	case optKey{unix.SOL_SOCKET, unix.SO_KEEPALIVE}:
-		so.SetKeepAlive(on)
-	case optKey{unix.SOL_SOCKET, unix.SO_BROADCAST}:
-		so.SetBroadcast(on)
-	case optKey{unix.SOL_SOCKET, unix.SO_RCVBUF}:
-		so.SetReceiveBufferSize(int64(value), true)
-	case optKey{unix.SOL_SOCKET, unix.SO_SNDBUF}:
-		so.SetSendBufferSize(int64(value), true)
-	case optKey{unix.IPPROTO_TCP, unix.TCP_NODELAY}:
-		if s.typ != api.SockStream {
-			return optError(level, name)
-		}
-		so.SetDelayOption(!on)
-	case optKey{unix.IPPROTO_IPV6, unix.IPV6_V6ONLY}:
-		if s.family != 6 {
-			return optError(level, name)
-		}
-		so.SetV6Only(on)
-	default:
-		return s.setOtherOpt(level, name, value)
+	d, err := s.optDefFor(level, name)
+	if err != nil {
+		return err
 	}
-	return nil
+	if d.set == nil {
+		return optError(level, name)
+	}
+	return d.set(s, value)
 }
 
 // GetOpt reads an integer socket option.
@@ -56,42 +34,11 @@ func (ss *SocketSet) GetOpt(id, level, name int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	so := s.ep.SocketOptions()
-	switch (optKey{level, name}) {
-	case optKey{unix.SOL_SOCKET, unix.SO_REUSEADDR}:
-		return boolInt(so.GetReuseAddress()), nil
-	case optKey{unix.SOL_SOCKET, unix.SO_REUSEPORT}:
-		return boolInt(so.GetReusePort()), nil
-	case optKey{unix.SOL_SOCKET, unix.SO_KEEPALIVE}:
-		return boolInt(so.GetKeepAlive()), nil
-	case optKey{unix.SOL_SOCKET, unix.SO_BROADCAST}:
-		return boolInt(so.GetBroadcast()), nil
-	case optKey{unix.SOL_SOCKET, unix.SO_RCVBUF}:
-		return int(so.GetReceiveBufferSize()), nil
-	case optKey{unix.SOL_SOCKET, unix.SO_SNDBUF}:
-		return int(so.GetSendBufferSize()), nil
-	case optKey{unix.SOL_SOCKET, unix.SO_ERROR}:
-		if terr := so.GetLastError(); terr != nil {
-			return int(tcpipErrno(terr)), nil
-		}
-		return 0, nil
-	case optKey{unix.SOL_SOCKET, unix.SO_TYPE}:
-		if s.typ == api.SockStream {
-			return unix.SOCK_STREAM, nil
-		}
-		return unix.SOCK_DGRAM, nil
-	case optKey{unix.IPPROTO_TCP, unix.TCP_NODELAY}:
-		if s.typ == api.SockStream {
-			return boolInt(!so.GetDelayOption()), nil
-		}
-	case optKey{unix.IPPROTO_IPV6, unix.IPV6_V6ONLY}:
-		if s.family == 6 {
-			return boolInt(so.GetV6Only()), nil
-		}
-	default:
-		return s.getOtherOpt(level, name)
+	d, err := s.optDefFor(level, name)
+	if err != nil {
+		return 0, err
 	}
-	return 0, optError(level, name)
+	return d.get(s)
 }
 
 type optKey struct{ level, name int }
@@ -151,6 +98,8 @@ func tcpipErrno(terr tcpip.Error) syscall.Errno {
 		return syscall.EACCES
 	case *tcpip.ErrUnknownProtocol:
 		return syscall.EPROTONOSUPPORT
+	case *tcpip.ErrNoSuchFile:
+		return syscall.ENOENT
 	}
 	return syscall.EINVAL
 }

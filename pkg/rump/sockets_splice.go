@@ -46,8 +46,8 @@ const (
 	// streamChunk is the most a stream moves in one read.
 	streamChunk = 256 << 10
 	// dgramHeaderMax is the longest address header: family, port, IPv6
-	// address.
-	dgramHeaderMax = 1 + 2 + 16
+	// address, then packet info: interface index, IPv6 address.
+	dgramHeaderMax = 1 + 2 + 16 + 4 + 16
 	// dgramMax is the longest datagram payload with its header.
 	dgramMax = 64<<10 + dgramHeaderMax
 )
@@ -183,11 +183,11 @@ func (s *socket) isReady() bool {
 func (s *socket) toStack(r *bytes.Reader, b []byte, writable <-chan struct{}) bool {
 	var opts tcpip.WriteOptions
 	if !s.connected.Load() {
-		to, payload, ok := parseDgramHeader(b, s.family)
+		to, cm, payload, ok := parseDgramHeader(b, s.family)
 		if !ok {
 			return true // not addressed: dropped
 		}
-		opts.To = &to
+		opts.To, opts.ControlMessages = &to, cm
 		b = payload
 	}
 	r.Reset(b)
@@ -269,7 +269,7 @@ func (s *socket) toPair(buf []byte) (more, ok bool) {
 	start := dgramHeaderMax
 	s.framing.Lock()
 	if !s.connected.Load() {
-		h := dgramHeader(res.RemoteAddr, s.typ, s.family)
+		h := dgramHeader(res.RemoteAddr, &res.ControlMessages, s.typ, s.family)
 		start -= len(h)
 		copy(buf[start:], h)
 	}
@@ -288,9 +288,10 @@ func isTransient(err error) bool {
 }
 
 // dgramHeader is the address header of an unconnected datagram's message:
-// family, port in network order (0 for ICMP), address. On an IPv6 socket
-// it is always IPv6, an IPv4 source mapped, as Linux reports it.
-func dgramHeader(fa tcpip.FullAddress, typ string, family int) []byte {
+// family, port in network order (0 for ICMP), address, and the packet info
+// when the socket asked for it (doc/sockets.md). On an IPv6 socket it is
+// always IPv6, IPv4 addresses mapped, as Linux reports them.
+func dgramHeader(fa tcpip.FullAddress, cm *tcpip.ReceivableControlMessages, typ string, family int) []byte {
 	var h [dgramHeaderMax]byte
 	a := addrPortOf(fa, family).Addr().AsSlice()
 	h[0] = 4
@@ -300,33 +301,52 @@ func dgramHeader(fa tcpip.FullAddress, typ string, family int) []byte {
 	if typ != api.SockICMP {
 		binary.BigEndian.PutUint16(h[1:3], fa.Port)
 	}
-	n := copy(h[3:], a)
-	return h[:3+n]
+	n := 3 + copy(h[3:], a)
+	nic, local, ok := recvPacketInfo(cm)
+	if !ok {
+		return h[:n]
+	}
+	h[0] |= dgramInfoFlag
+	binary.BigEndian.PutUint32(h[n:], uint32(nic))
+	n += 4
+	n += copy(h[n:], addrPortOf(tcpip.FullAddress{Addr: local}, family).Addr().AsSlice())
+	return h[:n]
 }
 
-// parseDgramHeader splits a message from the program into its destination
-// and payload. An IPv4 destination on an IPv6 socket is mapped.
-func parseDgramHeader(b []byte, family int) (tcpip.FullAddress, []byte, bool) {
+// parseDgramHeader splits a message from the program into its destination,
+// the packet info it asks to send with, and payload. An IPv4 destination
+// on an IPv6 socket is mapped.
+func parseDgramHeader(b []byte, family int) (tcpip.FullAddress, tcpip.SendableControlMessages, []byte, bool) {
+	var cm tcpip.SendableControlMessages
 	if len(b) < 3 {
-		return tcpip.FullAddress{}, nil, false
+		return tcpip.FullAddress{}, cm, nil, false
 	}
 	fa := tcpip.FullAddress{Port: binary.BigEndian.Uint16(b[1:3])}
-	switch {
-	case b[0] == 4 && len(b) >= 7:
-		if family == 6 {
-			var m [16]byte
-			m[10], m[11] = 0xff, 0xff
-			copy(m[12:], b[3:7])
-			fa.Addr = tcpip.AddrFrom16(m)
-		} else {
-			fa.Addr = tcpip.AddrFrom4([4]byte(b[3:7]))
+	alen := 0
+	switch b[0] &^ dgramInfoFlag {
+	case 4:
+		alen = 4
+	case 6:
+		if family != 6 {
+			return tcpip.FullAddress{}, cm, nil, false
 		}
-		return fa, b[7:], true
-	case b[0] == 6 && len(b) >= 19 && family == 6:
-		fa.Addr = tcpip.AddrFrom16([16]byte(b[3:19]))
-		return fa, b[19:], true
+		alen = 16
+	default:
+		return tcpip.FullAddress{}, cm, nil, false
 	}
-	return tcpip.FullAddress{}, nil, false
+	info := b[0]&dgramInfoFlag != 0
+	need := 3 + alen
+	if info {
+		need += 4 + alen
+	}
+	if len(b) < need {
+		return tcpip.FullAddress{}, cm, nil, false
+	}
+	fa.Addr = stackAddr(b[3:3+alen], family)
+	if info {
+		cm = sendPacketInfo(binary.BigEndian.Uint32(b[3+alen:]), stackAddr(b[7+alen:need], family), family)
+	}
+	return fa, cm, b[need:], true
 }
 
 // unframeQueued takes the messages queued on the program's end of a
@@ -345,7 +365,7 @@ func (s *socket) unframeQueued(end *os.File) {
 		if err != nil || n <= 0 {
 			break
 		}
-		if _, payload, ok := parseDgramHeader((*buf)[:n], s.family); ok {
+		if _, _, payload, ok := parseDgramHeader((*buf)[:n], s.family); ok {
 			msgs = append(msgs, bytes.Clone(payload))
 		}
 	}

@@ -163,7 +163,7 @@ func TestSocketOptions(t *testing.T) {
 
 // TestSocketOptionsIP checks the IP and TCP options programs such as
 // ping -6, dig and dnsmasq set: the stack's own, and those that ask for
-// control messages, which are remembered.
+// control messages, which are remembered (packet info is the endpoint's).
 func TestSocketOptionsIP(t *testing.T) {
 	k := newKernel(t, Options{})
 	ss := newSet(t, k)

@@ -208,6 +208,38 @@ func (p *pending) GetOpt(id, level, name int) (int, error) {
 	return b.GetOpt(id, level, name)
 }
 
+func (p *pending) SetOptBytes(id, level, name int, value []byte) error {
+	b, err := p.wait()
+	if err != nil {
+		return err
+	}
+	return b.SetOptBytes(id, level, name, value)
+}
+
+func (p *pending) GetOptBytes(id, level, name int) ([]byte, error) {
+	b, err := p.wait()
+	if err != nil {
+		return nil, err
+	}
+	return b.GetOptBytes(id, level, name)
+}
+
+func (p *pending) IfName(index int) (string, error) {
+	b, err := p.wait()
+	if err != nil {
+		return "", err
+	}
+	return b.IfName(index)
+}
+
+func (p *pending) IfIndex(name string) (int, error) {
+	b, err := p.wait()
+	if err != nil {
+		return 0, err
+	}
+	return b.IfIndex(name)
+}
+
 func (p *pending) Shutdown(id, how int) error {
 	b, err := p.wait()
 	if err != nil {
