@@ -117,7 +117,8 @@ func (w *Writer) EmitList(name string, values ...any) {
 	t.children = append(t.children, &node{kind: leafList, name: name, values: values})
 }
 
-// Finish writes the document. It fails if a container is still open or a
+// Finish writes the document. XML has no place for leaves outside every
+// container (a "__version"), so it leaves them out. It fails if a container is still open or a
 // Close did not match.
 func (w *Writer) Finish() error {
 	if w.err != nil {
@@ -133,7 +134,9 @@ func (w *Writer) Finish() error {
 		b.WriteByte('\n')
 	case XML:
 		for _, c := range w.root.children {
-			w.xml(&b, c, 0)
+			if c.kind == object || c.kind == list {
+				w.xml(&b, c, 0) // a top-level leaf such as "__version" is JSON's only
+			}
 		}
 		if !w.opt.Pretty {
 			b.WriteByte('\n')

@@ -17,8 +17,8 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/client"
 )
 
-const usage = `usage: rnetstat [--libxo style] [-anSX] [-f address_family]
-       rnetstat [--libxo style] [-bdiLnrSsvX] [-f address_family]
+const usage = `usage: rnetstat [-anSX] [-f address_family]
+       rnetstat [-bdiLnrSsvX] [-f address_family]
        rnetstat [-bdnv] [-I interface]
        rnetstat [-s] [-p protocol]
 `
