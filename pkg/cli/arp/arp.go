@@ -17,6 +17,7 @@ import (
 
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/getopt"
+	"github.com/rumpnet/rumpnet/internal/xo"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 	"github.com/rumpnet/rumpnet/pkg/client"
@@ -43,6 +44,7 @@ type request struct {
 	all     bool // -a
 	numeric bool // -n
 	verbose bool // -v
+	xo      xo.Options
 	args    []string
 }
 
@@ -50,6 +52,11 @@ var errUsage = &cli.UsageError{}
 
 func parse(args []string) (request, error) {
 	var r request
+	xopt, args, err := xo.Parse(args)
+	if err != nil {
+		return r, &cli.UsageError{Msg: err.Error()}
+	}
+	r.xo = xopt
 	opts, rest, err := getopt.Parse("andsfv", args)
 	if err != nil {
 		return r, &cli.UsageError{Msg: err.Error()}
@@ -74,6 +81,9 @@ func parse(args []string) (request, error) {
 	}
 	r.args = rest
 	n := len(rest)
+	if r.xo.Style != xo.Text && r.op != 'a' && r.op != 0 {
+		return r, cli.Refuse("--libxo: only the cache listing has " + r.xo.Style.String() + " output")
+	}
 	switch r.op {
 	case 'a':
 	case 'd':
@@ -177,36 +187,42 @@ func (x *executor) dump(addr netip.Addr) (found bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	var shown []shownEntry
 	for _, n := range ns {
 		a, err := netip.ParseAddr(n.Addr)
 		if err != nil || addr.IsValid() && a != addr {
 			continue
 		}
-		found = true
 		host := "?"
 		if !x.r.numeric {
 			if name := rtutil.LookupName(a); name != "" {
 				host = name
 			}
 		}
-		line := fmt.Sprintf("%s (%s) at ", host, a)
-		if n.LinkAddr != "" {
-			line += n.LinkAddr
+		shown = append(shown, shownEntry{host: host, addr: a, n: n})
+	}
+	if x.r.xo.Style != xo.Text {
+		return len(shown) > 0, emitEntries(x.t.Stdout, x.r.xo, shown)
+	}
+	for _, e := range shown {
+		line := fmt.Sprintf("%s (%s) at ", e.host, e.addr)
+		if e.n.LinkAddr != "" {
+			line += e.n.LinkAddr
 		} else {
 			line += "(incomplete)"
 		}
-		if n.Interface != "" {
-			line += " on " + n.Interface
+		if e.n.Interface != "" {
+			line += " on " + e.n.Interface
 		}
-		if n.Permanent {
+		if e.n.Permanent {
 			line += " permanent"
 		}
-		if n.Published {
+		if e.n.Published {
 			line += " published (proxy only)"
 		}
 		fmt.Fprintln(x.t.Stdout, line)
 	}
-	return found, nil
+	return len(shown) > 0, nil
 }
 
 // delete removes the entry for host, published or not (a trailing

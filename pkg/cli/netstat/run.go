@@ -11,6 +11,7 @@ import (
 
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/getopt"
+	"github.com/rumpnet/rumpnet/internal/xo"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 	"github.com/rumpnet/rumpnet/pkg/client"
@@ -33,19 +34,20 @@ type Backend interface {
 
 // options is a parsed command line.
 type options struct {
-	all     bool   // -a: listening sockets too
-	bytes   bool   // -b: bytes instead of packets
-	drops   bool   // -d: dropped packets
-	family  int    // -f: 4, 6, 0 for every family, -1 for a family the kernel lacks
-	ifaces  bool   // -i, -I
-	ifname  string // -I
-	noLink  bool   // -L
-	numeric bool   // -n: addresses and ports as numbers
-	numAddr bool   // -S: addresses as numbers, ports by name
-	routes  bool   // -r
-	stats   int    // -s, repeated
-	proto   string // -p
-	verbose bool   // -v
+	all     bool       // -a: listening sockets too
+	bytes   bool       // -b: bytes instead of packets
+	drops   bool       // -d: dropped packets
+	family  int        // -f: 4, 6, 0 for every family, -1 for a family the kernel lacks
+	ifaces  bool       // -i, -I
+	ifname  string     // -I
+	noLink  bool       // -L
+	numeric bool       // -n: addresses and ports as numbers
+	numAddr bool       // -S: addresses as numbers, ports by name
+	routes  bool       // -r
+	stats   int        // -s, repeated
+	proto   string     // -p
+	verbose bool       // -v
+	xo      xo.Options // --libxo
 }
 
 // unsupported are netstat's options the rump kernel has nothing for.
@@ -67,6 +69,11 @@ var unsupported = map[byte]string{
 
 func parse(args []string) (options, error) {
 	var o options
+	xopt, args, err := xo.Parse(args)
+	if err != nil {
+		return o, &cli.UsageError{Msg: err.Error()}
+	}
+	o.xo = xopt
 	opts, rest, err := getopt.Parse("AaBbdf:ghI:iLlM:mN:nP:p:qrSsTtuvw:X", args)
 	if err != nil {
 		return o, &cli.UsageError{Msg: err.Error()}
@@ -123,6 +130,9 @@ func parse(args []string) (options, error) {
 	}
 	if o.ifaces && (o.stats > 0 || o.proto != "") {
 		return o, cli.Refuse("-i: per-interface protocol statistics are not kept")
+	}
+	if o.xo.Style != xo.Text && (!o.routes || o.stats > 0) {
+		return o, cli.Refuse("--libxo: only the routing tables (-r) have " + o.xo.Style.String() + " output")
 	}
 	return o, nil
 }
@@ -195,8 +205,16 @@ func (o options) routingTables(w io.Writer, b Backend) error {
 		}
 		tables = append(tables, rtutil.Table{Family: f, Routes: routes, Neighbors: neigh})
 	}
-	rtutil.PrintTables(w, tables, rtutil.Options{Resolve: o.names(), NoLinkLayer: o.noLink,
-		Verbose: o.verbose, Interesting: ^0})
+	ro := rtutil.Options{Resolve: o.names(), NoLinkLayer: o.noLink, Verbose: o.verbose, Interesting: ^0}
+	if o.xo.Style != xo.Text {
+		// FreeBSD netstat puts everything in a "statistics" container.
+		x := xo.NewWriter(w, o.xo)
+		x.Open("statistics")
+		rtutil.EmitTables(x, tables, ro)
+		x.Close("statistics")
+		return x.Finish()
+	}
+	rtutil.PrintTables(w, tables, ro)
 	return nil
 }
 

@@ -202,27 +202,11 @@ func compareRows(a, b row) int {
 func PrintTables(w io.Writer, tables []Table, o Options) {
 	fmt.Fprintln(w, "Routing tables")
 	for _, t := range tables {
-		var rows []row
-		for _, r := range t.Routes {
-			rows = append(rows, o.routeRow(r))
-		}
-		if !o.NoLinkLayer {
-			for _, n := range t.Neighbors {
-				if n.Local {
-					continue // shown as the address's local route
-				}
-				rows = append(rows, o.neighborRow(n))
-			}
-		}
+		rows := o.rows(t)
 		if len(rows) == 0 {
 			continue
 		}
-		slices.SortStableFunc(rows, compareRows)
-		name := "Internet"
-		if t.Family == 6 {
-			name = "Internet6"
-		}
-		fmt.Fprintf(w, "\n%s:\n", name)
+		fmt.Fprintf(w, "\n%s:\n", familyName(t.Family))
 		dw, gw := o.widths(t.Family)
 		fmt.Fprintf(w, "%-*.*s %-*.*s %-6.6s %6.6s %8.8s %6.6s %s\n",
 			dw, dw, "Destination", gw, gw, "Gateway", "Flags", "Refs", "Use", "Mtu", "Interface")
@@ -243,6 +227,31 @@ func PrintTables(w io.Writer, tables []Table, o Options) {
 			}
 		}
 	}
+}
+
+// rows are a table's lines in the kernel's order.
+func (o Options) rows(t Table) []row {
+	var rows []row
+	for _, r := range t.Routes {
+		rows = append(rows, o.routeRow(r))
+	}
+	if !o.NoLinkLayer {
+		for _, n := range t.Neighbors {
+			if n.Local {
+				continue // shown as the address's local route
+			}
+			rows = append(rows, o.neighborRow(n))
+		}
+	}
+	slices.SortStableFunc(rows, compareRows)
+	return rows
+}
+
+func familyName(family int) string {
+	if family == 6 {
+		return "Internet6"
+	}
+	return "Internet"
 }
 
 // widths are the destination and gateway column widths: wider for IPv6
