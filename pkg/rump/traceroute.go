@@ -94,7 +94,7 @@ func (k *Kernel) Traceroute(ctx context.Context, req api.TracerouteRequest, emit
 	entry, readable := waiter.NewChannelEntry(waiter.ReadableEvents | waiter.EventHUp | waiter.EventErr)
 	rawWQ.EventRegister(&entry)
 	defer rawWQ.EventUnregister(&entry)
-	start := api.TracerouteEvent{Type: api.TracerouteStart, Dst: k.addrString(run.t.dst, run.t.nic), MaxTTL: req.MaxTTL}
+	start := api.TracerouteEvent{Type: api.TracerouteStart, Dst: k.addrString(run.t.dst, run.t.nic), MaxTTL: run.req.MaxTTL}
 	if r, terr := k.stack.FindRoute(run.t.nic, run.t.src, run.t.dst, run.t.proto, false); terr != nil {
 		start.Error = api.NewErrorReply(pingErrno(terr), "route to "+run.t.dst.String()+": "+terr.String())
 	} else {
