@@ -20,7 +20,8 @@ import (
 // CompletedTools are the tools that answer "__complete".
 var CompletedTools = []string{
 	"rarp", "rbrconfig", "rhalt", "rifconfig", "rifmcstat", "rndp", "rnetstat",
-	"rping", "rping6", "rroute", "rsysctl", "rtcpdump", "rump_server", "shmif_dumpbus",
+	"rping", "rping6", "rroute", "rsysctl", "rtcpdump", "rtraceroute", "rtraceroute6", "rump_server",
+	"shmif_dumpbus",
 }
 
 // Scripts returns every completion script by its path under the script

@@ -30,6 +30,7 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/cli/rumpserver"
 	"github.com/rumpnet/rumpnet/pkg/cli/sysctl"
 	"github.com/rumpnet/rumpnet/pkg/cli/tcpdump"
+	"github.com/rumpnet/rumpnet/pkg/cli/traceroute"
 	"github.com/rumpnet/rumpnet/pkg/client"
 )
 
@@ -51,6 +52,8 @@ var tools = []struct {
 	{"rroute", route.Run},
 	{"rsysctl", sysctl.Run},
 	{"rtcpdump", tcpdump.Run},
+	{"rtraceroute", traceroute.Run},
+	{"rtraceroute6", traceroute.Run6},
 	{"rump_server", rumpserver.Run},
 	{"rumphijack", rumphijack.Run},
 	{"shmif_dumpbus", dumpbus.Run},

@@ -171,6 +171,7 @@ var routes = []route{
 	{"POST", api.PingPath, false, (*Server).ping},
 	{"GET", api.RouteMonitorPath, false, (*Server).routeMonitor},
 	{"POST", api.SocketSessionPath, true, (*Server).socketSession},
+	{"POST", api.TraceroutePath, false, (*Server).traceroute},
 }
 
 func findRoute(method, path string) (route, string, error) {
