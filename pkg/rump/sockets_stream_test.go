@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"runtime"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
@@ -152,17 +151,12 @@ func TestSocketStreamPairFull(t *testing.T) {
 	if _, err := sa.Connect(context.Background(), cid, netip.MustParseAddrPort("10.9.0.2:5201")); err != nil {
 		t.Fatal(err)
 	}
-	aid, af, _, err := sb.Accept(context.Background(), lid, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sb.lookup(aid)
+	_, af, _, err := sb.Accept(context.Background(), lid, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, a := fileConn(t, cf), fileConn(t, af)
-	sndbuf := pairQueue(t, s.raw, unix.SO_SNDBUF)
-	msg := make([]byte, sndbuf+8<<20) // the pair, and the stacks' buffers
+	msg := make([]byte, 3*pairBufferSize)
 	for i := range msg {
 		msg[i] = byte(i*7 + i>>16)
 	}
@@ -171,9 +165,7 @@ func TestSocketStreamPairFull(t *testing.T) {
 		c.(*net.UnixConn).CloseWrite()
 	}()
 	deadline := time.Now().Add(30 * time.Second)
-	// The pair is full when what rump_server's end has written and the
-	// program not read comes near its send buffer.
-	for pairQueue(t, s.raw, 0) < sndbuf-256<<10 && time.Now().Before(deadline) {
+	for queued(t, a) < pairBufferSize/2 && time.Now().Before(deadline) {
 		runtime.Gosched()
 	}
 	a.SetDeadline(deadline)
@@ -191,19 +183,15 @@ func TestSocketStreamPairFull(t *testing.T) {
 	}
 }
 
-// pairQueue is rump_server's end's send buffer size (opt SO_SNDBUF), or
-// with opt 0 what it holds unread (SIOCOUTQ).
-func pairQueue(t *testing.T, raw syscall.RawConn, opt int) int {
+// queued is the bytes waiting to be read on the program's end c.
+func queued(t *testing.T, c net.Conn) int {
 	t.Helper()
+	raw, err := c.(*net.UnixConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var n int
-	var err error
-	raw.Control(func(fd uintptr) {
-		if opt == 0 {
-			n, err = unix.IoctlGetInt(int(fd), unix.SIOCOUTQ)
-		} else {
-			n, err = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, opt)
-		}
-	})
+	raw.Control(func(fd uintptr) { n, err = unix.IoctlGetInt(int(fd), unix.SIOCINQ) })
 	if err != nil {
 		t.Fatal(err)
 	}
