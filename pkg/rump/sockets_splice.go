@@ -15,10 +15,8 @@ package rump
 // closing is lost.
 //
 // stackToPair starts when the socket can receive (a datagram socket at
-// once, a stream once connected). It waits on the endpoint's queue; a
-// datagram is read into a pooled buffer and written to the pair, a
-// stream's bytes are written to the pair by the endpoint's read itself
-// (streamToPair, sockets_stream.go), without a buffer of ours between. At a
+// once, a stream once connected). It waits on the endpoint's queue, reads
+// what arrived into a pooled buffer and writes it to the pair. At a
 // stream's end of file it shuts the pair down for writing (the program
 // reads end of file). A reset or another failure of the connection closes
 // the socket: the program reads end of file and its writes fail (EPIPE).
@@ -45,6 +43,8 @@ import (
 )
 
 const (
+	// streamChunk is the most a stream moves in one read.
+	streamChunk = 256 << 10
 	// dgramHeaderMax is the longest address header: family, port, IPv6
 	// address.
 	dgramHeaderMax = 1 + 2 + 16
@@ -52,10 +52,17 @@ const (
 	dgramMax = 64<<10 + dgramHeaderMax
 )
 
-// dgramBufs holds the buffers datagrams are moved in (a stream needs none).
-var dgramBufs = sync.Pool{New: func() any { b := make([]byte, dgramMax); return &b }}
+var (
+	streamBufs = sync.Pool{New: func() any { b := make([]byte, streamChunk); return &b }}
+	dgramBufs  = sync.Pool{New: func() any { b := make([]byte, dgramMax); return &b }}
+)
 
-func (s *socket) bufPool() *sync.Pool { return &dgramBufs }
+func (s *socket) bufPool() *sync.Pool {
+	if s.typ == api.SockStream {
+		return &streamBufs
+	}
+	return &dgramBufs
+}
 
 // startReading starts stackToPair once.
 func (s *socket) startReading() {
@@ -210,17 +217,10 @@ func (s *socket) stackToPair() {
 	s.wq.EventRegister(&entry)
 	defer s.wq.EventUnregister(&entry)
 	pool := s.bufPool()
-	var w pairWriter
-	defer w.release()
 	for {
-		var more, ok bool
-		if s.typ == api.SockStream {
-			more, ok = s.streamToPair(&w)
-		} else {
-			buf := pool.Get().(*[]byte)
-			more, ok = s.toPair(*buf)
-			pool.Put(buf)
-		}
+		buf := pool.Get().(*[]byte)
+		more, ok := s.toPair(*buf)
+		pool.Put(buf)
 		if !ok {
 			return
 		}
@@ -235,10 +235,26 @@ func (s *socket) stackToPair() {
 	}
 }
 
-// toPair moves one datagram from the endpoint to the pair. more says
+// toPair moves what the endpoint holds, one read, to the pair. more says
 // whether it read something (so there may be more); ok false ends the
 // direction.
 func (s *socket) toPair(buf []byte) (more, ok bool) {
+	if s.typ == api.SockStream {
+		w := tcpip.SliceWriter(buf)
+		res, terr := s.ep.Read(&w, tcpip.ReadOptions{})
+		switch terr.(type) {
+		case nil:
+			_, err := s.conn.Write(buf[:res.Count])
+			return true, err == nil
+		case *tcpip.ErrWouldBlock:
+			return false, true
+		case *tcpip.ErrClosedForReceive:
+			s.conn.CloseWrite() // FIN from the peer: the program reads EOF
+			return false, false
+		}
+		s.close() // reset, timed out: the program's reads end
+		return false, false
+	}
 	w := tcpip.SliceWriter(buf[dgramHeaderMax:])
 	res, terr := s.ep.Read(&w, tcpip.ReadOptions{NeedRemoteAddr: true})
 	switch terr.(type) {
