@@ -19,6 +19,7 @@ import (
 
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/getopt"
+	"github.com/rumpnet/rumpnet/internal/xo"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 	"github.com/rumpnet/rumpnet/pkg/client"
@@ -45,10 +46,16 @@ type request struct {
 	numeric bool   // -n
 	stamp   bool   // -t
 	args    []string
+	xo      xo.Options // --libxo
 }
 
 func parse(args []string) (request, error) {
 	var r request
+	xopt, args, err := xo.Parse(args)
+	if err != nil {
+		return r, &cli.UsageError{Msg: err.Error()}
+	}
+	r.xo = xopt
 	opts, rest, err := getopt.Parse("acd:f:i:nstA:", args)
 	if err != nil {
 		return r, &cli.UsageError{Msg: err.Error()}
@@ -67,6 +74,9 @@ func parse(args []string) (request, error) {
 		}
 	}
 	r.args = rest
+	if r.xo.Style != xo.Text && r.mode != 'a' && r.mode != 0 {
+		return r, cli.Refuse("--libxo: only the neighbour listing (-a or a host) has " + r.xo.Style.String() + " output")
+	}
 	switch r.mode {
 	case 'A':
 		return r, cli.Refuse("-A: repeated display is not supported")
@@ -119,9 +129,22 @@ type executor struct {
 	b   Backend
 	r   request
 	now func() time.Time
+	xw  *xo.Writer // for --libxo json or xml
 }
 
 func (x *executor) run() (int, error) {
+	if x.r.xo.Style == xo.Text {
+		return x.do()
+	}
+	x.startXo()
+	status, err := x.do()
+	if err != nil {
+		return status, err
+	}
+	return status, x.finishXo()
+}
+
+func (x *executor) do() (int, error) {
 	switch x.r.mode {
 	case 'a':
 		return 0, x.foreach(netip.Addr{}, "", 0)
@@ -199,6 +222,9 @@ const (
 )
 
 func (x *executor) heading() {
+	if x.xw != nil {
+		return
+	}
 	if !x.r.stamp {
 		fmt.Fprintf(x.t.Stdout, "%-*.*s %-*.*s %*.*s %-9.9s %1s %2s\n", wAddr, wAddr, "Neighbor",
 			wLL, wLL, "Linklayer Address", wIf, wIf, "Netif", "Expire", "S", "Fl")
@@ -248,6 +274,10 @@ var stateLetters = map[string]string{
 
 // line prints one entry as ndp -a does.
 func (x *executor) line(n api.Neighbor) {
+	if x.xw != nil {
+		x.emitLine(n)
+		return
+	}
 	a, _ := netip.ParseAddr(n.Addr)
 	host := x.name(a, n.Interface)
 	ll := n.LinkAddr

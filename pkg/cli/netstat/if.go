@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/netip"
 
+	"github.com/rumpnet/rumpnet/internal/xo"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 )
@@ -16,6 +17,9 @@ func (o options) interfaces(w io.Writer, b Backend) error {
 	ifs, err := b.Interfaces()
 	if err != nil {
 		return err
+	}
+	if o.xo.Style != xo.Text {
+		return o.emitInterfaces(w, ifs)
 	}
 	if o.bytes {
 		fmt.Fprintf(w, "%-5.5s %-5.5s %-13.13s %-17.17s %10.10s %10.10s", "Name", "Mtu", "Network", "Address",

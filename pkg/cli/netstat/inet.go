@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rumpnet/rumpnet/internal/xo"
 	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 )
 
@@ -23,6 +24,9 @@ func (o options) sockets(w io.Writer, b Backend) error {
 	var services map[string]string
 	if !o.numeric {
 		services = readServices("/etc/services")
+	}
+	if o.xo.Style != xo.Text {
+		return o.emitSockets(w, socks, services)
 	}
 	for _, family := range o.families() {
 		first := true

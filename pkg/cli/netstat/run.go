@@ -131,8 +131,8 @@ func parse(args []string) (options, error) {
 	if o.ifaces && (o.stats > 0 || o.proto != "") {
 		return o, cli.Refuse("-i: per-interface protocol statistics are not kept")
 	}
-	if o.xo.Style != xo.Text && (!o.routes || o.stats > 0) {
-		return o, cli.Refuse("--libxo: only the routing tables (-r) have " + o.xo.Style.String() + " output")
+	if o.xo.Style != xo.Text && o.routes && o.stats > 0 {
+		return o, cli.Refuse("--libxo: the routing statistics (-rs) have no " + o.xo.Style.String() + " output")
 	}
 	return o, nil
 }

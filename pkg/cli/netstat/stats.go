@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 
+	"github.com/rumpnet/rumpnet/internal/xo"
 	"github.com/rumpnet/rumpnet/pkg/api"
 )
 
@@ -45,6 +46,9 @@ func (o options) protoStats(w io.Writer, b Backend) error {
 	st, err := b.NetStats()
 	if err != nil {
 		return err
+	}
+	if o.xo.Style != xo.Text {
+		return o.emitProtoStats(w, st)
 	}
 	p := printer{w: w, all: o.stats <= 1}
 	for _, pr := range protos {

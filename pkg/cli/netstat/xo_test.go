@@ -78,8 +78,9 @@ func TestLibxoParse(t *testing.T) {
 		{"--libxo:JP -r", ""},
 		{"--libxo html -rn", "usage"},
 		{"--libxo", "usage"},
-		{"--libxo json -s", "--libxo: only the routing tables (-r) have json output"},
-		{"--libxo json -an", "--libxo: only the routing tables (-r) have json output"},
+		{"--libxo json -s", ""},
+		{"--libxo json -an", ""},
+		{"--libxo xml -rs", "--libxo: the routing statistics (-rs) have no xml output"},
 		{"--libxo text -an", ""},
 	}
 	for _, tt := range tests {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/rumpnet/rumpnet/internal/xo"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 )
@@ -52,6 +53,17 @@ func sourceFor(ifc api.Interface, family int, next netip.Addr) (netip.Addr, bool
 	return first, first.IsValid()
 }
 
+// getReply is what route get reports about a route, as text.
+type getReply struct {
+	routeTo, dest string
+	mask          string // "" for a host route
+	gateway       string // "" without RTF_GATEWAY
+	local         string // the source address, "" if there is none
+	ifname        string
+	flags         int
+	mtu           int
+}
+
 // get prints the route to a destination as route get does.
 func (x *executor) get() int {
 	r := x.r
@@ -65,7 +77,7 @@ func (x *executor) get() int {
 		return 1
 	}
 	gw, _ := netip.ParseAddr(rt.Gateway)
-	if r.short {
+	if r.short && r.xo.Style == xo.Text {
 		if rt.Flags&api.RTF_GATEWAY == 0 {
 			return 1
 		}
@@ -76,20 +88,58 @@ func (x *executor) get() int {
 	if err != nil {
 		return x.fail(err)
 	}
-	dest := netip.MustParsePrefix(rt.Dest)
-	w := x.t.Stdout
-	fmt.Fprintf(w, "   route to: %s\n", rtutil.Routename(r.dest.Addr(), r.route.Interface, x.names()))
-	fmt.Fprintf(w, "destination: %s\n", rtutil.Routename(dest.Addr(), cmp.Or(rt.Link, rt.Interface), x.names()))
-	if rt.Flags&api.RTF_HOST == 0 {
-		mask := "default"
-		if dest.Bits() > 0 {
-			m := netip.PrefixFrom(onesAddr(r.family), dest.Bits()).Masked().Addr()
-			mask = m.String()
+	g := x.reply(rt, gw, ifs)
+	if r.xo.Style != xo.Text {
+		if err := emitGet(x.t.Stdout, r.xo, g); err != nil {
+			return x.t.Report(err)
 		}
-		fmt.Fprintf(w, "       mask: %s\n", mask)
+		return 0
+	}
+	w := x.t.Stdout
+	fmt.Fprintf(w, "   route to: %s\n", g.routeTo)
+	fmt.Fprintf(w, "destination: %s\n", g.dest)
+	if g.mask != "" {
+		fmt.Fprintf(w, "       mask: %s\n", g.mask)
+	}
+	if g.gateway != "" {
+		fmt.Fprintf(w, "    gateway: %s\n", g.gateway)
+	}
+	if g.local != "" {
+		fmt.Fprintf(w, " local addr: %s\n", g.local)
+	}
+	fmt.Fprintf(w, "  interface: %s\n", g.ifname)
+	fmt.Fprintf(w, "      flags: %#x%s\n", g.flags, rtutil.FlagNames(g.flags))
+	fmt.Fprintln(w, " recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire")
+	for i, v := range []int{0, 0, 0, 0, 0, 0, g.mtu, 0} {
+		if i < 7 {
+			fmt.Fprintf(w, "%8d%c ", v, ' ')
+		} else {
+			fmt.Fprintf(w, "%8d%c\n", v, ' ')
+		}
+	}
+	return 0
+}
+
+// reply works out what get reports about rt, the route to the request's
+// destination through gw.
+func (x *executor) reply(rt api.Route, gw netip.Addr, ifs []api.Interface) getReply {
+	r := x.r
+	dest := netip.MustParsePrefix(rt.Dest)
+	g := getReply{
+		routeTo: rtutil.Routename(r.dest.Addr(), r.route.Interface, x.names()),
+		dest:    rtutil.Routename(dest.Addr(), cmp.Or(rt.Link, rt.Interface), x.names()),
+		ifname:  rt.Interface,
+		flags:   rt.Flags | api.RTF_DONE,
+		mtu:     rt.MTU,
+	}
+	if rt.Flags&api.RTF_HOST == 0 {
+		g.mask = "default"
+		if dest.Bits() > 0 {
+			g.mask = netip.PrefixFrom(onesAddr(r.family), dest.Bits()).Masked().Addr().String()
+		}
 	}
 	if rt.Flags&api.RTF_GATEWAY != 0 {
-		fmt.Fprintf(w, "    gateway: %s\n", rtutil.Routename(gw, rt.Interface, x.names()))
+		g.gateway = rtutil.Routename(gw, rt.Interface, x.names())
 	}
 	next := gw
 	if !next.IsValid() {
@@ -98,28 +148,17 @@ func (x *executor) get() int {
 	for _, ifc := range ifs {
 		if rt.Flags&api.RTF_LOCAL != 0 {
 			// A local route's source is the address itself.
-			fmt.Fprintf(w, " local addr: %s\n", rtutil.Routename(dest.Addr(), rt.Link, x.names()))
+			g.local = rtutil.Routename(dest.Addr(), rt.Link, x.names())
 			break
 		}
 		if ifc.Name != rt.Interface {
 			continue
 		}
 		if src, ok := sourceFor(ifc, r.family, next); ok {
-			fmt.Fprintf(w, " local addr: %s\n", rtutil.Routename(src, rt.Interface, x.names()))
+			g.local = rtutil.Routename(src, rt.Interface, x.names())
 		}
 	}
-	fmt.Fprintf(w, "  interface: %s\n", rt.Interface)
-	flags := rt.Flags | api.RTF_DONE
-	fmt.Fprintf(w, "      flags: %#x%s\n", flags, rtutil.FlagNames(flags))
-	fmt.Fprintln(w, " recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire")
-	for i, v := range []int{0, 0, 0, 0, 0, 0, rt.MTU, 0} {
-		if i < 7 {
-			fmt.Fprintf(w, "%8d%c ", v, ' ')
-		} else {
-			fmt.Fprintf(w, "%8d%c\n", v, ' ')
-		}
-	}
-	return 0
+	return g
 }
 
 func onesAddr(family int) netip.Addr {

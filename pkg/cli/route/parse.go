@@ -17,6 +17,7 @@ import (
 
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/getopt"
+	"github.com/rumpnet/rumpnet/internal/xo"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 )
@@ -45,6 +46,8 @@ type request struct {
 	// flush, show
 	showFamily int // 0: every family
 	showFlags  int // entries must have these RTF_* bits
+
+	xo xo.Options // --libxo: show and get only
 }
 
 // botched is route's usage error for a word it does not know.
@@ -59,11 +62,15 @@ func parse(args []string) (*request, error) { return parseWith(args, rtutil.Look
 
 // parseWith is parse with its own way of looking up host names.
 func parseWith(args []string, lookup hostLookup) (*request, error) {
+	xopt, args, err := xo.Parse(args)
+	if err != nil {
+		return nil, &cli.UsageError{Msg: err.Error()}
+	}
 	opts, rest, err := getopt.Parse("dfLnqSsTtv", args)
 	if err != nil {
 		return nil, &cli.UsageError{Msg: err.Error()}
 	}
-	r := &request{}
+	r := &request{xo: xopt}
 	for _, o := range opts {
 		switch o.Flag {
 		case 'd', 't':
@@ -83,11 +90,14 @@ func parseWith(args []string, lookup hostLookup) (*request, error) {
 	if len(rest) == 0 {
 		if r.flushFirst {
 			r.cmd = "flush"
-			return r, nil
+			return r, r.checkXo()
 		}
 		return nil, &cli.UsageError{}
 	}
 	r.cmd = rest[0]
+	if err := r.checkXo(); err != nil {
+		return nil, err
+	}
 	switch r.cmd {
 	case "add", "delete", "change", "get":
 		return r, r.parseRoute(rest[1:], lookup)

@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
+	"github.com/rumpnet/rumpnet/internal/xo"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/cli/rtutil"
 	"github.com/rumpnet/rumpnet/pkg/client"
@@ -194,8 +195,14 @@ func (x *executor) show() int {
 		}
 		tables = append(tables, filterTable(rtutil.Table{Family: f, Routes: routes, Neighbors: neigh}, x.r.showFlags))
 	}
-	rtutil.PrintTables(x.t.Stdout, tables, rtutil.Options{Resolve: x.names(), NoLinkLayer: x.r.noLink,
-		Interesting: rtutil.RouteShowFlags})
+	ro := rtutil.Options{Resolve: x.names(), NoLinkLayer: x.r.noLink, Interesting: rtutil.RouteShowFlags}
+	if x.r.xo.Style != xo.Text {
+		if err := emitTables(x.t.Stdout, x.r.xo, tables, ro); err != nil {
+			return x.t.Report(err)
+		}
+		return 0
+	}
+	rtutil.PrintTables(x.t.Stdout, tables, ro)
 	return 0
 }
 
