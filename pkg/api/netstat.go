@@ -46,6 +46,7 @@ type IPStats struct {
 	Total       uint64 `json:"total"`       // packets received
 	BadFrags    uint64 `json:"badfrags"`    // malformed fragments dropped
 	Delivered   uint64 `json:"delivered"`   // packets for this host
+	Forwarded   uint64 `json:"forward"`     // packets forwarded
 	CantForward uint64 `json:"cantforward"` // packets not forwardable
 	LocalOut    uint64 `json:"localout"`    // packets sent
 	ODropped    uint64 `json:"odropped"`    // output packets dropped by errors

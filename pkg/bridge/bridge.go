@@ -5,8 +5,9 @@
 // It must not know about gVisor, interfaces' IP stacks, sockets or the
 // control protocol: the kernel hands it frames with Input and Output and
 // gets frames back through each Port's Send and Deliver. It keeps no
-// interface counters (the caller counts in Send and Deliver), never copies a
-// frame, and never calls Send or Deliver while holding its lock.
+// interface counters (the caller counts in Send and Deliver, and in
+// Config.Forward for the bridge interface's input), never copies a frame,
+// and never calls Send, Deliver or Forward while holding its lock.
 //
 // Its configuration is spoken in pkg/api's bridge types: Do takes an
 // api.BridgeRequest and Status returns an api.BridgeStatus, with the
@@ -70,6 +71,13 @@ type Config struct {
 	// anything but 6 bytes) means the lowest MAC address among the members,
 	// recomputed when members come and go.
 	MAC net.HardwareAddr
+	// Forward, if set, is called with every frame Input takes in to
+	// forward (not one for a member's own address, a BPDU, a looped frame,
+	// nor one on a port that is blocking, listening or disabled), whether
+	// or not it then goes out anywhere: the bridge interface's input, as NetBSD's
+	// bridge_forward counts it. It runs on the frame path and must be
+	// cheap; the same ownership rule as Port.Send holds.
+	Forward func(frame []byte)
 }
 
 // Port is one member interface as the bridge sees it.
@@ -109,6 +117,7 @@ type Bridge struct {
 	exited chan struct{} // closed by the ticker goroutine when it returns
 	closed atomic.Bool   // Close has run
 	cnt    counters      // drop and BPDU counters, atomic
+	fwd    func([]byte)  // Config.Forward, nil if unset
 
 	tap atomic.Pointer[func([]byte)] // SetTap's function, nil while nobody captures
 
@@ -138,6 +147,7 @@ type outFrame struct {
 func New(cfg Config) *Bridge {
 	b := &Bridge{
 		now:    cfg.Now,
+		fwd:    cfg.Forward,
 		done:   make(chan struct{}),
 		exited: make(chan struct{}),
 		ports:  make(map[string]*port),

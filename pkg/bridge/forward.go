@@ -53,6 +53,7 @@ func (b *Bridge) InputMeta(name string, frame []byte, meta any) {
 	var sbuf, dbuf [fanoutInline]*port
 	sends, delivers := sbuf[:0], dbuf[:0]
 	var learnOn *port
+	forward := false
 
 	b.mu.RLock()
 	p := b.ports[name]
@@ -66,12 +67,15 @@ func (b *Bridge) InputMeta(name string, frame []byte, meta any) {
 		b.stpInput(name, frame)
 		return
 	default:
-		sends, delivers, learnOn = b.inputLocked(p, dst, src, sends, delivers)
+		sends, delivers, learnOn, forward = b.inputLocked(p, dst, src, sends, delivers)
 	}
 	b.mu.RUnlock()
 
 	if learnOn != nil {
 		b.learn(learnOn, src)
+	}
+	if forward && b.fwd != nil {
+		b.fwd(frame)
 	}
 	b.tapForwarded(frame, sends)
 	callSend(sends, frame, meta)
@@ -79,16 +83,17 @@ func (b *Bridge) InputMeta(name string, frame []byte, meta any) {
 }
 
 // inputLocked decides Input's targets for a running bridge. It returns the
-// port to learn src on if that needs the write lock.
-func (b *Bridge) inputLocked(p *port, dst, src mac, sends, delivers []*port) (s, d []*port, learnOn *port) {
+// port to learn src on if that needs the write lock, and whether the frame
+// went into forwarding (Config.Forward).
+func (b *Bridge) inputLocked(p *port, dst, src mac, sends, delivers []*port) (s, d []*port, learnOn *port, fwd bool) {
 	if _, ours := b.ownMAC[src]; ours {
 		b.cnt.looped.Add(1)
-		return sends, delivers, nil
+		return sends, delivers, nil, false
 	}
 	st := p.state()
 	if st != stateLearning && st != stateForwarding {
 		b.cnt.blocked.Add(1)
-		return sends, appendDeliverFor(delivers, p, dst), nil
+		return sends, appendDeliverFor(delivers, p, dst), nil, false
 	}
 	if p.flags&api.IFBIF_LEARNING != 0 && !src.isGroup() && src != (mac{}) {
 		if !b.cache.refresh(src, p, b.nanos(b.now()), &b.cnt.cacheFull) {
@@ -97,11 +102,11 @@ func (b *Bridge) inputLocked(p *port, dst, src mac, sends, delivers []*port) (s,
 	}
 	if !dst.isGroup() {
 		if q := b.ownMAC[dst]; q != nil {
-			return sends, appendDeliver(delivers, q), learnOn
+			return sends, appendDeliver(delivers, q), learnOn, false
 		}
 		if st != stateForwarding {
 			b.cnt.blocked.Add(1)
-			return sends, delivers, learnOn
+			return sends, delivers, learnOn, true
 		}
 		if q := b.cache.lookup(dst); q != nil {
 			switch {
@@ -112,17 +117,17 @@ func (b *Bridge) inputLocked(p *port, dst, src mac, sends, delivers []*port) (s,
 			default:
 				sends = append(sends, q)
 			}
-			return sends, delivers, learnOn
+			return sends, delivers, learnOn, true
 		}
 		for _, q := range b.order {
 			if q != p && q.flags&api.IFBIF_DISCOVER != 0 && q.forwarding() && !p.protectedWith(q) {
 				sends = append(sends, q)
 			}
 		}
-		return sends, delivers, learnOn
+		return sends, delivers, learnOn, true
 	}
 	if st != stateForwarding {
-		return sends, appendDeliver(delivers, p), learnOn
+		return sends, appendDeliver(delivers, p), learnOn, true
 	}
 	for _, q := range b.order {
 		switch {
@@ -135,7 +140,7 @@ func (b *Bridge) inputLocked(p *port, dst, src mac, sends, delivers []*port) (s,
 			delivers = appendDeliver(delivers, q)
 		}
 	}
-	return sends, delivers, learnOn
+	return sends, delivers, learnOn, true
 }
 
 // learn records src on p under the write lock, unless p has left meanwhile.

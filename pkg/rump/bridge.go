@@ -10,6 +10,12 @@ package rump
 // The member's side of this, and its goroutine, are in bridgemember.go;
 // this file adds and removes members and answers brconfig.
 //
+// Counters: a member counts the frames of its wire, in and out, as any
+// interface does. The bridge interface counts, as NetBSD's bridge(4), the
+// frames it takes in to forward (input) and every frame it sends out of a
+// member, forwarded or from a member's own stack (output); frames it
+// delivers to a member's stack are not counted on it.
+//
 // A bridge interface has a gVisor NIC only so that the interface registry
 // treats every interface alike; it is never enabled and carries no
 // addresses (addresses belong on the members, as on NetBSD).
@@ -93,7 +99,7 @@ func (k *Kernel) bridgeAddLocked(br *Interface, name string) error {
 	m.promiscByBridge = m.flags&api.IFF_PROMISC == 0
 	m.flags |= api.IFF_PROMISC
 	eth.promisc.Store(true)
-	eth.bridge.Store(newBridgeHook(br.br, m.name))
+	eth.bridge.Store(newBridgeHook(br.br, m.name, br.ep.counters()))
 	return nil
 }
 
@@ -130,6 +136,13 @@ type bridgeEndpoint struct {
 var _ linkEndpoint = (*bridgeEndpoint)(nil) // a stack.LinkEndpoint with counters
 
 func (e *bridgeEndpoint) counters() *counters { return &e.stats }
+
+// countForward counts a frame the bridge takes in to forward as the bridge
+// interface's input, as NetBSD's bridge_forward does; what it sends out of
+// the members is counted as its output (countBridged).
+func (e *bridgeEndpoint) countForward(frame []byte) {
+	e.stats.countIn(len(frame), frame[0]&1 != 0)
+}
 
 // Attach implements stack.LinkEndpoint.
 func (*bridgeEndpoint) Attach(stack.NetworkDispatcher) {}

@@ -11,7 +11,8 @@ package rump
 //	Bridge ─► Deliver(Meta) ─► deliverLocal(Meta) ─► deliverStack (a member's stack)
 //
 // Frames are counted on the member: received ones before the bridge takes
-// them, sent ones when sendWire writes them.
+// them, sent ones when sendWire writes them, which counts them as the
+// bridge interface's output too (countBridged).
 //
 // Goroutines: Bridge.Input runs on the member's receive goroutine (or its
 // pipe's), Bridge.Output on the hook's own goroutine (outputLoop), which
@@ -44,19 +45,20 @@ import (
 // bridgeHook is a member endpoint's link to its bridge. Its goroutine
 // (outputLoop) runs from newBridgeHook until stop.
 type bridgeHook struct {
-	br   *bridge.Bridge
-	name string      // the member's name, the bridge's key for it
-	out  chan []byte // frames from the member's stack, for Bridge.Output
-	done chan struct{}
-	gone chan struct{} // closed when outputLoop has returned
+	br    *bridge.Bridge
+	name  string      // the member's name, the bridge's key for it
+	stats *counters   // the bridge interface's counters
+	out   chan []byte // frames from the member's stack, for Bridge.Output
+	done  chan struct{}
+	gone  chan struct{} // closed when outputLoop has returned
 }
 
 // bridgeQueue bounds the frames a member's stack may have waiting for its
 // bridge; beyond it frames are dropped and counted as output errors.
 const bridgeQueue = 512
 
-func newBridgeHook(br *bridge.Bridge, name string) *bridgeHook {
-	h := &bridgeHook{br: br, name: name, out: make(chan []byte, bridgeQueue),
+func newBridgeHook(br *bridge.Bridge, name string, stats *counters) *bridgeHook {
+	h := &bridgeHook{br: br, name: name, stats: stats, out: make(chan []byte, bridgeQueue),
 		done: make(chan struct{}), gone: make(chan struct{})}
 	go h.outputLoop()
 	return h
@@ -157,10 +159,25 @@ func (e *ethEndpoint) sendWire(frame []byte) {
 	}
 	e.taps.out(frame)
 	if mtu := int(e.MTU()); len(frame) > mtu+header.EthernetMinimumSize {
-		e.countWire(frame, writeSuper(dev, frame, mtu))
+		e.countBridged(frame, writeSuper(dev, frame, mtu))
 	} else {
-		e.countWire(frame, devWrite(dev, frame))
+		e.countBridged(frame, devWrite(dev, frame))
 	}
+}
+
+// countBridged counts a frame the bridge sent out of this member, or the
+// error writing it, on the member and on the bridge interface.
+func (e *ethEndpoint) countBridged(frame []byte, err error) {
+	e.countWire(frame, err)
+	h := e.bridge.Load()
+	if h == nil || h.stats == nil {
+		return
+	}
+	if err != nil {
+		h.stats.oerrors.Add(1)
+		return
+	}
+	h.stats.countOut(len(frame), frame[0]&1 != 0)
 }
 
 // wireVec is a write of a virtio-net header and a frame by writev.
@@ -189,7 +206,7 @@ func (e *ethEndpoint) sendWireMeta(frame []byte, meta any) {
 	e.taps.out(frame)
 	vd, ok := asVnet(dev)
 	if !ok {
-		e.countWire(frame, withNormalised(*h, frame, func(f []byte) error { return devWrite(dev, f) }))
+		e.countBridged(frame, withNormalised(*h, frame, func(f []byte) error { return devWrite(dev, f) }))
 		return
 	}
 	w := wireVecs.Get().(*wireVec)
@@ -198,7 +215,7 @@ func (e *ethEndpoint) sendWireMeta(frame []byte, meta any) {
 	_, err := vd.Writev(w.iov[:])
 	w.iov[1] = nil
 	wireVecs.Put(w)
-	e.countWire(frame, err)
+	e.countBridged(frame, err)
 }
 
 // deliverLocal passes a frame that the bridge addressed to this member to

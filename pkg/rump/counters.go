@@ -9,14 +9,43 @@ package rump
 // for output. Status requests read them, and ifconfig -z zeroes them,
 // while frames go on passing, so a reader may see a frame's packet counted
 // and not yet its bytes.
+//
+// fwd4 and fwd6 count the IPv4 and IPv6 packets the stack forwarded out of
+// the interface (netstat -s "packets forwarded"): gVisor keeps no such
+// counter, so the transmit path counts the packets it is handed that the
+// stack marked as forwarded. ifconfig -z leaves them alone, as NetBSD's
+// SIOCZIFDATA leaves the protocol counters.
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+)
 
 // counters are an interface's statistics, updated without locks on the
 // frame path.
 type counters struct {
 	ipackets, ibytes, imcasts, ierrors, iqdrops atomic.Uint64
 	opackets, obytes, omcasts, oerrors          atomic.Uint64
+	fwd4, fwd6                                  atomic.Uint64
+}
+
+// countForwarded counts the packets of pkts the stack forwards. A forwarded
+// datagram the stack cuts into fragments is not counted: the fragments
+// carry no mark.
+func (c *counters) countForwarded(pkts stack.PacketBufferList) {
+	for _, pkt := range pkts.AsSlice() {
+		if !pkt.NetworkPacketInfo.IsForwardedPacket {
+			continue
+		}
+		switch pkt.NetworkProtocolNumber {
+		case header.IPv4ProtocolNumber:
+			c.fwd4.Add(1)
+		case header.IPv6ProtocolNumber:
+			c.fwd6.Add(1)
+		}
+	}
 }
 
 func (c *counters) countIn(n int, group bool) {

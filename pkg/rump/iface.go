@@ -101,8 +101,10 @@ func (k *Kernel) Create(name string) error {
 		ifp.ep = ifp.eth
 		ifp.flags = api.IFF_BROADCAST | api.IFF_SIMPLEX | api.IFF_MULTICAST
 	case "bridge":
-		ifp.br = bridge.New(bridge.Config{})
-		ifp.ep = &bridgeEndpoint{br: ifp.br}
+		ep := &bridgeEndpoint{}
+		ifp.br = bridge.New(bridge.Config{Forward: ep.countForward})
+		ep.br = ifp.br
+		ifp.ep = ep
 	default:
 		return api.Errorf(syscall.EINVAL, fmt.Sprintf("no cloner %q", cloner))
 	}

@@ -7,6 +7,9 @@ package rump
 // keeps IP counters per interface and family only (its stack-wide IP
 // counter mixes IPv4 and IPv6), so the ip and ip6 counters are the sums
 // over the interfaces that exist: an interface's counts leave with it.
+// gVisor counts no forwarded packets at all; the interfaces' transmit paths
+// count them (counters.go), and gVisor's packets sent, which include them,
+// less these are the packets sent from this host.
 
 import (
 	"cmp"
@@ -113,6 +116,13 @@ func tcpStateName(s tcp.EndpointState) string {
 func (k *Kernel) NetStats() api.NetStats {
 	s := k.stack.Stats()
 	var out api.NetStats
+	k.mu.Lock()
+	for _, ifp := range k.ifaces {
+		c := ifp.ep.counters()
+		out.IP.Forwarded += c.fwd4.Load()
+		out.IP6.Forwarded += c.fwd6.Load()
+	}
+	k.mu.Unlock()
 	for _, info := range k.stack.NICInfo() {
 		if st, ok := info.NetworkStats[ipv4.ProtocolNumber].(*ipv4.Stats); ok {
 			addIPStats(&out.IP, &st.IP)
@@ -121,6 +131,8 @@ func (k *Kernel) NetStats() api.NetStats {
 			addIPStats(&out.IP6, &st.IP)
 		}
 	}
+	localOut(&out.IP)
+	localOut(&out.IP6)
 	out.ICMP = icmp4Stats(&s.ICMP.V4)
 	out.ICMP6 = icmp6Stats(&s.ICMP.V6)
 	t := &s.TCP
@@ -174,6 +186,13 @@ func addIPStats(dst *api.IPStats, s *tcpip.IPStats) {
 	dst.CantFrag += s.Forwarding.PacketTooBig.Value()
 	dst.BadAddr += s.InvalidDestinationAddressesReceived.Value() + s.InvalidSourceAddressesReceived.Value()
 	dst.BadScope += s.Forwarding.LinkLocalSource.Value() + s.Forwarding.LinkLocalDestination.Value()
+}
+
+// localOut takes the forwarded packets out of the packets sent, leaving
+// those sent from this host. A forwarded packet is counted before gVisor
+// counts it sent, so a reader may see it forwarded and not yet sent.
+func localOut(st *api.IPStats) {
+	st.LocalOut -= min(st.LocalOut, st.Forwarded)
 }
 
 // histogram maps message types to counters, leaving out those at zero.

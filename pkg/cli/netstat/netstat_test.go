@@ -63,8 +63,8 @@ func (fake) Sockets() ([]api.Socket, error) {
 
 func (fake) NetStats() (api.NetStats, error) {
 	return api.NetStats{
-		IP:    api.IPStats{Total: 120, Delivered: 118, LocalOut: 119, BadAddr: 2},
-		IP6:   api.IPStats{Total: 30, Delivered: 28, LocalOut: 31, BadScope: 1},
+		IP:    api.IPStats{Total: 120, Delivered: 108, Forwarded: 10, CantForward: 1, LocalOut: 119, NoRoute: 1, BadAddr: 2},
+		IP6:   api.IPStats{Total: 30, Delivered: 28, Forwarded: 1, LocalOut: 31, BadScope: 1},
 		ICMP:  api.ICMPStats{Error: 1, OutHist: map[int]uint64{0: 3, 3: 1}, InHist: map[int]uint64{8: 3}, Reflect: 3},
 		ICMP6: api.ICMPStats{OutHist: map[int]uint64{129: 3, 135: 4, 136: 2, 143: 5}, InHist: map[int]uint64{128: 3, 135: 2, 136: 4}, Reflect: 3},
 		TCP:   api.TCPStats{SndTotal: 40, SndRexmit: 2, RcvTotal: 38, ConnAttempt: 1, Accepts: 2, Connects: 3, Closed: 1},

@@ -94,6 +94,7 @@ func printIP(p printer, s api.IPStats, v6 bool) {
 		p.p(s.BadFrags, "\t%d malformed fragment%s dropped\n")
 	}
 	p.p(s.Delivered, "\t%d packet%s for this host\n")
+	p.p(s.Forwarded, "\t%d packet%s forwarded\n")
 	p.p(s.CantForward, "\t%d packet%s not forwardable\n")
 	p.p(s.LocalOut, "\t%d packet%s sent from this host\n")
 	p.p(s.ODropped, "\t%d output packet%s dropped due to no bufs, etc.\n")
