@@ -26,7 +26,8 @@ func xoCounters(name string, st api.NetStats) []counter {
 			s = st.IP6
 		}
 		c := []counter{{"received-packets", s.Total}, {"dropped-bad-fragments", s.BadFrags},
-			{"delivered-packets", s.Delivered}, {"packets-cannot-forward", s.CantForward},
+			{"delivered-packets", s.Delivered}, {"forwarded-packets", s.Forwarded},
+			{"packets-cannot-forward", s.CantForward},
 			{"sent-packets", s.LocalOut}, {"discard-no-mbufs", s.ODropped}, {"discard-no-route", s.NoRoute},
 			{"discard-cannot-fragment", s.CantFrag}}
 		if name == "ip6" {
