@@ -97,7 +97,7 @@ func (k *Kernel) Ping(ctx context.Context, req api.PingRequest, emit func(api.Pi
 	}
 	start := api.PingEvent{Type: api.PingStart, Dst: k.addrString(t.dst, t.nic), Ident: int(local.Port)}
 	if r, terr := k.stack.FindRoute(t.nic, t.src, t.dst, t.proto, false); terr != nil {
-		start.Error = api.NewErrorReply(pingErrno(terr), "route to "+t.dst.String()+": "+terr.String())
+		start.Error = api.NewErrorReply(k.unreachErrno(t.dst, pingErrno(terr)), "route to "+t.dst.String()+": "+terr.String())
 	} else {
 		start.Src = k.addrString(r.LocalAddress(), r.NICID())
 		r.Release()
@@ -274,6 +274,29 @@ func (t pingTarget) configure(ep tcpip.Endpoint) error {
 	return nil
 }
 
+// unreachErrno refines e, the errno of a failure to route to dst, for a
+// reject route: one whose gateway is on a loopback interface is refused by
+// that interface's output, which gives ENETUNREACH for a network route and
+// EHOSTUNREACH for a host route (NetBSD's looutput); a reject route through
+// another interface fails at resolving its gateway, EHOSTUNREACH.
+func (k *Kernel) unreachErrno(dst tcpip.Address, e syscall.Errno) syscall.Errno {
+	if e != syscall.EHOSTUNREACH {
+		return e
+	}
+	a, ok := netip.AddrFromSlice(dst.AsSlice())
+	if !ok {
+		return e
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	r := k.routeToLocked(a, false)
+	if r != nil && r.flags&(api.RTF_REJECT|api.RTF_HOST) == api.RTF_REJECT &&
+		r.ifp != nil && r.ifp.flags&api.IFF_LOOPBACK != 0 {
+		return syscall.ENETUNREACH
+	}
+	return e
+}
+
 // pingErrno is the errno NetBSD's socket calls give for a gVisor failure
 // to route or send: a destination without a route is EHOSTUNREACH there.
 func pingErrno(e tcpip.Error) syscall.Errno {
@@ -444,7 +467,7 @@ func (p *pingRun) send() {
 		r.Reset(p.nodeInfoQuery(seq))
 	}
 	if _, terr := ep.Write(&r, tcpip.WriteOptions{To: &to}); terr != nil {
-		ev.Error = api.NewErrorReply(pingErrno(terr), "send to "+p.t.dst.String()+": "+terr.String())
+		ev.Error = api.NewErrorReply(p.k.unreachErrno(p.t.dst, pingErrno(terr)), "send to "+p.t.dst.String()+": "+terr.String())
 	}
 	p.sent++
 	p.emit(ev)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -349,4 +350,40 @@ func FuzzPingRequest(f *testing.F) {
 			t.Fatalf("%+v: accepted as %+v", req, tg)
 		}
 	})
+}
+
+// TestPingRejectErrno restates t_flags.sh reject: a reject route whose
+// gateway is on lo0 fails a send with ENETUNREACH when it is a network
+// route and EHOSTUNREACH when it is a host route (the loopback output
+// refuses it); without any route the error stays EHOSTUNREACH.
+func TestPingRejectErrno(t *testing.T) {
+	k := newKernel(t, Options{})
+	gwReject := api.RTF_GATEWAY | api.RTF_STATIC | api.RTF_REJECT
+	for _, r := range []api.Route{
+		{Dest: "10.8.0.0/16", Gateway: "127.0.0.1", Flags: gwReject},
+		{Dest: "10.7.0.1/32", Gateway: "127.0.0.1", Flags: api.RTF_STATIC | api.RTF_REJECT},
+		{Dest: "fc00:8::/64", Gateway: "::1", Flags: gwReject},
+	} {
+		family := 4
+		if strings.Contains(r.Dest, ":") {
+			family = 6
+		}
+		if err := k.AddRoute(family, r); err != nil {
+			t.Fatalf("route %+v: %v", r, err)
+		}
+	}
+	tests := []struct{ dst, want string }{
+		{"10.8.0.1", "ENETUNREACH"},
+		{"10.7.0.1", "EHOSTUNREACH"},
+		{"fc00:8::1", "ENETUNREACH"},
+		{"10.6.0.1", "EHOSTUNREACH"},
+	}
+	for _, tt := range tests {
+		evs := pingAll(t, k, api.PingRequest{Dst: tt.dst, Count: 1, Wait: 0.05})
+		for _, ev := range evs[:len(evs)-1] {
+			if ev.Error == nil || ev.Error.Errno != tt.want {
+				t.Errorf("ping %s: got %+v, want %s", tt.dst, ev, tt.want)
+			}
+		}
+	}
 }

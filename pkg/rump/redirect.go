@@ -201,8 +201,8 @@ func (k *Kernel) redirected(proto tcpip.NetworkProtocolNumber, dst, gw tcpip.Add
 	dest := netip.PrefixFrom(d, d.BitLen())
 	sr := k.findLocked(dest, "")
 	switch {
-	case sr != nil && !sr.dynamic:
-		return // a static or local host route stays as it was set
+	case sr != nil && sr.flags&api.RTF_GATEWAY == 0:
+		return // a route to an interface, or a local one, is never redirected
 	case sr == nil:
 		sr = &staticRoute{dest: dest, ifp: ifp, dynamic: true,
 			flags: api.RTF_UP | api.RTF_HOST | api.RTF_DYNAMIC}
@@ -220,7 +220,7 @@ func (k *Kernel) redirected(proto tcpip.NetworkProtocolNumber, dst, gw tcpip.Add
 	if sr.expires != nil {
 		sr.expires.Stop()
 	}
-	if timeout > 0 {
+	if timeout > 0 && sr.dynamic {
 		sr.expires = time.AfterFunc(time.Duration(timeout)*time.Second, func() { k.expireRedirect(sr) })
 	}
 }

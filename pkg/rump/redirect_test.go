@@ -152,3 +152,29 @@ func TestICMPRedirect(t *testing.T) {
 		})
 	}
 }
+
+// TestICMPRedirectModifiesStatic restates t_flags.sh icmp_redirect's
+// second half: a redirect for a destination with a static host route
+// through a gateway changes that route's gateway and marks it modified
+// (UGHMS), as NetBSD's rtredirect smashes the gateway of an existing
+// gatewayed route; a host route to an interface stays as it was.
+func TestICMPRedirectModifiesStatic(t *testing.T) {
+	local, _, _ := redirectSetup(t)
+	static := api.RTF_GATEWAY | api.RTF_STATIC
+	if err := local.AddRoute(4, api.Route{Dest: "10.0.2.1/32", Gateway: "10.9.0.2", Flags: static}); err != nil {
+		t.Fatal(err)
+	}
+	pingOnce(t, local, "10.0.2.1")
+	want := api.RTF_UP | api.RTF_GATEWAY | api.RTF_HOST | api.RTF_STATIC | api.RTF_MODIFIED
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, _ := hostRoute(local, 4, "10.0.2.1/32")
+		if r.Flags == want && r.Gateway == "10.9.0.3" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("static host route after a redirect: got %+v, want flags %#x (UGHMS) via 10.9.0.3", r, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -113,8 +113,10 @@ func (k *Kernel) DeleteRoute(family int, r api.Route) error {
 }
 
 // ChangeRoute changes the route to r.Dest (route change): a gateway or
-// interface given replaces the old, -ifa and -mtu likewise; RTF_REJECT
-// and RTF_BLACKHOLE in r.Flags are set and those in r.FlagsClear cleared.
+// interface given replaces the old, -ifa and -mtu likewise; RTF_REJECT,
+// RTF_BLACKHOLE and RTF_STATIC in r.Flags are set (route change marks a
+// route static, as NetBSD's does) and RTF_REJECT and RTF_BLACKHOLE in
+// r.FlagsClear cleared.
 // ESRCH if there is no such route, EBUSY for a local route, and AddRoute's
 // errors for the new values.
 func (k *Kernel) ChangeRoute(family int, r api.Route) error {
@@ -144,7 +146,7 @@ func (k *Kernel) ChangeRoute(family int, r api.Route) error {
 	if ch.ifp == nil {
 		ch.ifp = old.ifp
 	}
-	ch.flags |= r.Flags & (api.RTF_REJECT | api.RTF_BLACKHOLE)
+	ch.flags |= r.Flags & (api.RTF_REJECT | api.RTF_BLACKHOLE | api.RTF_STATIC)
 	ch.flags &^= r.FlagsClear & (api.RTF_REJECT | api.RTF_BLACKHOLE)
 	if r.MTU != 0 {
 		ch.mtu = nr.mtu

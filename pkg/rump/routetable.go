@@ -78,9 +78,13 @@ func (k *Kernel) tableLocked() []*staticRoute {
 			local := &staticRoute{dest: netip.PrefixFrom(a.prefix.Addr(), a.prefix.Addr().BitLen()),
 				ifp: lo, link: ifp, addr: a, flags: api.RTF_UP | api.RTF_HOST | api.RTF_LOCAL}
 			if !a.inStack {
-				// A tentative inet address has its local route from
-				// the start, as NetBSD's in_ifinit adds it before DAD.
+				// A tentative inet address has its local and connected
+				// routes from the start, as NetBSD's in_ifinit adds
+				// them before DAD.
 				if a.is4() && a.dad.Load() == dadTentative && !loop {
+					if !full && !k.hidden[a] {
+						add(&staticRoute{dest: p, ifp: ifp, link: ifp, addr: a, flags: api.RTF_UP | api.RTF_CONNECTED})
+					}
 					add(local)
 				}
 				continue

@@ -2,6 +2,7 @@ package rump
 
 import (
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"syscall"
@@ -234,6 +235,8 @@ func TestRejectAndBlackholeRoutes(t *testing.T) {
 		{ka.AddRoute, api.Route{Dest: "10.8.0.0/16", Gateway: "127.0.0.1", Flags: gw | api.RTF_REJECT}, "10.8.0.1", false, 0, "UGRS"},
 		{ka.AddRoute, api.Route{Dest: "10.8.7.7/32", Gateway: "10.0.0.2", Flags: gw}, "10.8.7.7", true, 2, "UGHS"},
 		{ka.AddRoute, api.Route{Dest: "fc00:9::/64", Gateway: "::1", Flags: gw | api.RTF_BLACKHOLE}, "fc00:9::1", true, discardNIC, "UGBS"},
+		{ka.AddRoute, api.Route{Dest: "10.6.0.0/16", Gateway: "10.0.0.2", Flags: api.RTF_GATEWAY}, "10.6.0.1", true, 2, "UG"},
+		{ka.ChangeRoute, api.Route{Dest: "10.6.0.0/16", Flags: api.RTF_STATIC | api.RTF_REJECT}, "10.6.0.1", false, 0, "UGRS"},
 		{ka.DeleteRoute, api.Route{Dest: "10.8.0.0/16"}, "10.8.0.1", true, 2, ""},
 	}
 	for i, s := range steps {
@@ -304,4 +307,35 @@ func letters(f int) string {
 		}
 	}
 	return string(b)
+}
+
+// TestTentativeConnectedRoute restates t_change.sh's setup: an inet
+// address still in DAD already has its connected route, as NetBSD's
+// in_ifinit adds it before DAD starts, so a route through a neighbour on
+// that prefix can be added at once.
+func TestTentativeConnectedRoute(t *testing.T) {
+	k := newKernel(t, Options{})
+	for _, err := range []error{
+		tunable(t, "net.inet.ip.dad_count").Set(k, 3),
+		k.Create("shmif0"),
+		k.SetLinkstr("shmif0", filepath.Join(t.TempDir(), "bus")),
+		k.SetFlags("shmif0", api.IFF_UP),
+		k.AddAddr("shmif0", api.IfAddr{Addr: "10.0.0.10/24"}),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	addErr := k.AddRoute(4, api.Route{Dest: "192.168.0.0/24", Gateway: "10.0.0.1", Flags: api.RTF_GATEWAY | api.RTF_STATIC})
+	var connected bool
+	for _, r := range k.Routes(4) {
+		connected = connected || r.Dest == "10.0.0.0/24" && r.Flags&api.RTF_CONNECTED != 0
+	}
+	v, _ := k.Interface("shmif0")
+	if len(v.Inet) != 1 || v.Inet[0].Flags&api.IN_IFF_TENTATIVE == 0 {
+		t.Skipf("DAD ended before the check: %+v", v.Inet)
+	}
+	if !connected || addErr != nil {
+		t.Errorf("tentative 10.0.0.10/24: got connected route %v, route add via 10.0.0.1 %v; want the route and no error", connected, addErr)
+	}
 }

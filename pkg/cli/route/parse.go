@@ -201,6 +201,11 @@ func (r *request) parseRoute(args []string, lookup hostLookup) error {
 	if r.cmd == "add" && !p.haveGW {
 		return cli.Refuse("missing gateway specification")
 	}
+	if r.cmd == "change" {
+		// NetBSD's change replaces the route's kind: -blackhole on a
+		// reject route leaves it a blackhole one, and so on.
+		r.route.FlagsClear |= (api.RTF_REJECT | api.RTF_BLACKHOLE) &^ r.route.Flags
+	}
 	if p.forceHost && p.forceNet {
 		return cli.Refuse("-host and -net conflict")
 	}

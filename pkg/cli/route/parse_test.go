@@ -175,3 +175,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestParseChangeKind checks that route change replaces the kind of a
+// route, as NetBSD's does (t_change.sh route_change_reject2blackhole):
+// the reject and blackhole flags not given are cleared.
+func TestParseChangeKind(t *testing.T) {
+	tests := []struct {
+		args           string
+		flags, cleared int
+	}{
+		{"change 10.1.1.1 127.0.0.1 -blackhole", api.RTF_BLACKHOLE, api.RTF_REJECT},
+		{"change default -reject", api.RTF_REJECT, api.RTF_BLACKHOLE},
+		{"change default -noreject", 0, api.RTF_REJECT | api.RTF_BLACKHOLE},
+		{"add 10.1.1.1 127.0.0.1 -blackhole", api.RTF_BLACKHOLE, 0},
+	}
+	for _, tt := range tests {
+		r, err := testParse(strings.Fields(tt.args))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.args, err)
+		}
+		kind := api.RTF_REJECT | api.RTF_BLACKHOLE
+		if got := r.route.Flags & kind; got != tt.flags || r.route.FlagsClear != tt.cleared {
+			t.Errorf("%s: got flags %#x clear %#x, want %#x clear %#x", tt.args, got, r.route.FlagsClear, tt.flags, tt.cleared)
+		}
+	}
+}
