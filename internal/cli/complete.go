@@ -41,7 +41,13 @@ type Spec struct {
 	// Operand completes an operand after the operands ops; nil completes
 	// none.
 	Operand func(k Kernel, ops []string, word string) Reply
+	// LibXO says the tool takes "--libxo style" (internal/xo) before its
+	// options: it is offered with them, and its style completes.
+	LibXO bool
 }
+
+// libxoStyles are the --libxo arguments completion offers.
+var libxoStyles = []string{"json", "json,pretty", "xml", "xml,pretty", "text"}
 
 // Reply is a completion's answer.
 type Reply struct {
@@ -67,6 +73,13 @@ func Complete(spec *Spec, k Kernel, args []string, word string) Reply {
 			break
 		}
 		i++
+		if spec.LibXO && a == "--libxo" {
+			if i == len(args) {
+				return finish(Words(libxoStyles...), word)
+			}
+			i++
+			continue
+		}
 		if opt, ok := pendingArg(spec.Optstring, a); ok {
 			if i == len(args) {
 				return finish(call(spec.OptArg, k, opt, word), word)
@@ -76,7 +89,11 @@ func Complete(spec *Spec, k Kernel, args []string, word string) Reply {
 	}
 	ops := args[i:]
 	if len(ops) == 0 && !ended && strings.HasPrefix(word, "-") {
-		return finish(optionWords(spec.Optstring), word)
+		r := optionWords(spec.Optstring)
+		if spec.LibXO && i == 0 {
+			r.Words = append(r.Words, "--libxo")
+		}
+		return finish(r, word)
 	}
 	if spec.Operand == nil {
 		return Reply{}

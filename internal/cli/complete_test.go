@@ -58,6 +58,34 @@ func TestComplete(t *testing.T) {
 	}
 }
 
+func TestCompleteLibXO(t *testing.T) {
+	spec := &Spec{Optstring: "al", LibXO: true, Operand: func(k Kernel, ops []string, _ string) Reply {
+		return Words(append([]string{"op"}, ops...)...)
+	}}
+	tests := []struct {
+		line string
+		want []string
+	}{
+		{"|-", []string{"-a", "-l", "--libxo"}},
+		{"|--", []string{"--libxo"}},
+		{"--libxo|", []string{"json", "json,pretty", "xml", "xml,pretty", "text"}},
+		{"--libxo|j", []string{"json", "json,pretty"}},
+		{"--libxo json|", []string{"op"}},
+		{"--libxo json -a|", []string{"op"}},
+		{"--libxo json|-", []string{"-a", "-l"}},
+		{"-a|-", []string{"-a", "-l"}},
+		{"x|", []string{"op", "x"}},
+	}
+	k := fakeKernel{}
+	for _, tt := range tests {
+		before, word, _ := strings.Cut(tt.line, "|")
+		got := Complete(spec, k, strings.Fields(before), word)
+		if !slices.Equal(got.Words, tt.want) {
+			t.Errorf("complete %q: got %q, want %q", tt.line, got.Words, tt.want)
+		}
+	}
+}
+
 func TestSysctlWords(t *testing.T) {
 	names := []string{"kern.hostname", "net.inet.ip.ttl", "net.inet.ip.forwarding", "net.inet6.ip6.hlim", "net.link.lo0.mtu"}
 	tests := []struct {

@@ -11,6 +11,7 @@ import (
 // completion is rbrconfig's command line for the shell.
 var completion = cli.Spec{
 	Optstring: "a",
+	LibXO:     true,
 	Operand:   completeOperand,
 }
 

@@ -15,6 +15,18 @@ import (
 
 // execute runs r against b, writing output to w.
 func execute(b Backend, r *request, w io.Writer) error {
+	p := newPrinter(r, w)
+	err := run(b, r, p)
+	if err != nil && !p.started() {
+		return err // no document at all, as the text prints nothing
+	}
+	if ferr := p.finish(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+func run(b Backend, r *request, w printer) error {
 	if r.mode == modeShowAll {
 		names, err := b.Bridges()
 		if err != nil {
@@ -50,22 +62,22 @@ func execute(b Backend, r *request, w io.Writer) error {
 	return nil
 }
 
-func show(b Backend, name string, w io.Writer) error {
+func show(b Backend, name string, w printer) error {
 	st, err := b.Status(name)
 	if err != nil {
 		return cli.Fail("unable to get bridge status", err)
 	}
-	writeStatus(w, st)
+	w.status(st)
 	return nil
 }
 
-func runStep(b Backend, bridge string, s step, w io.Writer) error {
+func runStep(b Backend, bridge string, s step, w printer) error {
 	if s.showCache {
 		st, err := b.Status(bridge)
 		if err != nil {
 			return cli.Fail("unable to get address cache", err)
 		}
-		writeCache(w, st.Cache, "\t")
+		w.cache(bridge, st.Cache)
 		return nil
 	}
 	err := b.Do(bridge, s.req)

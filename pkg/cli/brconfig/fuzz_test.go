@@ -13,7 +13,7 @@ import (
 // error that says something unless it only asks for the usage.
 func FuzzArgs(f *testing.F) {
 	for _, seed := range []string{
-		"-a", "bridge0", "bridge0 add virt0 virt1 up", "bridge0 static virt0 0:a:b:c:d:e",
+		"-a", "bridge0", "--libxo json -a", "--libxo=xml,pretty bridge0 addr", "bridge0 add virt0 virt1 up", "bridge0 static virt0 0:a:b:c:d:e",
 		"bridge0 maxaddr 0x10 timeout 010", "bridge0 ifpriority virt0 300", "bridge0\x00add\x00",
 		"bridge0 stp virt0 -learn virt0 priority 4096", "bridge0 deladdr 0:1:2:3:4:5 flush",
 	} {

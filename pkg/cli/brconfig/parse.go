@@ -15,6 +15,7 @@ import (
 
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/getopt"
+	"github.com/rumpnet/rumpnet/internal/xo"
 	"github.com/rumpnet/rumpnet/pkg/api"
 )
 
@@ -36,6 +37,8 @@ type request struct {
 	// setUp says up or down was given; up is the last of them, applied
 	// once after every step.
 	setUp, up bool
+	// xo is --libxo: the style of what is shown (xo.go).
+	xo xo.Options
 }
 
 // step is one command that runs in order: a change sent to the backend,
@@ -55,6 +58,10 @@ const maxNameLen = 15
 
 // parse turns the command line into a request.
 func parse(args []string) (*request, error) {
+	xopt, args, err := xo.Parse(args)
+	if err != nil {
+		return nil, &cli.UsageError{Msg: err.Error()}
+	}
 	if len(args) == 0 {
 		return nil, &cli.UsageError{}
 	}
@@ -66,12 +73,12 @@ func parse(args []string) (*request, error) {
 		if len(rest) > 0 {
 			return nil, &cli.UsageError{Msg: "-a takes no other arguments"}
 		}
-		return &request{mode: modeShowAll}, nil
+		return &request{mode: modeShowAll, xo: xopt}, nil
 	}
 	if len(rest) == 0 {
 		return nil, &cli.UsageError{}
 	}
-	r := &request{mode: modeShow, bridge: rest[0]}
+	r := &request{mode: modeShow, bridge: rest[0], xo: xopt}
 	if len(r.bridge) > maxNameLen {
 		return nil, &cli.UsageError{Msg: "interface name too long"}
 	}

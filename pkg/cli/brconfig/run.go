@@ -17,6 +17,7 @@ commands: up down add if [if ...] delete if [if ...] addr maxaddr n
        discover if -discover if learn if -learn if protect if -protect if
        stp if -stp if ipf -ipf maxage secs fwddelay secs hellotime secs
        priority n ifpriority if n ifpathcost if n
+output: --libxo json|xml[,pretty] before the options shows as JSON or XML
 `
 
 // Run is rbrconfig's main. With RUMP_SERVER set it configures that rump

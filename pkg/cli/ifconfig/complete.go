@@ -14,6 +14,7 @@ import (
 // completion is rifconfig's command line for the shell.
 var completion = cli.Spec{
 	Optstring: "AabCdhLlmNsuvw:W:z",
+	LibXO:     true,
 	Operand:   completeOperand,
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"strings"
 	"syscall"
 	"time"
 
@@ -27,8 +26,9 @@ func execute(t *cli.Tool, b Backend, r *request, w io.Writer) (status int, err e
 		if err != nil {
 			return 1, cli.Fail("SIOCIFGCLONERS", err)
 		}
-		fmt.Fprintln(w, strings.Join(names, " "))
-		return 0, nil
+		p := newPrinter(r, w)
+		p.names("cloner", names)
+		return 0, p.finish()
 	case modeList:
 		ifs, err := b.Interfaces()
 		if err != nil {
@@ -40,8 +40,9 @@ func execute(t *cli.Tool, b Backend, r *request, w io.Writer) (status int, err e
 				names = append(names, ifc.Name)
 			}
 		}
-		fmt.Fprintln(w, strings.Join(names, " "))
-		return 0, nil
+		p := newPrinter(r, w)
+		p.names("interface", names)
+		return 0, p.finish()
 	case modeShowAll:
 		ifs, err := b.Interfaces()
 		if err != nil {
@@ -50,12 +51,16 @@ func execute(t *cli.Tool, b Backend, r *request, w io.Writer) (status int, err e
 		// Print every interface even if zeroing fails (the Linux host
 		// cannot zero), then report the first failure.
 		var zeroErr error
+		p := newPrinter(r, w)
 		for _, ifc := range ifs {
 			if r.selects(ifc) {
-				if err := r.show(b, ifc, w); err != nil && zeroErr == nil {
+				if err := r.show(b, ifc, p); err != nil && zeroErr == nil {
 					zeroErr = err
 				}
 			}
+		}
+		if err := p.finish(); err != nil && zeroErr == nil {
+			zeroErr = err
 		}
 		if zeroErr != nil {
 			return 1, zeroErr
@@ -74,7 +79,15 @@ func execute(t *cli.Tool, b Backend, r *request, w io.Writer) (status int, err e
 			}
 			return 0, nil
 		}
-		return 0, r.show(b, ifc, w)
+		p := newPrinter(r, w)
+		err = r.show(b, ifc, p)
+		if ferr := p.finish(); err == nil {
+			err = ferr
+		}
+		if err != nil {
+			return 1, err
+		}
+		return 0, nil
 	}
 	return configure(t, b, r)
 }
@@ -109,8 +122,8 @@ func (r *request) selects(ifc api.Interface) bool {
 	return true
 }
 
-func (r *request) show(b Backend, ifc api.Interface, w io.Writer) error {
-	writeStatus(w, ifc, r.formatOptions())
+func (r *request) show(b Backend, ifc api.Interface, p printer) error {
+	p.status(ifc, r.formatOptions())
 	if r.zero {
 		if err := b.ZeroStats(ifc.Name); err != nil {
 			if isExplained(err) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/getopt"
+	"github.com/rumpnet/rumpnet/internal/xo"
 )
 
 // mode is what a command line asks for.
@@ -58,6 +59,8 @@ type request struct {
 	link            *linkSpec
 	capSet, capClr  int
 	mediaWords      [][2]string // media keywords and their arguments, in order
+
+	xo xo.Options // --libxo: the style of what is shown (xo.go)
 }
 
 // action is one interface change other than addresses.
@@ -112,11 +115,15 @@ func parse(args []string) (*request, error) {
 
 // parseWith parses, reporting warnings (-A) through warn.
 func parseWith(args []string, warn func(string)) (*request, error) {
+	xopt, args, err := xo.Parse(args)
+	if err != nil {
+		return nil, &cli.UsageError{Msg: err.Error()}
+	}
 	opts, rest, err := getopt.Parse("AabCdhLlmNsuvw:W:z", args)
 	if err != nil {
 		return nil, &cli.UsageError{Msg: err.Error()}
 	}
-	r := &request{mode: modeShowAll}
+	r := &request{mode: modeShowAll, xo: xopt}
 	var all, list, cloners, carrier, wait bool
 	for _, o := range opts {
 		switch o.Flag {

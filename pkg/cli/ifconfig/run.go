@@ -23,6 +23,7 @@ parameters: up down arp -arp debug -debug link0 -link0 link1 -link1 link2 -link2
        inet6: anycast -anycast deprecated -deprecated pltime n vltime n eui64 tentative
        link address [active | delete]
        ip4csum tcp4csum udp4csum tcp6csum udp6csum tso4 tso6 (and -forms, -rx, -tx)
+output: --libxo json|xml[,pretty] before the options shows as JSON or XML
 `
 
 var _ Backend = (*client.Client)(nil)

@@ -15,6 +15,7 @@ func FuzzParse(f *testing.F) {
 	for _, seed := range []string{
 		"-a", "-A", "net.inet.ip.ttl", "-n net.inet.ip.forwarding kern.hostname",
 		"-w net.inet.ip.ttl=32", "-qw net.inet6.ip6.dad_count=0", "-e -a", "-aw", "-x",
+		"--libxo json,pretty -a", "--libxo=xml -w net.inet.ip.ttl=3", "--libxo",
 	} {
 		f.Add(seed)
 	}

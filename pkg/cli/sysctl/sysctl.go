@@ -17,14 +17,15 @@ import (
 
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/getopt"
+	"github.com/rumpnet/rumpnet/internal/xo"
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/client"
 )
 
-const usage = `usage:	rsysctl [-ne] variable ...
-	rsysctl [-ne] [-q] -w variable=value ...
-	rsysctl [-ne] -a
-	rsysctl [-ne] -A
+const usage = `usage:	rsysctl [--libxo style] [-ne] variable ...
+	rsysctl [--libxo style] [-ne] [-q] -w variable=value ...
+	rsysctl [--libxo style] [-ne] -a
+	rsysctl [--libxo style] [-ne] -A
 `
 
 // Tree is what rsysctl needs from a kernel; client.Client is one.
@@ -38,10 +39,18 @@ type Tree interface {
 type options struct {
 	all, names, quiet, write, equals bool
 	args                             []string
+	xo                               xo.Options // --libxo
+	// out collects the --libxo document (xo.go); nil for text.
+	out *xoOut
 }
 
 func parse(args []string) (options, error) {
 	var o options
+	xopt, args, err := xo.Parse(args)
+	if err != nil {
+		return o, &cli.UsageError{Msg: err.Error()}
+	}
+	o.xo = xopt
 	opts, rest, err := getopt.Parse("Aaenqw", args)
 	if err != nil {
 		return o, &cli.UsageError{Msg: err.Error()}
@@ -86,6 +95,19 @@ func Main(t *cli.Tool, tr Tree, args []string) int {
 		t.ReportParse(err, usage)
 		return 1
 	}
+	if o.xo.Style == xo.Text {
+		return o.run(t, tr)
+	}
+	o.out = newXOOut(o.xo)
+	status := o.run(t, tr)
+	if err := o.out.finish(t.Stdout, status == 0); err != nil {
+		return t.Report(err)
+	}
+	return status
+}
+
+// run reads or writes what the command line names.
+func (o options) run(t *cli.Tool, tr Tree) int {
 	if !o.write {
 		for _, a := range o.args {
 			if strings.Contains(a, "=") {
@@ -167,6 +189,12 @@ func (o options) set(t *cli.Tool, tr Tree, name, value string) int {
 	if err != nil {
 		return t.Report(cli.Fail(name, err))
 	}
+	if o.out != nil {
+		if !o.quiet {
+			o.out.change(name, n.Type, r.Old, r.New)
+		}
+		return 0
+	}
 	if !o.quiet {
 		prefix := name + ": "
 		if o.names {
@@ -181,6 +209,10 @@ func (o options) set(t *cli.Tool, tr Tree, name, value string) int {
 // when asked for by name.
 func (o options) print(w io.Writer, n api.Node, explicit bool) {
 	if n.Type == "struct" && !explicit {
+		return
+	}
+	if o.out != nil {
+		o.out.value(n.Name, n.Type, n.Value)
 		return
 	}
 	v := display(n.Type, n.Value)
