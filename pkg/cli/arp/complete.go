@@ -7,6 +7,7 @@ import "github.com/rumpnet/rumpnet/internal/cli"
 
 // completion is rarp's command line for the shell.
 var completion = cli.Spec{
+	LibXO:     true,
 	Optstring: "andsfv",
 	Operand: func(cli.Kernel, []string, string) cli.Reply {
 		return cli.Reply{Files: true}

@@ -7,6 +7,7 @@ import "github.com/rumpnet/rumpnet/internal/cli"
 
 // completion is rndp's command line for the shell.
 var completion = cli.Spec{
+	LibXO:     true,
 	Optstring: "acd:f:i:nstA:",
 	OptArg: func(k cli.Kernel, opt byte, _ string) cli.Reply {
 		switch opt {

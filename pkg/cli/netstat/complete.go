@@ -7,6 +7,7 @@ import "github.com/rumpnet/rumpnet/internal/cli"
 
 // completion is rnetstat's command line for the shell.
 var completion = cli.Spec{
+	LibXO:     true,
 	Optstring: "AabBdf:ghI:iLlM:mN:nP:p:qrSsTtuvw:X",
 	OptArg: func(k cli.Kernel, opt byte, _ string) cli.Reply {
 		switch opt {

@@ -11,6 +11,7 @@ import (
 
 // completion is rroute's command line for the shell.
 var completion = cli.Spec{
+	LibXO:     true,
 	Optstring: "dfLnqSsTtv",
 	Operand:   completeOperand,
 }
