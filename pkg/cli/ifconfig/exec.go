@@ -15,7 +15,9 @@ import (
 // execute runs a parsed request against b, writing output to w. Warnings
 // (an invalid mtu or metric, as NetBSD) go through t and do not fail.
 func execute(t *cli.Tool, b Backend, r *request, w io.Writer) (status int, err error) {
-	if r.byIndex {
+	// A number names an interface by index (NetBSD's ifunit), but a
+	// cloner is looked up by name: "0 create" is clone_command's EINVAL.
+	if r.byIndex && !r.create && !r.destroy {
 		if err := r.resolveIndex(b); err != nil {
 			return 1, err
 		}
