@@ -1,7 +1,9 @@
 package rump
 
 import (
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,27 +119,53 @@ func TestBridgeInterfaceCounts(t *testing.T) {
 // the echo requests and replies it forwards as ip "packets forwarded", and
 // not as sent from this host.
 func TestRouterCountsForwarded(t *testing.T) {
-	dir := t.TempDir()
-	bus1, bus2 := filepath.Join(dir, "bus1"), filepath.Join(dir, "bus2")
-	gw := api.RTF_GATEWAY | api.RTF_STATIC
-	ka := shmifKernel(t, bus1, "10.1.0.1/24")
-	kc := shmifKernel(t, bus2, "10.2.0.1/24")
-	kr := shmifKernel(t, bus1, "10.1.0.2/24")
-	setup(t, kr.Create("shmif1"), kr.SetLinkstr("shmif1", bus2),
-		kr.AddAddr("shmif1", api.IfAddr{Addr: "10.2.0.2/24"}),
-		tunable(t, "net.inet.ip.forwarding").Set(kr, 1),
-		ka.AddRoute(4, api.Route{Dest: "0.0.0.0/0", Gateway: "10.1.0.2", Flags: gw}),
-		kc.AddRoute(4, api.Route{Dest: "0.0.0.0/0", Gateway: "10.2.0.2", Flags: gw}))
-	before := kr.NetStats().IP
-	pingN(t, ka, "10.2.0.1")
-	st := kr.NetStats().IP
-	if fwd := st.Forwarded - before.Forwarded; fwd < 2*pings {
-		t.Errorf("forwarded: got %d, want at least %d (requests and replies)", fwd, 2*pings)
+	tests := []struct {
+		family                int
+		a, r1, r2, c, dst, df string
+		forwarding            string
+	}{
+		{4, "10.1.0.1/24", "10.1.0.2/24", "10.2.0.2/24", "10.2.0.1/24", "10.2.0.1", "0.0.0.0/0", "net.inet.ip.forwarding"},
+		{6, "fc01::1/64", "fc01::2/64", "fc02::2/64", "fc02::1/64", "fc02::1", "::/0", "net.inet6.ip6.forwarding"},
 	}
-	if out := st.LocalOut - before.LocalOut; out >= pings {
-		t.Errorf("sent from this host: got %d while forwarding, want fewer than %d", out, pings)
-	}
-	if ip6 := kr.NetStats().IP6; ip6.Forwarded != 0 {
-		t.Errorf("ip6 forwarded: got %d, want 0", ip6.Forwarded)
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("inet%d", tt.family), func(t *testing.T) {
+			if tt.family == 4 && raceEnabled {
+				// gVisor's IPv4 forwarding reads the TTL from a buffer
+				// it has already released (doc/design.md), which the
+				// race detector reports; tests/counters_test.go counts
+				// forwarded inet packets through real processes.
+				t.Skip("IPv4 forwarding races inside gVisor under the race detector")
+			}
+			dir := t.TempDir()
+			bus1, bus2 := filepath.Join(dir, "bus1"), filepath.Join(dir, "bus2")
+			gw := api.RTF_GATEWAY | api.RTF_STATIC
+			ka := shmifKernel(t, bus1, tt.a)
+			kc := shmifKernel(t, bus2, tt.c)
+			kr := shmifKernel(t, bus1, tt.r1)
+			setup(t, kr.Create("shmif1"), kr.SetLinkstr("shmif1", bus2),
+				kr.AddAddr("shmif1", api.IfAddr{Addr: tt.r2}),
+				tunable(t, tt.forwarding).Set(kr, 1),
+				ka.AddRoute(tt.family, api.Route{Dest: tt.df, Gateway: strings.Split(tt.r1, "/")[0], Flags: gw}),
+				kc.AddRoute(tt.family, api.Route{Dest: tt.df, Gateway: strings.Split(tt.r2, "/")[0], Flags: gw}))
+			stats := func() (api.IPStats, api.IPStats) {
+				st := kr.NetStats()
+				if tt.family == 6 {
+					return st.IP6, st.IP
+				}
+				return st.IP, st.IP6
+			}
+			before, _ := stats()
+			pingN(t, ka, tt.dst)
+			st, other := stats()
+			if fwd := st.Forwarded - before.Forwarded; fwd < 2*pings {
+				t.Errorf("forwarded: got %d, want at least %d (requests and replies)", fwd, 2*pings)
+			}
+			if out := st.LocalOut - before.LocalOut; out >= pings {
+				t.Errorf("sent from this host: got %d while forwarding, want fewer than %d", out, pings)
+			}
+			if other.Forwarded != 0 {
+				t.Errorf("other family forwarded: got %d, want 0", other.Forwarded)
+			}
+		})
 	}
 }
