@@ -2,5 +2,7 @@
 
 package rump
 
-// raceEnabled says the tests run under the race detector.
-const raceEnabled = false
+import "testing"
+
+// skipInetForwardingRace skips nothing without the race detector.
+func skipInetForwardingRace(*testing.T) {}
