@@ -41,7 +41,6 @@ var (
 // counting the packets.
 type discardEndpoint struct {
 	dropped atomic.Uint64
-	mtu     atomic.Uint32
 	attach  atomic.Bool
 }
 
