@@ -36,7 +36,9 @@ func Main(argv []string, stdout, stderr io.Writer) int {
 			return t.Run(args[1:], stdout, stderr)
 		}
 	}
-	if len(args) > 1 && isComplete(args[0]) {
+	// The last word is the one being completed: "rumpnet __complete rping"
+	// completes the tool's name, which the root does.
+	if len(args) > 2 && isComplete(args[0]) {
 		if t, ok := Lookup(args[1]); ok {
 			return t.Run(append([]string{args[0]}, args[2:]...), stdout, stderr)
 		}

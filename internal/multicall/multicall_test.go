@@ -153,9 +153,17 @@ func TestCompleteDispatch(t *testing.T) {
 			}
 		}
 	}
-	out, _, st := run(Name, "__completeNoDesc", "rif")
-	if want := "rifconfig\nrifmcstat\n:4\n"; st != 0 || out != want {
-		t.Errorf("rumpnet __completeNoDesc rif: got %d, %q; want 0, %q", st, out, want)
+	names := []struct{ word, want string }{
+		{"rif", "rifconfig\nrifmcstat\n:4\n"},
+		{"rifconfig", "rifconfig\n:4\n"},
+		{"rping", "rping\nrping6\n:4\n"},
+		{"in", "install\n:4\n"},
+	}
+	for _, tt := range names {
+		out, _, st := run(Name, "__completeNoDesc", tt.word)
+		if st != 0 || out != tt.want {
+			t.Errorf("rumpnet __completeNoDesc %s: got %d, %q; want 0, %q", tt.word, st, out, tt.want)
+		}
 	}
 }
 
