@@ -73,4 +73,27 @@ func TestMultiCall(t *testing.T) {
 		t.Fatalf("rhalt (a link): got %v, want exit 0", r)
 	}
 	e.waitExited(s.pid)
+
+	// Hard links: the file the server re-executes is the link itself.
+	hard := filepath.Join(e.dir, "hard")
+	if err := os.Mkdir(hard, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"rump_server", "rifconfig", "rhalt"} {
+		if err := os.Link(rumpnet, filepath.Join(hard, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	url := "unix://" + filepath.Join(e.dir, "k2")
+	e.addServer(url)
+	if r := e.run(nil, filepath.Join(hard, "rump_server"), url); r.code != 0 || r.stderr != "" {
+		t.Fatalf("rump_server (a hard link) %s: got %v, want exit 0", url, r)
+	}
+	server = []string{"RUMP_SERVER=" + url}
+	if r := e.run(server, filepath.Join(hard, "rifconfig"), "-l"); r.code != 0 || r.stdout != "lo0\n" {
+		t.Errorf("rifconfig (a hard link) -l: got %v, want exit 0 and lo0", r)
+	}
+	if r := e.run(server, filepath.Join(hard, "rhalt")); r.code != 0 {
+		t.Errorf("rhalt (a hard link): got %v, want exit 0", r)
+	}
 }

@@ -68,31 +68,41 @@ func run(t *testing.T, path string, args ...string) result {
 
 func TestLinks(t *testing.T) {
 	dir := links(t)
-	rumpnet := filepath.Join(dir, multicall.Name)
 	for _, tool := range multicall.Tools {
-		link := filepath.Join(dir, tool.Name)
-		tests := []struct {
-			argv   []string
-			status int
-			usage  string // "stdout" or "stderr": where the usage goes
-		}{
-			{[]string{link, "--help"}, 0, "stdout"},
-			{[]string{link, "-Z"}, 1, "stderr"},
-			{[]string{rumpnet, tool.Name, "--help"}, 0, "stdout"},
-			{[]string{rumpnet, tool.Name, "-Z"}, 1, "stderr"},
+		t.Run(tool.Name, func(t *testing.T) {
+			t.Parallel()
+			checkLink(t, dir, tool.Name)
+		})
+	}
+}
+
+// checkLink runs the tool name through its link and through rumpnet in
+// dir, with --help and with an option it does not have.
+func checkLink(t *testing.T, dir, name string) {
+	t.Helper()
+	rumpnet := filepath.Join(dir, multicall.Name)
+	link := filepath.Join(dir, name)
+	tests := []struct {
+		argv   []string
+		status int
+		usage  string // "stdout" or "stderr": where the usage goes
+	}{
+		{[]string{link, "--help"}, 0, "stdout"},
+		{[]string{link, "-Z"}, 1, "stderr"},
+		{[]string{rumpnet, name, "--help"}, 0, "stdout"},
+		{[]string{rumpnet, name, "-Z"}, 1, "stderr"},
+	}
+	for _, tt := range tests {
+		r := run(t, tt.argv[0], tt.argv[1:]...)
+		where, other := r.stdout, r.stderr
+		if tt.usage == "stderr" {
+			where, other = r.stderr, r.stdout
 		}
-		for _, tt := range tests {
-			r := run(t, tt.argv[0], tt.argv[1:]...)
-			where, other := r.stdout, r.stderr
-			if tt.usage == "stderr" {
-				where, other = r.stderr, r.stdout
-			}
-			lower := strings.ToLower(where)
-			if r.status != tt.status || !strings.HasPrefix(strings.TrimPrefix(lower, tool.Name+": unknown option -- z\n"), "usage:") ||
-				!strings.Contains(where, tool.Name) || other != "" {
-				t.Errorf("%s %q: got %d, stdout %q, stderr %q; want %d and the usage on %s only",
-					filepath.Base(tt.argv[0]), tt.argv[1:], r.status, r.stdout, r.stderr, tt.status, tt.usage)
-			}
+		lower := strings.ToLower(where)
+		if r.status != tt.status || !strings.HasPrefix(strings.TrimPrefix(lower, name+": unknown option -- z\n"), "usage:") ||
+			!strings.Contains(where, name) || other != "" {
+			t.Errorf("%s %q: got %d, stdout %q, stderr %q; want %d and the usage on %s only",
+				filepath.Base(tt.argv[0]), tt.argv[1:], r.status, r.stdout, r.stderr, tt.status, tt.usage)
 		}
 	}
 }
