@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
 )
@@ -24,11 +25,16 @@ var CompletedTools = []string{
 	"shmif_dumpbus",
 }
 
+// multiCall is the rumpnet binary that is every tool; its script is a
+// tool's, since it answers "__complete" for its own words and hands a
+// tool's words to that tool.
+const multiCall = "rumpnet"
+
 // Scripts returns every completion script by its path under the script
 // directory: bash/NAME, zsh/_NAME and fish/NAME.fish.
 func Scripts() (map[string][]byte, error) {
 	files := map[string][]byte{}
-	for _, name := range CompletedTools {
+	for _, name := range append(slices.Clone(CompletedTools), multiCall) {
 		root := &cobra.Command{Use: name}
 		var z, f bytes.Buffer
 		if err := root.GenZshCompletionNoDesc(&z); err != nil {

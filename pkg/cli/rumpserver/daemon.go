@@ -1,9 +1,9 @@
 package rumpserver
 
 // Detaching. Go cannot fork, so without -s the parent re-executes itself as
-// the server with a pipe on fd 3 (named by envReadyFD) and waits: the child
-// writes "ok" once its socket accepts requests, or its error message, then
-// closes the pipe. The parent exits 0 only after "ok"; a child that dies
+// the server (argv[0] "rump_server", whatever the file is called) with a
+// pipe on fd 3 (named by envReadyFD) and waits: the child writes "ok" once
+// its socket accepts requests, or its error message, then closes the pipe. The parent exits 0 only after "ok"; a child that dies
 // without a word is reported too. The child runs in its own session with its
 // stdio on /dev/null from the start (startup errors travel on the pipe), and
 // inherits no other descriptor of its caller: a pipe the caller's caller
@@ -49,7 +49,10 @@ func detach(args []string) error {
 		return err
 	}
 	defer devnull.Close()
+	// argv[0] names the tool, not the file: the executable may be the
+	// rumpnet multi-call binary, which runs the tool its argv[0] names.
 	cmd := exec.Command(exe, args...)
+	cmd.Args[0] = "rump_server"
 	cmd.Env = append(os.Environ(), envReadyFD+"=3")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
 	cmd.ExtraFiles = []*os.File{w}
