@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"bytes"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -11,11 +10,17 @@ import (
 
 // startCapture starts rtcpdump against the env's server; done is closed
 // when it exits.
-func (e *env) startCapture(args ...string) (cmd *exec.Cmd, stdout, stderr *bytes.Buffer, done chan struct{}) {
+func (e *env) startCapture(args ...string) (cmd *exec.Cmd, stdout, stderr *lockedBuffer, done chan struct{}) {
+	e.t.Helper()
+	return e.startCaptureAt(e.url, args...)
+}
+
+// startCaptureAt starts rtcpdump against the server at url.
+func (e *env) startCaptureAt(url string, args ...string) (cmd *exec.Cmd, stdout, stderr *lockedBuffer, done chan struct{}) {
 	e.t.Helper()
 	cmd = exec.Command(bin("rtcpdump"), args...)
-	cmd.Env = append(cmd.Environ(), "RUMP_SERVER="+e.url)
-	stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
+	cmd.Env = append(cmd.Environ(), "RUMP_SERVER="+url)
+	stdout, stderr = new(lockedBuffer), new(lockedBuffer)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)
@@ -30,6 +35,13 @@ func (e *env) startCapture(args ...string) (cmd *exec.Cmd, stdout, stderr *bytes
 // (or a generous deadline passes).
 func (e *env) pingUntil(done chan struct{}) {
 	e.t.Helper()
+	e.sendUntil(done, func() { e.rping("rping", "-n", "-c", "1", "10.0.0.1") })
+}
+
+// sendUntil calls send (which sends one ping and waits for its answer)
+// until done closes, or fails the test after a generous deadline.
+func (e *env) sendUntil(done chan struct{}, send func()) {
+	e.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		select {
@@ -40,7 +52,7 @@ func (e *env) pingUntil(done chan struct{}) {
 		if time.Now().After(deadline) {
 			e.t.Fatal("rtcpdump did not end while rping ran")
 		}
-		e.rping("rping", "-n", "-c", "1", "10.0.0.1")
+		send()
 	}
 }
 

@@ -1,21 +1,23 @@
 package tests
 
-// rtraceroute and rtraceroute6 across three kernels in a line: A and the
-// router B share one shmif bus, B and C another. The probes leave A's own
-// stack; the lines show B, then C, in NetBSD's form; a destination behind
-// a blackhole route on B shows B, then nothing.
+// rtraceroute and rtraceroute6 across kernels in a line on shmif buses:
+// A — B — C with one router, A — R1 — R2 — C with two. The probes leave
+// A's own stack; the lines show each router, then C, in NetBSD's form; a
+// destination behind a blackhole route on B shows B, then nothing.
 
 import (
+	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 )
 
-// traceLine is three kernels A — B — C and their addresses.
+// traceLine is kernels in a line, A — routers — C, and their addresses.
 type traceLine struct {
 	*env
-	a, b, c string // server urls
+	a, c    string   // server urls of the ends
+	routers []string // server urls, from A's side
 }
 
 // shmifAt puts ifname of the server at url on bus with the two addresses.
@@ -38,40 +40,87 @@ func (e *env) mustToolAt(url, tool string, args ...string) string {
 	return r.stdout
 }
 
+// chainAddr is the address of kernel k (0 is A) on bus b of a line:
+// 10.b.0.(k+1) and fd0b::(k+1).
+func chainAddr(b, k int) (v4, v6 string) {
+	return fmt.Sprintf("10.%d.0.%d", b, k+1), fmt.Sprintf("fd0%d::%d", b, k+1)
+}
+
+// newTraceChain builds A — R1 — ... — Rn — C on shmif buses 1 to n+1:
+// kernel k (A is 0, C is n+1) is on bus k with its shmif0 and on bus k+1
+// with its last shmif, at chainAddr(bus, k). The routers forward both
+// families and have routes to every bus through their neighbours; A and C
+// route through theirs.
+func newTraceChain(t *testing.T, n int) traceLine {
+	e := newEnv(t)
+	url := func(name string) string { return "unix://" + filepath.Join(e.dir, name) }
+	bus := func(b int) string { return filepath.Join(e.dir, fmt.Sprintf("bus%d", b)) }
+	l := traceLine{env: e, a: url("a"), c: url("c")}
+	for i := 1; i <= n; i++ {
+		l.routers = append(l.routers, url(fmt.Sprintf("r%d", i)))
+	}
+	kernels := append(append([]string{l.a}, l.routers...), l.c)
+	for _, u := range kernels {
+		e.startServerAt(u)
+	}
+	for k, u := range kernels {
+		ifs := 0
+		for _, b := range []int{k, k + 1} {
+			if b < 1 || b > n+1 {
+				continue
+			}
+			v4, v6 := chainAddr(b, k)
+			e.shmifAt(u, fmt.Sprintf("shmif%d", ifs), bus(b), v4+"/24", v6+"/64")
+			ifs++
+		}
+	}
+	for k, u := range kernels {
+		var routes [][]string
+		switch {
+		case k == 0:
+			v4, v6 := chainAddr(1, 1)
+			routes = [][]string{{"add", "default", v4}, {"add", "-inet6", "default", v6}}
+		case k == n+1:
+			v4, v6 := chainAddr(k, k-1)
+			routes = [][]string{{"add", "default", v4}, {"add", "-inet6", "default", v6}}
+		default:
+			e.mustToolAt(u, "rsysctl", "-w", "net.inet.ip.forwarding=1", "net.inet6.ip6.forwarding=1")
+			for b := 1; b <= n+1; b++ {
+				var gw4, gw6 string
+				switch {
+				case b < k:
+					gw4, gw6 = chainAddr(k, k-1)
+				case b > k+1:
+					gw4, gw6 = chainAddr(k+1, k+1)
+				default:
+					continue
+				}
+				routes = append(routes, []string{"add", "-net", fmt.Sprintf("10.%d/16", b), gw4},
+					[]string{"add", "-inet6", fmt.Sprintf("fd0%d::", b), "-prefixlen", "64", gw6})
+			}
+		}
+		for _, rt := range routes {
+			e.mustToolAt(u, "rroute", rt...)
+		}
+	}
+	for k, u := range kernels {
+		e.waitUsableAt(u, "shmif0")
+		if k != 0 && k != n+1 {
+			e.waitUsableAt(u, "shmif1")
+		}
+	}
+	return l
+}
+
 // newTraceLine builds A (10.1.0.1, fd01::1) — (10.1.0.2, fd01::2) B
 // (10.2.0.2, fd02::2) — (10.2.0.3, fd02::3) C, with B forwarding both
 // families, A and C routing through B, and 10.9/16 and fd09::/64
 // blackholed on B.
 func newTraceLine(t *testing.T) traceLine {
-	e := newEnv(t)
-	bus1, bus2 := filepath.Join(e.dir, "bus1"), filepath.Join(e.dir, "bus2")
-	l := traceLine{env: e, a: "unix://" + filepath.Join(e.dir, "a"), b: "unix://" + filepath.Join(e.dir, "b"),
-		c: "unix://" + filepath.Join(e.dir, "c")}
-	for _, u := range []string{l.a, l.b, l.c} {
-		e.startServerAt(u)
-	}
-	e.shmifAt(l.a, "shmif0", bus1, "10.1.0.1/24", "fd01::1/64")
-	e.shmifAt(l.b, "shmif0", bus1, "10.1.0.2/24", "fd01::2/64")
-	e.shmifAt(l.b, "shmif1", bus2, "10.2.0.2/24", "fd02::2/64")
-	e.shmifAt(l.c, "shmif0", bus2, "10.2.0.3/24", "fd02::3/64")
-	e.mustToolAt(l.b, "rsysctl", "-w", "net.inet.ip.forwarding=1", "net.inet6.ip6.forwarding=1")
-	for _, rt := range []struct {
-		url  string
-		args []string
-	}{
-		{l.a, []string{"add", "default", "10.1.0.2"}},
-		{l.a, []string{"add", "-inet6", "default", "fd01::2"}},
-		{l.c, []string{"add", "default", "10.2.0.2"}},
-		{l.c, []string{"add", "-inet6", "default", "fd02::2"}},
-		{l.b, []string{"add", "-net", "10.9/16", "127.0.0.1", "-blackhole"}},
-		{l.b, []string{"add", "-inet6", "fd09::", "-prefixlen", "64", "::1", "-blackhole"}},
-	} {
-		e.mustToolAt(rt.url, "rroute", rt.args...)
-	}
-	e.waitUsableAt(l.a, "shmif0")
-	e.waitUsableAt(l.b, "shmif0")
-	e.waitUsableAt(l.b, "shmif1")
-	e.waitUsableAt(l.c, "shmif0")
+	l := newTraceChain(t, 1)
+	b := l.routers[0]
+	l.mustToolAt(b, "rroute", "add", "-net", "10.9/16", "127.0.0.1", "-blackhole")
+	l.mustToolAt(b, "rroute", "add", "-inet6", "fd09::", "-prefixlen", "64", "::1", "-blackhole")
 	return l
 }
 
@@ -104,6 +153,38 @@ func TestTraceroute(t *testing.T) {
 		{"rtraceroute6", []string{"-n", "-q", "1", "-w", "2", "-m", "3", "fd09::1"},
 			" 1  fd01::2  T ms\n 2  *\n 3  *\n",
 			"traceroute6 to fd09::1 (fd09::1) from fd01::1, 3 hops max, 20 byte packets\n"},
+	} {
+		r := l.toolAt(l.a, tt.tool, tt.args...)
+		got := rtts.ReplaceAllString(r.stdout, "  T ms")
+		if r.code != 0 || got != tt.stdout || r.stderr != tt.stderr {
+			t.Errorf("RUMP_SERVER=A %s %s: got %v, want exit 0, stdout %q (T an RTT), stderr %q",
+				tt.tool, strings.Join(tt.args, " "), r, tt.stdout, tt.stderr)
+		}
+	}
+}
+
+// Two routers: each answers with the address of the interface the probe
+// came in by, in both families.
+func TestTracerouteTwoRouters(t *testing.T) {
+	l := newTraceChain(t, 2)
+	for _, tt := range []struct {
+		tool   string
+		args   []string
+		stdout string
+		stderr string
+	}{
+		{"rtraceroute", []string{"-n", "-q", "1", "-w", "2", "10.3.0.4"},
+			" 1  10.1.0.2  T ms\n 2  10.2.0.3  T ms\n 3  10.3.0.4  T ms\n",
+			"traceroute to 10.3.0.4 (10.3.0.4), 64 hops max, 40 byte packets\n"},
+		{"rtraceroute", []string{"-I", "-n", "-q", "2", "-w", "2", "10.3.0.4"},
+			" 1  10.1.0.2  T ms  T ms\n 2  10.2.0.3  T ms  T ms\n 3  10.3.0.4  T ms  T ms\n",
+			"traceroute to 10.3.0.4 (10.3.0.4), 64 hops max, 40 byte packets\n"},
+		{"rtraceroute6", []string{"-n", "-q", "1", "-w", "2", "fd03::4"},
+			" 1  fd01::2  T ms\n 2  fd02::3  T ms\n 3  fd03::4  T ms\n",
+			"traceroute6 to fd03::4 (fd03::4) from fd01::1, 64 hops max, 20 byte packets\n"},
+		{"rtraceroute6", []string{"-I", "-n", "-q", "2", "-w", "2", "fd03::4"},
+			" 1  fd01::2  T ms  T ms\n 2  fd02::3  T ms  T ms\n 3  fd03::4  T ms  T ms\n",
+			"traceroute6 to fd03::4 (fd03::4) from fd01::1, 64 hops max, 20 byte packets\n"},
 	} {
 		r := l.toolAt(l.a, tt.tool, tt.args...)
 		got := rtts.ReplaceAllString(r.stdout, "  T ms")
