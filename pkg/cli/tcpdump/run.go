@@ -109,10 +109,7 @@ func Main(ctx context.Context, t *cli.Tool, c *client.Client, o options) int {
 	}
 	t.Warnx("listening on %s, link-type %s, snapshot length %d bytes", o.iface, linkName(st.LinkType()), st.Snaplen())
 	captured, status := copyFrames(st, w, prog, o.count)
-	// The stream ends with ^C (the context), with the interface (EOF), or
-	// with tcpdump gone (a broken pipe): none is worth a message.
-	if status != nil && !errors.Is(status, context.Canceled) && !errors.Is(status, io.EOF) &&
-		!errors.Is(status, syscall.EPIPE) {
+	if !quietEnd(ctx, status) {
 		t.Warn(status, "%s", o.iface)
 	}
 	st.Close()
@@ -234,4 +231,13 @@ func defaultInterface(c *client.Client) (string, error) {
 		return "", api.Errorf(syscall.ENXIO, "no suitable device found")
 	}
 	return lo, nil
+}
+
+// quietEnd reports whether a capture ended the normal way, not worth a
+// message: with ^C (the context; the stream may then be cut inside a
+// block, which its reader sees as malformed), with the interface (EOF),
+// or with tcpdump gone (a broken pipe).
+func quietEnd(ctx context.Context, err error) bool {
+	return err == nil || ctx.Err() != nil || errors.Is(err, context.Canceled) ||
+		errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE)
 }
