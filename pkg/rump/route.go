@@ -42,7 +42,7 @@ type staticRoute struct {
 
 // userFlags are the RTF_* bits a request may set.
 const userFlags = api.RTF_GATEWAY | api.RTF_HOST | api.RTF_STATIC | api.RTF_REJECT |
-	api.RTF_BLACKHOLE | api.RTF_CONNECTED
+	api.RTF_BLACKHOLE | api.RTF_CONNECTED | api.RTF_ANNOUNCE
 
 func (r *staticRoute) tcpipRoute() tcpip.Route {
 	rt := tcpip.Route{Destination: subnetOf(r.dest), NIC: r.ifp.nic, MTU: r.mtu}
@@ -114,7 +114,7 @@ func (k *Kernel) DeleteRoute(family int, r api.Route) error {
 
 // ChangeRoute changes the route to r.Dest (route change): a gateway or
 // interface given replaces the old, -ifa and -mtu likewise; RTF_REJECT,
-// RTF_BLACKHOLE and RTF_STATIC in r.Flags are set (route change marks a
+// RTF_BLACKHOLE, RTF_STATIC and RTF_ANNOUNCE in r.Flags are set (route change marks a
 // route static, as NetBSD's does) and RTF_REJECT and RTF_BLACKHOLE in
 // r.FlagsClear cleared.
 // ESRCH if there is no such route, EBUSY for a local route, and AddRoute's
@@ -152,7 +152,7 @@ func (k *Kernel) ChangeRoute(family int, r api.Route) error {
 	if r.Ifa == "" && ch.ifa.IsValid() && ch.ifp.findAddr(ch.ifa) < 0 {
 		ch.ifa = netip.Addr{} // the old -ifa is not on the new interface
 	}
-	ch.flags |= r.Flags & (api.RTF_REJECT | api.RTF_BLACKHOLE | api.RTF_STATIC)
+	ch.flags |= r.Flags & (api.RTF_REJECT | api.RTF_BLACKHOLE | api.RTF_STATIC | api.RTF_ANNOUNCE)
 	ch.flags &^= r.FlagsClear & (api.RTF_REJECT | api.RTF_BLACKHOLE)
 	if r.MTU != 0 {
 		ch.mtu = nr.mtu
