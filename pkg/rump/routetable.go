@@ -149,6 +149,7 @@ func (k *Kernel) updateRoutesLocked() {
 	k.stack.SetRouteTable(table)
 	for _, ifp := range k.ifaces {
 		k.syncProxyLocked(ifp) // host routes with -proxy publish their destination
+		k.syncProxyNDPLocked(ifp)
 	}
 }
 
