@@ -150,6 +150,9 @@ func (c *Client) do(method, path string, in, out any) error {
 		if !ok {
 			e = syscall.Errno(er.Code)
 		}
+		if er.Explained {
+			return api.Explainf(e, "%s", er.Detail)
+		}
 		return api.Errorf(e, er.Detail)
 	}
 	if out != nil {

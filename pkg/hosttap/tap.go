@@ -299,4 +299,3 @@ func CreatePersistent(name string, uid int) error {
 	}
 	return nil
 }
-
