@@ -66,3 +66,23 @@ func TestCreateWithLinkstr(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelSentences checks that a failure the kernel explains in a
+// sentence reaches the person as that sentence, not as "op: strerror".
+func TestKernelSentences(t *testing.T) {
+	c := kernelClient(t)
+	steps := []struct {
+		args    string
+		wantErr string
+	}{
+		{"bridge0 create", ""},
+		{"bridge0 inet 10.0.0.1/24", "rifconfig: bridge0: a bridge carries no addresses; configure them on a member\n"},
+		{"bridge0 mtu 1400", "rifconfig: bridge0: a bridge's MTU is its members'\n"},
+	}
+	for _, s := range steps {
+		_, errs, _ := runMain(c, strings.Fields(s.args)...)
+		if errs != s.wantErr {
+			t.Errorf("rifconfig %s: got stderr %q, want %q", s.args, errs, s.wantErr)
+		}
+	}
+}
