@@ -128,3 +128,14 @@ func TestEntryLifetime(t *testing.T) {
 		}
 	}
 }
+
+// NetBSD's t_arp arp_cache_expiration_10s looks for the entry two seconds
+// after net.inet.arp.keep; the sweeper must have removed it by then.
+func TestSweepInterval(t *testing.T) {
+	for _, keep := range []time.Duration{time.Second, 5 * time.Second, 10 * time.Second, 1200 * time.Second} {
+		got := sweepInterval(keep)
+		if got <= 0 || got > time.Second {
+			t.Errorf("keep %v: got interval %v, want in (0, 1s]", keep, got)
+		}
+	}
+}
