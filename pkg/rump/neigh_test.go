@@ -139,3 +139,29 @@ func TestSweepInterval(t *testing.T) {
 		}
 	}
 }
+
+// ndp shows an entry's time left in its state from the base reachable
+// time, and NetBSD's t_ndp ndp_cache_expiration waits exactly that long
+// for the entry to go stale, so the time an entry is reachable must be the
+// base one, not one drawn at random around it.
+func TestReachableTimeNotRandom(t *testing.T) {
+	k := newKernel(t, Options{})
+	if err := k.Create("virt0"); err != nil {
+		t.Fatal(err)
+	}
+	k.mu.Lock()
+	ifp, err := k.lookupLocked("virt0")
+	k.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, proto := range []tcpip.NetworkProtocolNumber{ipv4.ProtocolNumber, ipv6.ProtocolNumber} {
+		c, terr := k.stack.NUDConfigurations(ifp.nic, proto)
+		if terr != nil {
+			t.Fatal(terr)
+		}
+		if c.MinRandomFactor != 1 || c.MaxRandomFactor != 1 {
+			t.Errorf("proto %d: got random factors %v..%v, want 1..1", proto, c.MinRandomFactor, c.MaxRandomFactor)
+		}
+	}
+}
