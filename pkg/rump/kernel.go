@@ -98,10 +98,15 @@ func New(opts Options) (*Kernel, error) {
 		transProtos = append(transProtos, icmp.NewProtocol6)
 	}
 	rtm := &rtBroadcaster{}
+	// An entry stays reachable for the base time, not one drawn around
+	// it, so the time left that arp and ndp show is the entry's own.
+	nud := stack.DefaultNUDConfigurations()
+	nud.MinRandomFactor, nud.MaxRandomFactor = 1, 1
 	k := &Kernel{
 		rtm: rtm,
 		stack: stack.New(stack.Options{
 			NUDDisp:            &nudEvents{b: rtm},
+			NUDConfigs:         nud,
 			NetworkProtocols:   netProtos,
 			TransportProtocols: transProtos,
 			HandleLocal:        true,

@@ -51,8 +51,6 @@ func (k *Kernel) Neighbors(family int) []api.Neighbor {
 		var list []api.Neighbor
 		if family == 4 {
 			list = k.publishedLocked(ifp)
-		} else {
-			list = k.ownEntriesLocked(ifp)
 		}
 		for _, e := range entries {
 			n := api.Neighbor{Addr: e.Addr.String(), Interface: ifp.name, Index: int(ifp.nic), State: neighborState(e.State)}
@@ -76,32 +74,6 @@ func (k *Kernel) Neighbors(family int) []api.Neighbor {
 		out = append(out, list...)
 	}
 	return out
-}
-
-// ownEntriesLocked lists the interface's own usable inet6 addresses as
-// permanent reachable entries with its link address, as NetBSD's ndp
-// shows them (the kernel keeps one for each address it has). gVisor keeps
-// no such entries; they are shown here and cannot be replaced or deleted.
-func (k *Kernel) ownEntriesLocked(ifp *Interface) []api.Neighbor {
-	if ifp.eth == nil {
-		return nil
-	}
-	mac := macString(ifp.eth.LinkAddress())
-	var out []api.Neighbor
-	for _, a := range ifp.addrs {
-		if a.is4() || !a.inStack || a.dad.Load() != 0 || a.static&api.IN6_IFF_ANYCAST != 0 {
-			continue
-		}
-		out = append(out, api.Neighbor{Addr: a.prefix.Addr().WithZone("").String(), LinkAddr: mac, Interface: ifp.name,
-			Index: int(ifp.nic), State: api.NeighborReachable, Permanent: true, Local: true})
-	}
-	return out
-}
-
-// ownAddrLocked reports whether addr is one of the interface's addresses.
-func (ifp *Interface) ownAddrLocked(addr tcpip.Address) bool {
-	a, _ := netip.AddrFromSlice(addr.AsSlice())
-	return ifp.findAddr(a) >= 0
 }
 
 func neighborState(s stack.NeighborState) string {
@@ -203,10 +175,6 @@ func (k *Kernel) AddNeighbor(family int, n api.Neighbor) error {
 		if e.Addr == addr && e.State == stack.Static && k.tempNeigh[key] == nil {
 			return api.Errorf(syscall.EEXIST, addr.String()+" on "+ifp.name)
 		}
-	}
-	if family == 6 && ifp.ownAddrLocked(addr) {
-		// The interface's own address has a permanent entry.
-		return api.Errorf(syscall.EEXIST, addr.String()+" on "+ifp.name)
 	}
 	if terr := k.stack.AddStaticNeighbor(ifp.nic, proto, addr, tcpip.LinkAddress(mac)); terr != nil {
 		return api.Errorf(errnoOfTCPIP(terr), "add neighbour: "+terr.String())

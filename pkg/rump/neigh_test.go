@@ -98,9 +98,7 @@ func TestNeighbors(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, n := range ka.Neighbors(tt.family) {
-			if !n.Local { // the node's own addresses stay, as on NetBSD
-				t.Errorf("inet%d after clearing: got %+v", tt.family, n)
-			}
+			t.Errorf("inet%d after clearing: got %+v, want no entries", tt.family, n)
 		}
 		if len(ka.tempNeigh) != 0 {
 			t.Errorf("inet%d: temporary entries still timed after clearing: %v", tt.family, ka.tempNeigh)
@@ -127,6 +125,43 @@ func TestEntryLifetime(t *testing.T) {
 	for _, tt := range tests {
 		if got := entryLifetime(tt.family, tt.state, nud, keep); got != tt.want {
 			t.Errorf("inet%d %v: got %v, want %v", tt.family, tt.state, got, tt.want)
+		}
+	}
+}
+
+// NetBSD's t_arp arp_cache_expiration_10s looks for the entry two seconds
+// after net.inet.arp.keep; the sweeper must have removed it by then.
+func TestSweepInterval(t *testing.T) {
+	for _, keep := range []time.Duration{time.Second, 5 * time.Second, 10 * time.Second, 1200 * time.Second} {
+		got := sweepInterval(keep)
+		if got <= 0 || got > time.Second {
+			t.Errorf("keep %v: got interval %v, want in (0, 1s]", keep, got)
+		}
+	}
+}
+
+// ndp shows an entry's time left in its state from the base reachable
+// time, and NetBSD's t_ndp ndp_cache_expiration waits exactly that long
+// for the entry to go stale, so the time an entry is reachable must be the
+// base one, not one drawn at random around it.
+func TestReachableTimeNotRandom(t *testing.T) {
+	k := newKernel(t, Options{})
+	if err := k.Create("virt0"); err != nil {
+		t.Fatal(err)
+	}
+	k.mu.Lock()
+	ifp, err := k.lookupLocked("virt0")
+	k.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, proto := range []tcpip.NetworkProtocolNumber{ipv4.ProtocolNumber, ipv6.ProtocolNumber} {
+		c, terr := k.stack.NUDConfigurations(ifp.nic, proto)
+		if terr != nil {
+			t.Fatal(terr)
+		}
+		if c.MinRandomFactor != 1 || c.MaxRandomFactor != 1 {
+			t.Errorf("proto %d: got random factors %v..%v, want 1..1", proto, c.MinRandomFactor, c.MaxRandomFactor)
 		}
 	}
 }

@@ -280,12 +280,19 @@ func (k *Kernel) sweepNeighbors() {
 	}
 }
 
-// neighborSweeper runs sweepNeighbors until done is closed; it looks often
-// enough that an entry outlives arp.keep by at most a quarter of it.
+// sweepInterval is how often the neighbour sweeper looks: often enough
+// that an entry outlives net.inet.arp.keep by at most a second (NetBSD's
+// entry timer fires at keep; its t_arp checks two seconds later).
+func sweepInterval(keep time.Duration) time.Duration {
+	return min(max(keep/4, 250*time.Millisecond), time.Second)
+}
+
+// neighborSweeper runs sweepNeighbors until done is closed, every
+// sweepInterval.
 func (k *Kernel) neighborSweeper(done <-chan struct{}) {
 	for {
 		k.mu.Lock()
-		every := min(max(k.tun.arpKeep/4, 250*time.Millisecond), 30*time.Second)
+		every := sweepInterval(k.tun.arpKeep)
 		k.mu.Unlock()
 		timer := time.NewTimer(every)
 		select {

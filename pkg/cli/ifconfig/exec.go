@@ -82,6 +82,12 @@ func execute(t *cli.Tool, b Backend, r *request, w io.Writer) (status int, err e
 			}
 			return 0, nil
 		}
+		if r.byIndex {
+			// NetBSD's ifconfig checks the interface through the kernel
+			// (where a number is an index) but prints the status of the
+			// interfaces whose name is the argument, and none is "1".
+			return 0, nil
+		}
 		p := newPrinter(r, w)
 		err = r.show(b, ifc, p)
 		if ferr := p.finish(); err == nil {

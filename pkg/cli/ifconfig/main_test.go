@@ -133,7 +133,10 @@ func TestMainFullKeywords(t *testing.T) {
 		{"virt0 link zz:00", "^$", "^rifconfig: zz:00: bad value\n$", 1},
 		{"virt0 alias 10.0.0.11/24", "^$", "", 0},
 		{"virt0 inet", `\tinet 10.0.0.3/16 broadcast 10.0.255.255 flags 0\n\tinet 10.0.0.11/24 broadcast 10.0.0.255 flags 0\n$`, "", 0},
-		{"1 inet", `^lo0: flags=0x8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 33624\n`, "", 0},
+		// An index finds the interface but names none to show (t_ifconfig
+		// ifconfig_number); with a command it configures that interface.
+		{"1 inet", "^$", "", 0},
+		{"1 mtu 33624", "^$", "", 0},
 		{"9", "^$", "^rifconfig: SIOCGIFFLAGS: Device not configured\n$", 1},
 		{"lo0 link", "^lo0: flags=0x8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 33624\n\tstatus: active\n$", "", 0},
 		{"virt0 inet6 fc00::/64 eui64", "^$", "", 0},

@@ -26,14 +26,15 @@ func TestNetBSDConformance(t *testing.T) {
 	static11 := "ndp -s fc00::11 b2:a0:20:00:00:11"
 	static12 := "ndp -s fc00::12 b2:a0:20:00:00:12"
 	cases := []conform.Case{
-		nc("own-permanent", "-n fc00::1"),
+		nc("own-no-entry", "-n fc00::1"),
+		nc("own-static", "-s fc00::1 b2:a0:20:00:00:ff"),
 		nc("no-entry-peer", "-n fc00::2"),
 		nc("static-permanent", "-n fc00::10", static10),
 		nc("static-delete-message", "-n -d fc00::10", static10),
 		nc("static-deleted", "-n fc00::10", static10, "ndp -d fc00::10"),
 		nc("static-listed", "-n -a", static11, static12),
 		nc("clear-keeps-static", "-n fc00::11", static11, static12, "ndp -c"),
-		nc("permanent-no-overwrite", "-s fc00::1 b2:a0:20:00:00:ff"),
+		nc("permanent-no-overwrite", "-s fc00::1 b2:a0:20:00:00:fe", "ndp -s fc00::1 b2:a0:20:00:00:ff"),
 		nc("header", "-n -a"),
 		nc("clear-no-header", "-n -c", static11),
 		nc("stamp-no-header", "-t -n fc00::11", static11),

@@ -113,10 +113,12 @@ func TestAgainstKernel(t *testing.T) {
 		wantErr    string
 		wantStatus int
 	}{
-		// The node's own addresses are permanent entries (the link-local
-		// one once its DAD is done).
-		{"-an", "^" + head + "fc00::2 +b2:0a:[0-9a-f:]+ +virt0 permanent R \n(fe80::[0-9a-f:]+%virt0 .* permanent R \n)?$", "", 0},
-		{"-s fc00::2 b2:a0:20:00:00:10", "^$", "^rndp: writing to routing socket: File exists\n$", 1},
+		// The node's own addresses have no entries, as on NetBSD (t_ndp
+		// setup_src_server), but one can be added (ndp_cache_overwriting).
+		{"-an", "^" + head + "$", "", 0},
+		{"-s fc00::2 b2:a0:20:00:00:10", "^$", "", 0},
+		{"-s fc00::2 b2:a0:20:00:00:11", "^$", "^rndp: writing to routing socket: File exists\n$", 1},
+		{"-n -d fc00::2", "^" + head + "fc00::2 \\(fc00::2\\) deleted\n$", "", 0},
 		{"-s fc00::9 b2:a0:20:00:00:10", "^$", "", 0},
 		{"-n fc00::9", "^" + head + "fc00::9 +b2:a0:20:00:00:10 +virt0 permanent R \n$", "", 0},
 		{"-s fc00::9 b2:a0:20:00:00:11", "^$", "^rndp: writing to routing socket: File exists\n$", 1},
