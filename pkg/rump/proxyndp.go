@@ -46,7 +46,7 @@ func proxyAdvert(frame []byte, t *proxyNDPTable, self tcpip.LinkAddress) []byte 
 		return nil
 	}
 	ip := header.IPv6(frame[ipOff:])
-	if int(ip.PayloadLength()) > len(ip)-header.IPv6MinimumSize || ip.TransportProtocol() != header.ICMPv6ProtocolNumber ||
+	if int(ip.PayloadLength()) > len(ip)-header.IPv6MinimumSize || tcpip.TransportProtocolNumber(ip.NextHeader()) != header.ICMPv6ProtocolNumber ||
 		ip.HopLimit() != header.NDPHopLimit {
 		return nil
 	}
