@@ -71,6 +71,7 @@ type Kernel struct {
 	discard   *discardEndpoint                  // behind blackhole routes, once used; see blackhole.go
 	tempNeigh map[neighborKey]*tempEntry        // arp -s ... temp entries; see neigh.go
 	published map[neighborKey]tcpip.LinkAddress // arp -s ... pub entries; see proxyarp.go
+	mcastRefs map[mcastKey]int                  // sockets in each group; see mcast.go
 
 	rtm     *rtBroadcaster                 // routing messages; see rtmsg.go
 	rtmConn map[connRoute]api.RouteMessage // connected routes announced; guarded by mu
