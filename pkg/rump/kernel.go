@@ -87,7 +87,9 @@ func New(opts Options) (*Kernel, error) {
 	var netProtos []stack.NetworkProtocolFactory
 	transProtos := []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol}
 	if comps.inet() {
-		netProtos = append(netProtos, ipv4.NewProtocol, arp.NewProtocol)
+		netProtos = append(netProtos, ipv4.NewProtocolWithOptions(ipv4.Options{
+			IGMP: ipv4.IGMPOptions{Enabled: true}, // at version 2; see grouproto.go
+		}), arp.NewProtocol)
 		transProtos = append(transProtos, icmp.NewProtocol4)
 	}
 	if comps.inet6() {

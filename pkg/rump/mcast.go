@@ -36,17 +36,7 @@ func (k *Kernel) Multicast() []api.Multicast {
 
 func (k *Kernel) multicastLocked(ifp *Interface) api.Multicast {
 	m := api.Multicast{Interface: ifp.name}
-	var v4, v6 []*ifaddr
-	for _, a := range ifp.addrs {
-		if !a.inStack {
-			continue
-		}
-		if a.is4() {
-			v4 = append(v4, a)
-		} else {
-			v6 = append(v6, a)
-		}
-	}
+	v4, v6 := stackAddrs(ifp)
 	link := map[string]int{}
 	var linkOrder []string
 	seen := map[netip.Addr]bool{}
@@ -93,10 +83,12 @@ func (k *Kernel) multicastLocked(ifp *Interface) api.Multicast {
 				ma.Groups = append(ma.Groups, kernel(g))
 			}
 		}
-		if i == len(v6)-1 {
-			ma.Groups = append(ma.Groups, sockets(true)...)
-		}
 		m.Addrs = append(m.Addrs, ma)
+	}
+	if len(v6) > 0 {
+		// After every address's kernel groups, so that a group the kernel
+		// is in is not listed again.
+		m.Addrs[0].Groups = append(m.Addrs[0].Groups, sockets(true)...)
 	}
 	for i, a := range v4 {
 		ma := api.MulticastAddr{Addr: a.prefix.Addr().String()}
@@ -117,6 +109,21 @@ func (k *Kernel) multicastLocked(ifp *Interface) api.Multicast {
 		}
 	}
 	return m
+}
+
+// stackAddrs are the interface's addresses in the stack, by family.
+func stackAddrs(ifp *Interface) (v4, v6 []*ifaddr) {
+	for _, a := range ifp.addrs {
+		if !a.inStack {
+			continue
+		}
+		if a.is4() {
+			v4 = append(v4, a)
+		} else {
+			v6 = append(v6, a)
+		}
+	}
+	return v4, v6
 }
 
 // mcastKey is one group on one interface.

@@ -24,7 +24,8 @@ const caNameMax = 16
 const linuxReordering = 3
 
 // IsBytesOpt reports whether an option's value is bytes rather than an
-// integer: GetOptBytes and SetOptBytes take it.
+// integer: GetOptBytes and SetOptBytes take it (TCP_INFO, TCP_CONGESTION
+// and the multicast structures of sockets_mcast.go).
 func IsBytesOpt(level, name int) bool {
 	return level == unix.IPPROTO_TCP && (name == unix.TCP_INFO || name == unix.TCP_CONGESTION) ||
 		isMcastBytesOpt(level, name)
