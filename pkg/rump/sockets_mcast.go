@@ -147,18 +147,11 @@ func (s *socket) getMcastBytes(level, name int) ([]byte, error) {
 }
 
 // mcastHopsOpt is IP_MULTICAST_TTL or IPV6_MULTICAST_HOPS: 0 to 255, -1
-// for the default of 1 (IPv6; NetBSD's default for both).
-func mcastHopsOpt(minusOne bool) optDef {
-	lo := 0
-	if minusOne {
-		lo = -1
-	}
+// for the default of 1 (as Linux takes it; NetBSD's default too).
+func mcastHopsOpt() optDef {
 	return optDef{
 		set: func(s *socket, v int) error {
-			if s.typ == api.SockStream {
-				return api.Errorf(syscall.ENOPROTOOPT, "multicast option on a stream socket")
-			}
-			if v < lo || v > 255 {
+			if v < -1 || v > 255 {
 				return api.Errorf(syscall.EINVAL, "option value out of range")
 			}
 			if v == -1 {
@@ -202,15 +195,33 @@ func v6MulticastIfOpt() optDef {
 
 // mcastOpts are the integer multicast options, merged into intOpts.
 var mcastOpts = map[optKey]optDef{
-	{unix.IPPROTO_IP, unix.IP_MULTICAST_TTL}:      mcastHopsOpt(false),
+	{unix.IPPROTO_IP, unix.IP_MULTICAST_TTL}:      mcastHopsOpt(),
 	{unix.IPPROTO_IP, unix.IP_MULTICAST_LOOP}:     flagOpt((*sockOpts).GetMulticastLoop, (*sockOpts).SetMulticastLoop, false),
-	{unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_HOPS}: only(mcastHopsOpt(true), 6, false),
+	{unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_HOPS}: only(mcastHopsOpt(), 6, false),
 	{unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_LOOP}: only(flagOpt((*sockOpts).GetMulticastLoop, (*sockOpts).SetMulticastLoop, false), 6, false),
 	{unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_IF}:   v6MulticastIfOpt(),
 }
 
 func init() {
 	for k, d := range mcastOpts {
-		intOpts[k] = d
+		intOpts[k] = datagramOnly(d)
 	}
+}
+
+// datagramOnly makes d ENOPROTOOPT on stream sockets.
+func datagramOnly(d optDef) optDef {
+	set, get := d.set, d.get
+	d.set = func(s *socket, v int) error {
+		if s.typ == api.SockStream {
+			return api.Errorf(syscall.ENOPROTOOPT, "multicast option on a stream socket")
+		}
+		return set(s, v)
+	}
+	d.get = func(s *socket) (int, error) {
+		if s.typ == api.SockStream {
+			return 0, api.Errorf(syscall.ENOPROTOOPT, "multicast option on a stream socket")
+		}
+		return get(s)
+	}
+	return d
 }

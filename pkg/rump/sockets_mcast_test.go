@@ -269,6 +269,7 @@ func TestMulticastOptionErrors(t *testing.T) {
 		set, want  int
 	}{
 		{"IP_MULTICAST_TTL", u4, unix.IPPROTO_IP, unix.IP_MULTICAST_TTL, 7, 7},
+		{"IP_MULTICAST_TTL default", u4, unix.IPPROTO_IP, unix.IP_MULTICAST_TTL, -1, 1},
 		{"IP_MULTICAST_LOOP", u4, unix.IPPROTO_IP, unix.IP_MULTICAST_LOOP, 0, 0},
 		{"IPV6_MULTICAST_HOPS", u6, unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_HOPS, 9, 9},
 		{"IPV6_MULTICAST_HOPS default", u6, unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_HOPS, -1, 1},
@@ -282,6 +283,9 @@ func TestMulticastOptionErrors(t *testing.T) {
 		if got, err := ss.GetOpt(tt.id, tt.level, tt.opt); err != nil || got != tt.want {
 			t.Errorf("%s: got %d, %v, want %d", tt.name, got, err, tt.want)
 		}
+	}
+	if err := ss.SetOpt(tcp, unix.IPPROTO_IP, unix.IP_MULTICAST_LOOP, 1); errnoOrZero(err) != syscall.ENOPROTOOPT {
+		t.Errorf("IP_MULTICAST_LOOP on TCP: got %v, want ENOPROTOOPT", err)
 	}
 	if err := ss.SetOpt(u6, unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_IF, 99); errnoOrZero(err) != syscall.ENXIO {
 		t.Errorf("IPV6_MULTICAST_IF 99: got %v, want ENXIO", err)
