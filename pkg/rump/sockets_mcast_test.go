@@ -305,3 +305,47 @@ func errnoOrZero(err error) syscall.Errno {
 	}
 	return api.ErrnoOf(err)
 }
+
+// TestMulticastJoinPicksInterface joins with no interface named: the
+// interface of the route to the group, else the first multicast one.
+func TestMulticastJoinPicksInterface(t *testing.T) {
+	k := newKernel(t, Options{})
+	for _, step := range []error{
+		k.Create("shmif0"),
+		k.SetLinkstr("shmif0", t.TempDir()+"/bus0"),
+		k.AddAddr("shmif0", api.IfAddr{Addr: "10.9.0.1/24"}),
+		k.Create("shmif1"),
+		k.SetLinkstr("shmif1", t.TempDir()+"/bus1"),
+		k.AddAddr("shmif1", api.IfAddr{Addr: "10.8.0.1/24"}),
+	} {
+		if step != nil {
+			t.Fatal(step)
+		}
+	}
+	waitUsable(t, k, "shmif0")
+	waitUsable(t, k, "shmif1")
+	if err := k.AddRoute(4, api.Route{Dest: "239.0.0.0/8", Gateway: "10.8.0.2", Flags: api.RTF_GATEWAY}); err != nil {
+		t.Fatal(err)
+	}
+	ss := newSet(t, k)
+	u, _ := mustSocket(t, ss, 4, api.SockDgram)
+	for _, tt := range []struct {
+		group, want string
+	}{
+		{"239.1.1.1", "shmif1"}, // by the route
+		{"225.1.1.1", "shmif0"}, // no route: the first multicast interface
+	} {
+		if err := ss.SetOptBytes(u, unix.IPPROTO_IP, unix.IP_ADD_MEMBERSHIP, ipMreq(tt.group, "0.0.0.0", -1)); err != nil {
+			t.Fatalf("join %s: %v", tt.group, err)
+		}
+		for _, ifname := range []string{"shmif0", "shmif1"} {
+			want := 0
+			if ifname == tt.want {
+				want = 1
+			}
+			if got := groupRefcnt(k, ifname, tt.group); got != want {
+				t.Errorf("%s on %s: got refcount %d, want %d", tt.group, ifname, got, want)
+			}
+		}
+	}
+}
