@@ -59,7 +59,8 @@ type SocketRequest struct {
 	How     int    `json:"how,omitempty"`
 	IfName  string `json:"ifname,omitempty"`
 	// Bytes is the value of a setsockopt whose value is not an integer
-	// (TCP_CONGESTION's name); base64 in JSON.
+	// (TCP_CONGESTION's name, a multicast structure such as struct
+	// ip_mreq); base64 in JSON.
 	Bytes []byte `json:"bytes,omitempty"`
 	// Fds is how many descriptors came with the request (only connect
 	// takes one, the client's end of a datagram socket; others are
@@ -79,7 +80,7 @@ type SocketReply struct {
 	Value   int    `json:"value,omitempty"`
 	IfName  string `json:"ifname,omitempty"`
 	// Bytes is the value of a getsockopt whose value is not an integer
-	// (TCP_INFO, TCP_CONGESTION); base64 in JSON.
+	// (TCP_INFO, TCP_CONGESTION, IP_MULTICAST_IF); base64 in JSON.
 	Bytes []byte `json:"bytes,omitempty"`
 	// Fds is how many descriptors came with the reply, in SCM_RIGHTS.
 	Fds int `json:"fds,omitempty"`

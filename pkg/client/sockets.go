@@ -452,14 +452,17 @@ func (s *Sockets) GetOpt(id, level, name int) (int, error) {
 	return rep.Value, err
 }
 
-// SetOptBytes sets an option whose value is bytes (TCP_CONGESTION).
+// SetOptBytes sets an option whose value is bytes: TCP_CONGESTION, and
+// the multicast structures (IP_ADD_MEMBERSHIP's struct ip_mreq or
+// ip_mreqn, IPV6_JOIN_GROUP's struct ipv6_mreq, doc/sockets.md).
 func (s *Sockets) SetOptBytes(id, level, name int, value []byte) error {
 	_, _, err := s.do(api.SocketRequest{Op: api.SockOpSetsockopt, Sock: id, Level: level, Name: name, Bytes: value})
 	return err
 }
 
 // GetOptBytes reads an option whose value is bytes: TCP_INFO (Linux's
-// struct tcp_info), TCP_CONGESTION (the name, NUL-padded).
+// struct tcp_info), TCP_CONGESTION (the name, NUL-padded),
+// IP_MULTICAST_IF (a struct in_addr).
 func (s *Sockets) GetOptBytes(id, level, name int) ([]byte, error) {
 	rep, _, err := s.do(api.SocketRequest{Op: api.SockOpGetsockopt, Sock: id, Level: level, Name: name})
 	return rep.Bytes, err

@@ -40,10 +40,19 @@ func (s *Supervisor) setsockopt(c *call, k *sock) reply {
 	if bytesOption(level, name) {
 		return s.setBytesOpt(c, k, level, name, val, n)
 	}
-	if n < 4 {
+	var v uint32
+	var err error
+	switch {
+	case n >= 4:
+		v, err = c.p.readU32(val)
+	case n >= 1 && byteOption(level, name):
+		var b []byte
+		if b, err = c.p.read(val, 1); err == nil {
+			v = uint32(b[0])
+		}
+	default:
 		return fail(syscall.EINVAL)
 	}
-	v, err := c.p.readU32(val)
 	if err != nil {
 		return fail(syscall.EFAULT)
 	}
@@ -131,9 +140,30 @@ func (s *Supervisor) getsockopt(c *call, k *sock) reply {
 }
 
 // bytesOption reports an option whose value is not an integer: TCP_INFO
-// (struct tcp_info) and TCP_CONGESTION (a name).
+// (struct tcp_info), TCP_CONGESTION (a name), and the multicast options
+// whose value is a structure.
 func bytesOption(level, name int) bool {
-	return level == unix.IPPROTO_TCP && (name == unix.TCP_INFO || name == unix.TCP_CONGESTION)
+	return level == unix.IPPROTO_TCP && name == unix.TCP_INFO || bytesOptionMax(level, name) > 0
+}
+
+// bytesOptionMax is the most bytes a set of a bytes option takes:
+// struct ip_mreqn for IPv4's joins, leaves and IP_MULTICAST_IF, struct
+// ipv6_mreq for IPv6's, a name for TCP_CONGESTION; 0 for other options.
+func bytesOptionMax(level, name int) int {
+	switch {
+	case level == unix.IPPROTO_IP && (name == unix.IP_ADD_MEMBERSHIP || name == unix.IP_DROP_MEMBERSHIP || name == unix.IP_MULTICAST_IF):
+		return 12
+	case level == unix.IPPROTO_IPV6 && (name == unix.IPV6_JOIN_GROUP || name == unix.IPV6_LEAVE_GROUP):
+		return 20
+	case level == unix.IPPROTO_TCP && name == unix.TCP_CONGESTION:
+		return caNameMax - 1
+	}
+	return 0
+}
+
+// byteOption reports an integer option Linux also takes as one byte.
+func byteOption(level, name int) bool {
+	return level == unix.IPPROTO_IP && (name == unix.IP_MULTICAST_TTL || name == unix.IP_MULTICAST_LOOP)
 }
 
 // caNameMax is Linux's TCP_CA_NAME_MAX, the longest TCP_CONGESTION.
@@ -143,7 +173,7 @@ func (s *Supervisor) setBytesOpt(c *call, k *sock, level, name int, val uint64, 
 	if n < 1 {
 		return fail(syscall.EINVAL)
 	}
-	b, err := c.p.read(val, min(n, caNameMax-1))
+	b, err := c.p.read(val, min(n, max(bytesOptionMax(level, name), 1)))
 	if err != nil {
 		return fail(syscall.EFAULT)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
+	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/refs"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/checksum"
@@ -366,6 +367,29 @@ func FuzzProxyAdvert(f *testing.F) {
 			header.Ethernet(reply).SourceAddress() != self ||
 			header.Ethernet(reply).DestinationAddress() != header.Ethernet(frame).SourceAddress() {
 			t.Errorf("reply %x to %x", reply, frame)
+		}
+	})
+}
+
+// FuzzParseMreq feeds membership and IP_MULTICAST_IF values to their
+// decoders: no panic, and what is accepted names a multicast group and no
+// negative index.
+func FuzzParseMreq(f *testing.F) {
+	f.Add(true, ipMreq("239.1.2.3", "0.0.0.0", -1))
+	f.Add(true, ipMreq("224.0.0.251", "10.0.0.1", 2))
+	f.Add(false, ipv6Mreq("ff02::fb", 2))
+	f.Add(false, ipv6Mreq("ff15::1234", 0))
+	f.Add(true, []byte{10, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, v4 bool, b []byte) {
+		level := unix.IPPROTO_IPV6
+		if v4 {
+			level = unix.IPPROTO_IP
+		}
+		if m, err := parseMreq(level, b); err == nil && (!m.group.IsMulticast() || m.ifindex < 0 || m.group.Is4() != v4) {
+			t.Errorf("parseMreq(%x): got %+v, want a multicast group of its family", b, m)
+		}
+		if addr, idx, err := parseMulticastIf(b); err == nil && (idx < 0 || addr.IsValid() && !addr.Is4()) {
+			t.Errorf("parseMulticastIf(%x): got %v index %d", b, addr, idx)
 		}
 	})
 }

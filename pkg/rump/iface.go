@@ -135,6 +135,7 @@ func (k *Kernel) CreateLinked(name, linkstr string) error {
 		lo.attached.Store(true) // see loop.go: only lo0 is the stack's loopback NIC
 	}
 	k.setDADLocked(ifp, k.dadTransmitsLocked(ifp)) // none on loopback: it hears its own probes
+	k.setGroupProtocolsLocked(ifp)                 // IGMPv2 and MLDv1, as NetBSD (grouproto.go)
 	k.nextNIC++
 	k.ifaces = append(k.ifaces, ifp)
 	k.rtmAnnounceLocked(ifp, api.IfArrival)

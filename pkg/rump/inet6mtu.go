@@ -12,9 +12,9 @@ package rump
 // While an interface's MTU is below 1280 its IPv6 endpoint is disabled: no
 // link-local address is attached on up, no DAD, NDP or MLD runs, and IPv6
 // frames it receives are dropped. Addresses given to it stay configured but
-// carry nothing. Its MLD is also switched to version 1, whose reports are
-// one group each and cannot loop, so that nothing can reach the v2 builder
-// even if the endpoint were enabled. Raising the MTU to 1280 or more enables
+// carry nothing. Its MLD is version 1 (as every interface's, grouproto.go),
+// whose reports are one group each and cannot loop, so that nothing can
+// reach the v2 builder even if the endpoint were enabled. Raising the MTU to 1280 or more enables
 // IPv6 again at once (addresses already there start DAD); as in NetBSD, the
 // link-local address is attached at the next up, not by the MTU change.
 
@@ -66,7 +66,6 @@ func (k *Kernel) inet6OnLocked(ifp *Interface) {
 	if ep == nil {
 		return
 	}
-	setMLDVersion(ep, ipv6.MLDVersion2)
 	if ifp.flags&api.IFF_UP != 0 {
 		ep.Enable() // fails only if the NIC is disabled: it is not
 	}

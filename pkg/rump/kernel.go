@@ -71,6 +71,7 @@ type Kernel struct {
 	discard   *discardEndpoint                  // behind blackhole routes, once used; see blackhole.go
 	tempNeigh map[neighborKey]*tempEntry        // arp -s ... temp entries; see neigh.go
 	published map[neighborKey]tcpip.LinkAddress // arp -s ... pub entries; see proxyarp.go
+	mcastRefs map[mcastKey]int                  // sockets in each group; see mcast.go
 
 	rtm     *rtBroadcaster                 // routing messages; see rtmsg.go
 	rtmConn map[connRoute]api.RouteMessage // connected routes announced; guarded by mu
@@ -86,7 +87,9 @@ func New(opts Options) (*Kernel, error) {
 	var netProtos []stack.NetworkProtocolFactory
 	transProtos := []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol}
 	if comps.inet() {
-		netProtos = append(netProtos, ipv4.NewProtocol, arp.NewProtocol)
+		netProtos = append(netProtos, ipv4.NewProtocolWithOptions(ipv4.Options{
+			IGMP: ipv4.IGMPOptions{Enabled: true}, // at version 2; see grouproto.go
+		}), arp.NewProtocol)
 		transProtos = append(transProtos, icmp.NewProtocol4)
 	}
 	if comps.inet6() {

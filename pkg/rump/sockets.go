@@ -77,6 +77,8 @@ type socket struct {
 
 	optMu sync.Mutex
 	opts  map[optKey]int // options accepted without effect
+	// groups are the multicast groups the socket joined (mcast.go).
+	groups map[mcastKey]bool
 
 	// framing guards a datagram socket's framing decision and write in
 	// stackToPair against Connect's change of it.
@@ -282,6 +284,7 @@ func (s *socket) close() {
 	s.once.Do(func() {
 		close(s.done)
 		s.ep.Close()
+		s.set.k.releaseGroups(s.takeGroups())
 		s.conn.Close()
 		s.set.forget(s)
 	})

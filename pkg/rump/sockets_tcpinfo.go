@@ -24,9 +24,11 @@ const caNameMax = 16
 const linuxReordering = 3
 
 // IsBytesOpt reports whether an option's value is bytes rather than an
-// integer: GetOptBytes and SetOptBytes take it.
+// integer: GetOptBytes and SetOptBytes take it (TCP_INFO, TCP_CONGESTION
+// and the multicast structures of sockets_mcast.go).
 func IsBytesOpt(level, name int) bool {
-	return level == unix.IPPROTO_TCP && (name == unix.TCP_INFO || name == unix.TCP_CONGESTION)
+	return level == unix.IPPROTO_TCP && (name == unix.TCP_INFO || name == unix.TCP_CONGESTION) ||
+		isMcastBytesOpt(level, name)
 }
 
 // GetOptBytes reads an option whose value is bytes: TCP_INFO, as Linux's
@@ -36,6 +38,9 @@ func (ss *SocketSet) GetOptBytes(id, level, name int) ([]byte, error) {
 	s, err := ss.lookup(id)
 	if err != nil {
 		return nil, err
+	}
+	if isMcastBytesOpt(level, name) {
+		return s.getMcastBytes(level, name)
 	}
 	if !IsBytesOpt(level, name) || s.typ != api.SockStream {
 		return nil, optError(level, name)
@@ -58,6 +63,12 @@ func (ss *SocketSet) SetOptBytes(id, level, name int, b []byte) error {
 	s, err := ss.lookup(id)
 	if err != nil {
 		return err
+	}
+	if isMcastBytesOpt(level, name) {
+		if level == unix.IPPROTO_IPV6 && s.family != 6 {
+			return optError(level, name)
+		}
+		return s.setMcastBytes(level, name, b)
 	}
 	if level != unix.IPPROTO_TCP || name != unix.TCP_CONGESTION || s.typ != api.SockStream {
 		return optError(level, name)
