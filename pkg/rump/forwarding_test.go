@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
 )
 
 // TestForwardingDefault: a fresh kernel, with no sysctl set, forwards IPv4
@@ -54,6 +55,55 @@ func TestForwardingDefault(t *testing.T) {
 			}
 			if fwd := kr.NetStats().IP6.Forwarded; fwd != 0 {
 				t.Errorf("ip6 forwarded: got %d, want 0", fwd)
+			}
+		})
+	}
+}
+
+// TestLocalSuperFrameWhileForwarding: with IPv4 forwarding on (the
+// default), a tap's super-frame for the kernel's own address reaches the
+// stack as one segment, as with forwarding off (only a frame the kernel
+// may forward is cut into segments first).
+func TestLocalSuperFrameWhileForwarding(t *testing.T) {
+	tests := []struct {
+		name       string
+		forwarding int
+		want       uint64 // TCP segments the stack takes
+	}{
+		{"forwarding on", 1, 1},
+		{"forwarding off", 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k, b := vnetKernel(t)
+			setup(t, k.AddAddr("virt0", api.IfAddr{Addr: "10.0.0.2/24"}),
+				tunable(t, "net.inet.ip.forwarding").Set(k, tt.forwarding))
+			setSmall(t, k, 1, 0) // a listener on port 7
+			v, _ := k.Interface("virt0")
+			mac := macBytes(v.Address)
+			const tcpOff = header.EthernetMinimumSize + header.IPv4MinimumSize
+			super := tcpFrame(false, make([]byte, 3000), header.TCPFlagAck)
+			copy(super, mac)
+			h := vnetHdr{flags: vnetFlagDataValid, gsoType: vnetGSOTCPv4, hdrLen: tcpOff + header.TCPMinimumSize, gsoSize: 1000}
+			// The marker, a datagram to a closed port, follows the
+			// super-frame on the same path: once it is counted, so is
+			// every segment made of the super-frame.
+			marker := udpFrame(mac, 9, []byte("marker"))
+			tcp, udp := k.stack.Stats().TCP, k.stack.Stats().UDP
+			before, closed := tcp.ValidSegmentsReceived.Value(), udp.UnknownPortErrors.Value()
+			for _, f := range []struct {
+				h     vnetHdr
+				frame []byte
+			}{{h, super}, {vnetHdr{}, marker}} {
+				hb := make([]byte, vnetHdrLen, vnetHdrLen+len(f.frame))
+				f.h.put(hb)
+				b.Write(append(hb, f.frame...))
+			}
+			if !eventually(func() bool { return udp.UnknownPortErrors.Value() > closed }) {
+				t.Fatal("the marker datagram never reached the stack")
+			}
+			if got := tcp.ValidSegmentsReceived.Value() - before; got != tt.want {
+				t.Errorf("segments taken: got %d, want %d (the super-frame whole)", got, tt.want)
 			}
 		})
 	}
