@@ -58,7 +58,8 @@ func TestOtherUser(t *testing.T) {
 
 	t.Run("0600 refuses connect", func(t *testing.T) {
 		r := runAs(e.url, bin("rifconfig"), "-a")
-		if want := "rifconfig: rump client init: Permission denied\n"; r.code != 1 || r.stderr != want {
+		want := "rifconfig: rump client init: " + e.url + ": Permission denied (run as the user who started rump_server, or as root)\n"
+		if r.code != 1 || r.stderr != want {
 			t.Errorf("rifconfig -a as uid %d: got %v, want exit 1, stderr %q", nobody, r, want)
 		}
 		r = runAs(e.url, bin("rhalt"))
@@ -135,9 +136,12 @@ func TestUnprivilegedServer(t *testing.T) {
 	if r := runAs(url, bin("rifconfig"), "virt4", "create"); r.code != 0 {
 		t.Fatalf("rifconfig virt4 create as the owner: got %v, want exit 0", r)
 	}
-	for _, ifname := range []string{"virt5", "virt7"} {
+	for ifname, want := range map[string]string{
+		"virt5": "rifconfig: virt5: cannot open tap5: Operation not permitted (creating a tap needs CAP_NET_ADMIN)\n",
+		"virt7": "rifconfig: virt7: cannot open tap7: Operation not permitted (tap7 belongs to another user; attaching needs CAP_NET_ADMIN)\n",
+	} {
 		r := runAs(url, bin("rifconfig"), ifname, "create")
-		if want := "rifconfig: clone_command: Operation not permitted\n"; r.code != 1 || r.stderr != want {
+		if r.code != 1 || r.stderr != want {
 			t.Errorf("rifconfig %s create as uid %d: got %v, want exit 1, stderr %q", ifname, nobody, r, want)
 		}
 	}
@@ -153,7 +157,8 @@ func TestUnprivilegedServer(t *testing.T) {
 
 	// Any other uid cannot connect.
 	r := runAsUID(nobody-1, url, bin("rifconfig"), "-l")
-	if want := "rifconfig: rump client init: Permission denied\n"; r.code != 1 || r.stderr != want {
+	want := "rifconfig: rump client init: " + url + ": Permission denied (run as the user who started rump_server, or as root)\n"
+	if r.code != 1 || r.stderr != want {
 		t.Errorf("rifconfig -l as uid %d: got %v, want exit 1, stderr %q", nobody-1, r, want)
 	}
 
@@ -181,7 +186,7 @@ func TestUnprivilegedNoTunAccess(t *testing.T) {
 	e.ip("tuntap", "add", "tap4", "mode", "tap", "user", strconv.Itoa(nobody))
 	s := e.startUnprivileged(0o600)
 	r := runAs(s.url, bin("rifconfig"), "virt4", "create")
-	if want := "rifconfig: clone_command: Permission denied\n"; r.code != 1 || r.stderr != want {
+	if want := "rifconfig: virt4: cannot open tap4: Permission denied (/dev/net/tun is not open to this user)\n"; r.code != 1 || r.stderr != want {
 		t.Errorf("rifconfig virt4 create: got %v, want exit 1, stderr %q", r, want)
 	}
 	if got, want := e.mustRifAt(s.url, "-l"), "lo0\n"; got != want {

@@ -1,6 +1,9 @@
 package tests
 
 import (
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -63,5 +66,80 @@ func TestErrorMessages(t *testing.T) {
 	// None of that changed the kernel.
 	if got, want := e.mustRif("-l"), "lo0 virt0\n"; got != want {
 		t.Errorf("rifconfig -l: got %q, want %q", got, want)
+	}
+}
+
+// TestUnreachableServerAllTools checks that every tool that talks to a
+// kernel says the same thing, naming the socket, when it cannot reach it:
+// no socket at the path, a stale socket nobody listens on, a socket this
+// user may not connect to, and RUMP_SERVER unset. shmif_dumpbus reads a
+// bus file and talks to no kernel, so it is not here.
+func TestUnreachableServerAllTools(t *testing.T) {
+	e := newEnv(t)
+	if err := os.Chmod(e.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.startServer() // 0600 and root's: uid nobody may not connect
+	missing := "unix://" + e.dir + "/nosuch"
+	stale := filepath.Join(e.dir, "stale")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: stale, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.SetUnlinkOnClose(false)
+	l.Close()
+
+	tools := []struct {
+		name  string
+		args  []string
+		unset bool // says RUMP_SERVER not set (rifconfig and rbrconfig act on the host instead)
+	}{
+		{"rifconfig", []string{"-a"}, false},
+		{"rbrconfig", []string{"-a"}, false},
+		{"rroute", []string{"-n", "show"}, true},
+		{"rnetstat", []string{"-rn"}, true},
+		{"rarp", []string{"-an"}, true},
+		{"rndp", []string{"-an"}, true},
+		{"rping", []string{"-c", "1", "127.0.0.1"}, true},
+		{"rping6", []string{"-c", "1", "::1"}, true},
+		{"rsysctl", []string{"-a"}, true},
+		{"rhalt", nil, true},
+		{"rifmcstat", nil, true},
+		{"rtcpdump", []string{"-i", "lo0"}, true},
+		{"rtraceroute", []string{"-n", "127.0.0.1"}, true},
+		{"rtraceroute6", []string{"-n", "::1"}, true},
+		// The session opens at the program's first socket call.
+		{"rumphijack", []string{"bash", "-c", "exec 2>/dev/null 3<>/dev/tcp/127.0.0.1/9"}, true},
+	}
+	cases := []struct {
+		name string
+		url  string
+		as   bool // run as uid nobody
+		msg  string
+	}{
+		{"missing", missing, false, "rump client init: " + missing + ": No such file or directory (no such socket: is rump_server running?)"},
+		{"stale", "unix://" + stale, false, "rump client init: unix://" + stale + ": Connection refused (stale socket: no rump_server is listening)"},
+		{"permission", e.url, true, "rump client init: " + e.url + ": Permission denied (run as the user who started rump_server, or as root)"},
+		{"unset", "", false, "RUMP_SERVER not set"},
+	}
+	for _, c := range cases {
+		for _, tool := range tools {
+			if c.url == "" && !tool.unset {
+				continue
+			}
+			t.Run(c.name+"/"+tool.name, func(t *testing.T) {
+				argv := append([]string{bin(tool.name)}, tool.args...)
+				var r result
+				if c.as {
+					r = runAs(c.url, argv...)
+				} else {
+					r = e.run([]string{"RUMP_SERVER=" + c.url}, argv...)
+				}
+				want := tool.name + ": " + c.msg + "\n"
+				if r.code != 1 || r.stderr != want {
+					t.Errorf("RUMP_SERVER=%q %s: got %v, want exit 1, stderr %q", c.url, strings.Join(tool.args, " "), r, want)
+				}
+			})
+		}
 	}
 }

@@ -373,7 +373,7 @@ func TestHostOwnedTap(t *testing.T) {
 		t.Fatalf("rifconfig virt1 create as nobody, on tap1 made with user nobody: got %v, want exit 0", r)
 	}
 	r = runAs(url, bin("rifconfig"), "virt2", "create")
-	if want := "rifconfig: clone_command: Operation not permitted\n"; r.code != 1 || r.stderr != want {
+	if want := "rifconfig: virt2: cannot open tap2: Operation not permitted (tap2 belongs to another user; attaching needs CAP_NET_ADMIN)\n"; r.code != 1 || r.stderr != want {
 		t.Errorf("rifconfig virt2 create as nobody, on tap2 made for root: got %v, want exit 1, stderr %q", r, want)
 	}
 	// Traffic flows between the host's tap1 and nobody's virt1.

@@ -156,7 +156,7 @@ func TestPingOptions(t *testing.T) {
 	e.want(r, "rping6 -I with no such interface", 1, `^$`, `^rping6: virt9: invalid interface name\n$`)
 
 	r = e.run([]string{"RUMP_SERVER="}, bin("rping"), "-c", "1", "10.0.0.1")
-	e.want(r, "rping without RUMP_SERVER", 1, `^$`, `^rping: init failed: No such file or directory\n$`)
+	e.want(r, "rping without RUMP_SERVER", 1, `^$`, `^rping: RUMP_SERVER not set\n$`)
 	r = e.rping("rping", "-c", "1")
 	e.want(r, "rping without a host", 1, `^$`, `^usage: rping `)
 }

@@ -406,7 +406,7 @@ func TestSocketPathLimit(t *testing.T) {
 		t.Errorf("rump_server on a 108-byte path: got %v, want exit 1 and File name too long", r)
 	}
 	r = e.rifAt(long, "-l")
-	if want := "rifconfig: rump client init: File name too long\n"; r.code != 1 || r.stderr != want {
+	if want := "rifconfig: rump client init: " + long + ": File name too long (path longer than 107 bytes)\n"; r.code != 1 || r.stderr != want {
 		t.Errorf("rifconfig -l on a 108-byte path: got %v, want exit 1, stderr %q", r, want)
 	}
 }

@@ -102,7 +102,11 @@ func TestLinkstrRebinds(t *testing.T) {
 	e.mustRif("virt0", "down")
 	for _, name := range []string{"lo", "tap0123456789abc"} {
 		r := e.rif("virt0", "linkstr", name)
-		if want := "rifconfig: SIOCSLINKSTR: Invalid argument\n"; r.code != 1 || r.stderr != want {
+		want := "rifconfig: virt0: cannot open " + name + ": Invalid argument\n"
+		if name == "lo" {
+			want = "rifconfig: virt0: cannot open lo: Invalid argument (lo exists and is a network device, not a tap)\n"
+		}
+		if r.code != 1 || r.stderr != want {
 			t.Errorf("linkstr %s: got %v, want exit 1, stderr %q", name, r, want)
 		}
 	}
@@ -188,7 +192,9 @@ func TestHostSideDown(t *testing.T) {
 }
 
 // TestTapInUse runs two kernels in one namespace: a tap attached by one
-// cannot be taken by the other (EBUSY), and is free again once the first
+// cannot be taken by the other (EBUSY, with a message that says so and
+// suggests linkstr); the second has its virt0 all the same by creating it
+// with linkstr naming another tap, and tap0 is free again once the first
 // kernel halts.
 func TestTapInUse(t *testing.T) {
 	e := newEnv(t)
@@ -197,20 +203,35 @@ func TestTapInUse(t *testing.T) {
 	e.mustRifAt(a.url, "virt0", "create")
 
 	r := e.rifAt(b.url, "virt0", "create")
-	if want := "rifconfig: clone_command: Device busy\n"; r.code != 1 || r.stderr != want {
+	want := "rifconfig: virt0: cannot open tap0: Device busy (tap0 is held open by another process; name another tap with linkstr)\n"
+	if r.code != 1 || r.stderr != want {
 		t.Errorf("second kernel's virt0 create: got %v, want exit 1, stderr %q", r, want)
 	}
 	if got, want := e.mustRifAt(b.url, "-l"), "lo0\n"; got != want {
 		t.Errorf("second kernel's rifconfig -l: got %q, want %q", got, want)
 	}
+	r = e.rifAt(b.url, "virt0", "create", "linkstr", "tap0")
+	want = "rifconfig: virt0: cannot open tap0: Device busy (tap0 is held open by another process)\n"
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("second kernel's virt0 create linkstr tap0: got %v, want exit 1, stderr %q", r, want)
+	}
 
-	// The first kernel's virt0 still works.
+	// With linkstr the second kernel's virt0 takes tap1; both work.
+	e.mustRifAt(b.url, "virt0", "create", "linkstr", "tap1")
+	e.mustRifAt(b.url, "virt0", "inet", "10.0.1.2/24", "up")
+	if out := e.mustRifAt(b.url, "virt0"); !strings.Contains(out, "\tlinkstr: tap1\n") {
+		t.Errorf("second kernel's rifconfig virt0: got\n%s\nwant a line %q", out, "\tlinkstr: tap1")
+	}
 	e.mustRifAt(a.url, "virt0", "inet", "10.0.0.2/24", "up")
 	e.hostSide("tap0", "10.0.0.1/24")
+	e.hostSide("tap1", "10.0.1.1/24")
 	e.ping("10.0.0.2")
+	e.ping("10.0.1.2")
 
 	e.mustRun([]string{"RUMP_SERVER=" + a.url}, bin("rhalt"))
 	e.wantLink("tap0", false)
+	e.mustRifAt(b.url, "virt0", "destroy")
+	e.wantLink("tap1", false)
 	e.mustRifAt(b.url, "virt0", "create")
 	e.wantLink("tap0", true)
 }

@@ -48,7 +48,9 @@ func Refuse(msg string) error { return api.Explainf(syscall.EINVAL, "%s", msg) }
 // Report prints a failure the err(3) way and returns the exit status, 1:
 //   - an *api.Explained anywhere in the chain as its sentence, "name: msg";
 //   - a kernel that could not be reached (*client.InitError) as
-//     "name: rump client init: strerror";
+//     "name: rump client init: URL: strerror (hint)", the one wording
+//     pkg/client gives every tool ("name: RUMP_SERVER not set" without
+//     a URL);
 //   - an *OpError as "name: op: strerror";
 //   - anything else as "name: strerror".
 func (t *Tool) Report(err error) int {
@@ -56,7 +58,7 @@ func (t *Tool) Report(err error) int {
 	var oe *OpError
 	switch {
 	case errors.As(err, &ie):
-		t.Warn(ie.Err, "rump client init")
+		t.Warnx("%s", ie.Error())
 	case errors.As(err, &oe):
 		t.Warn(oe.Err, "%s", oe.Op)
 	default:

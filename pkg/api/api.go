@@ -48,6 +48,10 @@ type ErrorReply struct {
 	Code    int    `json:"code"`    // numeric value on this host
 	Message string `json:"message"` // NetBSD strerror text
 	Detail  string `json:"detail,omitempty"`
+	// Explained says that Detail is a sentence written for the person at
+	// the terminal, which a tool prints as it is instead of strerror
+	// ("virt0: cannot open tap0: Device busy (...)"): an *Explained.
+	Explained bool `json:"explained,omitempty"`
 }
 
 // ServerInfo answers GET /v1/ .

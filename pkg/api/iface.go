@@ -120,6 +120,12 @@ type IfAddr struct {
 	Preference int `json:"preference,omitempty"`
 }
 
+// IfCreate is the optional body of create on net.link.<if>.
+type IfCreate struct {
+	// Linkstr binds a virt interface to this host tap instead of tapN.
+	Linkstr string `json:"linkstr,omitempty"`
+}
+
 // LinkAddr is a link-layer address of an interface. One is active (the one
 // the interface sends from); the others are kept for later activation.
 type LinkAddr struct {

@@ -63,16 +63,18 @@ type Route struct {
 	Link string `json:"link,omitempty"`
 	// Flags are RTF_* bits. In requests only RTF_GATEWAY (a route via
 	// Gateway rather than to the interface that has Gateway as its
-	// address), RTF_HOST, RTF_STATIC, RTF_REJECT, RTF_BLACKHOLE and
-	// RTF_CONNECTED are looked at; a change sets the RTF_REJECT and
-	// RTF_BLACKHOLE bits given.
+	// address), RTF_HOST, RTF_STATIC, RTF_REJECT, RTF_BLACKHOLE,
+	// RTF_CONNECTED and RTF_ANNOUNCE (-proxy) are looked at; a change
+	// sets the RTF_REJECT, RTF_BLACKHOLE, RTF_STATIC and RTF_ANNOUNCE
+	// bits given.
 	Flags int `json:"flags"`
 	// FlagsClear are the RTF_REJECT and RTF_BLACKHOLE bits a change
 	// clears (-noreject, -noblackhole); requests only.
 	FlagsClear int `json:"flags_clear,omitempty"`
 	// Ifa is the source address of packets over the route (-ifa), ""
 	// for the kernel's choice. In requests it also picks the interface
-	// when Interface is empty.
+	// when Interface is empty; with Interface, an address not the
+	// kernel's stands for that interface's address nearest to it.
 	Ifa string `json:"ifa,omitempty"`
 	// MTU is the route's MTU, 0 for the interface's.
 	MTU int `json:"mtu,omitempty"`

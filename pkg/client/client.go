@@ -78,28 +78,21 @@ func (c *Client) noReply() error {
 }
 
 // transportError turns a failure to exchange a request into an error: the
-// timeout's, or an *InitError with the errno of the cause.
+// timeout's, or an *InitError with the errno of the cause (initerr.go).
 func (c *Client) transportError(ctx context.Context, err error) error {
 	if context.Cause(ctx) == errNoReply {
 		return c.noReply()
+	}
+	var df *dialFailure
+	if errors.As(err, &df) {
+		return dialError(c.url, c.path, df.err)
 	}
 	var errno syscall.Errno
 	if !errors.As(err, &errno) {
 		errno = syscall.EIO
 	}
-	return &InitError{api.Errorf(errno, err.Error())}
+	return &InitError{URL: c.url, Err: api.Errorf(errno, err.Error())}
 }
-
-// InitError is returned when the client cannot reach its server at all (no
-// URL, bad URL, nothing listening): NetBSD's "rump client init" failure.
-type InitError struct {
-	Err error
-}
-
-func (e *InitError) Error() string { return "rump client init: " + e.Err.Error() }
-
-// Unwrap returns the cause, which unwraps to an errno.
-func (e *InitError) Unwrap() error { return e.Err }
 
 func (c *Client) init() error {
 	c.once.Do(func() {
@@ -108,13 +101,13 @@ func (c *Client) init() error {
 			u = os.Getenv(EnvServer)
 		}
 		if u == "" {
-			c.err = &InitError{api.Errorf(syscall.ENOENT, EnvServer+" not set")}
+			c.err = errNotSet()
 			return
 		}
 		c.url = u
 		path, err := api.SocketPath(u)
 		if err != nil {
-			c.err = &InitError{err}
+			c.err = urlError(u, err)
 			return
 		}
 		c.path = path
@@ -156,6 +149,9 @@ func (c *Client) do(method, path string, in, out any) error {
 		e, ok := api.ErrnoByName(er.Errno)
 		if !ok {
 			e = syscall.Errno(er.Code)
+		}
+		if er.Explained {
+			return api.Explainf(e, "%s", er.Detail)
 		}
 		return api.Errorf(e, er.Detail)
 	}

@@ -85,6 +85,15 @@ func (c *Client) CreateInterface(name string) error {
 	return c.Create(api.LinkPrefix+name, nil)
 }
 
+// CreateLinked makes a virt interface bound to the host tap linkstr
+// instead of tapN ("rifconfig virt0 create linkstr tap7").
+func (c *Client) CreateLinked(name, linkstr string) error {
+	if err := cloneName(name); err != nil {
+		return err
+	}
+	return c.Create(api.LinkPrefix+name, api.IfCreate{Linkstr: linkstr})
+}
+
 // DestroyInterface removes an interface.
 func (c *Client) DestroyInterface(name string) error {
 	if err := cloneName(name); err != nil {

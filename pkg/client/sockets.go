@@ -51,32 +51,33 @@ type sockResult struct {
 	f   *os.File
 }
 
-// socketPath is the control socket's path, as init finds it.
-func (c *Client) socketPath() (string, error) {
+// socketPath is the server's URL and its control socket's path, as init
+// finds them.
+func (c *Client) socketPath() (string, string, error) {
 	u := c.URL
 	if u == "" {
 		u = os.Getenv(EnvServer)
 	}
 	if u == "" {
-		return "", &InitError{api.Errorf(syscall.ENOENT, EnvServer+" not set")}
+		return "", "", errNotSet()
 	}
 	path, err := api.SocketPath(u)
 	if err != nil {
-		return "", &InitError{err}
+		return "", "", urlError(u, err)
 	}
-	return path, nil
+	return u, path, nil
 }
 
 // OpenSockets opens a socket session with the server.
 func (c *Client) OpenSockets(ctx context.Context) (*Sockets, error) {
-	path, err := c.socketPath()
+	u, path, err := c.socketPath()
 	if err != nil {
 		return nil, err
 	}
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
-		return nil, &InitError{api.Errorf(api.ErrnoOf(err), err.Error())}
+		return nil, dialError(u, path, err)
 	}
 	uc := nc.(*net.UnixConn)
 	if dl, ok := ctx.Deadline(); ok {

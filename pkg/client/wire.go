@@ -38,7 +38,7 @@ func roundTrip(ctx context.Context, sockPath, method, target string, body []byte
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "unix", sockPath)
 	if err != nil {
-		return nil, err
+		return nil, &dialFailure{err}
 	}
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	head := method + " " + target + " HTTP/1.1\r\nHost: rump\r\n"

@@ -270,9 +270,13 @@ func writeError(w replier, err error) {
 	e := api.ErrnoOf(err)
 	reply := api.ErrorReply{Errno: api.ErrnoName(e), Code: int(e), Message: api.Strerror(e)}
 	var ae *api.Error
-	if errors.As(err, &ae) {
+	var ex *api.Explained
+	switch {
+	case errors.As(err, &ex):
+		reply.Detail, reply.Explained = ex.Msg, true
+	case errors.As(err, &ae):
 		reply.Detail = ae.Detail
-	} else {
+	default:
 		reply.Detail = err.Error()
 	}
 	writeJSON(w, httpStatus(e), reply)

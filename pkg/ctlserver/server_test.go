@@ -205,6 +205,7 @@ func FuzzHandle(f *testing.F) {
 	f.Add("PUT", "/v1/node/net.link.lo0.mtu", []byte("1500"))
 	f.Add("POST", "/v1/create/net.link.lo0.inet6", []byte(`{"addr":"fc00::1/64"}`))
 	f.Add("POST", "/v1/destroy/net.link.lo0.inet", []byte(`{"addr":"127.0.0.1"}`))
+	f.Add("POST", "/v1/create/net.link.virt3", []byte(`{"linkstr":"tap9"}`))
 	k := newKernel(f)
 	s := New(k, nil)
 	f.Fuzz(func(t *testing.T, method, path string, body []byte) {

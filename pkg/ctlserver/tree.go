@@ -347,7 +347,17 @@ func (t *tree) create(name string, body json.RawMessage) error {
 	if handled, err := t.netVerb(name, body, true); handled {
 		return err
 	}
-	return t.verb(name, body, t.k.Create, t.k.AddAddr, func(ifname string, l api.LinkAddr) error {
+	create := t.k.Create
+	if len(body) > 0 {
+		create = func(ifname string) error {
+			var c api.IfCreate
+			if err := decodeValue(body, &c); err != nil {
+				return err
+			}
+			return t.k.CreateLinked(ifname, c.Linkstr)
+		}
+	}
+	return t.verb(name, body, create, t.k.AddAddr, func(ifname string, l api.LinkAddr) error {
 		return t.k.AddLinkAddr(ifname, l.Addr, l.Active)
 	})
 }

@@ -37,8 +37,11 @@ func FuzzHeader(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// A header with packet info (FuzzHeaderInfo) is read whole, but
+		// encodeHeader writes only the address.
+		hasInfo := len(b) > 0 && b[0]&0x80 != 0
 		back := append(encodeHeader(from), payload...)
-		if from.Addr().Is4() && !bytes.Equal(back, b) {
+		if from.Addr().Is4() && !hasInfo && !bytes.Equal(back, b) {
 			t.Errorf("round trip of %x: got %x", b, back)
 		}
 		if len(payload) > len(b) {

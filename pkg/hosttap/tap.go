@@ -155,7 +155,7 @@ func Open(name string) (*Tap, error) {
 func attach(name string) (int, uint16, error) {
 	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return -1, 0, &os.PathError{Op: "open", Path: "/dev/net/tun", Err: err}
+		return -1, 0, &OpenError{Name: name, Err: err, Reason: tunReason(err)}
 	}
 	ifr, err := unix.NewIfreq(name)
 	if err != nil {
@@ -165,7 +165,7 @@ func attach(name string) (int, uint16, error) {
 	ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI | unix.IFF_VNET_HDR)
 	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
 		unix.Close(fd)
-		return -1, 0, &os.PathError{Op: "attach tap" + explain(name, err), Path: name, Err: err}
+		return -1, 0, attachError(name, err)
 	}
 	if err := unix.IoctlSetInt(fd, unix.TUNSETOFFLOAD, tunFCsum|tunFTSO4|tunFTSO6); err != nil {
 		unix.Close(fd)
@@ -298,30 +298,4 @@ func CreatePersistent(name string, uid int) error {
 		return fmt.Errorf("make %s persistent: %w", name, err)
 	}
 	return nil
-}
-
-// explain looks the device up through netlink to say why TUNSETIFF refused
-// it; "" when there is nothing more to say.
-func explain(name string, err error) string {
-	kind, tap, found, lerr := linkKind(name)
-	if lerr != nil || !found {
-		if errors.Is(err, syscall.EPERM) {
-			return " (creating a tap needs CAP_NET_ADMIN)"
-		}
-		return ""
-	}
-	switch {
-	case kind != "tun":
-		if kind == "" {
-			kind = "network"
-		}
-		return fmt.Sprintf(" (%s exists and is a %s device, not a tap)", name, kind)
-	case !tap:
-		return fmt.Sprintf(" (%s is a tun device, not a tap)", name)
-	case errors.Is(err, syscall.EBUSY):
-		return fmt.Sprintf(" (%s is held open by another process)", name)
-	case errors.Is(err, syscall.EPERM):
-		return fmt.Sprintf(" (%s belongs to another user)", name)
-	}
-	return ""
 }

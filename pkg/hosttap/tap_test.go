@@ -184,3 +184,49 @@ func TestLinkKind(t *testing.T) {
 		}
 	})
 }
+
+func TestAttachReason(t *testing.T) {
+	tap := hostLink{found: true, kind: "tun", tap: true}
+	tests := []struct {
+		name string
+		err  error
+		link hostLink
+		want string
+	}{
+		{"no device, no capability", syscall.EPERM, hostLink{}, "creating a tap needs CAP_NET_ADMIN"},
+		{"no device, other errno", syscall.EINVAL, hostLink{}, ""},
+		{"busy tap", syscall.EBUSY, tap, "tap0 is held open by another process"},
+		{"someone else's tap", syscall.EPERM, tap, "tap0 belongs to another user; attaching needs CAP_NET_ADMIN"},
+		{"a veth", syscall.EINVAL, hostLink{found: true, kind: "veth"}, "tap0 exists and is a veth device, not a tap"},
+		{"a physical NIC", syscall.EINVAL, hostLink{found: true}, "tap0 exists and is a network device, not a tap"},
+		{"a tun", syscall.EINVAL, hostLink{found: true, kind: "tun"}, "tap0 is a tun device, not a tap"},
+		{"a tap, other errno", syscall.EINVAL, tap, ""},
+	}
+	for _, tt := range tests {
+		if got := attachReason("tap0", tt.err, tt.link); got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestOpenErrorMessage(t *testing.T) {
+	tests := []struct {
+		err  *OpenError
+		want string
+	}{
+		{&OpenError{Name: "tap0", Err: syscall.EPERM, Reason: "creating a tap needs CAP_NET_ADMIN"},
+			"open tap tap0: operation not permitted (creating a tap needs CAP_NET_ADMIN)"},
+		{&OpenError{Name: "tap1", Err: syscall.EINVAL}, "open tap tap1: invalid argument"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("got %q, want %q", got, tt.want)
+		}
+		if !errors.Is(tt.err, tt.err.Err) {
+			t.Errorf("%v: got no errno in the chain, want %v", tt.err, tt.err.Err)
+		}
+	}
+	if got, want := tunReason(syscall.ENOENT), "no /dev/net/tun: the host needs the tun module"; got != want {
+		t.Errorf("tunReason(ENOENT): got %q, want %q", got, want)
+	}
+}

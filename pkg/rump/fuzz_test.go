@@ -341,3 +341,31 @@ func FuzzProxyReply(f *testing.F) {
 		}
 	})
 }
+
+// FuzzProxyAdvert feeds frames to the proxy NDP responder: it must not
+// panic, and any reply is a solicited advertisement of a proxied address,
+// from the interface, to the asker.
+func FuzzProxyAdvert(f *testing.F) {
+	self := tcpip.LinkAddress("\xb2\x0a\x02\x0b\x0e\x00")
+	asker := tcpip.LinkAddress("\xb2\x0a\x01\x0b\x0e\x00")
+	src := tcpip.AddrFrom16([16]byte{0: 0xfe, 1: 0x80, 15: 2})
+	proxied := tcpip.AddrFrom16([16]byte{0: 0xfc, 15: 0x60})
+	for _, fr := range seedFrames() {
+		f.Add(fr)
+	}
+	f.Add(nsFrame(asker, tcpip.AddrFrom16([16]byte{0: 0xfc, 15: 1}), proxied, 255))
+	table := &proxyNDPTable{targets: map[tcpip.Address]bool{proxied: true}, src: src}
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		reply := proxyAdvert(frame, table, self)
+		if reply == nil {
+			return
+		}
+		ip := header.IPv6(reply[header.EthernetMinimumSize:])
+		na := header.NDPNeighborAdvert(header.ICMPv6(ip.Payload()).MessageBody())
+		if na.TargetAddress() != proxied || ip.SourceAddress() != src ||
+			header.Ethernet(reply).SourceAddress() != self ||
+			header.Ethernet(reply).DestinationAddress() != header.Ethernet(frame).SourceAddress() {
+			t.Errorf("reply %x to %x", reply, frame)
+		}
+	})
+}

@@ -57,13 +57,23 @@ type Interface struct {
 // Create makes the interface called name with its cloner ("virt0" → virt).
 // Errors: EINVAL for a bad name or a cloner this kernel lacks, EEXIST if it
 // exists, and the host's errno if a virt interface's tap cannot be opened.
-func (k *Kernel) Create(name string) error {
+func (k *Kernel) Create(name string) error { return k.CreateLinked(name, "") }
+
+// CreateLinked makes the interface as Create does, a virt interface bound
+// to the host tap called linkstr rather than tapN ("" for tapN): what
+// "rifconfig virtN create linkstr NAME" asks, so that a kernel can have a
+// virt0 while another process holds tap0. Other cloners take no linkstr
+// at creation (EINVAL).
+func (k *Kernel) CreateLinked(name, linkstr string) error {
 	cloner, unit, err := api.ParseIfName(name)
 	if err != nil {
 		return err
 	}
 	if !k.comps.hasCloner(cloner) {
 		return api.Errorf(syscall.EINVAL, fmt.Sprintf("no cloner %q", cloner))
+	}
+	if linkstr != "" && cloner != "virt" {
+		return api.Errorf(syscall.EINVAL, name+": linkstr at creation is for virt")
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -79,11 +89,15 @@ func (k *Kernel) Create(name string) error {
 		ifp.ep = newLoopEndpoint(unit == 0)
 		ifp.flags = api.IFF_LOOPBACK | api.IFF_MULTICAST
 	case "virt":
-		tapName := "tap" + strconv.Itoa(unit)
+		tapName := linkstr
+		if tapName == "" {
+			tapName = "tap" + strconv.Itoa(unit)
+		}
 		tap, err := k.openTap(tapName)
 		if err != nil {
-			return api.Errorf(api.ErrnoOf(err), err.Error())
+			return tapError(name, tapName, err, linkstr == "")
 		}
+		ifp.linkstr = linkstr
 		ifp.eth = newEthEndpoint(virtMAC(unit), 1500)
 		ifp.eth.onLink = func() { go k.rtmCarrier(ifp) }
 		ifp.eth.forwards = k.forwardsInet
@@ -365,7 +379,7 @@ func (k *Kernel) SetLinkstr(name, linkstr string) error {
 		case linkstr != ifp.tapName:
 			tap, err := k.openTap(linkstr)
 			if err != nil {
-				return api.Errorf(api.ErrnoOf(err), err.Error())
+				return tapError(ifp.name, linkstr, err, false)
 			}
 			ifp.eth.SetDevice(tap)
 			ifp.tapName = linkstr

@@ -50,18 +50,19 @@ type ethEndpoint struct {
 	stats   counters
 	running atomic.Bool // frames pass only while the interface is RUNNING
 	promisc atomic.Bool
-	noarp   atomic.Bool                // IFF_NOARP: ARP frames are neither taken nor sent
-	proxy   atomic.Pointer[proxyTable] // published ARP entries (proxyarp.go)
-	bridge  atomic.Pointer[bridgeHook] // set while a bridge member
-	vnet    atomic.Bool                // the device's frames carry a virtio-net header
-	rxMeta  vnetHdr                    // the header of the frame being bridged (receiving goroutines only)
-	rxValid atomic.Bool                // the frame being delivered needs no checksum verifying
-	rxmu    sync.Mutex                 // held while a frame is delivered to the stack
-	carrier atomic.Bool                // frames can pass on the device (link state)
-	noMedia atomic.Bool                // media none: the link is down and nothing is sent
-	selfRep atomic.Bool                // the device reports its link state (linkReporter)
-	linkmu  sync.Mutex                 // serializes a reporting device's carrier updates
-	onLink  func()                     // called when carrier changes; set before any device
+	noarp   atomic.Bool                   // IFF_NOARP: ARP frames are neither taken nor sent
+	proxy   atomic.Pointer[proxyTable]    // published ARP entries (proxyarp.go)
+	proxy6  atomic.Pointer[proxyNDPTable] // proxied inet6 addresses (proxyndp.go)
+	bridge  atomic.Pointer[bridgeHook]    // set while a bridge member
+	vnet    atomic.Bool                   // the device's frames carry a virtio-net header
+	rxMeta  vnetHdr                       // the header of the frame being bridged (receiving goroutines only)
+	rxValid atomic.Bool                   // the frame being delivered needs no checksum verifying
+	rxmu    sync.Mutex                    // held while a frame is delivered to the stack
+	carrier atomic.Bool                   // frames can pass on the device (link state)
+	noMedia atomic.Bool                   // media none: the link is down and nothing is sent
+	selfRep atomic.Bool                   // the device reports its link state (linkReporter)
+	linkmu  sync.Mutex                    // serializes a reporting device's carrier updates
+	onLink  func()                        // called when carrier changes; set before any device
 
 	taps captureTaps // live captures (capture.go)
 

@@ -326,6 +326,9 @@ func (e *ethEndpoint) deliverStack(frame []byte, buf *buffer.Buffer, valid bool)
 		}
 		e.answerProxyARP(frame)
 	}
+	if eth.Type() == header.IPv6ProtocolNumber {
+		e.answerProxyNDP(frame)
+	}
 	e.mu.RLock()
 	mine := eth.DestinationAddress() == e.mac
 	d := e.dispatcher

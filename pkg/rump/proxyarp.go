@@ -1,6 +1,8 @@
 package rump
 
-// Proxy ARP: published entries (arp -s IP MAC pub). gVisor answers ARP
+// Proxy ARP: published entries (arp -s IP MAC pub), and the destinations
+// of inet host routes added with -proxy (RTF_ANNOUNCE), answered with the
+// route's interface's own link address. gVisor answers ARP
 // requests only for the addresses it has, so the kernel answers for the
 // published ones itself: the receive path of the interface an entry is on
 // looks each ARP request up in that interface's table and writes the
@@ -98,6 +100,12 @@ func (k *Kernel) syncProxyLocked(ifp *Interface) {
 		return
 	}
 	t := proxyTable{}
+	for _, r := range k.routes {
+		if r.ifp == ifp && r.flags&(api.RTF_ANNOUNCE|api.RTF_HOST) == api.RTF_ANNOUNCE|api.RTF_HOST &&
+			r.dest.Addr().Is4() {
+			t[r.dest.Addr().As4()] = ifp.eth.LinkAddress()
+		}
+	}
 	for key, mac := range k.published {
 		if key.nic == ifp.nic {
 			t[key.addr.As4()] = mac

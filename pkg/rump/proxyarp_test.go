@@ -99,3 +99,44 @@ func TestProxyReply(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyRoute follows NetBSD's route -proxy (t_flags announce): an inet
+// host route with RTF_ANNOUNCE keeps the flag, and its destination is
+// answered for with the route's interface's link address until the route
+// is deleted.
+func TestProxyRoute(t *testing.T) {
+	ka, kb := linkedKernels(t) // ka 10.0.0.1, kb 10.0.0.2 on one link
+	r := api.Route{Dest: "10.0.0.60/32", Gateway: "10.0.0.2", Flags: api.RTF_STATIC | api.RTF_ANNOUNCE}
+	if err := kb.AddRoute(4, r); err != nil {
+		t.Fatal(err)
+	}
+	var flags int
+	for _, rt := range kb.Routes(4) {
+		if rt.Dest == r.Dest {
+			flags = rt.Flags
+		}
+	}
+	if want := api.RTF_UP | api.RTF_HOST | api.RTF_STATIC | api.RTF_ANNOUNCE; flags != want {
+		t.Fatalf("route flags: got %#x, want %#x", flags, want)
+	}
+	var virt0 *Interface
+	for _, ifp := range kb.ifaces {
+		if ifp.name == "virt0" {
+			virt0 = ifp
+		}
+	}
+	mac := macString(virt0.eth.LinkAddress())
+	deadline := time.Now().Add(15 * time.Second)
+	for neighborMAC(ka, "10.0.0.60") != mac {
+		if time.Now().After(deadline) {
+			t.Fatalf("ka's entry for 10.0.0.60: got %q, want %s", neighborMAC(ka, "10.0.0.60"), mac)
+		}
+		pingAll(t, ka, api.PingRequest{Dst: "10.0.0.60", Count: 1, Wait: 0.2})
+	}
+	if err := kb.DeleteRoute(4, r); err != nil {
+		t.Fatal(err)
+	}
+	if p := virt0.eth.proxy.Load(); p != nil {
+		t.Errorf("after delete: got proxy table %v, want none", *p)
+	}
+}

@@ -42,7 +42,7 @@ type staticRoute struct {
 
 // userFlags are the RTF_* bits a request may set.
 const userFlags = api.RTF_GATEWAY | api.RTF_HOST | api.RTF_STATIC | api.RTF_REJECT |
-	api.RTF_BLACKHOLE | api.RTF_CONNECTED
+	api.RTF_BLACKHOLE | api.RTF_CONNECTED | api.RTF_ANNOUNCE
 
 func (r *staticRoute) tcpipRoute() tcpip.Route {
 	rt := tcpip.Route{Destination: subnetOf(r.dest), NIC: r.ifp.nic, MTU: r.mtu}
@@ -114,7 +114,7 @@ func (k *Kernel) DeleteRoute(family int, r api.Route) error {
 
 // ChangeRoute changes the route to r.Dest (route change): a gateway or
 // interface given replaces the old, -ifa and -mtu likewise; RTF_REJECT,
-// RTF_BLACKHOLE and RTF_STATIC in r.Flags are set (route change marks a
+// RTF_BLACKHOLE, RTF_STATIC and RTF_ANNOUNCE in r.Flags are set (route change marks a
 // route static, as NetBSD's does) and RTF_REJECT and RTF_BLACKHOLE in
 // r.FlagsClear cleared.
 // ESRCH if there is no such route, EBUSY for a local route, and AddRoute's
@@ -135,10 +135,13 @@ func (k *Kernel) ChangeRoute(family int, r api.Route) error {
 	}
 	ch := *old
 	ch.addr = nil
-	if r.Gateway != "" || r.Interface != "" {
-		ch.gateway, ch.ifAddr, ch.ifp = netip.Addr{}, netip.Addr{}, nil
+	if r.Gateway != "" {
+		ch.gateway, ch.ifAddr = netip.Addr{}, netip.Addr{}
 		ch.flags &^= api.RTF_GATEWAY
 		ch.flags |= r.Flags & api.RTF_GATEWAY
+	}
+	if r.Gateway != "" || r.Interface != "" || r.Ifa != "" {
+		ch.ifp = nil // -ifp alone keeps the gateway
 	}
 	if err := k.resolveLocked(&ch, family, r); err != nil {
 		return err
@@ -146,7 +149,10 @@ func (k *Kernel) ChangeRoute(family int, r api.Route) error {
 	if ch.ifp == nil {
 		ch.ifp = old.ifp
 	}
-	ch.flags |= r.Flags & (api.RTF_REJECT | api.RTF_BLACKHOLE | api.RTF_STATIC)
+	if r.Ifa == "" && ch.ifa.IsValid() && ch.ifp.findAddr(ch.ifa) < 0 {
+		ch.ifa = netip.Addr{} // the old -ifa is not on the new interface
+	}
+	ch.flags |= r.Flags & (api.RTF_REJECT | api.RTF_BLACKHOLE | api.RTF_STATIC | api.RTF_ANNOUNCE)
 	ch.flags &^= r.FlagsClear & (api.RTF_REJECT | api.RTF_BLACKHOLE)
 	if r.MTU != 0 {
 		ch.mtu = nr.mtu
@@ -224,14 +230,21 @@ func (k *Kernel) resolveLocked(sr *staticRoute, family int, r api.Route) error {
 		if perr != nil || ifa.Is4() != (family == 4) {
 			return api.Errorf(syscall.EINVAL, fmt.Sprintf("ifa %q", r.Ifa))
 		}
-		ifp := k.addrOwnerLocked(ifa.WithZone(""))
-		if ifp == nil {
+		ifa = ifa.WithZone("")
+		ifp := k.addrOwnerLocked(ifa)
+		if ifp == nil && ifname != "" {
+			// -ifa names no address of ours but -ifp names the
+			// interface: the route takes that interface's address
+			// nearest to it, as NetBSD's ifaof_ifpforaddr does.
+			if ifa, err = k.ifaForLocked(ifname, ifa); err != nil {
+				return err
+			}
+		} else if ifp == nil {
 			return api.Errorf(syscall.ENETUNREACH, ifa.String()+" is not an address of an interface")
-		}
-		sr.ifa = ifa.WithZone("")
-		if ifname == "" {
+		} else if ifname == "" {
 			ifname = ifp.name
 		}
+		sr.ifa = ifa
 	}
 	if r.Gateway != "" {
 		gw, perr := netip.ParseAddr(r.Gateway)
@@ -262,6 +275,32 @@ func (k *Kernel) resolveLocked(sr *staticRoute, family int, r api.Route) error {
 		}
 	}
 	return nil
+}
+
+// ifaForLocked returns the address of the interface named ifname that is
+// on near's subnet, or else its first address of near's family;
+// EADDRNOTAVAIL if it has none.
+func (k *Kernel) ifaForLocked(ifname string, near netip.Addr) (netip.Addr, error) {
+	ifp, err := k.lookupLocked(ifname)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	var first netip.Addr
+	for _, a := range ifp.addrs {
+		if a.prefix.Addr().Is4() != near.Is4() {
+			continue
+		}
+		if a.prefix.Masked().Contains(near) {
+			return a.prefix.Addr(), nil
+		}
+		if !first.IsValid() {
+			first = a.prefix.Addr()
+		}
+	}
+	if !first.IsValid() {
+		return netip.Addr{}, api.Errorf(syscall.EADDRNOTAVAIL, ifname+" has no address for "+near.String())
+	}
+	return first, nil
 }
 
 // addrOwnerLocked returns the interface that has a as an address, or nil.

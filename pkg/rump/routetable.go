@@ -147,6 +147,10 @@ func (k *Kernel) updateRoutesLocked() {
 		return table[i].Destination.Prefix() > table[j].Destination.Prefix()
 	})
 	k.stack.SetRouteTable(table)
+	for _, ifp := range k.ifaces {
+		k.syncProxyLocked(ifp) // host routes with -proxy publish their destination
+		k.syncProxyNDPLocked(ifp)
+	}
 }
 
 // punch replaces every route whose prefix strictly covers hole by the

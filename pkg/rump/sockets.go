@@ -11,8 +11,8 @@ package rump
 // the pair is closed by every holder: the pair reports a hang-up), by
 // CloseSocket, by a fatal error of its connection, or by SocketSet.Close,
 // which closes them all and waits for their goroutines (a connected
-// stream whose program end is already closed first sends what is left on
-// its pair). Closing a socket
+// stream or a datagram socket whose program end is already closed first
+// sends what is left on its pair). Closing a socket
 // closes its endpoint (gracefully: data already handed to TCP is still
 // sent) and rump_server's end of the pair.
 
@@ -99,17 +99,22 @@ func (ss *SocketSet) Close() {
 		socks = append(socks, s)
 	}
 	ss.mu.Unlock()
-	// A connected stream whose program end every holder has closed (the
-	// program wrote, closed and went, and so its session ended) is left to
-	// pairToStack, which sends what is still on the pair, then FIN, and
-	// closes it; closing it now would lose those bytes.
+	// A socket whose program end every holder has closed (the program
+	// wrote, closed and went, and so its session ended) is left to
+	// pairToStack, which sends what is still on the pair (a stream's
+	// bytes, then FIN; a datagram socket's messages) and closes it;
+	// closing it now would lose them. A stream not yet connected has
+	// nothing it could send.
 	var flushing []*socket
 	for _, s := range socks {
-		if s.typ == api.SockStream && s.isReady() && s.pairPolls(unix.POLLHUP) {
+		if s.canFlush() && s.pairPolls(unix.POLLHUP) {
 			flushing = append(flushing, s)
 			continue
 		}
 		s.close()
+	}
+	if h := testCloseHook.Load(); h != nil {
+		(*h)()
 	}
 	timeout := time.NewTimer(flushTimeout)
 	defer timeout.Stop()
@@ -126,6 +131,16 @@ func (ss *SocketSet) Close() {
 	}
 	ss.wg.Wait()
 }
+
+// canFlush reports whether pairToStack would send what is on the pair:
+// a connected stream, or any datagram or ICMP socket.
+func (s *socket) canFlush() bool {
+	return s.typ != api.SockStream || s.isReady()
+}
+
+// testCloseHook, when set by a test, runs once SocketSet.Close has closed
+// the sockets it does not leave to flush.
+var testCloseHook atomic.Pointer[func()]
 
 // flushTimeout bounds how long Close waits for closed streams to hand
 // their last bytes to the stack (a peer that reads nothing).

@@ -158,3 +158,74 @@ func TestSocketSetCloseFlushes(t *testing.T) {
 		}
 	}
 }
+
+// TestSocketSetCloseFlushesDatagrams ends a set while a datagram its
+// program wrote, before closing its end, is still on the pair (the
+// socket's reader has not taken it yet), as when `nc -u -q 0` sends and
+// exits at once: the datagram must still be sent.
+func TestSocketSetCloseFlushesDatagrams(t *testing.T) {
+	k := newKernel(t, Options{})
+	sb := newSet(t, k)
+	for _, tt := range []struct {
+		name      string
+		connected bool
+	}{
+		{"connected", true},
+		{"unconnected", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bid, bf := mustSocket(t, sb, 4, api.SockDgram)
+			dst, err := sb.Bind(bid, netip.MustParseAddrPort("127.0.0.1:0"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The sender's reader waits until the set's Close has decided
+			// what to close at once.
+			release := make(chan struct{})
+			var once sync.Once
+			hold := func() { <-release }
+			let := func() { once.Do(func() { close(release) }) }
+			testPairHook.Store(&hold)
+			testCloseHook.Store(&let)
+			t.Cleanup(func() {
+				let()
+				testPairHook.Store(nil)
+				testCloseHook.Store(nil)
+			})
+			sa := k.NewSocketSet(api.MaxSessionSockets)
+			aid, af, err := sa.Socket(4, api.SockDgram)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg := []byte("over udp\n")
+			if tt.connected {
+				if _, err := sa.ConnectEnd(context.Background(), aid, dst, af); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				a := dst.Addr().As4()
+				hdr := append([]byte{4, byte(dst.Port() >> 8), byte(dst.Port())}, a[:]...)
+				msg = append(hdr, msg...)
+			}
+			if _, err := af.Write(msg); err != nil {
+				t.Fatal(err)
+			}
+			af.Close()
+			sa.Close()
+			testPairHook.Store(nil)
+			testCloseHook.Store(nil)
+			pfd := []unix.PollFd{{Fd: int32(bf.Fd()), Events: unix.POLLIN}}
+			if n, _ := unix.Poll(pfd, 20_000); n != 1 {
+				t.Fatal("got nothing, want the datagram written before the set closed")
+			}
+			buf := make([]byte, 256)
+			n, err := unix.Read(int(bf.Fd()), buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, p, ok := parseDgramHeader(buf[:n], 4); !ok || string(p) != "over udp\n" {
+				t.Errorf("got %q, want %q with a header", buf[:n], "over udp\n")
+			}
+		})
+	}
+}

@@ -34,6 +34,7 @@ import (
 	"errors"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
@@ -150,6 +151,9 @@ func (s *socket) pairToStack() {
 			s.waitHangup()
 		}
 		return
+	}
+	if h := testPairHook.Load(); h != nil {
+		(*h)()
 	}
 	var r bytes.Reader
 	for {
@@ -420,6 +424,10 @@ func (s *socket) acceptLoop() {
 		}
 	}
 }
+
+// testPairHook, when set by a test, runs as a datagram socket's
+// pairToStack starts, before it reads the pair.
+var testPairHook atomic.Pointer[func()]
 
 // testAcceptHook, when set by a test, runs between a connection's byte and
 // its joining the queue.

@@ -154,7 +154,7 @@ func TestMainSuccess(t *testing.T) {
 func TestRun(t *testing.T) {
 	t.Setenv(client.EnvServer, "unix:///nonexistent/rbrconfig-test")
 	var out, errb bytes.Buffer
-	if st := Run([]string{"bridge0"}, &out, &errb); st != 1 || errb.String() != "rbrconfig: rump client init: No such file or directory\n" {
+	if st := Run([]string{"bridge0"}, &out, &errb); st != 1 || errb.String() != "rbrconfig: rump client init: unix:///nonexistent/rbrconfig-test: No such file or directory (no such socket: is rump_server running?)\n" {
 		t.Errorf("Run with an unreachable server: got status %d, stderr %q", st, errb.String())
 	}
 	errb.Reset()

@@ -156,7 +156,7 @@ func TestRumpNoServer(t *testing.T) {
 	c := &client.Client{URL: "unix://" + filepath.Join(t.TempDir(), "none")}
 	for _, args := range []string{"-a", "bridge0", "bridge0 add virt0"} {
 		_, errs, st := runMain(rump{c}, strings.Fields(args)...)
-		if st != 1 || errs != "rbrconfig: rump client init: No such file or directory\n" {
+		if st != 1 || errs != "rbrconfig: rump client init: "+c.URL+": No such file or directory (no such socket: is rump_server running?)\n" {
 			t.Errorf("rbrconfig %s without a server: got status %d, stderr %q; want 1 and the rump client init message", args, st, errs)
 		}
 	}

@@ -40,7 +40,7 @@ func run(t *cli.Tool, args []string) int {
 	}
 	path, err := api.SocketPath(url)
 	if err != nil {
-		return t.Report(&client.InitError{Err: err})
+		return t.Report(&client.InitError{URL: url, Err: err})
 	}
 	c := &client.Client{URL: url}
 	if err := c.Halt(); err != nil {

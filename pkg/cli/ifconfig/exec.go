@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strings"
 	"syscall"
 	"time"
 
@@ -147,6 +148,9 @@ func configure(t *cli.Tool, b Backend, r *request) (int, error) {
 		if r.owner != "" {
 			create = func(name string) error { return b.CreateOwned(name, r.owner) }
 		}
+		if linked := createLinked(b, r); linked != nil {
+			create = linked
+		}
 		if err := create(r.ifname); err != nil {
 			return 1, cli.Fail("clone_command", err)
 		}
@@ -156,6 +160,35 @@ func configure(t *cli.Tool, b Backend, r *request) (int, error) {
 		b.DestroyInterface(r.ifname)
 	}
 	return status, err
+}
+
+// linkedCreator is a backend that can bind a virt interface to another
+// host tap as it creates it (the rump kernel's).
+type linkedCreator interface {
+	CreateLinked(name, linkstr string) error
+}
+
+// createLinked returns, for "virtN create ... linkstr NAME" on a backend
+// that can, a create that opens NAME straight away and takes that linkstr
+// out of r's actions; nil otherwise, and when "up" comes before the
+// linkstr, which must then fail as it would after the create. Creating with tapN and then moving to
+// NAME would fail whenever tapN is held by another kernel, which is the
+// very case linkstr is given for.
+func createLinked(b Backend, r *request) func(string) error {
+	lc, ok := b.(linkedCreator)
+	if !ok || r.owner != "" || !strings.HasPrefix(r.ifname, "virt") {
+		return nil
+	}
+	for i, a := range r.actions {
+		if a.what == "flags" && a.setFlags&api.IFF_UP != 0 {
+			return nil // linkstr after up is EBUSY, as it stands
+		}
+		if a.what == "linkstr" && a.s != "" {
+			r.actions = append(r.actions[:i:i], r.actions[i+1:]...)
+			return func(name string) error { return lc.CreateLinked(name, a.s) }
+		}
+	}
+	return nil
 }
 
 func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {

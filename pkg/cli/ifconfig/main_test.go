@@ -90,7 +90,7 @@ func TestMainAgainstKernel(t *testing.T) {
 func TestNoServer(t *testing.T) {
 	c := &client.Client{URL: "unix://" + filepath.Join(t.TempDir(), "none")}
 	_, errs, st := runMain(c, "-a")
-	if st != 1 || errs != "rifconfig: rump client init: No such file or directory\n" {
+	if st != 1 || errs != "rifconfig: rump client init: "+c.URL+": No such file or directory (no such socket: is rump_server running?)\n" {
 		t.Errorf("got status %d, stderr %q; want 1 and the rump client init message", st, errs)
 	}
 }

@@ -188,8 +188,8 @@ func TestInterrupt(t *testing.T) {
 func TestNoServer(t *testing.T) {
 	c := &client.Client{URL: "unix://" + filepath.Join(t.TempDir(), "none")}
 	_, errs, st := runMain(c, Inet, "-c 1 10.0.0.2", nil)
-	if st != 1 || errs != "rping: init failed: No such file or directory\n" {
-		t.Errorf("got status %d, stderr %q; want 1 and init failed", st, errs)
+	if st != 1 || errs != "rping: rump client init: "+c.URL+": No such file or directory (no such socket: is rump_server running?)\n" {
+		t.Errorf("got status %d, stderr %q; want 1 and rump client init", st, errs)
 	}
 }
 

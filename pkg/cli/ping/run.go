@@ -160,7 +160,7 @@ func (o options) refused(t *cli.Tool, err error) {
 	var ie *client.InitError
 	switch {
 	case errors.As(err, &ie):
-		t.Warn(ie.Err, "init failed")
+		t.Report(ie)
 	case errors.Is(err, syscall.EPERM) && o.family == Inet:
 		t.Warnx("Must be superuser to use < 1 sec ping interval")
 	case errors.Is(err, syscall.EPERM):

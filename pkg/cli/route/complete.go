@@ -22,7 +22,7 @@ var (
 	routeWords    = []string{
 		"-net", "-host", "-inet", "-inet6", "-link", "-interface", "-iface",
 		"-static", "-nostatic", "-reject", "-noreject", "-blackhole", "-noblackhole",
-		"-cloning", "-nocloning", "-connected", "-noconnected",
+		"-cloning", "-nocloning", "-connected", "-noconnected", "-proxy",
 		"-ifa", "-ifp", "-gateway", "-dst", "-netmask", "-prefixlen", "-mtu",
 	}
 )

@@ -31,12 +31,25 @@ func lookup(routes []api.Route, dest netip.Prefix, exact bool, ifname string) (a
 
 // sourceFor picks the address the kernel sends from over a route: one of
 // the interface's addresses of the family, preferably on the next hop's
-// subnet, never one still tentative, duplicated, detached or anycast.
+// subnet, never one duplicated, detached or anycast, and one still
+// tentative only when there is no other: NetBSD gives a route its
+// address when it is added, DAD or not.
 func sourceFor(ifc api.Interface, family int, next netip.Addr) (netip.Addr, bool) {
-	addrs, unusable := ifc.Inet, api.IN_IFF_TENTATIVE|api.IN_IFF_DUPLICATED|api.IN_IFF_DETACHED
+	addrs, tentative := ifc.Inet, api.IN_IFF_TENTATIVE
+	unusable := api.IN_IFF_DUPLICATED | api.IN_IFF_DETACHED
 	if family == 6 {
-		addrs, unusable = ifc.Inet6, api.IN6_IFF_TENTATIVE|api.IN6_IFF_DUPLICATED|api.IN6_IFF_DETACHED|api.IN6_IFF_ANYCAST
+		addrs, tentative = ifc.Inet6, api.IN6_IFF_TENTATIVE
+		unusable = api.IN6_IFF_DUPLICATED | api.IN6_IFF_DETACHED | api.IN6_IFF_ANYCAST
 	}
+	if src, ok := pickSource(addrs, unusable|tentative, next); ok {
+		return src, true
+	}
+	return pickSource(addrs, unusable, next)
+}
+
+// pickSource is sourceFor's choice among the addresses without any of
+// the unusable flags.
+func pickSource(addrs []api.IfAddr, unusable int, next netip.Addr) (netip.Addr, bool) {
 	var first netip.Addr
 	for _, a := range addrs {
 		p, err := netip.ParsePrefix(a.Addr)
@@ -144,6 +157,12 @@ func (x *executor) reply(rt api.Route, gw netip.Addr, ifs []api.Interface) getRe
 	next := gw
 	if !next.IsValid() {
 		next = r.dest.Addr()
+	}
+	if ifa, err := netip.ParseAddr(rt.Ifa); err == nil {
+		// The route's own source address (-ifa, or the one the
+		// kernel gave it for -ifp).
+		g.local = rtutil.Routename(ifa, rt.Interface, x.names())
+		return g
 	}
 	for _, ifc := range ifs {
 		if rt.Flags&api.RTF_LOCAL != 0 {

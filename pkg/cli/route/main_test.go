@@ -106,9 +106,10 @@ func TestNoServer(t *testing.T) {
 	if st != 1 || errb.String() != "rroute: RUMP_SERVER not set\n" {
 		t.Errorf("got status %d, stderr %q; want 1 and RUMP_SERVER not set", st, errb.String())
 	}
-	t.Setenv(client.EnvServer, "unix://"+filepath.Join(t.TempDir(), "none"))
+	url := "unix://" + filepath.Join(t.TempDir(), "none")
+	t.Setenv(client.EnvServer, url)
 	errb.Reset()
-	if st := Run([]string{"-n", "show"}, &out, &errb); st != 1 || errb.String() != "rroute: rump client init: No such file or directory\n" {
+	if st := Run([]string{"-n", "show"}, &out, &errb); st != 1 || errb.String() != "rroute: rump client init: "+url+": No such file or directory (no such socket: is rump_server running?)\n" {
 		t.Errorf("no server: got status %d, stderr %q", st, errb.String())
 	}
 }

@@ -143,7 +143,6 @@ var unsupported = map[string]string{
 	"mpls":     "only inet and inet6 routes",
 	"tag":      "only inet and inet6 routes",
 	"sa":       "only inet and inet6 routes",
-	"proxy":    "the stack has no proxy routes",
 	"xresolve": "the stack has no external resolution",
 	"llinfo":   "neighbour entries are set with rarp and rndp",
 	"proto1":   "the stack keeps no protocol flags",
@@ -269,6 +268,8 @@ func (p *parser) keyword(word, val string) error {
 	case "noblackhole":
 		r.route.Flags &^= api.RTF_BLACKHOLE
 		r.route.FlagsClear |= api.RTF_BLACKHOLE
+	case "proxy":
+		r.route.Flags |= api.RTF_ANNOUNCE
 	case "cloning", "connected":
 		r.route.Flags |= api.RTF_CONNECTED
 	case "nocloning", "noconnected":

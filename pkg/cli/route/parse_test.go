@@ -200,3 +200,26 @@ func TestParseChangeKind(t *testing.T) {
 		}
 	}
 }
+
+// TestParseProxy checks that -proxy asks for RTF_ANNOUNCE, which netstat
+// shows as p (t_flags.sh and t_flags6.sh route_flags_announce).
+func TestParseProxy(t *testing.T) {
+	tests := []struct {
+		args string
+		want int
+	}{
+		{"add -net 10.0.0.0/24 10.0.0.1 -proxy", api.RTF_ANNOUNCE},
+		{"add -inet6 -net fc00::/64 fc00::1 -proxy", api.RTF_ANNOUNCE},
+		{"add -host 10.0.0.60 -interface 10.0.0.2 -proxy", api.RTF_ANNOUNCE},
+		{"add -net 10.0.0.0/24 10.0.0.1", 0},
+	}
+	for _, tt := range tests {
+		r, err := testParse(strings.Fields(tt.args))
+		if err != nil {
+			t.Fatalf("%s: got %v, want success", tt.args, err)
+		}
+		if got := r.route.Flags & api.RTF_ANNOUNCE; got != tt.want {
+			t.Errorf("%s: got RTF_ANNOUNCE %#x, want %#x", tt.args, got, tt.want)
+		}
+	}
+}

@@ -20,7 +20,6 @@ import (
 
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/getopt"
-	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/client"
 	"github.com/rumpnet/rumpnet/pkg/hijack"
 )
@@ -88,9 +87,8 @@ func run(t *cli.Tool, args []string, open Opener) int {
 		t.Warn(err, "")
 		return 1
 	}
-	if err := reachable(url); err != nil {
-		t.Warn(err.Err, "rump client init")
-		return 1
+	if err := client.Reachable(url); err != nil {
+		return t.Report(err)
 	}
 	// The session opens at the program's first trapped call; if it cannot
 	// be opened, the program is killed and the open's error reported.
@@ -99,7 +97,7 @@ func run(t *cli.Tool, args []string, open Opener) int {
 	if oerr, _ := p.result(); oerr != nil {
 		var ie *client.InitError
 		if errors.As(oerr, &ie) {
-			t.Warn(ie.Err, "rump client init")
+			t.Report(ie)
 		} else {
 			t.Warn(oerr, "socket session")
 		}
@@ -116,20 +114,6 @@ func run(t *cli.Tool, args []string, open Opener) int {
 		return 126
 	}
 	return status
-}
-
-// reachable checks, without a round trip, that url names a socket file
-// that exists: the usual mistakes in RUMP_SERVER are reported before the
-// program runs, although the session opens only when the program needs it.
-func reachable(url string) *client.InitError {
-	path, err := api.SocketPath(url)
-	if err != nil {
-		return &client.InitError{Err: err}
-	}
-	if _, err := os.Stat(path); err != nil {
-		return &client.InitError{Err: api.Errorf(api.ErrnoOf(err), err.Error())}
-	}
-	return nil
 }
 
 // supervise starts the program, answers its notifications and returns its
