@@ -232,7 +232,7 @@ func (e *ethEndpoint) deliverLocalMeta(frame []byte, meta any) {
 		e.deliverLocal(frame)
 		return
 	}
-	if !e.forwarding() {
+	if !e.forwarding(frame) {
 		e.deliverStack(frame, nil, true)
 		return
 	}

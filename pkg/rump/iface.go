@@ -489,9 +489,27 @@ func (k *Kernel) setDADLocked(ifp *Interface, transmits uint8) {
 	}
 }
 
-// routing reports whether the kernel forwards either family. It runs on
-// the frame path without Kernel.mu.
-func (k *Kernel) routing() bool { return k.forwarding4.Load() || k.forwarding6.Load() }
+// routing reports whether the kernel may forward the packet in an
+// Ethernet frame: forwarding of its family is on and its destination is
+// not one of the kernel's addresses. A frame for the kernel itself, the
+// common case with IPv4 forwarding on by default, so keeps its offloads
+// on the way up. It runs on the frame path without Kernel.mu.
+func (k *Kernel) routing(frame []byte) bool {
+	if len(frame) < header.EthernetMinimumSize {
+		return false
+	}
+	p := frame[header.EthernetMinimumSize:]
+	switch header.Ethernet(frame).Type() {
+	case ipv4.ProtocolNumber:
+		return len(p) >= header.IPv4MinimumSize && k.forwardsInet(header.IPv4(p).DestinationAddress())
+	case ipv6.ProtocolNumber:
+		if !k.forwarding6.Load() || len(p) < header.IPv6MinimumSize {
+			return false
+		}
+		return k.stack.CheckLocalAddress(0, ipv6.ProtocolNumber, header.IPv6(p).DestinationAddress()) == 0
+	}
+	return false
+}
 
 // forwardsInet reports whether an IPv4 packet to dst would be forwarded.
 // It runs on the frame path without Kernel.mu.

@@ -127,6 +127,15 @@ func New(opts Options) (*Kernel, error) {
 	noRACK := tcpip.TCPRecovery(0)
 	k.stack.SetTransportProtocolOption(tcp.ProtocolNumber, &noRACK)
 	k.applyICMPLimit(k.tun.icmpPPS)
+	if comps.inet() {
+		// net.inet.ip.forwarding starts at 1, as in NetBSD's rump kernels,
+		// which are built as gateways; IPv6's stays 0. The stack's default
+		// covers interfaces created later.
+		if err := k.SetForwarding(4, true); err != nil {
+			k.stack.Close()
+			return nil, err
+		}
+	}
 	if err := k.bootLoopback(); err != nil {
 		k.stack.Close()
 		return nil, err

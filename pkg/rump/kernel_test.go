@@ -699,7 +699,7 @@ func TestTunablesRoundTrip(t *testing.T) {
 	}{
 		{"net.inet.ip.ttl", 64, 33, []int{0, 256}},
 		{"net.inet6.ip6.hlim", 64, 17, []int{0, 300}},
-		{"net.inet.ip.forwarding", 0, 1, nil},
+		{"net.inet.ip.forwarding", 1, 0, nil},
 		{"net.inet6.ip6.forwarding", 0, 1, nil},
 		{"net.inet.ip.dad_count", 3, 2, []int{-1, 11}},
 		{"net.inet6.ip6.dad_count", 1, 0, []int{-1}},

@@ -87,9 +87,11 @@ type ethEndpoint struct {
 	// forwardHook, if set, sees every IPv4 (inet6 false) or IPv6 packet
 	// addressed to the endpoint's MAC before the stack does (redirects).
 	forwardHook func(pkt []byte, inet6 bool)
-	// routing reports whether the kernel forwards at all (either family);
-	// nil means never. Offloaded frames are then normalised (vnet.go).
-	routing func() bool
+	// routing reports whether the kernel may forward the packet in an
+	// Ethernet frame (forwarding of its family is on and its destination
+	// is not one of the kernel's addresses); nil means never. Such a frame
+	// is normalised if offloaded (vnet.go).
+	routing func(frame []byte) bool
 }
 
 var (

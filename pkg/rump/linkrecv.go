@@ -110,7 +110,7 @@ func (e *ethEndpoint) receiveVnetLoop(dev vnetDevice, stop <-chan struct{}) {
 			e.receiveVnet(h, frame[:n], scratch)
 			continue
 		}
-		if n >= largeFrame && e.localOnly() {
+		if n >= largeFrame && e.localOnly(iov[1][:min(n, rxHeadLen)]) {
 			// Only the headers are looked at on the way to the stack.
 			buf := rx.take(n)
 			pl.push(rxItem{frame: iov[1][:min(n, rxHeadLen)], buf: buf, hdr: h})
@@ -140,7 +140,7 @@ type rxItem struct {
 func (e *ethEndpoint) rxPipe() *pipe[rxItem] {
 	var scratch []byte
 	return &pipe[rxItem]{size: rxPipeLen, handle: func(it rxItem) {
-		if it.copied == nil && e.localOnly() {
+		if it.copied == nil && e.localOnly(it.frame) {
 			e.deliver(it.frame, &it.buf, it.hdr.checked())
 			return
 		}
@@ -212,14 +212,17 @@ func (r *rxViews) take(n int) buffer.Buffer {
 	return b
 }
 
-// forwarding reports whether the kernel may forward what the interface
-// receives.
-func (e *ethEndpoint) forwarding() bool { return e.routing != nil && e.routing() }
+// forwarding reports whether the kernel may forward the packet in frame,
+// received by the interface; frame needs only its headers.
+func (e *ethEndpoint) forwarding(frame []byte) bool { return e.routing != nil && e.routing(frame) }
 
-// localOnly reports whether what the interface receives goes to its own
-// stack alone: it is no bridge member and the kernel forwards nothing.
-// Only such a frame is handed over in the chunks it was read into.
-func (e *ethEndpoint) localOnly() bool { return e.bridge.Load() == nil && !e.forwarding() }
+// localOnly reports whether frame, received by the interface, goes to its
+// own stack alone: the interface is no bridge member and the kernel does
+// not forward the packet. Only such a frame is handed over in the chunks
+// it was read into.
+func (e *ethEndpoint) localOnly(frame []byte) bool {
+	return e.bridge.Load() == nil && !e.forwarding(frame)
+}
 
 // receiveVnet takes a frame that came with virtio-net header h.
 //
@@ -238,7 +241,7 @@ func (e *ethEndpoint) receiveVnet(h vnetHdr, frame []byte, scratch []byte) {
 		return
 	}
 	valid := h.checked()
-	if !e.forwarding() {
+	if !h.offloaded() || !e.forwarding(frame) {
 		e.deliver(frame, nil, valid)
 		return
 	}

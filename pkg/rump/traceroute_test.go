@@ -15,7 +15,8 @@ import (
 // B's virt0 share one wire (10.0.1.0/24, fc01::/64), B's virt1 and C's
 // virt0 another (10.0.2.0/24, fc02::/64). B forwards; A and C route the
 // far network through B. A and B send 10.0.9.0/24 towards C, which does
-// not forward and drops it without a word.
+// not forward (its IPv4 forwarding, on by default, is turned off) and
+// drops it without a word.
 func lineOfKernels(t *testing.T) (ka, kb, kc *Kernel) {
 	t.Helper()
 	a0, b0 := framepipe.New()
@@ -54,6 +55,9 @@ func lineOfKernels(t *testing.T) (ka, kb, kc *Kernel) {
 		if err := tunable(t, name).Set(kb, 1); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := tunable(t, "net.inet.ip.forwarding").Set(kc, 0); err != nil {
+		t.Fatal(err)
 	}
 	gw := api.RTF_GATEWAY | api.RTF_STATIC
 	routes := []struct {

@@ -67,6 +67,12 @@ func (h vnetHdr) checked() bool {
 	return h.flags&(vnetFlagNeedsCsum|vnetFlagDataValid) != 0
 }
 
+// offloaded reports whether the frame needs normalising before it may be
+// forwarded: it is a super-frame or its checksum is partial.
+func (h vnetHdr) offloaded() bool {
+	return h.gsoType&^vnetGSOECN != vnetGSONone || h.flags&vnetFlagNeedsCsum != 0
+}
+
 func (h vnetHdr) put(b []byte) {
 	b[0], b[1] = h.flags, h.gsoType
 	binary.LittleEndian.PutUint16(b[2:], h.hdrLen)

@@ -25,6 +25,7 @@ func TestNetBSDConformance(t *testing.T) {
 		sc("write", "-w net.inet.ip.forwarding=1"),
 		sc("write-quiet", "-q -w net.inet.ip.forwarding=1"),
 		sc("write-read-back", "-n net.inet.ip.forwarding", "sysctl -w net.inet.ip.forwarding=1"),
+		sc("write-off-read-back", "-n net.inet.ip.forwarding", "sysctl -w net.inet.ip.forwarding=0"),
 		sc("ip-dad-count-default", "-n net.inet.ip.dad_count"),
 		sc("ip6-dad-count-default", "-n net.inet6.ip6.dad_count"),
 		sc("arp-keep-default", "-n net.inet.arp.keep"),
