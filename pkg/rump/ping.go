@@ -278,7 +278,8 @@ func (t pingTarget) configure(ep tcpip.Endpoint) error {
 // reject route: one whose gateway is on a loopback interface is refused by
 // that interface's output, which gives ENETUNREACH for a network route and
 // EHOSTUNREACH for a host route (NetBSD's looutput); a reject route through
-// another interface fails at resolving its gateway, EHOSTUNREACH.
+// another interface fails at resolving its gateway, EHOSTUNREACH. A
+// destination without any route is announced with RTM_MISS.
 func (k *Kernel) unreachErrno(dst tcpip.Address, e syscall.Errno) syscall.Errno {
 	if e != syscall.EHOSTUNREACH {
 		return e
@@ -290,6 +291,9 @@ func (k *Kernel) unreachErrno(dst tcpip.Address, e syscall.Errno) syscall.Errno 
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	r := k.routeToLocked(a, false)
+	if r == nil {
+		k.rtm.publish(missMessage(0, dst)) // NetBSD's rtalloc reports the miss
+	}
 	if r != nil && r.flags&(api.RTF_REJECT|api.RTF_HOST) == api.RTF_REJECT &&
 		r.ifp != nil && r.ifp.flags&api.IFF_LOOPBACK != 0 {
 		return syscall.ENETUNREACH

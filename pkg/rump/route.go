@@ -117,6 +117,8 @@ func (k *Kernel) DeleteRoute(family int, r api.Route) error {
 // RTF_BLACKHOLE, RTF_STATIC and RTF_ANNOUNCE in r.Flags are set (route change marks a
 // route static, as NetBSD's does) and RTF_REJECT and RTF_BLACKHOLE in
 // r.FlagsClear cleared.
+// A connected route moved to another interface purges the old interface's
+// dynamic neighbour entries under it, as deleting it would.
 // ESRCH if there is no such route, EBUSY for a local route, and AddRoute's
 // errors for the new values.
 func (k *Kernel) ChangeRoute(family int, r api.Route) error {
@@ -157,11 +159,15 @@ func (k *Kernel) ChangeRoute(family int, r api.Route) error {
 	if r.MTU != 0 {
 		ch.mtu = nr.mtu
 	}
+	oldIfp := old.ifp
 	if old.addr != nil {
 		k.hideLocked(old.addr)
 		k.routes = append(k.routes, &ch)
 	} else {
 		*old = ch
+	}
+	if ch.flags&api.RTF_CONNECTED != 0 && ch.ifp != oldIfp {
+		k.purgeNeighborsLocked(oldIfp, ch.dest)
 	}
 	k.updateRoutesLocked()
 	k.rtmRouteLocked(api.RTM_CHANGE, &ch)

@@ -339,3 +339,59 @@ func TestTentativeConnectedRoute(t *testing.T) {
 		t.Errorf("tentative 10.0.0.10/24: got connected route %v, route add via 10.0.0.1 %v; want the route and no error", connected, addErr)
 	}
 }
+
+// TestConnectedRouteChangePurges moves a connected route to another
+// interface (route change -net P -ifp shmif1, NetBSD's
+// arp_purge_on_route_change and ndp_purge_on_route_change): the dynamic
+// neighbour entries the old interface had under it go.
+func TestConnectedRouteChangePurges(t *testing.T) {
+	ka, kb := linkedKernels(t)
+	bus := filepath.Join(t.TempDir(), "bus")
+	for _, err := range []error{ka.Create("shmif1"), ka.SetLinkstr("shmif1", bus),
+		ka.AddAddr("shmif1", api.IfAddr{Addr: "10.0.0.5/24"}), ka.AddAddr("shmif1", api.IfAddr{Addr: "fc00::5/64"})} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitAssigned(t, ka)
+	waitAssigned(t, kb)
+	waitUsable(t, ka, "shmif1")
+	tests := []struct {
+		family int
+		proto  tcpip.NetworkProtocolNumber
+		dst    string
+		net    string
+	}{
+		{4, ipv4.ProtocolNumber, "10.0.0.2", "10.0.0.0/24"},
+		{6, ipv6.ProtocolNumber, "fc00::2", "fc00::/64"},
+	}
+	for _, tt := range tests {
+		onVirt0 := func() bool {
+			for _, n := range ka.Neighbors(tt.family) {
+				if n.Addr == tt.dst && n.Interface == "virt0" {
+					return true
+				}
+			}
+			return false
+		}
+		c, err := gonet.DialUDP(ka.Stack(), nil, &tcpip.FullAddress{Addr: tcpip.AddrFromSlice(netip.MustParseAddr(tt.dst).AsSlice()), Port: 9}, tt.proto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("x"))
+		c.Close()
+		deadline := time.Now().Add(10 * time.Second)
+		for !onVirt0() && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if !onVirt0() {
+			t.Fatalf("%s: no entry on virt0 after sending to it", tt.dst)
+		}
+		if err := ka.ChangeRoute(tt.family, api.Route{Dest: tt.net, Interface: "shmif1"}); err != nil {
+			t.Fatalf("route change -net %s -ifp shmif1: %v", tt.net, err)
+		}
+		if onVirt0() {
+			t.Errorf("%s: got an entry on virt0 after its connected route moved to shmif1, want none", tt.dst)
+		}
+	}
+}

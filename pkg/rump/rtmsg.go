@@ -256,12 +256,21 @@ func maskString(p netip.Prefix) string {
 
 // nudEvents turns gVisor's neighbour-cache events into routing messages,
 // as NetBSD announces cloned link-layer entries: RTM_ADD once an entry
-// has a link-layer address, RTM_CHANGE when that address changes,
-// RTM_DELETE when an announced entry goes.
+// has a link-layer address (an IPv6 entry already when it is made,
+// incomplete, with gateway link#N, as nd6_resolve announces it),
+// RTM_CHANGE when that address changes, RTM_DELETE when an announced
+// entry goes, and RTM_MISS when resolving an entry first gives up.
 type nudEvents struct {
 	b     *rtBroadcaster
 	mu    sync.Mutex
-	known map[nudKey]nudEntry // announced entries
+	known map[nudKey]nudEntry            // announced entries
+	state map[nudKey]stack.NeighborState // every entry's last state
+	// missed holds the entries whose failure was announced. gVisor keeps
+	// an entry that failed and resolves it again on the next packet,
+	// where NetBSD frees it: one RTM_MISS per entry, until it resolves
+	// or goes, keeps a sender to a dead address from repeating it every
+	// few seconds.
+	missed map[nudKey]struct{}
 }
 
 type nudKey struct {
@@ -270,7 +279,7 @@ type nudKey struct {
 }
 
 type nudEntry struct {
-	mac    tcpip.LinkAddress
+	mac    tcpip.LinkAddress // empty for an incomplete IPv6 entry
 	static bool
 }
 
@@ -288,6 +297,8 @@ func (n *nudEvents) OnNeighborRemoved(nic tcpip.NICID, e stack.NeighborEntry) {
 	n.mu.Lock()
 	old, ok := n.known[key]
 	delete(n.known, key)
+	delete(n.state, key)
+	delete(n.missed, key)
 	n.mu.Unlock()
 	if ok {
 		n.b.publish(neighborMessage(api.RTM_DELETE, nic, e.Addr, old))
@@ -295,19 +306,42 @@ func (n *nudEvents) OnNeighborRemoved(nic tcpip.NICID, e stack.NeighborEntry) {
 }
 
 func (n *nudEvents) update(nic tcpip.NICID, e stack.NeighborEntry) {
-	if e.LinkAddr == "" || e.State == stack.Incomplete {
+	key := nudKey{nic, e.Addr}
+	n.mu.Lock()
+	if n.known == nil {
+		n.known, n.state, n.missed = map[nudKey]nudEntry{}, map[nudKey]stack.NeighborState{}, map[nudKey]struct{}{}
+	}
+	prev := n.state[key]
+	n.state[key] = e.State
+	if e.State == stack.Unreachable && prev == stack.Incomplete {
+		_, again := n.missed[key]
+		n.missed[key] = struct{}{}
+		n.mu.Unlock()
+		if !again {
+			n.b.publish(missMessage(nic, e.Addr))
+		}
 		return
 	}
-	key := nudKey{nic, e.Addr}
-	cur := nudEntry{mac: e.LinkAddr, static: e.State == stack.Static}
-	n.mu.Lock()
-	old, ok := n.known[key]
-	if ok && old == cur {
+	if e.LinkAddr != "" && e.State != stack.Incomplete {
+		delete(n.missed, key)
+	}
+	incomplete := e.LinkAddr == "" || e.State == stack.Incomplete
+	if incomplete && e.Addr.Len() != 16 {
 		n.mu.Unlock()
 		return
 	}
-	if n.known == nil {
-		n.known = map[nudKey]nudEntry{}
+	old, ok := n.known[key]
+	if incomplete && ok {
+		n.mu.Unlock()
+		return
+	}
+	cur := nudEntry{static: e.State == stack.Static}
+	if !incomplete {
+		cur.mac = e.LinkAddr
+	}
+	if ok && old == cur {
+		n.mu.Unlock()
+		return
 	}
 	n.known[key] = cur
 	n.mu.Unlock()
@@ -318,10 +352,24 @@ func (n *nudEvents) update(nic tcpip.NICID, e stack.NeighborEntry) {
 	n.b.publish(neighborMessage(typ, nic, e.Addr, cur))
 }
 
+// missMessage is NetBSD's RTM_MISS for addr: resolving it on nic gave up
+// (nic 0: there is no route to it).
+func missMessage(nic tcpip.NICID, addr tcpip.Address) api.RouteMessage {
+	a, _ := netip.AddrFromSlice(addr.AsSlice())
+	m := api.RouteMessage{Type: api.RTM_MISS, Index: int(nic), Dst: a.String(), Flags: api.RTF_DONE}
+	if nic != 0 {
+		m.Gateway = linkName(nic)
+	}
+	return m
+}
+
 func neighborMessage(typ int, nic tcpip.NICID, addr tcpip.Address, e nudEntry) api.RouteMessage {
 	a, _ := netip.AddrFromSlice(addr.AsSlice())
 	m := api.RouteMessage{Type: typ, Index: int(nic), Dst: a.String(), Gateway: e.mac.String(),
 		Flags: api.RTF_UP | api.RTF_HOST | api.RTF_DONE | api.RTF_LLDATA | api.RTF_CLONED}
+	if e.mac == "" {
+		m.Gateway = linkName(nic)
+	}
 	if e.static {
 		m.Flags ^= api.RTF_CLONED | api.RTF_STATIC
 	}

@@ -61,6 +61,12 @@ func TestPrintMessage(t *testing.T) {
 			Dst: "10.0.0.0", Gateway: "link#2", Netmask: "255.255.255.0", IFP: "shmif0", IFA: "10.0.0.1"},
 			"RTM_ADD: Add Route: len 200, pid 0, seq 0, errno 0, flags: <UP,DONE,CONNECTED>\n" +
 				"locks: none inits: none\nsockaddrs: <DST,GATEWAY,NETMASK,IFP,IFA>\n 10.0.0.0 link#2 255.255.255.0 shmif0 10.0.0.1\n"},
+		{"miss on a link", api.RouteMessage{Type: api.RTM_MISS, Index: 2, Flags: api.RTF_DONE, Dst: "10.0.1.99", Gateway: "link#2"},
+			"RTM_MISS: Lookup failed on this address: len 144, pid 0, seq 0, errno 0, flags: <DONE>\n" +
+				"locks: none inits: none\nsockaddrs: <DST,GATEWAY>\n 10.0.1.99 link#2\n"},
+		{"miss without a route", api.RouteMessage{Type: api.RTM_MISS, Flags: api.RTF_DONE, Dst: "10.0.99.99"},
+			"RTM_MISS: Lookup failed on this address: len 136, pid 0, seq 0, errno 0, flags: <DONE>\n" +
+				"locks: none inits: none\nsockaddrs: <DST>\n 10.0.99.99\n"},
 		{"unknown type", api.RouteMessage{Type: 99, Flags: api.RTF_UP},
 			"#99: len 120, pid 0, seq 0, errno 0, flags: <UP>\nlocks: none inits: none\n"},
 	}
