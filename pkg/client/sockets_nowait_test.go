@@ -22,10 +22,14 @@ func TestSocketNoWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	lid, _, err := srv.Socket(4, "stream")
+	// The listener lives while its end is open: dropped, the end would be
+	// closed by its finalizer whenever the collector ran, and the
+	// listener with it.
+	lid, lf, err := srv.Socket(4, "stream")
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer lf.Close()
 	if _, err := srv.Bind(lid, netip.MustParseAddrPort("10.9.0.2:7")); err != nil {
 		t.Fatal(err)
 	}
