@@ -83,6 +83,10 @@ type socket struct {
 	// framing guards a datagram socket's framing decision and write in
 	// stackToPair against Connect's change of it.
 	framing sync.Mutex
+	// sendMu is held while a datagram moves from the pair to the stack,
+	// and by a Shutdown for writing while it sends those still on the
+	// pair: the program wrote them before it shut the socket down.
+	sendMu sync.Mutex
 }
 
 type acceptedConn struct {
@@ -504,6 +508,11 @@ func (ss *SocketSet) Shutdown(id, how int) error {
 		flags = tcpip.ShutdownRead | tcpip.ShutdownWrite
 	default:
 		return api.Errorf(syscall.EINVAL, "shutdown how "+strconv.Itoa(how))
+	}
+	if s.typ != api.SockStream && flags&tcpip.ShutdownWrite != 0 {
+		s.sendMu.Lock()
+		defer s.sendMu.Unlock()
+		s.flushPair()
 	}
 	if terr := s.ep.Shutdown(flags); terr != nil {
 		return tcpipError("shutdown", terr)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/netip"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -227,5 +228,92 @@ func TestSocketSetCloseFlushesDatagrams(t *testing.T) {
 				t.Errorf("got %q, want %q with a header", buf[:n], "over udp\n")
 			}
 		})
+	}
+}
+
+// TestShutdownSendsQueuedDatagrams shuts a connected datagram socket down
+// just after its program wrote a datagram, as `nc -u -q 0` does at the end
+// of its input: the shutdown must not overtake the datagram, whether the
+// socket's reader has not taken it yet (held) or is waiting on the pair
+// (a first datagram went through), and must not wait for that reader.
+func TestShutdownSendsQueuedDatagrams(t *testing.T) {
+	k := newKernel(t, Options{})
+	sb := newSet(t, k)
+	for _, tt := range []struct {
+		name string
+		how  int
+		held bool
+	}{
+		{"write, reader held", unix.SHUT_WR, true},
+		{"both, reader held", unix.SHUT_RDWR, true},
+		{"write, reader waiting", unix.SHUT_WR, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bid, bf := mustSocket(t, sb, 4, api.SockDgram)
+			dst, err := sb.Bind(bid, netip.MustParseAddrPort("127.0.0.1:0"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The sender's reader waits until the shutdown is done.
+			release := make(chan struct{})
+			var once sync.Once
+			hold := func() { <-release }
+			let := func() { once.Do(func() { close(release) }) }
+			if tt.held {
+				testPairHook.Store(&hold)
+			}
+			t.Cleanup(func() {
+				let()
+				testPairHook.Store(nil)
+			})
+			sa := newSet(t, k)
+			aid, af, err := sa.Socket(4, api.SockDgram)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer af.Close()
+			if _, err := sa.ConnectEnd(context.Background(), aid, dst, af); err != nil {
+				t.Fatal(err)
+			}
+			if !tt.held {
+				if _, err := af.Write([]byte("first\n")); err != nil {
+					t.Fatal(err)
+				}
+				readDatagram(t, bf, "first\n")
+			}
+			if _, err := af.Write([]byte("over udp\n")); err != nil {
+				t.Fatal(err)
+			}
+			shut := make(chan error, 1)
+			go func() { shut <- sa.Shutdown(aid, tt.how) }()
+			select {
+			case err := <-shut:
+				if err != nil {
+					t.Fatalf("shutdown: got %v, want nil", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("shutdown: got no answer after 20s, want one")
+			}
+			let()
+			readDatagram(t, bf, "over udp\n")
+		})
+	}
+}
+
+// readDatagram reads one datagram from a receiver's end, waiting up to
+// 20 s, and checks its payload.
+func readDatagram(t *testing.T, f *os.File, want string) {
+	t.Helper()
+	pfd := []unix.PollFd{{Fd: int32(f.Fd()), Events: unix.POLLIN}}
+	if n, _ := unix.Poll(pfd, 20_000); n != 1 {
+		t.Fatalf("got nothing, want %q", want)
+	}
+	buf := make([]byte, 256)
+	n, err := unix.Read(int(f.Fd()), buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, p, ok := parseDgramHeader(buf[:n], 4); !ok || string(p) != want {
+		t.Errorf("got %q, want %q with a header", buf[:n], want)
 	}
 }

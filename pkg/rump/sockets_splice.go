@@ -7,7 +7,9 @@ package rump
 // from the pair straight into the endpoint's send buffer, as much as it
 // has room for, once the socket is connected (sockets_stream.go); a
 // datagram socket reads one message at a time and writes it to the
-// endpoint. At end of file (the program shut its end
+// endpoint, holding sendMu from the read to the write, so that a Shutdown
+// for writing, which first sends what is still on the pair (flushPair),
+// never overtakes a datagram the program wrote before it. At end of file (the program shut its end
 // down for writing, or closed it) a stream sends FIN; then the goroutine
 // waits for the pair to hang up, that is for every holder of the program's
 // end to close it, and closes the socket. It is the only one that closes a
@@ -79,41 +81,60 @@ func (s *socket) startReading() {
 	})
 }
 
-// readPair reads once from the pair into a pooled buffer at off, waiting
-// until there is something to read. eof is end of file: for a message
-// pair, an empty read with the peer's write side shut down.
-func (s *socket) readPair(off int) (buf *[]byte, n int, eof bool, err error) {
+// readPair reads one message from the pair into a pooled buffer. With
+// wait it waits until there is one, and returns holding s.sendMu on a
+// message (not at end of file or on an error), so that a Shutdown cannot
+// come between its read and its write to the stack. Without, the caller
+// holds s.sendMu and it fails with EAGAIN when the pair is empty; it
+// reads beside a waiting reader (through Control: Read would wait for
+// that reader's turn, which holds the descriptor until a message comes).
+// eof is end of file: an empty read with the peer's write side shut down.
+func (s *socket) readPair(wait bool) (buf *[]byte, n int, eof bool, err error) {
 	pool := s.bufPool()
 	var rerr error
-	err = s.raw.Read(func(fd uintptr) bool {
+	held := false
+	read := func(fd uintptr) bool {
 		if buf == nil {
 			buf = pool.Get().(*[]byte)
 		}
+		if wait {
+			s.sendMu.Lock()
+			held = true
+		}
 		for {
-			n, rerr = unix.Read(int(fd), (*buf)[off:])
+			n, rerr = unix.Read(int(fd), *buf)
 			if rerr != unix.EINTR {
 				break
 			}
 		}
-		if rerr == unix.EAGAIN {
+		if rerr == unix.EAGAIN && wait {
+			s.sendMu.Unlock()
+			held = false
 			pool.Put(buf)
 			buf = nil
 			return false
 		}
 		return true
-	})
+	}
+	if wait {
+		err = s.raw.Read(read)
+	} else {
+		err = s.raw.Control(func(fd uintptr) { read(fd) })
+	}
 	if err == nil {
 		err = rerr
 	}
-	if err != nil {
+	if err == nil && n == 0 && s.pairPolls(unix.POLLRDHUP) {
+		eof = true
+	}
+	if err != nil || eof {
+		if held {
+			s.sendMu.Unlock()
+		}
 		if buf != nil {
 			pool.Put(buf)
 		}
-		return nil, 0, false, err
-	}
-	if n == 0 && (s.typ == api.SockStream || s.pairPolls(unix.POLLRDHUP)) {
-		pool.Put(buf)
-		return nil, 0, true, nil
+		return nil, 0, eof, err
 	}
 	return buf, n, false, nil
 }
@@ -157,12 +178,36 @@ func (s *socket) pairToStack() {
 	}
 	var r bytes.Reader
 	for {
-		buf, n, eof, err := s.readPair(0)
+		buf, n, eof, err := s.readPair(true)
 		if err != nil {
 			return
 		}
 		if eof {
 			s.waitHangup()
+			return
+		}
+		ok := s.toStack(&r, (*buf)[:n], writable)
+		s.sendMu.Unlock()
+		s.bufPool().Put(buf)
+		if !ok {
+			return
+		}
+	}
+}
+
+// flushPair sends the datagrams on the pair now, without waiting for
+// more: the program wrote them before the Shutdown the caller is about
+// to apply, which would otherwise overtake them (a request to the
+// session is handled at once, the pair is read when pairToStack gets to
+// it). The caller holds s.sendMu.
+func (s *socket) flushPair() {
+	entry, writable := waiter.NewChannelEntry(waiter.WritableEvents | waiter.EventHUp | waiter.EventErr)
+	s.wq.EventRegister(&entry)
+	defer s.wq.EventUnregister(&entry)
+	var r bytes.Reader
+	for {
+		buf, n, eof, err := s.readPair(false)
+		if err != nil || eof {
 			return
 		}
 		ok := s.toStack(&r, (*buf)[:n], writable)
