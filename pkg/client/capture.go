@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"syscall"
-	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/pcap"
@@ -25,54 +23,24 @@ type CaptureStream struct {
 // their stream. A request the kernel refuses (no such interface, a peer
 // that may not capture) fails here, with its errno.
 func (c *Client) Capture(ctx context.Context, req api.CaptureRequest) (*CaptureStream, error) {
-	if err := c.init(); err != nil {
-		return nil, err
-	}
 	b, err := json.Marshal(req)
 	if err != nil {
 		return nil, api.Errorf(syscall.EINVAL, err.Error())
 	}
-	// The client's timeout bounds the wait for the stream to start; the
-	// stream then runs as long as ctx.
-	ctx, cancel := context.WithCancelCause(ctx)
-	var timer *time.Timer
-	if d := c.timeout(); d > 0 {
-		timer = time.AfterFunc(d, func() { cancel(errNoReply) })
-	}
-	resp, err := roundTrip(ctx, c.path, "POST", api.CapturePath, b)
-	if err == nil && resp.code == 200 {
-		// The head of the stream comes at once; it is read under the
-		// timeout too.
-		var rd *pcap.Reader
-		rd, err = pcap.NewReader(resp.body)
-		if timer != nil && !timer.Stop() && err == nil {
-			err = context.Cause(ctx)
+	// The head of the stream comes at once: it is read under the timeout
+	// too.
+	var rd *pcap.Reader
+	body, cancel, err := c.openStream(ctx, "POST", api.CapturePath, b, func(r io.Reader) error {
+		var err error
+		if rd, err = pcap.NewReader(r); errors.Is(err, pcap.ErrFormat) {
+			return api.Errorf(syscall.EPROTO, "capture stream: "+err.Error())
 		}
-		if err != nil {
-			resp.body.Close()
-			cancel(nil)
-			if errors.Is(err, pcap.ErrFormat) {
-				return nil, api.Errorf(syscall.EPROTO, "capture stream: "+err.Error())
-			}
-			return nil, c.transportError(ctx, err)
-		}
-		return &CaptureStream{body: resp.body, rd: rd, cancel: cancel}, nil
-	}
-	if timer != nil {
-		timer.Stop()
-	}
+		return err
+	})
 	if err != nil {
-		cancel(nil)
-		return nil, c.transportError(ctx, err)
+		return nil, err
 	}
-	defer cancel(nil)
-	defer resp.body.Close()
-	var er api.ErrorReply
-	data, _ := io.ReadAll(io.LimitReader(resp.body, 64<<10))
-	if json.Unmarshal(data, &er) != nil {
-		return nil, api.Errorf(syscall.EPROTO, fmt.Sprintf("server answered %s", resp.status))
-	}
-	return nil, er.Err()
+	return &CaptureStream{body: body, rd: rd, cancel: cancel}, nil
 }
 
 // LinkType is the pcap link type of the stream's frames.

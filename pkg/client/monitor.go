@@ -22,7 +22,7 @@ type RouteMonitor struct {
 
 // WatchRoutes opens the stream of routing messages (route monitor).
 func (c *Client) WatchRoutes(ctx context.Context) (*RouteMonitor, error) {
-	body, cancel, err := c.openStream(ctx, "GET", api.RouteMonitorPath, nil)
+	body, cancel, err := c.openStream(ctx, "GET", api.RouteMonitorPath, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -54,10 +54,12 @@ func (c *Client) Multicast() ([]api.Multicast, error) {
 	return out, err
 }
 
-// openStream sends a request whose reply is a stream. The client's timeout
-// bounds the wait for the stream to start; the stream then runs as long
-// as ctx.
-func (c *Client) openStream(ctx context.Context, method, path string, b []byte) (io.ReadCloser, context.CancelCauseFunc, error) {
+// openStream sends a request whose answer is a stream and returns the
+// stream's body. The client's timeout bounds the wait for the stream to
+// start, head included: head, when set, reads the head of an accepted
+// stream (an error of its that carries an errno is returned as it is);
+// the stream then runs as long as ctx. A refusal fails with its errno.
+func (c *Client) openStream(ctx context.Context, method, path string, b []byte, head func(io.Reader) error) (io.ReadCloser, context.CancelCauseFunc, error) {
 	if err := c.init(); err != nil {
 		return nil, nil, err
 	}
@@ -67,7 +69,21 @@ func (c *Client) openStream(ctx context.Context, method, path string, b []byte) 
 		timer = time.AfterFunc(d, func() { cancel(errNoReply) })
 	}
 	resp, err := roundTrip(ctx, c.path, method, path, b)
+	if err == nil && resp.code == 200 && head != nil {
+		if herr := head(resp.body); herr != nil {
+			if timer != nil {
+				timer.Stop()
+			}
+			resp.body.Close()
+			cancel(nil)
+			if ae := (*api.Error)(nil); errors.As(herr, &ae) {
+				return nil, nil, herr
+			}
+			return nil, nil, c.transportError(ctx, herr)
+		}
+	}
 	if timer != nil && !timer.Stop() && err == nil {
+		// The timer fired as the reply arrived: the stream is cut off.
 		err = context.Cause(ctx)
 		resp.body.Close()
 	}

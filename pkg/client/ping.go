@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"syscall"
-	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
 )
@@ -25,41 +23,15 @@ type PingStream struct {
 // the kernel's, no such interface) fails here, with its errno; failures of
 // single requests arrive as events.
 func (c *Client) Ping(ctx context.Context, req api.PingRequest) (*PingStream, error) {
-	if err := c.init(); err != nil {
-		return nil, err
-	}
 	b, err := json.Marshal(req)
 	if err != nil {
 		return nil, api.Errorf(syscall.EINVAL, err.Error())
 	}
-	// The client's timeout bounds the wait for the stream to start; the
-	// stream then runs as long as ctx.
-	ctx, cancel := context.WithCancelCause(ctx)
-	var timer *time.Timer
-	if d := c.timeout(); d > 0 {
-		timer = time.AfterFunc(d, func() { cancel(errNoReply) })
-	}
-	resp, err := roundTrip(ctx, c.path, "POST", api.PingPath, b)
-	if timer != nil && !timer.Stop() && err == nil {
-		// The timer fired as the reply arrived: the stream is cut off.
-		err = context.Cause(ctx)
-		resp.body.Close()
-	}
+	body, cancel, err := c.openStream(ctx, "POST", api.PingPath, b, nil)
 	if err != nil {
-		cancel(nil)
-		return nil, c.transportError(ctx, err)
+		return nil, err
 	}
-	if resp.code != 200 {
-		defer cancel(nil)
-		defer resp.body.Close()
-		var er api.ErrorReply
-		data, _ := io.ReadAll(io.LimitReader(resp.body, 64<<10))
-		if json.Unmarshal(data, &er) != nil {
-			return nil, api.Errorf(syscall.EPROTO, fmt.Sprintf("server answered %s", resp.status))
-		}
-		return nil, er.Err()
-	}
-	return &PingStream{body: resp.body, dec: json.NewDecoder(resp.body), cancel: cancel}, nil
+	return &PingStream{body: body, dec: json.NewDecoder(body), cancel: cancel}, nil
 }
 
 // Next returns the next event, io.EOF after the last one.

@@ -27,7 +27,7 @@ func (c *Client) Traceroute(ctx context.Context, req api.TracerouteRequest) (*Tr
 	if err != nil {
 		return nil, api.Errorf(syscall.EINVAL, err.Error())
 	}
-	body, cancel, err := c.openStream(ctx, "POST", api.TraceroutePath, b)
+	body, cancel, err := c.openStream(ctx, "POST", api.TraceroutePath, b, nil)
 	if err != nil {
 		return nil, err
 	}
