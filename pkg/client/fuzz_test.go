@@ -3,7 +3,6 @@ package client
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"io"
 	"syscall"
 	"testing"
@@ -41,7 +40,7 @@ func FuzzRouteMonitor(f *testing.F) {
 	f.Add([]byte("[1,2]\n{}\n\"x\"\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		body := io.NopCloser(bytes.NewReader(in))
-		m := &RouteMonitor{body: body, dec: json.NewDecoder(body), cancel: func(error) {}}
+		m := newEventStream[api.RouteMessage](body, func(error) {}, "routing message stream")
 		defer m.Close()
 		for i := 0; ; i++ {
 			if i > len(in)+1 {
