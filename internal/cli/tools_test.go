@@ -15,56 +15,25 @@ import (
 	"testing"
 
 	"github.com/rumpnet/rumpnet/internal/cli"
+	"github.com/rumpnet/rumpnet/internal/multicall"
 	"github.com/rumpnet/rumpnet/internal/testkit/ktest"
-	"github.com/rumpnet/rumpnet/pkg/cli/arp"
-	"github.com/rumpnet/rumpnet/pkg/cli/brconfig"
-	"github.com/rumpnet/rumpnet/pkg/cli/dumpbus"
-	"github.com/rumpnet/rumpnet/pkg/cli/halt"
 	"github.com/rumpnet/rumpnet/pkg/cli/ifconfig"
-	"github.com/rumpnet/rumpnet/pkg/cli/ifmcstat"
-	"github.com/rumpnet/rumpnet/pkg/cli/ndp"
-	"github.com/rumpnet/rumpnet/pkg/cli/netstat"
-	"github.com/rumpnet/rumpnet/pkg/cli/ping"
 	"github.com/rumpnet/rumpnet/pkg/cli/route"
-	"github.com/rumpnet/rumpnet/pkg/cli/rumphijack"
-	"github.com/rumpnet/rumpnet/pkg/cli/rumpserver"
 	"github.com/rumpnet/rumpnet/pkg/cli/sysctl"
-	"github.com/rumpnet/rumpnet/pkg/cli/tcpdump"
-	"github.com/rumpnet/rumpnet/pkg/cli/traceroute"
 	"github.com/rumpnet/rumpnet/pkg/client"
 )
 
 type runFunc func(args []string, stdout, stderr io.Writer) int
 
-var tools = []struct {
-	name string
-	run  runFunc
-}{
-	{"rarp", arp.Run},
-	{"rbrconfig", brconfig.Run},
-	{"rhalt", halt.Run},
-	{"rifconfig", ifconfig.Run},
-	{"rifmcstat", ifmcstat.Run},
-	{"rndp", ndp.Run},
-	{"rnetstat", netstat.Run},
-	{"rping", ping.Run},
-	{"rping6", ping.Run6},
-	{"rroute", route.Run},
-	{"rsysctl", sysctl.Run},
-	{"rtcpdump", tcpdump.Run},
-	{"rtraceroute", traceroute.Run},
-	{"rtraceroute6", traceroute.Run6},
-	{"rump_server", rumpserver.Run},
-	{"rumphijack", rumphijack.Run},
-	{"shmif_dumpbus", dumpbus.Run},
-}
+// tools are the programs rumpnet installs, from the multi-call registry.
+var tools = multicall.Tools
 
 // TestToolsListed keeps the table above and CompletedTools together.
 func TestToolsListed(t *testing.T) {
 	var names []string
 	for _, tool := range tools {
-		if tool.name != "rumphijack" {
-			names = append(names, tool.name)
+		if tool.Name != "rumphijack" {
+			names = append(names, tool.Name)
 		}
 	}
 	if !slices.Equal(names, cli.CompletedTools) {
@@ -105,9 +74,9 @@ func run(f runFunc, args ...string) (string, string, int) {
 func TestHelp(t *testing.T) {
 	conns := counter(t)
 	for _, tool := range tools {
-		out, errs, st := run(tool.run, "--help")
-		if st != 0 || !strings.HasPrefix(strings.ToLower(out), "usage:") || !strings.Contains(out, tool.name) || errs != "" {
-			t.Errorf("%s --help: got %d, %q, %q; want 0, the usage on stdout, no stderr", tool.name, st, out, errs)
+		out, errs, st := run(tool.Run, "--help")
+		if st != 0 || !strings.HasPrefix(strings.ToLower(out), "usage:") || !strings.Contains(out, tool.Name) || errs != "" {
+			t.Errorf("%s --help: got %d, %q, %q; want 0, the usage on stdout, no stderr", tool.Name, st, out, errs)
 		}
 	}
 	if n := conns.Load(); n != 0 {
@@ -119,12 +88,12 @@ func TestUnknownOption(t *testing.T) {
 	conns := counter(t)
 	for _, tool := range tools {
 		for _, opt := range []string{"-Z", "--bogus", "--", "---"} {
-			if opt == "--" && tool.name != "rumphijack" {
+			if opt == "--" && tool.Name != "rumphijack" {
 				continue // ends the options: an operand error, or none
 			}
-			out, errs, st := run(tool.run, opt)
+			out, errs, st := run(tool.Run, opt)
 			if st != 1 || out != "" || !strings.Contains(strings.ToLower(errs), "usage:") {
-				t.Errorf("%s %s: got %d, %q, %q; want 1, no stdout, the usage on stderr", tool.name, opt, st, out, errs)
+				t.Errorf("%s %s: got %d, %q, %q; want 1, no stdout, the usage on stderr", tool.Name, opt, st, out, errs)
 			}
 		}
 	}
@@ -156,10 +125,10 @@ func complete(t *testing.T, f runFunc, args ...string) []string {
 func TestOptionLetters(t *testing.T) {
 	conns := counter(t)
 	for _, tool := range tools {
-		if tool.name == "rumphijack" {
+		if tool.Name == "rumphijack" {
 			continue
 		}
-		offered := complete(t, tool.run, "-")
+		offered := complete(t, tool.Run, "-")
 		for c := 'A'; c <= 'z'; c++ {
 			if c > 'Z' && c < 'a' {
 				continue
@@ -169,9 +138,9 @@ func TestOptionLetters(t *testing.T) {
 				continue
 			}
 			before := conns.Load()
-			out, errs, st := run(tool.run, opt)
+			out, errs, st := run(tool.Run, opt)
 			if st != 1 || out != "" || !strings.Contains(strings.ToLower(errs), "usage:") || conns.Load() != before {
-				t.Errorf("%s %s (not offered): got %d, %q, %q; want 1, the usage, no connection", tool.name, opt, st, out, errs)
+				t.Errorf("%s %s (not offered): got %d, %q, %q; want 1, the usage, no connection", tool.Name, opt, st, out, errs)
 			}
 		}
 	}
@@ -189,7 +158,7 @@ func TestCompleteLive(t *testing.T) {
 	t.Setenv(client.EnvServer, c.URL)
 	byName := map[string]runFunc{}
 	for _, tool := range tools {
-		byName[tool.name] = tool.run
+		byName[tool.Name] = tool.Run
 	}
 	tests := []struct {
 		line string // tool, the words before the typed one, then "|" and the typed word
