@@ -103,6 +103,7 @@ func (k *Kernel) CreateLinked(name, linkstr string) error {
 		ifp.eth.forwards = k.forwardsInet
 		ifp.eth.forwardHook = func(p []byte, inet6 bool) { k.forwarded(ifp, p, inet6) }
 		ifp.eth.routing = k.routing
+		ifp.eth.echo = k.newEchoPath(ifp, ifp.eth)
 		ifp.eth.SetDevice(tap)
 		ifp.tapName = tapName
 		ifp.ep = ifp.eth
@@ -112,6 +113,7 @@ func (k *Kernel) CreateLinked(name, linkstr string) error {
 		ifp.eth.onLink = func() { go k.rtmCarrier(ifp) }
 		ifp.eth.forwards = k.forwardsInet
 		ifp.eth.forwardHook = func(p []byte, inet6 bool) { k.forwarded(ifp, p, inet6) }
+		ifp.eth.echo = k.newEchoPath(ifp, ifp.eth)
 		ifp.ep = ifp.eth
 		ifp.flags = api.IFF_BROADCAST | api.IFF_SIMPLEX | api.IFF_MULTICAST
 	case "bridge":

@@ -92,6 +92,10 @@ type ethEndpoint struct {
 	// is not one of the kernel's addresses); nil means never. Such a frame
 	// is normalised if offloaded (vnet.go).
 	routing func(frame []byte) bool
+	// echo, if set, answers an ICMP echo request for one of the
+	// interface's own addresses in the receive path, and reports whether
+	// it did (echo.go); nil means the stack answers them all.
+	echo func(frame []byte) bool
 }
 
 var (

@@ -333,6 +333,9 @@ func (e *ethEndpoint) deliverStack(frame []byte, buf *buffer.Buffer, valid bool)
 	mine := eth.DestinationAddress() == e.mac
 	d := e.dispatcher
 	e.mu.RUnlock()
+	if mine && buf == nil && e.echo != nil && e.echo(frame) {
+		return // answered in place (echo.go)
+	}
 	if mine && eth.Type() == header.IPv4ProtocolNumber && len(frame) >= header.EthernetMinimumSize+header.IPv4MinimumSize {
 		e.expireLastHop(frame[header.EthernetMinimumSize:])
 	}
