@@ -1,0 +1,200 @@
+package rump
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/rumpnet/rumpnet/internal/testkit/framepipe"
+	"github.com/rumpnet/rumpnet/pkg/api"
+	"gvisor.dev/gvisor/pkg/tcpip/checksum"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+)
+
+// echoPair links kernel a (10.0.0.1, the pinger) to kernel b (10.0.0.2)
+// over virt0, with the fast path on or off in b, and returns b's device
+// recorder (what b writes).
+func echoPair(t *testing.T, fast bool) (ka, kb *Kernel, rec *recorder) {
+	t.Helper()
+	was := fastEcho
+	t.Cleanup(func() { fastEcho = was })
+	a, b := framepipe.New()
+	rec = &recorder{End: b}
+	ka = newKernel(t, Options{OpenTap: func(string) (FrameDevice, error) { return a, nil }})
+	fastEcho = fast
+	kb = newKernel(t, Options{OpenTap: func(string) (FrameDevice, error) { return rec, nil }})
+	for i, k := range []*Kernel{ka, kb} {
+		if err := k.Create("virt0"); err != nil {
+			t.Fatal(err)
+		}
+		if err := k.AddAddr("virt0", api.IfAddr{Addr: []string{"10.0.0.1/24", "10.0.0.2/24"}[i]}); err != nil {
+			t.Fatal(err)
+		}
+		waitAssigned(t, k)
+	}
+	fastEcho = was
+	return ka, kb, rec
+}
+
+// echoReplies returns the IPv4 echo replies among the frames recorded.
+func (r *recorder) echoReplies() [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out [][]byte
+	for _, f := range r.frames {
+		if len(f) < header.EthernetMinimumSize+header.IPv4MinimumSize+header.ICMPv4MinimumSize ||
+			header.Ethernet(f).Type() != header.IPv4ProtocolNumber {
+			continue
+		}
+		h := header.IPv4(f[header.EthernetMinimumSize:])
+		if h.Protocol() == uint8(header.ICMPv4ProtocolNumber) && header.ICMPv4(h.Payload()).Type() == header.ICMPv4EchoReply {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// echoCounts is what rnetstat -s shows of one kernel's echo traffic.
+type echoCounts struct {
+	ipTotal, ipDelivered, ipLocalOut, icmpIn8, icmpOut0, reflect uint64
+}
+
+func countsOf(k *Kernel) echoCounts {
+	s := k.NetStats()
+	return echoCounts{s.IP.Total, s.IP.Delivered, s.IP.LocalOut, s.ICMP.InHist[8], s.ICMP.OutHist[0], s.ICMP.Reflect}
+}
+
+func (c echoCounts) minus(d echoCounts) echoCounts {
+	return echoCounts{c.ipTotal - d.ipTotal, c.ipDelivered - d.ipDelivered, c.ipLocalOut - d.ipLocalOut,
+		c.icmpIn8 - d.icmpIn8, c.icmpOut0 - d.icmpOut0, c.reflect - d.reflect}
+}
+
+// echoRun pings b from a three times with a capture on b's virt0, and
+// returns the replies b wrote, the change in b's counters, and the
+// directions of the ICMP frames the capture saw.
+func echoRun(t *testing.T, ka, kb *Kernel, rec *recorder) ([][]byte, echoCounts, []bool) {
+	t.Helper()
+	c, err := kb.StartCapture("virt0", CaptureOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	before := countsOf(kb)
+	evs := pingAll(t, ka, api.PingRequest{Dst: "10.0.0.2", Count: 3, Size: 56, Interval: 0.05})
+	if got := countTypes(evs)["reply"]; got != 3 {
+		t.Fatalf("got %d replies, want 3 (events %+v)", got, evs)
+	}
+	delta := countsOf(kb).minus(before)
+	var dirs []bool
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for len(dirs) < 6 && ctx.Err() == nil {
+		pkts, err := c.Read(ctx, nil)
+		if err != nil {
+			break
+		}
+		for _, p := range pkts {
+			f := p.Data
+			if len(f) > header.EthernetMinimumSize+header.IPv4MinimumSize &&
+				header.Ethernet(f).Type() == header.IPv4ProtocolNumber &&
+				header.IPv4(f[header.EthernetMinimumSize:]).Protocol() == uint8(header.ICMPv4ProtocolNumber) {
+				typ := header.ICMPv4(header.IPv4(f[header.EthernetMinimumSize:]).Payload()).Type()
+				dirs = append(dirs, typ == header.ICMPv4EchoReply)
+			}
+		}
+	}
+	return rec.echoReplies(), delta, dirs
+}
+
+// TestEchoFastPath: the fast path's replies are the stack's, byte for
+// byte, counted the same, and captured both ways.
+func TestEchoFastPath(t *testing.T) {
+	var replies [2][][]byte
+	var counts [2]echoCounts
+	for i, fast := range []bool{false, true} {
+		ka, kb, rec := echoPair(t, fast)
+		n0 := echoAnswered.Load()
+		var dirs []bool
+		replies[i], counts[i], dirs = echoRun(t, ka, kb, rec)
+		answered := echoAnswered.Load() - n0
+		if want := map[bool]uint64{false: 0, true: 3}[fast]; answered != want {
+			t.Errorf("fast %v: got %d requests answered by the fast path, want %d", fast, answered, want)
+		}
+		if want := []bool{false, true, false, true, false, true}; !equalBools(dirs, want) {
+			t.Errorf("fast %v: capture saw (reply?) %v, want %v", fast, dirs, want)
+		}
+		if want := (echoCounts{3, 3, 3, 3, 3, 3}); counts[i] != want {
+			t.Errorf("fast %v: counters got %+v, want %+v", fast, counts[i], want)
+		}
+	}
+	if len(replies[0]) != 3 || len(replies[1]) != 3 {
+		t.Fatalf("replies written: got %d (stack) and %d (fast path), want 3 each", len(replies[0]), len(replies[1]))
+	}
+	// The MACs differ between kernels and the ICMP ident and data between
+	// runs: the IP headers must be the same, the rest a valid reply.
+	const ipEnd = header.EthernetMinimumSize + header.IPv4MinimumSize
+	for j := range replies[0] {
+		s, f := replies[0][j], replies[1][j]
+		if len(f) != len(s) || !bytes.Equal(f[header.EthernetMinimumSize:ipEnd], s[header.EthernetMinimumSize:ipEnd]) {
+			t.Errorf("reply %d: got\n%x\nfrom the fast path, want the stack's IP header and length\n%x", j, f, s)
+		}
+		if icmp := header.ICMPv4(f[ipEnd:]); icmp.Code() != 0 || checksum.Checksum(icmp, 0) != 0xffff {
+			t.Errorf("reply %d: got code %d, ICMP checksum sum %#x; want 0 and 0xffff", j, icmp.Code(), checksum.Checksum(icmp, 0))
+		}
+	}
+}
+
+func equalBools(a, b []bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestEchoFastPathDeclines: requests the stack must answer, or not, itself.
+func TestEchoFastPathDeclines(t *testing.T) {
+	tests := []struct {
+		name    string
+		setup   func(t *testing.T, ka, kb *Kernel)
+		req     api.PingRequest
+		replies int
+	}{
+		{"reject route back", func(t *testing.T, ka, kb *Kernel) {
+			if err := kb.AddRoute(4, api.Route{Dest: "10.0.0.1/32", Gateway: "127.0.0.1", Flags: api.RTF_GATEWAY | api.RTF_REJECT | api.RTF_STATIC}); err != nil {
+				t.Fatal(err)
+			}
+		}, api.PingRequest{Dst: "10.0.0.2", Count: 1, Wait: 0.5}, 0},
+		{"route back via a gateway", func(t *testing.T, ka, kb *Kernel) {
+			if err := kb.AddRoute(4, api.Route{Dest: "10.0.0.1/32", Gateway: "10.0.0.9", Flags: api.RTF_GATEWAY | api.RTF_STATIC}); err != nil {
+				t.Fatal(err)
+			}
+		}, api.PingRequest{Dst: "10.0.0.2", Count: 1, Wait: 0.5}, 0},
+		{"subnet broadcast", nil, api.PingRequest{Dst: "10.0.0.255", Count: 1, Wait: 1}, -1},
+		{"IP options (record route)", nil, api.PingRequest{Dst: "10.0.0.2", Count: 1, RecordRoute: true}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ka, kb, _ := echoPair(t, true)
+			if tt.setup != nil {
+				tt.setup(t, ka, kb)
+			}
+			n0 := echoAnswered.Load()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			var evs []api.PingEvent
+			_ = ka.Ping(ctx, tt.req, func(ev api.PingEvent) { evs = append(evs, ev) })
+			if got := echoAnswered.Load() - n0; got != 0 {
+				t.Errorf("got %d requests answered by the fast path, want 0", got)
+			}
+			if got := countTypes(evs)["reply"]; tt.replies >= 0 && got != tt.replies {
+				t.Errorf("got %d replies, want %d (events %+v)", got, tt.replies, evs)
+			}
+		})
+	}
+}
