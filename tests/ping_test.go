@@ -316,3 +316,52 @@ func TestPingICMPErrors(t *testing.T) {
 	r = e.rping("rping", "-n", "-R", "-c", "1", "10.0.0.1")
 	e.want(r, "rping -R to the namespace", 0, `\n64 bytes from 10.0.0.1: icmp_seq=0 ttl=64 time=`+rttRE+` ms\nRR: \t`, "")
 }
+
+// rxPackets is the count of frames the namespace has received on dev.
+func (e *env) rxPackets(dev string) int {
+	e.t.Helper()
+	n, err := strconv.Atoi(strings.TrimSpace(e.mustRun(nil, "cat", "/sys/class/net/"+dev+"/statistics/rx_packets")))
+	if err != nil {
+		e.t.Fatalf("rx_packets of %s: %v", dev, err)
+	}
+	return n
+}
+
+// TestPingHostReplyRoute: the kernel answers a ping to its own address
+// also when its route back to the source is through another interface
+// (the receive path's echo fast path steps aside; the stack then answers
+// through the interface the request came in on, unlike NetBSD).
+func TestPingHostReplyRoute(t *testing.T) {
+	tests := []struct {
+		name  string
+		route []string // rroute add arguments in the kernel, nil for none
+		via   string   // the namespace's interface the replies arrive on, "" for either
+	}{
+		{"direct", nil, "tap0"},
+		{"route back via virt1", []string{"-host", "10.0.0.1", "10.1.0.1"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := pingEnv(t)
+			e.mustRif("virt1", "create", "inet", "10.1.0.2/24", "up")
+			e.hostSide("tap1", "10.1.0.1/24")
+			e.mustRun(nil, "sysctl", "-q", "-w", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.tap1.rp_filter=0")
+			if tt.route != nil {
+				e.mustTool("rroute", append([]string{"add"}, tt.route...)...)
+			}
+			e.ping("10.0.0.2") // neighbours resolved both ways
+			before := 0
+			if tt.via != "" {
+				before = e.rxPackets(tt.via)
+			}
+			r := e.run(nil, "ping", "-n", "-c", "5", "-i", "0.2", "-W", "2", "10.0.0.2")
+			e.want(r, "ping -c 5 10.0.0.2", 0, `5 packets transmitted, 5 received`, "")
+			if tt.via == "" {
+				return
+			}
+			if got := e.rxPackets(tt.via) - before; got < 5 {
+				t.Errorf("frames received on %s during the pings: got %d, want at least the 5 replies", tt.via, got)
+			}
+		})
+	}
+}

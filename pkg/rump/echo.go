@@ -155,14 +155,15 @@ func (p *echoPath) ownAddress4(a tcpip.Address) bool {
 	return as != nil && as.AddressWithPrefix().Address == a && as.GetKind() == stack.Permanent
 }
 
-// directBack4 reports whether the kernel's route from local to remote is
-// a direct one through the interface itself.
+// directBack4 reports whether the kernel's route to remote is a direct
+// one through the interface itself, and local can be its source.
 func (p *echoPath) directBack4(local, remote tcpip.Address) bool {
-	r, terr := p.k.stack.FindRoute(0, local, remote, ipv4.ProtocolNumber, false)
+	r, terr := p.k.stack.FindRoute(0, tcpip.Address{}, remote, ipv4.ProtocolNumber, false)
 	if terr != nil {
 		return false
 	}
 	defer r.Release()
+	_ = local // on the interface: ownAddress4
 	return r.NICID() == p.nic && r.NextHop().Len() == 0
 }
 
