@@ -18,8 +18,10 @@ package rump
 // path holds only the head of. Echo replies are not rate limited (NetBSD
 // limits only ICMP errors, net.inet.icmp.errppslimit), so none is skipped
 // here; broadcast and multicast echo, which net.inet.icmp.bmcastecho would
-// govern, never take this path. The one difference from the stack: the
-// reply goes to the request's source MAC without consulting the ARP table.
+// govern, never take this path. The reply goes to the request's source
+// MAC only when the kernel's ARP entry for the source, through the route
+// back, already names that MAC; with no entry, an incomplete one or another
+// MAC the stack answers, and resolves the address as NetBSD would.
 //
 // It must not allocate per packet, nor keep anything of the frame.
 
@@ -47,6 +49,30 @@ type echoPath struct {
 	nic tcpip.NICID
 	e   *ethEndpoint
 	st4 atomic.Pointer[ipv4.Stats] // the interface's IPv4 counters, once looked up
+
+	// resolved receives the route's resolved fields; made once, so that
+	// asking for them allocates nothing. It stores the link address in
+	// mac (48 bits, macValid set); a late call, after a resolution the
+	// stack started, may store another address's MAC, which can only make
+	// the comparison fail and leave the request to the stack.
+	resolved func(stack.ResolvedFieldsResult)
+	mac      atomic.Uint64
+}
+
+// macValid marks a packed MAC as set.
+const macValid = 1 << 63
+
+// packMAC packs a 6-byte link address into 48 bits, with macValid set, or
+// returns 0 for anything else.
+func packMAC(b []byte) uint64 {
+	if len(b) != 6 {
+		return 0
+	}
+	var v uint64
+	for _, c := range b {
+		v = v<<8 | uint64(c)
+	}
+	return v | macValid
 }
 
 // newEchoPath returns the fast path's hook for interface ifp, whose
@@ -56,6 +82,11 @@ func (k *Kernel) newEchoPath(ifp *Interface, e *ethEndpoint) func([]byte) bool {
 		return nil
 	}
 	p := &echoPath{k: k, nic: ifp.nic, e: e}
+	p.resolved = func(res stack.ResolvedFieldsResult) {
+		if res.Err == nil {
+			p.mac.Store(packMAC([]byte(res.RouteInfo.RemoteLinkAddress)))
+		}
+	}
 	return p.answer
 }
 
@@ -72,7 +103,7 @@ func (p *echoPath) answer(frame []byte) bool {
 		return false
 	}
 	src, dst := ip.SourceAddress(), ip.DestinationAddress()
-	if !unicast4(src) || !p.ownAddress4(dst) || !p.directBack4(dst, src) {
+	if !unicast4(src) || !p.ownAddress4(dst) || !p.directBack4(src, frame[6:12]) {
 		return false
 	}
 	ttl := p.k.defaultTTL(ipv4.ProtocolNumber)
@@ -156,15 +187,22 @@ func (p *echoPath) ownAddress4(a tcpip.Address) bool {
 }
 
 // directBack4 reports whether the kernel's route to remote is a direct
-// one through the interface itself, and local can be its source.
-func (p *echoPath) directBack4(local, remote tcpip.Address) bool {
+// one through the interface itself, and its neighbour entry for remote is
+// complete and names srcMAC, the MAC the request came from.
+func (p *echoPath) directBack4(remote tcpip.Address, srcMAC []byte) bool {
 	r, terr := p.k.stack.FindRoute(0, tcpip.Address{}, remote, ipv4.ProtocolNumber, false)
 	if terr != nil {
 		return false
 	}
 	defer r.Release()
-	_ = local // on the interface: ownAddress4
-	return r.NICID() == p.nic && r.NextHop().Len() == 0
+	if r.NICID() != p.nic || r.NextHop().Len() != 0 {
+		return false
+	}
+	p.mac.Store(0)
+	if r.ResolvedFields(p.resolved) != nil {
+		return false
+	}
+	return p.mac.Load() == packMAC(srcMAC)
 }
 
 // stats4 returns the interface's IPv4 counters, which the stack keeps

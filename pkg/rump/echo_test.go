@@ -175,6 +175,11 @@ func TestEchoFastPathDeclines(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, api.PingRequest{Dst: "10.0.0.2", Count: 1, Wait: 0.5}, 0},
+		{"ARP entry names another MAC", func(t *testing.T, ka, kb *Kernel) {
+			if err := kb.AddNeighbor(4, api.Neighbor{Addr: "10.0.0.1", LinkAddr: "02:00:00:00:00:99", Interface: "virt0"}); err != nil {
+				t.Fatal(err)
+			}
+		}, api.PingRequest{Dst: "10.0.0.2", Count: 1, Wait: 0.5}, -1},
 		{"subnet broadcast", nil, api.PingRequest{Dst: "10.0.0.255", Count: 1, Wait: 1}, -1},
 		{"IP options (record route)", nil, api.PingRequest{Dst: "10.0.0.2", Count: 1, RecordRoute: true}, 1},
 	}
