@@ -103,6 +103,7 @@ func (k *Kernel) CreateLinked(name, linkstr string) error {
 		ifp.eth.forwards = k.forwardsInet
 		ifp.eth.forwardHook = func(p []byte, inet6 bool) { k.forwarded(ifp, p, inet6) }
 		ifp.eth.routing = k.routing
+		ifp.eth.fast, ifp.eth.nic = &k.fast, ifp.nic
 		ifp.eth.SetDevice(tap)
 		ifp.tapName = tapName
 		ifp.ep = ifp.eth
@@ -136,6 +137,9 @@ func (k *Kernel) CreateLinked(name, linkstr string) error {
 	}
 	k.setDADLocked(ifp, k.dadTransmitsLocked(ifp)) // none on loopback: it hears its own probes
 	k.setGroupProtocolsLocked(ifp)                 // IGMPv2 and MLDv1, as NetBSD (grouproto.go)
+	if cloner == "virt" {
+		k.fast.addOut(ifp.nic, ifp.eth)
+	}
 	k.nextNIC++
 	k.ifaces = append(k.ifaces, ifp)
 	k.rtmAnnounceLocked(ifp, api.IfArrival)
@@ -192,6 +196,7 @@ func (k *Kernel) destroyLocked(ifp *Interface) {
 		ifp.eth.running.Store(false)
 		ifp.eth.SetDevice(nil)
 	}
+	k.fast.removeOut(ifp.nic)
 	k.stack.RemoveNIC(ifp.nic)
 	for i, p := range k.ifaces {
 		if p == ifp {

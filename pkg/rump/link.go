@@ -92,6 +92,12 @@ type ethEndpoint struct {
 	// is not one of the kernel's addresses); nil means never. Such a frame
 	// is normalised if offloaded (vnet.go).
 	routing func(frame []byte) bool
+	// fast, if set, is the kernel's fast forwarding path (fastfwd.go),
+	// which this endpoint's frames to be forwarded try first; nic is the
+	// endpoint's NIC, fwdNeigh the receive path's neighbour lookups.
+	fast     *fastPath
+	nic      tcpip.NICID
+	fwdNeigh neighProbe
 }
 
 var (
