@@ -28,7 +28,8 @@ import (
 type counters struct {
 	ipackets, ibytes, imcasts, ierrors, iqdrops atomic.Uint64
 	opackets, obytes, omcasts, oerrors          atomic.Uint64
-	fwd4, fwd6                                  atomic.Uint64
+	fwd4, fwd6                                  atomic.Uint64 // by the stack
+	fast4, fast6                                atomic.Uint64 // by the fast path (fastfwd.go)
 }
 
 // countForwarded counts the packets of pkts the stack forwards. A forwarded

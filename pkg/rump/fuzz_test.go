@@ -393,3 +393,32 @@ func FuzzParseMreq(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseForward: the fast forwarding path's reading of a received frame
+// never panics, and what it takes stays inside the frame: the packet's end,
+// its headers, the wire size and the segment count a counter adds.
+func FuzzParseForward(f *testing.F) {
+	for _, fr := range seedFrames() {
+		f.Add(fr, uint8(0), uint8(0), uint16(0))
+		f.Add(fr, uint8(vnetFlagNeedsCsum), uint8(vnetGSOTCPv4), uint16(1448))
+		f.Add(fr, uint8(vnetFlagNeedsCsum), uint8(vnetGSOTCPv6), uint16(1000))
+	}
+	f.Add(fwdFrame(false, "\x02\x00\x00\x00\x00\x01", 64, header.UDPProtocolNumber, []byte("d")), uint8(0), uint8(0), uint16(0))
+	f.Add(fwdFrame(true, "\x02\x00\x00\x00\x00\x01", 2, header.TCPProtocolNumber, make([]byte, 3000)), uint8(1), uint8(4), uint16(1000))
+	f.Fuzz(func(t *testing.T, frame []byte, flags, gso uint8, gsoSize uint16) {
+		h := vnetHdr{flags: flags, gsoType: gso, gsoSize: gsoSize}
+		p, ok := parseForward(frame, h)
+		if !ok {
+			return
+		}
+		const eth = header.EthernetMinimumSize
+		if p.end > len(frame) || p.end < eth+p.ipLen || p.segHdr > p.end-eth {
+			t.Fatalf("packet end %d, IP header %d, segment headers %d in a %d-byte frame", p.end, p.ipLen, p.segHdr, len(frame))
+		}
+		if p.wireSize(h) <= 0 || p.segments(h) == 0 {
+			t.Fatalf("wire size %d, %d segments", p.wireSize(h), p.segments(h))
+		}
+		out := &ethEndpoint{mac: "\x02\x00\x00\x00\x00\x02"}
+		(&fastPath{}).rewrite(append([]byte(nil), frame[:p.end]...), p, out, "\x02\x00\x00\x00\x00\x03")
+	})
+}

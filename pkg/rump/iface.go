@@ -104,6 +104,7 @@ func (k *Kernel) CreateLinked(name, linkstr string) error {
 		ifp.eth.forwardHook = func(p []byte, inet6 bool) { k.forwarded(ifp, p, inet6) }
 		ifp.eth.routing = k.routing
 		ifp.eth.echo = k.newEchoPath(ifp, ifp.eth)
+		ifp.eth.fast, ifp.eth.nic = &k.fast, ifp.nic
 		ifp.eth.SetDevice(tap)
 		ifp.tapName = tapName
 		ifp.ep = ifp.eth
@@ -138,6 +139,9 @@ func (k *Kernel) CreateLinked(name, linkstr string) error {
 	}
 	k.setDADLocked(ifp, k.dadTransmitsLocked(ifp)) // none on loopback: it hears its own probes
 	k.setGroupProtocolsLocked(ifp)                 // IGMPv2 and MLDv1, as NetBSD (grouproto.go)
+	if cloner == "virt" {
+		k.fast.addOut(ifp.nic, ifp.eth)
+	}
 	k.nextNIC++
 	k.ifaces = append(k.ifaces, ifp)
 	k.rtmAnnounceLocked(ifp, api.IfArrival)
@@ -194,6 +198,7 @@ func (k *Kernel) destroyLocked(ifp *Interface) {
 		ifp.eth.running.Store(false)
 		ifp.eth.SetDevice(nil)
 	}
+	k.fast.removeOut(ifp.nic)
 	k.stack.RemoveNIC(ifp.nic)
 	for i, p := range k.ifaces {
 		if p == ifp {

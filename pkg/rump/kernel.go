@@ -53,6 +53,7 @@ type Kernel struct {
 
 	mu        sync.Mutex
 	ifaces    []*Interface // in index order
+	fast      fastPath     // the fast forwarding path (fastfwd.go)
 	nextNIC   tcpip.NICID
 	closed    bool
 	tun       tunables
@@ -122,6 +123,7 @@ func New(opts Options) (*Kernel, error) {
 		k.openTap = openHostTap
 	}
 	k.tun = defaultTunables
+	k.fast.k = k
 	// Loss recovery as NetBSD's TCP does it (duplicate ACKs, SACK, NewReno),
 	// without gVisor's RACK and tail loss probes.
 	noRACK := tcpip.TCPRecovery(0)

@@ -96,6 +96,12 @@ type ethEndpoint struct {
 	// interface's own addresses in the receive path, and reports whether
 	// it did (echo.go); nil means the stack answers them all.
 	echo func(frame []byte) bool
+	// fast, if set, is the kernel's fast forwarding path (fastfwd.go),
+	// which this endpoint's frames to be forwarded try first; nic is the
+	// endpoint's NIC, fwdNeigh the receive path's neighbour lookups.
+	fast     *fastPath
+	nic      tcpip.NICID
+	fwdNeigh neighProbe
 }
 
 var (

@@ -241,7 +241,11 @@ func (e *ethEndpoint) receiveVnet(h vnetHdr, frame []byte, scratch []byte) {
 		return
 	}
 	valid := h.checked()
-	if !h.offloaded() || !e.forwarding(frame) {
+	fwd := e.forwarding(frame)
+	if fwd && e.fast != nil && e.fast.forward(e, e.nic, h, frame) {
+		return
+	}
+	if !h.offloaded() || !fwd {
 		e.deliver(frame, nil, valid)
 		return
 	}

@@ -116,11 +116,14 @@ func tcpStateName(s tcp.EndpointState) string {
 func (k *Kernel) NetStats() api.NetStats {
 	s := k.stack.Stats()
 	var out api.NetStats
+	var fast4, fast6 uint64
 	k.mu.Lock()
 	for _, ifp := range k.ifaces {
 		c := ifp.ep.counters()
 		out.IP.Forwarded += c.fwd4.Load()
 		out.IP6.Forwarded += c.fwd6.Load()
+		fast4 += c.fast4.Load()
+		fast6 += c.fast6.Load()
 	}
 	k.mu.Unlock()
 	for _, info := range k.stack.NICInfo() {
@@ -133,6 +136,12 @@ func (k *Kernel) NetStats() api.NetStats {
 	}
 	localOut(&out.IP)
 	localOut(&out.IP6)
+	// The fast path's packets never reach the stack: received and
+	// forwarded, not sent from this host.
+	out.IP.Total += fast4
+	out.IP.Forwarded += fast4
+	out.IP6.Total += fast6
+	out.IP6.Forwarded += fast6
 	out.ICMP = icmp4Stats(&s.ICMP.V4)
 	out.ICMP6 = icmp6Stats(&s.ICMP.V6)
 	t := &s.TCP
