@@ -20,6 +20,7 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/cli/ifmcstat"
 	"github.com/rumpnet/rumpnet/pkg/cli/ndp"
 	"github.com/rumpnet/rumpnet/pkg/cli/netstat"
+	"github.com/rumpnet/rumpnet/pkg/cli/pcapin"
 	"github.com/rumpnet/rumpnet/pkg/cli/ping"
 	"github.com/rumpnet/rumpnet/pkg/cli/route"
 	"github.com/rumpnet/rumpnet/pkg/cli/rumphijack"
@@ -59,6 +60,7 @@ var Tools = []Tool{
 	{"rump_server", "run a rump kernel", rumpserver.Run},
 	{"rumphijack", "run a program on a rump kernel's sockets", rumphijack.Run},
 	{"shmif_dumpbus", "print or capture a shmif bus", dumpbus.Run},
+	{"shmif_pcapin", "write a pcap file's packets onto a shmif bus", pcapin.Run},
 }
 
 // Lookup returns the tool called name.

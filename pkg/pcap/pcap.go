@@ -1,7 +1,8 @@
-// Package pcap writes the classic pcap file format and reads and writes the
-// subset of pcapng that a capture stream uses (doc/control.md): one
-// section, one interface, enhanced packet blocks with their direction, and
-// interface statistics blocks with the received and dropped counts.
+// Package pcap reads and writes the classic pcap file format, and reads
+// and writes the subset of pcapng that a capture stream uses
+// (doc/control.md): one section, one interface, enhanced packet blocks
+// with their direction, and interface statistics blocks with the received
+// and dropped counts.
 //
 // It only encodes and decodes bytes: it must not open files or sockets,
 // decode the frames it carries, or know where they come from. The reader

@@ -59,6 +59,7 @@ type Kernel struct {
 	tun       tunables
 	sweepDone chan struct{} // closed by Close to stop the neighbour sweeper
 	sweepKick chan struct{} // tells the sweeper net.inet.arp.keep changed
+	ngc       *neighborGC   // new IPv6 entries, for neighborgcthresh
 
 	forwarding4 atomic.Bool // net.inet.ip.forwarding, for the frame path
 	forwarding6 atomic.Bool // net.inet6.ip6.forwarding, likewise
@@ -102,14 +103,16 @@ func New(opts Options) (*Kernel, error) {
 		transProtos = append(transProtos, icmp.NewProtocol6)
 	}
 	rtm := &rtBroadcaster{}
+	ngc := newNeighborGC()
 	// An entry stays reachable for the base time, not one drawn around
 	// it, so the time left that arp and ndp show is the entry's own.
 	nud := stack.DefaultNUDConfigurations()
 	nud.MinRandomFactor, nud.MaxRandomFactor = 1, 1
 	k := &Kernel{
 		rtm: rtm,
+		ngc: ngc,
 		stack: stack.New(stack.Options{
-			NUDDisp:            &nudEvents{b: rtm},
+			NUDDisp:            &nudEvents{b: rtm, gc: ngc},
 			NUDConfigs:         nud,
 			NetworkProtocols:   netProtos,
 			TransportProtocols: transProtos,
@@ -145,6 +148,7 @@ func New(opts Options) (*Kernel, error) {
 	k.sweepDone = make(chan struct{})
 	k.sweepKick = make(chan struct{}, 1)
 	go k.neighborSweeper(k.sweepDone)
+	go k.neighborCollector(k.sweepDone)
 	k.startRedirects(k.sweepDone)
 	return k, nil
 }

@@ -703,6 +703,7 @@ func TestTunablesRoundTrip(t *testing.T) {
 		{"net.inet6.ip6.forwarding", 0, 1, nil},
 		{"net.inet.ip.dad_count", 3, 2, []int{-1, 11}},
 		{"net.inet6.ip6.dad_count", 1, 0, []int{-1}},
+		{"net.inet6.ip6.neighborgcthresh", 2048, 5, nil},
 		{"net.inet.arp.keep", 1200, 30, []int{0}},
 		{"net.inet.icmp.errppslimit", 100, 0, []int{-5}},
 		{"net.inet.tcp.sendspace", 0, 65536, []int{10}},

@@ -262,6 +262,7 @@ func maskString(p netip.Prefix) string {
 // entry goes, and RTM_MISS when resolving an entry first gives up.
 type nudEvents struct {
 	b     *rtBroadcaster
+	gc    *neighborGC // told of each new entry; see neighgc.go
 	mu    sync.Mutex
 	known map[nudKey]nudEntry            // announced entries
 	state map[nudKey]stack.NeighborState // every entry's last state
@@ -286,7 +287,10 @@ type nudEntry struct {
 var _ stack.NUDDispatcher = (*nudEvents)(nil)
 
 // OnNeighborAdded implements stack.NUDDispatcher.
-func (n *nudEvents) OnNeighborAdded(nic tcpip.NICID, e stack.NeighborEntry) { n.update(nic, e) }
+func (n *nudEvents) OnNeighborAdded(nic tcpip.NICID, e stack.NeighborEntry) {
+	n.update(nic, e)
+	n.gc.added(nic, e)
+}
 
 // OnNeighborChanged implements stack.NUDDispatcher.
 func (n *nudEvents) OnNeighborChanged(nic tcpip.NICID, e stack.NeighborEntry) { n.update(nic, e) }

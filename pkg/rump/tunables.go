@@ -28,6 +28,8 @@ type tunables struct {
 	arpKeep  time.Duration // net.inet.arp.keep
 	icmpPPS  int           // net.inet.icmp.errppslimit
 	busSize  uint64        // net.shmif.bussize (shmif.go)
+	// ndGCThresh is net.inet6.ip6.neighborgcthresh (neighgc.go).
+	ndGCThresh int
 	// noLinklocal is net.inet6.ip6.auto_linklocal=0: an interface that
 	// comes up gets no IPv6 link-local address.
 	noLinklocal bool
@@ -35,7 +37,8 @@ type tunables struct {
 
 // Defaults, NetBSD's: an inet address given to an interface that is up
 // probes three times before it is used.
-var defaultTunables = tunables{inetDAD: 3, inet6DAD: 1, arpKeep: 1200 * time.Second, icmpPPS: 100, busSize: shmif.DefaultSize}
+var defaultTunables = tunables{inetDAD: 3, inet6DAD: 1, arpKeep: 1200 * time.Second, icmpPPS: 100, busSize: shmif.DefaultSize,
+	ndGCThresh: defaultNDGCThresh}
 
 // Tunable is one integer setting of the kernel.
 type Tunable struct {
@@ -124,6 +127,13 @@ var tunableTable = []Tunable{
 		func(k *Kernel, v int) error { return k.SetForwarding(6, v != 0) }},
 	{"net.inet6.ip6.hlim", func(k *Kernel) int { return k.defaultTTL(ipv6.ProtocolNumber) },
 		func(k *Kernel, v int) error { return k.setDefaultTTL(ipv6.ProtocolNumber, "net.inet6.ip6.hlim", v) }},
+	{"net.inet6.ip6.neighborgcthresh", func(k *Kernel) int { return k.locked(func() int { return k.tun.ndGCThresh }) },
+		func(k *Kernel, v int) error { // any value; a negative one turns collection off
+			k.mu.Lock()
+			k.tun.ndGCThresh = v
+			k.mu.Unlock()
+			return nil
+		}},
 	{"net.shmif.bussize", (*Kernel).busSize, (*Kernel).setBusSize},
 }
 

@@ -15,6 +15,12 @@ import (
 // a mask; only routes through ifname when it is set (a link-local
 // destination's zone). ok is false when there is none.
 func lookup(routes []api.Route, dest netip.Prefix, exact bool, ifname string) (api.Route, bool) {
+	if ifname == "" && (dest.Addr().IsLinkLocalUnicast() || dest.Addr().IsLinkLocalMulticast()) && dest.Addr().Is6() {
+		// A link-local address names nothing without its link: NetBSD's
+		// table keys it with the zone, and a lookup without one is "not
+		// in table" (t_ipv6address linklocal_ops).
+		return api.Route{}, false
+	}
 	var best api.Route
 	bits := -1
 	for _, r := range routes {

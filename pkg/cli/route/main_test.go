@@ -66,6 +66,7 @@ func TestMainAgainstKernel(t *testing.T) {
 		{"-n get -inet6 fc00:1::5", "golden:get-inet6", "", 0},
 		{"-n get 172.16.0.1", "^   route to: 172.16.0.1\ndestination: default\n       mask: default\n    gateway: 10.0.0.1\n", "", 0},
 		{"-n get -inet6 fe80::5%virt0", "(?s)^   route to: fe80::5%virt0\ndestination: fe80::%virt0\n.* local addr: fe80::b00a:[0-9a-f:]+%virt0\n  interface: virt0\n", "", 0},
+		{"-n get -inet6 fe80::5", "^$", "^rroute: writing to routing socket: not in table\n$", 1},
 		{"-ns get 10.9.9.9", "^10.0.0.1\n$", "", 0},
 		{"-ns get 10.0.0.7", "^$", "", 1},
 		{"change -net 10.1.0.0/16 10.0.0.3", "^change net 10.1.0.0/16: gateway 10.0.0.3\n$", "", 0},

@@ -46,7 +46,7 @@ func TestRsysctl(t *testing.T) {
 		{"-w kern.hostname=\xffh\xc3", "kern.hostname: rump1 -> \xffh\xc3\n", "", 0},
 		{"kern.hostname", "kern.hostname = \xffh\xc3\n", "", 0},
 		{"-w kern.hostname=rump1", "kern.hostname: \xffh\xc3 -> rump1\n", "", 0},
-		{"net.inet6.ip6", "net.inet6.ip6.auto_linklocal = 1\nnet.inet6.ip6.dad_count = 1\nnet.inet6.ip6.forwarding = 0\nnet.inet6.ip6.hlim = 64\nnet.inet6.ip6.redirect = 1\n", "", 0},
+		{"net.inet6.ip6", "net.inet6.ip6.auto_linklocal = 1\nnet.inet6.ip6.dad_count = 1\nnet.inet6.ip6.forwarding = 0\nnet.inet6.ip6.hlim = 64\nnet.inet6.ip6.neighborgcthresh = 2048\nnet.inet6.ip6.redirect = 1\n", "", 0},
 		{"net.link.lo0.mtu", "net.link.lo0.mtu = 33624\n", "", 0},
 		{"net.link.lo0.inet", `net.link.lo0.inet = [{"addr":"127.0.0.1/8","flags":0}]` + "\n", "", 0},
 		{"", "", "usage:", 1},

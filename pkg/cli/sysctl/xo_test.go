@@ -24,7 +24,7 @@ func TestXO(t *testing.T) {
 		{"--libxo json -w kern.hostname=a\"b<c>", `{"sysctl": {"kern.hostname": {"old": "", "new": "a\"b<c>"}}}` + "\n", "", 0},
 		{"--libxo xml kern.hostname", "<sysctl><kern.hostname>a&#34;b&lt;c&gt;</kern.hostname></sysctl>\n", "", 0},
 		{"--libxo json net.inet6.ip6", `{"sysctl": {"net.inet6.ip6.auto_linklocal": 1, "net.inet6.ip6.dad_count": 1, ` +
-			`"net.inet6.ip6.forwarding": 0, "net.inet6.ip6.hlim": 64, "net.inet6.ip6.redirect": 1}}` + "\n", "", 0},
+			`"net.inet6.ip6.forwarding": 0, "net.inet6.ip6.hlim": 64, "net.inet6.ip6.neighborgcthresh": 2048, "net.inet6.ip6.redirect": 1}}` + "\n", "", 0},
 		{"--libxo json net.link.lo0.inet", `{"sysctl": {"net.link.lo0.inet": [{"addr": "127.0.0.1/8", "flags": 0}]}}` + "\n", "", 0},
 		{"--libxo xml net.link.lo0.inet", "<sysctl><net.link.lo0.inet><addr>127.0.0.1/8</addr><flags>0</flags></net.link.lo0.inet></sysctl>\n", "", 0},
 		{"--libxo json net.inet.ip.ttl net.inet.ip.foo", `{"sysctl": {"net.inet.ip.ttl": 64}}` + "\n",
