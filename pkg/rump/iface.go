@@ -206,6 +206,7 @@ func (k *Kernel) destroyLocked(ifp *Interface) {
 	}
 	k.stack.RemoveNIC(ifp.nic)
 	if ifp.wg != nil {
+		ifp.wg.release()  // the port is free once Destroy returns
 		go ifp.wg.close() // waits for its receivers, which enter the stack: not under k.mu
 	}
 	for i, p := range k.ifaces {

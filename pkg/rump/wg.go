@@ -29,8 +29,9 @@ import (
 
 // wgIface is the WireGuard state of one wg interface.
 type wgIface struct {
-	ep  *wgEndpoint
-	dev *device.Device
+	ep   *wgEndpoint
+	bind *stackBind
+	dev  *device.Device
 
 	mu      sync.Mutex
 	closed  bool
@@ -50,8 +51,12 @@ func (k *Kernel) newWg() (*wgIface, error) {
 		dev.Close()
 		return nil, api.Errorf(syscall.EADDRINUSE, "wg: "+err.Error())
 	}
-	return &wgIface{ep: ep, dev: dev}, nil
+	return &wgIface{ep: ep, bind: b, dev: dev}, nil
 }
+
+// release closes the sockets at once, so that the port is free when the
+// interface is gone; it waits for nothing and may run under Kernel.mu.
+func (w *wgIface) release() { w.bind.Close() }
 
 // close stops the device; its sockets are closed when it returns.
 func (w *wgIface) close() {

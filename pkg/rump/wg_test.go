@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
+	"github.com/rumpnet/rumpnet/pkg/pcap"
 	"golang.org/x/crypto/curve25519"
 )
 
@@ -55,6 +56,11 @@ func wgPair(t *testing.T) []*Kernel {
 
 func TestWgTunnelPing(t *testing.T) {
 	ks := wgPair(t)
+	c, err := ks[0].StartCapture("wg0", CaptureOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
 	for i, k := range ks {
 		j := 1 - i
 		for _, dst := range []string{fmt.Sprintf("10.100.0.%d", j+1), fmt.Sprintf("fd01::%d", j+1)} {
@@ -63,6 +69,24 @@ func TestWgTunnelPing(t *testing.T) {
 				t.Errorf("kernel %d → %s: got %v, want replies", i+1, dst, got)
 			}
 		}
+	}
+	ps := readUntil(t, c, 4)
+	if c.LinkType() != pcap.LinkTypeNull {
+		t.Errorf("capture link type: got %d, want %d", c.LinkType(), pcap.LinkTypeNull)
+	}
+	var in, out int
+	for _, p := range ps {
+		if p.Data[0] != pcap.AFInet && p.Data[0] != pcap.AFInet6 {
+			t.Errorf("captured packet: got family %d, want inet or inet6", p.Data[0])
+		}
+		if p.Out {
+			out++
+		} else {
+			in++
+		}
+	}
+	if in == 0 || out == 0 {
+		t.Errorf("capture: got %d in, %d out, want both", in, out)
 	}
 	info, _ := ks[0].Interface("wg0")
 	if info.Stats.IPackets == 0 || info.Stats.OPackets == 0 || info.MTU != wgMTU {
@@ -117,5 +141,22 @@ func TestWgRequestErrors(t *testing.T) {
 	}
 	if err := k.Wg("wg0", api.WgRequest{Op: api.WgDeletePeer, Name: "a"}); err != nil {
 		t.Errorf("delete a: got %v", err)
+	}
+}
+
+// TestWgRecreateSamePort destroys a wg interface and at once makes another
+// on the same listen port: the port must be free when Destroy returns.
+func TestWgRecreateSamePort(t *testing.T) {
+	k := newKernel(t, Options{})
+	for i := 0; i < 3; i++ {
+		if err := k.Create("wg0"); err != nil {
+			t.Fatal(err)
+		}
+		if err := k.Wg("wg0", api.WgRequest{Op: api.WgSetListenPort, ListenPort: 52428}); err != nil {
+			t.Fatalf("round %d: set listen-port: got %v, want nil", i, err)
+		}
+		if err := k.Destroy("wg0"); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
