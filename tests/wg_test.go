@@ -82,6 +82,14 @@ func TestWgTwoKernels(t *testing.T) {
 
 	e.rpingOK(a, "10.100.0.2", 3)
 	e.rpingOK(b, "10.100.0.1", 3)
+	if _, err := exec.LookPath("tcpdump"); err == nil {
+		cmd, stdout, stderr, done := e.startCaptureAt(a, "-i", "wg0", "-c", "2", "-n", "icmp")
+		e.sendUntil(done, func() { e.toolAt(a, "rping", "-n", "-c", "1", "10.100.0.2") })
+		want := regexp.MustCompile(`IP 10\.100\.0\.1 > 10\.100\.0\.2: ICMP echo request, .*\n.*IP 10\.100\.0\.2 > 10\.100\.0\.1: ICMP echo reply`)
+		if !cmd.ProcessState.Success() || !want.MatchString(stdout.String()) {
+			t.Errorf("rtcpdump -i wg0: got %v, %q, %q; want an echo request and its reply", cmd.ProcessState, stdout, stderr)
+		}
+	}
 	e.rpingOK(a, "fd02::2", 3)
 	e.rpingOK(b, "fd02::1", 3)
 
