@@ -4,7 +4,8 @@ package tests
 // IPv4 and IPv6 through wg0 both ways, configured with rwgconfig and keys
 // from rwg-keygen; rwgconfig's output and errors are NetBSD wgconfig's;
 // and a rump kernel's wg0 talks to wireguard-go on a Linux TUN in the
-// test's namespace, configured with wg(8), ping and TCP both ways.
+// test's namespace, configured with wg(8): ping (IPv4 and IPv6) and TCP
+// both ways.
 
 import (
 	"fmt"
@@ -66,7 +67,15 @@ func (e *env) wgUp(url string, n int, priv string) {
 func TestWgTwoKernels(t *testing.T) {
 	e := newEnv(t)
 	bus := filepath.Join(e.dir, "bus")
-	a, b := e.busKernel("a", bus, 1), e.busKernel("b", bus, 2)
+	a := e.busKernel("a", bus, 1)
+	// b loads what NetBSD's wg tests load (rump_server_crypto_start).
+	b := "unix://" + filepath.Join(e.dir, "b")
+	e.startServerAt(b, "-lrumpnet", "-lrumpnet_net", "-lrumpnet_netinet", "-lrumpnet_netinet6",
+		"-lrumpnet_shmif", "-lrumpvfs", "-lrumpdev_opencrypto", "-lrumpkern_z", "-lrumpkern_crypto", "-lrumpnet_wg")
+	e.mustRifAt(b, "shmif0", "create")
+	e.mustRifAt(b, "shmif0", "linkstr", bus)
+	e.mustRifAt(b, "shmif0", "inet", "10.1.0.2/24", "up")
+	e.mustRifAt(b, "shmif0", "inet6", "fd01::2/64")
 	privA, pubA := e.wgKey()
 	privB, pubB := e.wgKey()
 	psk := strings.TrimSpace(e.mustRun(nil, bin("rwg-keygen"), "--psk"))
@@ -193,18 +202,21 @@ func TestWgLinuxPeer(t *testing.T) {
 	privK, pubK := e.wgKey()
 	privL, pubL := e.wgKey()
 	e.wgUp(e.url, 1, privK)
-	e.mustRwg(e.url, "wg0", "add", "peer", "linux", pubL, "--endpoint=10.0.0.1:51820", "--allowed-ips=10.100.0.2/32")
+	e.mustRwg(e.url, "wg0", "add", "peer", "linux", pubL, "--endpoint=10.0.0.1:51820", "--allowed-ips=10.100.0.2/32,fd02::2/128")
 
 	out := &lockedBuffer{}
 	e.startIn(e.dir, []string{"WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1"}, out, wgGo, "-f", "wgl0")
 	e.waitFor("wireguard-go makes wgl0", func() (bool, string) { return e.linkExists("wgl0"), out.String() })
 	e.mustRun(nil, "wg", "set", "wgl0", "private-key", e.writeKey("keyL", privL), "listen-port", "51820",
-		"peer", pubK, "endpoint", "10.0.0.2:52428", "allowed-ips", "10.100.0.1/32")
+		"peer", pubK, "endpoint", "10.0.0.2:52428", "allowed-ips", "10.100.0.1/32,fd02::1/128")
 	e.ip("addr", "add", "10.100.0.2/24", "dev", "wgl0")
+	e.ip("addr", "add", "fd02::2/64", "dev", "wgl0", "nodad")
 	e.ip("link", "set", "wgl0", "up")
 
 	e.ping("10.100.0.1")
 	e.rpingOK(e.url, "10.100.0.2", 3)
+	e.ping("fd02::1")
+	e.rpingOK(e.url, "fd02::2", 3)
 	if r := e.run(nil, "wg", "show", "wgl0", "latest-handshakes"); r.code != 0 || strings.Contains(r.stdout, "\t0\n") {
 		t.Errorf("wg show latest-handshakes: got %v, want a handshake", r)
 	}
