@@ -4,7 +4,8 @@
 # page lint), curl (control socket), bc (benchmark arithmetic), tcpdump
 # (reading shmif_dumpbus pcap), util-linux and mount (setpriv, unshare and
 # mount for the other-user tests), python3, netcat-openbsd, iperf3,
-# dnsmasq-base, dnsutils and socat (programs run under rumphijack), the Go
+# dnsmasq-base, dnsutils and socat (programs run under rumphijack),
+# wireguard-tools (wg, for the wg interop test), the Go
 # modules and staticcheck. Every tool a test looks for is here, so the tests
 # run with RUMPNET_REQUIRE_ALL=1 (a missing tool fails instead of skipping)
 # on a fresh machine. Safe to run again.
@@ -35,6 +36,8 @@ command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
 command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 command -v dig >/dev/null 2>&1 || need+=(dnsutils)
 command -v socat >/dev/null 2>&1 || need+=(socat)
+# wg(4)'s interop test configures a wireguard-go peer with wg.
+command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
 # rumphijack's tests run netcat-openbsd's nc, which has -N and -U.
 case "$(nc -h 2>&1)" in *-N*) ;; *) need+=(netcat-openbsd) ;; esac
 if [ ${#need[@]} -gt 0 ]; then

@@ -22,7 +22,7 @@ import (
 var CompletedTools = []string{
 	"rarp", "rbrconfig", "rhalt", "rifconfig", "rifmcstat", "rndp", "rnetstat",
 	"rping", "rping6", "rroute", "rsysctl", "rtcpdump", "rtraceroute", "rtraceroute6", "rump_server",
-	"shmif_dumpbus", "shmif_pcapin",
+	"rwg-keygen", "rwgconfig", "shmif_dumpbus", "shmif_pcapin",
 }
 
 // multiCall is the rumpnet binary that is every tool; its script is a

@@ -28,6 +28,8 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/cli/sysctl"
 	"github.com/rumpnet/rumpnet/pkg/cli/tcpdump"
 	"github.com/rumpnet/rumpnet/pkg/cli/traceroute"
+	"github.com/rumpnet/rumpnet/pkg/cli/wgconfig"
+	"github.com/rumpnet/rumpnet/pkg/cli/wgkeygen"
 )
 
 // Name is the multi-call program's own name.
@@ -59,6 +61,8 @@ var Tools = []Tool{
 	{"rtraceroute6", "trace the route of IPv6 packets", traceroute.Run6},
 	{"rump_server", "run a rump kernel", rumpserver.Run},
 	{"rumphijack", "run a program on a rump kernel's sockets", rumphijack.Run},
+	{"rwg-keygen", "make WireGuard keys", wgkeygen.Run},
+	{"rwgconfig", "configure WireGuard interfaces", wgconfig.Run},
 	{"shmif_dumpbus", "print or capture a shmif bus", dumpbus.Run},
 	{"shmif_pcapin", "write a pcap file's packets onto a shmif bus", pcapin.Run},
 }

@@ -172,6 +172,9 @@ var routes = []route{
 	{"GET", api.RouteMonitorPath, false, (*Server).routeMonitor},
 	{"POST", api.SocketSessionPath, true, (*Server).socketSession},
 	{"POST", api.TraceroutePath, false, (*Server).traceroute},
+	{"GET", api.PathPrefix + "wg/", false, (*Server).wgStatus},
+	{"POST", api.PathPrefix + "wg/", true, (*Server).wg},
+	{"GET", api.PathPrefix + "wgsecrets/", true, (*Server).wgSecrets},
 }
 
 func findRoute(method, path string) (route, string, error) {
@@ -320,6 +323,24 @@ func (s *Server) bridge(name string, body json.RawMessage) (any, error) {
 		return nil, api.Errorf(syscall.EINVAL, "bridge request needs a JSON object with an op")
 	}
 	return struct{}{}, s.k.Bridge(name, req)
+}
+
+func (s *Server) wgStatus(name string, _ json.RawMessage) (any, error) {
+	return s.k.WgStatus(name, false)
+}
+
+// wgSecrets is the status with the keys that are secret: a route of its
+// own that only a peer who may change the kernel may ask.
+func (s *Server) wgSecrets(name string, _ json.RawMessage) (any, error) {
+	return s.k.WgStatus(name, true)
+}
+
+func (s *Server) wg(name string, body json.RawMessage) (any, error) {
+	var req api.WgRequest
+	if err := json.Unmarshal(body, &req); err != nil || req.Op == "" {
+		return nil, api.Errorf(syscall.EINVAL, "wg request needs a JSON object with an op")
+	}
+	return struct{}{}, s.k.Wg(name, req)
 }
 
 func (s *Server) get(name string, _ json.RawMessage) (any, error) { return s.tree.get(name) }

@@ -76,7 +76,7 @@ func TestClientRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Version != api.Version || strings.Join(info.Cloners, " ") != "bridge lo shmif virt" {
+	if info.Version != api.Version || strings.Join(info.Cloners, " ") != "bridge lo shmif virt wg" {
 		t.Errorf("info: got %+v", info)
 	}
 	if err := c.CreateInterface("virt0"); err != nil {
@@ -190,6 +190,8 @@ func TestUnknownPeerMayOnlyRead(t *testing.T) {
 		{"PUT", "/v1/node/kern.hostname", 403},
 		{"POST", "/v1/create/net.link.virt0", 403},
 		{"POST", "/v1/halt", 403},
+		{"GET", "/v1/wgsecrets/wg0", 403}, // private keys are the owner's only
+		{"POST", "/v1/wg/wg0", 403},
 	} {
 		w := handleForTest(context.Background(), s, peer{}, tt.method, tt.path, []byte(`"x"`))
 		if w.code != tt.status {
@@ -206,6 +208,7 @@ func FuzzHandle(f *testing.F) {
 	f.Add("POST", "/v1/create/net.link.lo0.inet6", []byte(`{"addr":"fc00::1/64"}`))
 	f.Add("POST", "/v1/destroy/net.link.lo0.inet", []byte(`{"addr":"127.0.0.1"}`))
 	f.Add("POST", "/v1/create/net.link.virt3", []byte(`{"linkstr":"tap9"}`))
+	f.Add("POST", "/v1/wg/wg0", []byte(`{"op":"delete-peer","name":"p"}`))
 	k := newKernel(f)
 	s := New(k, nil)
 	f.Fuzz(func(t *testing.T, method, path string, body []byte) {

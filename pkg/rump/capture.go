@@ -334,6 +334,8 @@ func (ifp *Interface) captureTaps() (*captureTaps, int) {
 		return &ifp.eth.taps, pcap.LinkTypeEthernet
 	case ifp.br != nil:
 		return &ifp.brTaps, pcap.LinkTypeEthernet
+	case ifp.wg != nil:
+		return &ifp.wg.ep.taps, pcap.LinkTypeNull
 	}
 	if lo, ok := ifp.ep.(*loopEndpoint); ok {
 		return &lo.taps, pcap.LinkTypeNull

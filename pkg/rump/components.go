@@ -34,6 +34,11 @@ var componentTable = []component{
 	{name: "rumpnet_virtif", cloner: "virt", implemented: true},
 	{name: "rumpnet_shmif", cloner: "shmif", implemented: true},
 	{name: "rumpnet_bridge", cloner: "bridge", implemented: true},
+	// wg(4), and the crypto libraries NetBSD's wg needs beside it.
+	{name: "rumpnet_wg", cloner: "wg", implemented: true},
+	{name: "rumpkern_crypto", implemented: true},
+	{name: "rumpkern_z", implemented: true},
+	{name: "rumpdev_opencrypto", implemented: true},
 }
 
 // componentSet is the set of components a kernel was booted with.

@@ -48,6 +48,8 @@ type Interface struct {
 	promiscByBridge bool           // PROMISC was set by joining the bridge
 	brTaps          captureTaps    // bridge only: live captures (capture.go)
 
+	wg *wgIface // wg only: its WireGuard device (wg.go)
+
 	addrs     []*ifaddr           // in the order they were added
 	linkAddrs []tcpip.LinkAddress // inactive link addresses, oldest first
 	capenable int                 // IFCAP_* bits switched on
@@ -122,6 +124,13 @@ func (k *Kernel) CreateLinked(name, linkstr string) error {
 		ifp.br = bridge.New(bridge.Config{Forward: ep.countForward})
 		ep.br = ifp.br
 		ifp.ep = ep
+	case "wg":
+		w, err := k.newWg()
+		if err != nil {
+			return err
+		}
+		ifp.wg, ifp.ep = w, w.ep
+		ifp.flags = api.IFF_POINTOPOINT | api.IFF_MULTICAST
 	default:
 		return api.Errorf(syscall.EINVAL, fmt.Sprintf("no cloner %q", cloner))
 	}
@@ -131,6 +140,9 @@ func (k *Kernel) CreateLinked(name, linkstr string) error {
 		}
 		if ifp.br != nil {
 			ifp.br.Close()
+		}
+		if ifp.wg != nil {
+			ifp.wg.close()
 		}
 		return api.Errorf(syscall.EINVAL, "create NIC: "+terr.String())
 	}
@@ -200,6 +212,10 @@ func (k *Kernel) destroyLocked(ifp *Interface) {
 	}
 	k.fast.removeOut(ifp.nic)
 	k.stack.RemoveNIC(ifp.nic)
+	if ifp.wg != nil {
+		ifp.wg.release()  // the port is free once Destroy returns
+		go ifp.wg.close() // waits for its receivers, which enter the stack: not under k.mu
+	}
 	for i, p := range k.ifaces {
 		if p == ifp {
 			k.ifaces = append(k.ifaces[:i], k.ifaces[i+1:]...)
@@ -476,8 +492,8 @@ func (k *Kernel) VirtifCreate(unit int) error {
 // dadTransmitsLocked is how many IPv6 DAD probes the interface sends: none
 // on loopback interfaces, net.inet6.ip6.dad_count elsewhere.
 func (k *Kernel) dadTransmitsLocked(ifp *Interface) uint8 {
-	if ifp.cloner == "lo" {
-		return 0
+	if ifp.cloner == "lo" || ifp.cloner == "wg" {
+		return 0 // wg: no neighbours to ask, as on NetBSD's point-to-point links
 	}
 	return k.tun.inet6DAD
 }

@@ -84,7 +84,7 @@ func TestComponents(t *testing.T) {
 		inet, inet6 bool
 		errno       syscall.Errno
 	}{
-		{nil, "bridge lo shmif virt", true, true, 0},
+		{nil, "bridge lo shmif virt wg", true, true, 0},
 		{[]string{"rumpnet_netinet"}, "lo", true, false, 0},
 		{[]string{"librumpnet_virtif.so", "rumpnet_netinet6"}, "lo virt", false, true, 0},
 		{[]string{"librumpnet_virtif"}, "lo virt", false, false, 0},
