@@ -31,15 +31,37 @@ type Tool struct {
 	Complete *Spec
 }
 
-// Run runs main under a cobra root command named t.Name and returns the exit
-// status main returns. "--help" as the first argument prints t.Usage and
-// returns 0 without running main; cobra's hidden "__complete" answers
-// from t.Complete, also without running main.
+// Run runs main and returns the exit status main returns. "--help" as the
+// first argument prints t.Usage and returns 0 without running main;
+// cobra's hidden "__complete" answers from t.Complete, also without running
+// main.
+//
+// Only a completion request builds the cobra root command: with flag
+// parsing off and no subcommands, cobra would hand every other command line
+// to main as it is, and building and executing the root is a measurable
+// part of a tool's whole run (doc/performance.md, "A tool call").
 func (t *Tool) Run(args []string, main func(args []string) int) int {
 	if len(args) > 0 && args[0] == "--help" && t.Usage != "" {
 		fmt.Fprint(t.Stdout, t.Usage)
 		return 0
 	}
+	if len(args) == 0 || !IsCompletion(args[0]) {
+		if args == nil {
+			args = []string{}
+		}
+		return main(args)
+	}
+	return t.runCobra(args, main)
+}
+
+// IsCompletion reports whether arg is one of cobra's hidden completion
+// requests, the only command lines Run hands to cobra.
+func IsCompletion(arg string) bool {
+	return arg == cobra.ShellCompRequestCmd || arg == cobra.ShellCompNoDescRequestCmd
+}
+
+// runCobra runs args under a cobra root command named t.Name.
+func (t *Tool) runCobra(args []string, main func(args []string) int) int {
 	status := 0
 	root := &cobra.Command{
 		Use:                t.Name,
