@@ -2,7 +2,10 @@
 //
 //	starttime N CMD [CMD...]
 //
-// Each CMD is one argument, the command line split at spaces. The commands
+// Each CMD is one argument, the command line split at spaces; "%d" in it
+// is the run's number, and a part after " ; " runs after each run, untimed
+// (a server's start, then its halt through env(1):
+// "rump_server unix://k%d ; env RUMP_SERVER=unix://k%d rhalt"). The commands
 // run one after another, N rounds of all of them, each by fork and exec
 // with no shell between and its output to /dev/null; a command that fails
 // stops the run. For each it prints one line: the command, the median
@@ -43,9 +46,15 @@ func run(args []string) error {
 	cpu := make([][]float64, len(cmds))
 	for r := 0; r < n; r++ {
 		for i, c := range cmds {
-			w, u, err := once(strings.Fields(c))
+			timed, after, _ := strings.Cut(strings.ReplaceAll(c, "%d", strconv.Itoa(r)), " ; ")
+			w, u, err := once(strings.Fields(timed))
 			if err != nil {
-				return fmt.Errorf("%s: %w", c, err)
+				return fmt.Errorf("%s: %w", timed, err)
+			}
+			if after != "" {
+				if _, _, err := once(strings.Fields(after)); err != nil {
+					return fmt.Errorf("%s: %w", after, err)
+				}
 			}
 			wall[i] = append(wall[i], w)
 			cpu[i] = append(cpu[i], u)
