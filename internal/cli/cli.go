@@ -1,12 +1,13 @@
-// Package cli holds what every rump tool's command line shares: a cobra root
-// with cobra's flag parsing off (BSD option syntax is parsed by getopt and
-// keyword tables instead), and the one error vocabulary the tools speak
+// Package cli holds what every rump tool's command line shares: its run,
+// with the shells' completion requests answered (BSD option syntax is
+// parsed by getopt and keyword tables, not by a flag package), and the one error vocabulary the tools speak
 // (report.go): OpError for a failed operation, UsageError for a command
 // line not understood, and their err(3)-style printing. The vocabulary
 // lives with Tool, not in a package of its own, because printing needs
 // the tool's name and stderr, and every tool already imports this one.
 //
-// It must not know any one tool's options or output.
+// It must not know any one tool's options or output, nor import cobra
+// (whose size and initialisation every call of a tool would pay).
 package cli
 
 import (
@@ -16,7 +17,6 @@ import (
 	"syscall"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
-	"github.com/spf13/cobra"
 )
 
 // Tool is one command-line program.
@@ -31,39 +31,39 @@ type Tool struct {
 	Complete *Spec
 }
 
-// Run runs main under a cobra root command named t.Name and returns the exit
-// status main returns. "--help" as the first argument prints t.Usage and
-// returns 0 without running main; cobra's hidden "__complete" answers
-// from t.Complete, also without running main.
+// Run runs main and returns the exit status main returns. "--help" as the
+// first argument prints t.Usage and returns 0 without running main;
+// cobra's hidden "__complete" answers from t.Complete, also without running
+// main.
+//
+// The tools once ran under a cobra root command with flag parsing off and
+// no subcommands, which handed every command line but a completion request
+// to main as it was. Run does the same without cobra (complete.go answers
+// the request): building and executing the root, and linking cobra, were
+// a measurable part of a tool's whole run (doc/performance.md, "A tool
+// call").
 func (t *Tool) Run(args []string, main func(args []string) int) int {
 	if len(args) > 0 && args[0] == "--help" && t.Usage != "" {
 		fmt.Fprint(t.Stdout, t.Usage)
 		return 0
 	}
-	status := 0
-	root := &cobra.Command{
-		Use:                t.Name,
-		DisableFlagParsing: true,
-		SilenceErrors:      true,
-		SilenceUsage:       true,
-		CompletionOptions:  cobra.CompletionOptions{DisableDefaultCmd: true},
-		Run:                func(_ *cobra.Command, args []string) { status = main(args) },
-	}
-	if t.Complete != nil {
-		root.ValidArgsFunction = completeFunc(t.Complete)
+	if len(args) > 0 && IsCompletion(args[0]) {
+		return t.answer(t.Complete, args)
 	}
 	if args == nil {
-		args = []string{} // cobra reads os.Args for nil
+		args = []string{}
 	}
-	root.SetArgs(args)
-	root.SetOut(t.Stdout)
-	root.SetErr(t.Stderr)
-	if err := root.Execute(); err != nil {
-		t.Warnx("%v", err)
-		return 1
-	}
-	return status
+	return main(args)
 }
+
+// The completion requests, cobra's hidden commands the scripts call.
+const (
+	completeReq    = "__complete"
+	completeNoDesc = "__completeNoDesc"
+)
+
+// IsCompletion reports whether arg is a completion request.
+func IsCompletion(arg string) bool { return arg == completeReq || arg == completeNoDesc }
 
 // Warn prints "name: what: strerror" for an error carrying an errno, as
 // warn(3) does, and "name: what: err" otherwise. An *api.Explained was

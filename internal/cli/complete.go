@@ -2,8 +2,9 @@ package cli
 
 // Completion. A shell asks a tool what may follow a half-typed command line
 // with cobra's hidden request, "rifconfig __complete vi" (the scripts under
-// completion/ make it; gencompletion writes them). The root command of Run
-// answers it through the tool's Spec: Complete walks the words before the
+// completion/ make it; gencompletion writes them). Run answers it as
+// cobra's root command would, through the tool's Spec, without linking
+// cobra: Complete walks the words before the
 // one being typed as getopt would, then asks the Spec for an option's
 // argument or for an operand. Nothing here acts: the only thing a
 // completion may do to a kernel is read its interfaces and sysctl names,
@@ -11,15 +12,23 @@ package cli
 // (no words, no message).
 
 import (
+	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/client"
-	"github.com/spf13/cobra"
 )
 
 //go:generate go run ./gencompletion ../../completion
+
+// CompletedTools are the tools that answer "__complete".
+var CompletedTools = []string{
+	"rarp", "rbrconfig", "rhalt", "rifconfig", "rifmcstat", "rndp", "rnetstat",
+	"rping", "rping6", "rroute", "rsysctl", "rtcpdump", "rtraceroute", "rtraceroute6", "rump_server",
+	"rwg-keygen", "rwgconfig", "shmif_dumpbus", "shmif_pcapin",
+}
 
 // CompleteTimeout bounds what a completion waits for the kernel: a shell
 // waits for it at every tab.
@@ -204,19 +213,59 @@ func (k clientKernel) Sysctl() []string {
 	return names
 }
 
-// completeFunc is the cobra completion of spec against the kernel at
-// RUMP_SERVER.
-func completeFunc(spec *Spec) cobra.CompletionFunc {
-	return func(_ *cobra.Command, args []string, word string) ([]cobra.Completion, cobra.ShellCompDirective) {
+// The directives of an answer, cobra's numbers, which the scripts read
+// from its last line (":4").
+const (
+	directiveError      = 1
+	directiveNoSpace    = 2
+	directiveNoFileComp = 4
+)
+
+// directiveNames are the directives' names as cobra prints them to stderr,
+// for a person trying a completion by hand.
+var directiveNames = []string{"ShellCompDirectiveError", "ShellCompDirectiveNoSpace", "ShellCompDirectiveNoFileComp"}
+
+// answer answers the completion request args ("__complete WORD...
+// CURRENT") the way cobra does: a candidate a line, then ":directive", and
+// on stderr "Completion ended with directive: ...". spec nil completes
+// file names. It returns the exit status.
+func (t *Tool) answer(spec *Spec, args []string) int {
+	words := args[1:]
+	if len(words) == 0 {
+		t.Warnx("requires at least 1 arg(s), only received 0")
+		return 1
+	}
+	var r Reply
+	d := 0
+	if spec != nil {
 		k := KernelOf(&client.Client{Timeout: CompleteTimeout})
-		r := Complete(spec, k, args, word)
-		d := cobra.ShellCompDirectiveDefault
+		r = Complete(spec, k, words[:len(words)-1], words[len(words)-1])
 		if !r.Files {
-			d |= cobra.ShellCompDirectiveNoFileComp
+			d |= directiveNoFileComp
 		}
 		if r.NoSpace {
-			d |= cobra.ShellCompDirectiveNoSpace
+			d |= directiveNoSpace
 		}
-		return r.Words, d
 	}
+	var b strings.Builder
+	for _, w := range r.Words {
+		w, _, _ = strings.Cut(w, "\n")
+		if args[0] == completeNoDesc {
+			w, _, _ = strings.Cut(w, "\t")
+		}
+		b.WriteString(strings.TrimSpace(w) + "\n")
+	}
+	b.WriteString(":" + strconv.Itoa(d) + "\n")
+	io.WriteString(t.Stdout, b.String())
+	var names []string
+	for i, n := range directiveNames {
+		if d&(1<<i) != 0 {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		names = []string{"ShellCompDirectiveDefault"}
+	}
+	io.WriteString(t.Stderr, "Completion ended with directive: "+strings.Join(names, ", ")+"\n")
+	return 0
 }

@@ -61,16 +61,6 @@ func (c *Client) timeout() time.Duration {
 // errNoReply is the cause of a request's context ending at its timeout.
 var errNoReply = errors.New("no reply in time")
 
-// withTimeout returns ctx bounded by the client's timeout; the cause of its
-// end is then errNoReply.
-func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	d := c.timeout()
-	if d <= 0 {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeoutCause(ctx, d, errNoReply)
-}
-
 // noReply is the error of a request that timed out: it names the server, as
 // a person with several kernels needs to know which one does not answer.
 func (c *Client) noReply() error {
@@ -80,7 +70,7 @@ func (c *Client) noReply() error {
 // transportError turns a failure to exchange a request into an error: the
 // timeout's, or an *InitError with the errno of the cause (initerr.go).
 func (c *Client) transportError(ctx context.Context, err error) error {
-	if context.Cause(ctx) == errNoReply {
+	if context.Cause(ctx) == errNoReply || errors.Is(err, errNoReply) {
 		return c.noReply()
 	}
 	var df *dialFailure
@@ -127,16 +117,18 @@ func (c *Client) do(method, path string, in, out any) error {
 		}
 		body = b
 	}
-	ctx, cancel := c.withTimeout(context.Background())
-	defer cancel()
-	resp, err := roundTrip(ctx, c.path, method, path, body)
+	var deadline time.Time
+	if d := c.timeout(); d > 0 {
+		deadline = time.Now().Add(d)
+	}
+	resp, err := exchange(c.path, method, path, body, deadline)
 	if err != nil {
-		return c.transportError(ctx, err)
+		return c.transportError(context.Background(), err)
 	}
 	defer resp.body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.body, 64<<20))
 	if err != nil {
-		if context.Cause(ctx) == errNoReply {
+		if errors.Is(err, errNoReply) {
 			return c.noReply()
 		}
 		return api.Errorf(syscall.EIO, "read reply: "+err.Error())

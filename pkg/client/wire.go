@@ -41,14 +41,9 @@ func roundTrip(ctx context.Context, sockPath, method, target string, body []byte
 		return nil, &dialFailure{err}
 	}
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	head := method + " " + target + " HTTP/1.1\r\nHost: rump\r\n"
-	if body != nil || method != "GET" {
-		head += "Content-Length: " + strconv.Itoa(len(body)) + "\r\n"
-	}
-	req := append([]byte(head+"Connection: close\r\n\r\n"), body...)
 	br := bufio.NewReaderSize(nc, 4096)
 	r, err := func() (*reply, error) {
-		if _, err := nc.Write(req); err != nil {
+		if _, err := nc.Write(request(method, target, body)); err != nil {
 			return nil, err
 		}
 		return readReply(br)
@@ -63,6 +58,15 @@ func roundTrip(ctx context.Context, sockPath, method, target string, body []byte
 	}
 	r.body = &replyBody{r: r.body, nc: nc, ctx: ctx, stop: stop}
 	return r, nil
+}
+
+// request is the request line, header and body of one request.
+func request(method, target string, body []byte) []byte {
+	head := method + " " + target + " HTTP/1.1\r\nHost: rump\r\n"
+	if body != nil || method != "GET" {
+		head += "Content-Length: " + strconv.Itoa(len(body)) + "\r\n"
+	}
+	return append([]byte(head+"Connection: close\r\n\r\n"), body...)
 }
 
 // readReply reads a reply's head; its body reads from br.

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/rumpnet/rumpnet/internal/cli"
+	"github.com/rumpnet/rumpnet/internal/cli/scripts"
 )
 
 func main() {
@@ -16,7 +16,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: gencompletion dir")
 		os.Exit(1)
 	}
-	if err := cli.WriteScripts(os.Args[1]); err != nil {
+	if err := scripts.WriteScripts(os.Args[1]); err != nil {
 		fmt.Fprintf(os.Stderr, "gencompletion: %v\n", err)
 		os.Exit(1)
 	}

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,36 +50,61 @@ func detach(args []string) error {
 	defer devnull.Close()
 	// argv[0] names the tool, not the file: the executable may be the
 	// rumpnet multi-call binary, which runs the tool its argv[0] names.
-	cmd := exec.Command(exe, args...)
-	cmd.Args[0] = "rump_server"
-	cmd.Env = append(os.Environ(), envReadyFD+"=3")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
-	cmd.ExtraFiles = []*os.File{w}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	// ForkExec, not os/exec: os's first start of a process probes for
+	// pidfd support with a clone of its own, a measurable part of the
+	// start (doc/performance.md, "A tool call and a start").
+	attr := &syscall.ProcAttr{
+		Env:   append(os.Environ(), envReadyFD+"=3"),
+		Files: []uintptr{devnull.Fd(), devnull.Fd(), devnull.Fd(), w.Fd()},
+		Sys:   &syscall.SysProcAttr{Setsid: true},
+	}
 	if err := closeOnExecAll(); err != nil {
 		w.Close()
 		return fmt.Errorf("mark descriptors close-on-exec: %w", err)
 	}
-	err = cmd.Start()
+	pid, err := syscall.ForkExec(exe, append([]string{"rump_server"}, args...), attr)
 	w.Close()
 	if err != nil {
 		return fmt.Errorf("start server: %w", err)
 	}
 	// A child that neither reports nor exits within startupTimeout is
 	// killed, so a script never hangs on rump_server.
-	timer := time.AfterFunc(startupTimeout, func() { cmd.Process.Kill() })
+	timer := time.AfterFunc(startupTimeout, func() { syscall.Kill(pid, syscall.SIGKILL) })
 	msg, _ := io.ReadAll(io.LimitReader(r, 4096))
 	timer.Stop()
 	verdict := strings.TrimSpace(string(msg))
 	if verdict == readyOK {
-		cmd.Process.Release()
 		return nil
 	}
-	state, _ := cmd.Process.Wait()
+	state := wait(pid)
 	if verdict == "" {
-		return fmt.Errorf("server exited during startup (%v)", state)
+		return fmt.Errorf("server exited during startup (%s)", state)
 	}
 	return &startupError{verdict}
+}
+
+// wait reaps the child pid and says how it ended, as os.ProcessState
+// does: "exit status 1", "signal: killed".
+func wait(pid int) string {
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(pid, &ws, 0, nil)
+		if err == nil {
+			break
+		}
+		if err != syscall.EINTR {
+			return err.Error()
+		}
+	}
+	switch {
+	case ws.Exited():
+		return "exit status " + strconv.Itoa(ws.ExitStatus())
+	case ws.Signaled() && ws.CoreDump():
+		return "signal: " + ws.Signal().String() + " (core dumped)"
+	case ws.Signaled():
+		return "signal: " + ws.Signal().String()
+	}
+	return "status " + strconv.Itoa(int(ws))
 }
 
 // closeOnExecAll marks every descriptor above stderr close-on-exec, so that

@@ -1,12 +1,16 @@
-package cli
-
-// The completion scripts the shells load. For zsh and fish cobra writes
+// Package scripts writes the completion scripts the shells load. For zsh and fish cobra writes
 // them for every tool with a root command (they call "TOOL __complete
 // ..."); for bash our own short script asks the same question, because
 // cobra's bash script needs the bash-completion package, and a tool's
 // completion should not. rumphijack, which has no root command and must run any program, gets
 // scripts of its own that complete a command and then that command's
 // arguments.
+//
+// It is apart from package cli because cobra writes the zsh and fish
+// scripts: the tools answer a completion themselves (cli.Tool.Run), and
+// must not link cobra for the scripts' sake. It must not be imported by a
+// tool.
+package scripts
 
 import (
 	"bytes"
@@ -15,15 +19,9 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/spf13/cobra"
 )
-
-// CompletedTools are the tools that answer "__complete".
-var CompletedTools = []string{
-	"rarp", "rbrconfig", "rhalt", "rifconfig", "rifmcstat", "rndp", "rnetstat",
-	"rping", "rping6", "rroute", "rsysctl", "rtcpdump", "rtraceroute", "rtraceroute6", "rump_server",
-	"rwg-keygen", "rwgconfig", "shmif_dumpbus", "shmif_pcapin",
-}
 
 // multiCall is the rumpnet binary that is every tool; its script is a
 // tool's, since it answers "__complete" for its own words and hands a
@@ -34,7 +32,7 @@ const multiCall = "rumpnet"
 // directory: bash/NAME, zsh/_NAME and fish/NAME.fish.
 func Scripts() (map[string][]byte, error) {
 	files := map[string][]byte{}
-	for _, name := range append(slices.Clone(CompletedTools), multiCall) {
+	for _, name := range append(slices.Clone(cli.CompletedTools), multiCall) {
 		root := &cobra.Command{Use: name}
 		var z, f bytes.Buffer
 		if err := root.GenZshCompletionNoDesc(&z); err != nil {
