@@ -13,6 +13,7 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/shmif"
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
 )
 
 var (
@@ -60,9 +61,26 @@ func (k *Kernel) setBusLocked(ifp *Interface, path string) error {
 	// drops, as an input queue's overflow is on a NIC.
 	c := ifp.ep.counters()
 	port.OnLost(func(n uint64) { c.iqdrops.Add(n) })
+	port.SetFilter(ifp.eth.wantsBusFrame)
 	ifp.eth.SetDevice(busDevice(port))
 	ifp.busPath, ifp.linkstr = path, path
 	return nil
+}
+
+// wantsBusFrame reports whether the receive filter (deliver) could take a
+// frame from the bus with Ethernet header eth, so that the bus copies
+// only those: frames to the interface's address or a group, and every
+// frame while it is promiscuous, a bridge member or captured. A frame
+// too short for a header goes up, to be counted as an input error.
+func (e *ethEndpoint) wantsBusFrame(eth []byte) bool {
+	if len(eth) < header.EthernetMinimumSize || eth[0]&1 != 0 ||
+		e.promisc.Load() || e.bridge.Load() != nil || e.taps.list.Load() != nil {
+		return true
+	}
+	e.mu.RLock()
+	mine := tcpip.LinkAddress(eth[:6]) == e.mac
+	e.mu.RUnlock()
+	return mine
 }
 
 // busSize is net.shmif.bussize: the ring size in bytes of a bus file

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/shmif"
+	"gvisor.dev/gvisor/pkg/tcpip"
 )
 
 // TCP between two kernels on a bus arrives whole whether the bus carries
@@ -63,6 +64,39 @@ func TestShmifTCPOffloads(t *testing.T) {
 			}
 			if (counts[0] > 0) != tc.wantSuper || counts[1] > 0 {
 				t.Errorf("got %d super-frames and %d other frames over 1514 bytes on the bus, want super-frames %v and no others", counts[0], counts[1], tc.wantSuper)
+			}
+		})
+	}
+}
+
+// The bus copies a kernel only the frames its receive filter could take:
+// to its address or a group, or any while promiscuous, a bridge member or
+// captured; a frame too short for a header goes up to be counted.
+func TestShmifWantsBusFrame(t *testing.T) {
+	mac := tcpip.LinkAddress("\xb2\xa0\x01\x02\x03\x04")
+	eth := func(dst string) []byte { return append([]byte(dst), "\xb2\xa0\x09\x09\x09\x09\x08\x00"...) }
+	for _, tc := range []struct {
+		name  string
+		set   func(e *ethEndpoint)
+		frame []byte
+		want  bool
+	}{
+		{"to its address", nil, eth(string(mac)), true},
+		{"broadcast", nil, eth("\xff\xff\xff\xff\xff\xff"), true},
+		{"multicast", nil, eth("\x33\x33\x00\x00\x00\x01"), true},
+		{"to another", nil, eth("\xb2\xa0\x05\x06\x07\x08"), false},
+		{"short", nil, []byte{0xb2, 0xa0, 5}, true},
+		{"to another, promiscuous", func(e *ethEndpoint) { e.promisc.Store(true) }, eth("\xb2\xa0\x05\x06\x07\x08"), true},
+		{"to another, bridge member", func(e *ethEndpoint) { e.bridge.Store(&bridgeHook{}) }, eth("\xb2\xa0\x05\x06\x07\x08"), true},
+		{"to another, captured", func(e *ethEndpoint) { e.taps.list.Store(&[]*Capture{}) }, eth("\xb2\xa0\x05\x06\x07\x08"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEthEndpoint(mac, 1500)
+			if tc.set != nil {
+				tc.set(e)
+			}
+			if got := e.wantsBusFrame(tc.frame); got != tc.want {
+				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
 	}

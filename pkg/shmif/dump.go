@@ -37,7 +37,7 @@ func (b *Bus) frames(fn func(FrameInfo, []byte) error) error {
 		return nil
 	}
 	for steps := b.size/frameHdr + 2; pos < end && steps > 0; steps-- {
-		f, ok, _ := b.frameAt(pos, dst)
+		f, ok, _ := b.frameAt(pos, dst, nil)
 		if f.next <= pos && !ok {
 			break
 		}

@@ -47,7 +47,7 @@ func (f *Follower) Next(wait time.Duration) (info FrameInfo, data []byte, ok boo
 	for {
 		s := seq.Load()
 		before := f.cur.pos
-		fr, got, l := b.step(&f.cur, f.dst)
+		fr, got, l := b.step(&f.cur, f.dst, nil)
 		lost += l
 		if got {
 			f.fr = fr

@@ -3,9 +3,11 @@
 // Ethernet frames. Any number of rump kernels (and shmif_dumpbus) can use
 // one bus; it needs no privileges beyond the file's permissions.
 //
-// The package moves frames and nothing else: it does not filter by MAC
-// address, count statistics or know about network stacks (the interface
-// on top does that), and it never blocks a writer on a reader.
+// The package moves frames and nothing else: it does not decide which
+// frames an interface takes (a reader may hand it a filter, to skip
+// copying frames it would drop), count statistics or know about network
+// stacks (the interface on top does that), and it never blocks a writer
+// on a reader.
 //
 // The bus file is untrusted input: whatever it holds, and however it is
 // truncated, the package must not crash the process or loop without

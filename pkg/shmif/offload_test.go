@@ -3,6 +3,7 @@ package shmif
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -253,6 +254,57 @@ func TestLappedReaderCountsLostSuperFrames(t *testing.T) {
 			}
 			if lost := r.Lost.Load(); uint64(got)+lost != uint64(tc.frames) {
 				t.Errorf("got %d read + %d lost, want %d written", got, lost, tc.frames)
+			}
+		})
+	}
+}
+
+// A reader's filter skips the frames it rejects, without counting them
+// lost, and sees each frame's Ethernet header, offloaded or not.
+func TestFilterSkipsRejectedFrames(t *testing.T) {
+	mine, other := []byte{2, 0, 0, 0, 0, 1}, []byte{2, 0, 0, 0, 0, 2}
+	frameTo := func(dst []byte, n int) []byte {
+		f := make([]byte, n)
+		copy(f, dst)
+		f[n-1] = byte(n)
+		return f
+	}
+	for _, tc := range []struct {
+		name    string
+		filter  func([]byte) bool
+		offload bool
+		want    []int // lengths of the frames read
+	}{
+		{"no filter", nil, false, []int{100, 200, 300, 4}},
+		{"own address", func(eth []byte) bool { return len(eth) < 14 || bytes.Equal(eth[:6], mine) }, false, []int{100, 300, 4}},
+		{"own address, offloaded", func(eth []byte) bool { return len(eth) < 14 || bytes.Equal(eth[:6], mine) }, true, []int{100, 300, 4}},
+		{"only short frames", func(eth []byte) bool { return len(eth) < 14 }, false, []int{4}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bus")
+			w, r := attachSize(t, path, DefaultSize), attachSize(t, path, DefaultSize)
+			r.SetFilter(tc.filter)
+			ow, _ := w.Offload()
+			hdr := make([]byte, VnetHdrLen)
+			if tc.offload {
+				hdr[0] = 2 // DATA_VALID: not all zero, so it goes on the bus offloaded
+			}
+			for _, f := range [][]byte{frameTo(mine, 100), frameTo(other, 200), frameTo(mine, 300), {2, 0, 0, 4}} {
+				if _, err := ow.Writev([][]byte{hdr, f}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var got []int
+			buf := make([]byte, MaxFrame)
+			for len(got) == 0 || got[len(got)-1] != 4 { // the last frame, which every filter takes
+				n, err := readWithin(r, buf, 5*time.Second)
+				if err != nil {
+					t.Fatalf("after %v: %v", got, err)
+				}
+				got = append(got, n)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) || r.Lost.Load() != 0 {
+				t.Errorf("got frames %v and %d lost, want %v and none", got, r.Lost.Load(), tc.want)
 			}
 		})
 	}

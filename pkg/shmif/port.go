@@ -61,6 +61,31 @@ type Port struct {
 	// Recovered counts locks taken over from dead writers.
 	Lost, Recovered atomic.Uint64
 	onLost          atomic.Pointer[func(uint64)]
+	filter          atomic.Pointer[func([]byte) bool]
+	want            wantFunc // p.wants, made once
+}
+
+// SetFilter has the reader skip, without copying them, the frames for
+// which fn, given the frame's Ethernet header (its first 14 bytes, or
+// fewer for a shorter frame), returns false: the frames the interface
+// above would drop for their destination. fn is called on the reading
+// goroutine; nil takes every frame. The bus itself filters nothing.
+func (p *Port) SetFilter(fn func(eth []byte) bool) {
+	if fn == nil {
+		p.filter.Store(nil)
+		return
+	}
+	p.filter.Store(&fn)
+}
+
+// wants is the port's wantFunc: another port's frames that the filter
+// takes. A port never reads its own frames.
+func (p *Port) wants(sender uint64, eth []byte) bool {
+	if sender == p.sender {
+		return false
+	}
+	fn := p.filter.Load()
+	return fn == nil || (*fn)(eth)
 }
 
 // OnLost has fn called, on the reading goroutine, with the number of
@@ -96,6 +121,7 @@ func attach(b *Bus) *Port {
 	var id [8]byte
 	rand.Read(id[:])
 	p := &Port{bus: b, sender: binary.NativeEndian.Uint64(id[:]) | 1, done: make(chan struct{})}
+	p.want = p.wants
 	if b.guard(func() { p.cur = b.at(false) }) != nil {
 		p.faulted.Store(true)
 	}
@@ -221,7 +247,7 @@ func (p *Port) read(dst [][]byte) (frame, error) {
 		}
 		s := seq.Load()
 		before := p.cur.pos
-		f, ok, lost := b.step(&p.cur, dst)
+		f, ok, lost := b.step(&p.cur, dst, p.want)
 		if lost > 0 {
 			p.lost(lost)
 		}
@@ -235,7 +261,7 @@ func (p *Port) read(dst [][]byte) (frame, error) {
 			}
 			continue
 		}
-		if f.sender == p.sender {
+		if f.skipped {
 			continue
 		}
 		return f, nil

@@ -41,12 +41,23 @@ type frame struct {
 	length int    // the Ethernet frame's full length
 	vnet   bool   // an offload header came with it: hdr
 	hdr    [VnetHdrLen]byte
+	// skipped: the reader did not want the frame, and it was not copied
+	skipped bool
 	sender uint64 // who wrote it
 	sec    uint64
 	usec   uint32
 	off    uint64 // ring offset of the frame's header
 	next   uint64 // logical offset after it
 }
+
+// wantFunc tells, from a frame's sender and its first ethHdr bytes (fewer
+// for a shorter frame), whether a reader wants the frame copied. It may
+// see bytes a writer is overwriting: the copy is checked afterwards as
+// any other.
+type wantFunc func(sender uint64, eth []byte) bool
+
+// ethHdr is how much of a frame a wantFunc sees: its Ethernet header.
+const ethHdr = 14
 
 // write appends one frame, gathered from bufs, under the writers' lock
 // and wakes sleeping readers. With vnet the frame's bytes begin with an
@@ -151,11 +162,12 @@ func (b *Bus) nextFrame(o, last uint64) (uint64, bool) {
 
 // frameAt reads the Ethernet frame at logical offset pos without the
 // lock, scattered over dst (what does not fit is left out), and its
-// offload header, if it has one, into f.hdr. ok means a whole, valid frame was copied. Otherwise f.next says
+// offload header, if it has one, into f.hdr. A frame that want (if not
+// nil) rejects is not copied: it comes back ok, with f.skipped set. ok means a whole, valid frame was copied. Otherwise f.next says
 // where to continue: pos itself when there is nothing new yet, the ring's
 // start after a wrap, or first after writers overtook pos (lost is then
 // true).
-func (b *Bus) frameAt(pos uint64, dst [][]byte) (f frame, ok, lost bool) {
+func (b *Bus) frameAt(pos uint64, dst [][]byte, want wantFunc) (f frame, ok, lost bool) {
 	last := b.u64(offLast).Load()
 	if pos == last {
 		return frame{next: pos}, false, false
@@ -197,9 +209,13 @@ func (b *Bus) frameAt(pos uint64, dst [][]byte) (f frame, ok, lost bool) {
 			data = data[VnetHdrLen:]
 			f.length -= VnetHdrLen
 		}
-		for _, d := range dst {
-			c := copy(d, data)
-			f.n, data = f.n+c, data[c:]
+		if want != nil && !want(f.sender, data[:min(len(data), ethHdr)]) {
+			f.skipped = true
+		} else {
+			for _, d := range dst {
+				c := copy(d, data)
+				f.n, data = f.n+c, data[c:]
+			}
 		}
 		ok = true
 	}
