@@ -23,7 +23,7 @@ type Bus struct {
 	ring     []byte // mem[headerSize:]
 	size     uint64 // len(ring)
 	writable bool
-	version  uint32 // of the bus format: offloaded frames need 2
+	version  uint32        // of the bus format: offloaded frames need 2
 	fence    atomic.Uint32 // see frameAt
 }
 

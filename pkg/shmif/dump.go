@@ -3,14 +3,14 @@ package shmif
 // FrameInfo describes a frame for shmif_dumpbus.
 type FrameInfo struct {
 	Offset uint64 // ring offset of the frame's bytes
-	Length int  // of the Ethernet frame
+	Length int    // of the Ethernet frame
 	// Offload is the frame's virtio-net header if it has one (see
 	// layout.go): its checksum may be partial and it may be a TCP
 	// super-frame larger than the MTU.
 	Offload []byte
-	Sec    uint64
-	Usec   uint32
-	Sender uint64
+	Sec     uint64
+	Usec    uint32
+	Sender  uint64
 }
 
 // Frames calls fn for every frame on the bus, oldest first, up to the

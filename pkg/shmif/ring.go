@@ -37,17 +37,17 @@ func (b *Bus) repair(first, last uint64) (uint64, uint64, bool) {
 
 // frame describes one frame found in the ring.
 type frame struct {
-	n      int    // bytes copied
-	length int    // the Ethernet frame's full length
-	vnet   bool   // an offload header came with it: hdr
+	n      int  // bytes copied
+	length int  // the Ethernet frame's full length
+	vnet   bool // an offload header came with it: hdr
 	hdr    [VnetHdrLen]byte
 	// skipped: the reader did not want the frame, and it was not copied
 	skipped bool
-	sender uint64 // who wrote it
-	sec    uint64
-	usec   uint32
-	off    uint64 // ring offset of the frame's header
-	next   uint64 // logical offset after it
+	sender  uint64 // who wrote it
+	sec     uint64
+	usec    uint32
+	off     uint64 // ring offset of the frame's header
+	next    uint64 // logical offset after it
 }
 
 // wantFunc tells, from a frame's sender and its first ethHdr bytes (fewer
