@@ -75,7 +75,7 @@ func TestPcap(t *testing.T) {
 	frames := [][]byte{bytes.Repeat([]byte{1}, 60), bytes.Repeat([]byte{2}, 1514)}
 	path := busWithFrames(t, frames...)
 	out, errs, st := run1("-p", "-", path)
-	if st != 0 || !strings.HasPrefix(errs, "bus version 1") || strings.Count(errs, "packet ") != 2 {
+	if st != 0 || !strings.HasPrefix(errs, "bus version 2") || strings.Count(errs, "packet ") != 2 {
 		t.Fatalf("got %d, stderr %q", st, errs)
 	}
 	b := []byte(out)
