@@ -3,9 +3,11 @@ package rump
 import (
 	"bytes"
 	"math/rand"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/shmif"
 	"gvisor.dev/gvisor/pkg/tcpip"
 )
@@ -99,5 +101,90 @@ func TestShmifWantsBusFrame(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// heldOffload is a bus port's offloading view whose reads wait while
+// hold is open.
+type heldOffload struct {
+	shmif.OffloadPort
+	hold chan struct{}
+}
+
+func (h *heldOffload) Read(b []byte) (int, error) {
+	<-h.hold
+	return h.OffloadPort.Read(b)
+}
+
+func (h *heldOffload) Readv(b [][]byte) (int, error) {
+	<-h.hold
+	return h.OffloadPort.Readv(b)
+}
+
+// A kernel whose reader stalls while offloaded super-frames lap the ring
+// counts the ones it missed as input drops, as with plain frames: what it
+// received and what it dropped add up to what was sent.
+func TestShmifLappedKernelCountsLostSuperFrames(t *testing.T) {
+	held := &heldOffload{hold: make(chan struct{})}
+	old := busDevice
+	busDevice = func(p *shmif.Port) FrameDevice {
+		o, ok := p.Offload()
+		if !ok {
+			t.Error("got a bus without offloads, want one with")
+		}
+		held.OffloadPort = o
+		return held
+	}
+	defer func() { busDevice = old }()
+	released := false
+	defer func() {
+		if !released {
+			close(held.hold)
+		}
+	}()
+	bus := filepath.Join(t.TempDir(), "bus")
+	k := newKernel(t, Options{})
+	if err := k.Create("shmif0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.SetLinkstr("shmif0", bus); err != nil {
+		t.Fatal(err)
+	}
+	busDevice = old
+	w, err := shmif.Attach(bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ow, _ := w.Offload()
+	const sent = 60
+	hdr := []byte{2, 0, 0, 0, 0, 0, 0, 0, 0, 0} // DATA_VALID: an offloaded frame
+	frame := make([]byte, 60000)
+	copy(frame, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x88, 0xb5})
+	for i := 0; i < sent; i++ {
+		if _, err := ow.Writev([][]byte{hdr, frame}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := k.SetFlags("shmif0", api.IFF_UP); err != nil {
+		t.Fatal(err)
+	}
+	close(held.hold)
+	released = true
+	var st api.Stats
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := k.Interface("shmif0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st = info.Stats
+		if st.IPackets+st.IQDrops >= sent || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st.IPackets+st.IQDrops != sent || st.IQDrops == 0 {
+		t.Errorf("got %d received + %d dropped, want %d in all with some dropped", st.IPackets, st.IQDrops, sent)
 	}
 }
