@@ -13,13 +13,26 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/shmif"
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
 )
 
-var _ FrameDevice = (*shmif.Port)(nil)
+var (
+	_ FrameDevice = (*shmif.Port)(nil)
+	_ vnetDevice  = shmif.OffloadPort{}
+)
 
 // busDevice is the frame device an interface gets for a bus port; tests
-// replace it to hold a kernel's reader back.
-var busDevice = func(p *shmif.Port) FrameDevice { return p }
+// replace it to hold a kernel's reader back. Where the bus carries
+// offloaded frames it is the port's offloading view: to the interface it
+// is then a device with a virtio-net header, like a tap, and the kernels
+// on the bus pass TCP super-frames with partial checksums between them
+// (vnet.go).
+var busDevice = func(p *shmif.Port) FrameDevice {
+	if o, ok := p.Offload(); ok {
+		return o
+	}
+	return p
+}
 
 // shmifMAC returns shmif(4)'s address: b2:a0 and four random bytes.
 func shmifMAC() tcpip.LinkAddress {
@@ -48,9 +61,26 @@ func (k *Kernel) setBusLocked(ifp *Interface, path string) error {
 	// drops, as an input queue's overflow is on a NIC.
 	c := ifp.ep.counters()
 	port.OnLost(func(n uint64) { c.iqdrops.Add(n) })
+	port.SetFilter(ifp.eth.wantsBusFrame)
 	ifp.eth.SetDevice(busDevice(port))
 	ifp.busPath, ifp.linkstr = path, path
 	return nil
+}
+
+// wantsBusFrame reports whether the receive filter (deliver) could take a
+// frame from the bus with Ethernet header eth, so that the bus copies
+// only those: frames to the interface's address or a group, and every
+// frame while it is promiscuous, a bridge member or captured. A frame
+// too short for a header goes up, to be counted as an input error.
+func (e *ethEndpoint) wantsBusFrame(eth []byte) bool {
+	if len(eth) < header.EthernetMinimumSize || eth[0]&1 != 0 ||
+		e.promisc.Load() || e.bridge.Load() != nil || e.taps.list.Load() != nil {
+		return true
+	}
+	e.mu.RLock()
+	mine := tcpip.LinkAddress(eth[:6]) == e.mac
+	e.mu.RUnlock()
+	return mine
 }
 
 // busSize is net.shmif.bussize: the ring size in bytes of a bus file

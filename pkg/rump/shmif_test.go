@@ -61,11 +61,23 @@ func TestShmifLifecycle(t *testing.T) {
 // busKernels boots n kernels with shmif0 on one bus, addresses
 // 10.9.0.(i+1)/24 and fd00::(i+1)/64.
 func busKernels(t testing.TB, n int) []*Kernel {
+	ks, _ := busKernelsSize(t, n, 0)
+	return ks
+}
+
+// busKernelsSize is busKernels on a bus of size bytes (0: the default),
+// and returns the bus file's path too.
+func busKernelsSize(t testing.TB, n int, size int) ([]*Kernel, string) {
 	t.Helper()
 	bus := filepath.Join(t.TempDir(), "bus")
 	var ks []*Kernel
 	for i := 0; i < n; i++ {
 		k := newKernel(t, Options{})
+		if size != 0 {
+			if err := k.setBusSize(size); err != nil {
+				t.Fatal(err)
+			}
+		}
 		for _, step := range []error{
 			k.Create("shmif0"),
 			k.SetLinkstr("shmif0", bus),
@@ -81,7 +93,7 @@ func busKernels(t testing.TB, n int) []*Kernel {
 	for _, k := range ks {
 		waitUsable(t, k, "shmif0")
 	}
-	return ks
+	return ks, bus
 }
 
 // waitUsable polls until no IPv6 address of the interface is tentative.

@@ -23,6 +23,7 @@ type Bus struct {
 	ring     []byte // mem[headerSize:]
 	size     uint64 // len(ring)
 	writable bool
+	version  uint32        // of the bus format: offloaded frames need 2
 	fence    atomic.Uint32 // see frameAt
 }
 
@@ -139,7 +140,7 @@ func openExisting(path string, fd int, size int64, writable bool) (*Bus, error) 
 	switch {
 	case m != magic:
 		return nil, notBus
-	case v != version:
+	case v != version && v != version1:
 		return nil, api.Errorf(syscall.EINVAL, fmt.Sprintf("%s: bus version %d, program %d", path, v, version))
 	case ds < frameHdr*2 || ds%8 != 0 || ds > uint64(size)-headerSize:
 		return nil, notBus
@@ -151,7 +152,11 @@ func openExisting(path string, fd int, size int64, writable bool) (*Bus, error) 
 			return nil, api.Errorf(api.ErrnoOf(err), fmt.Sprintf("allocate bus %s", path))
 		}
 	}
-	return mapBus(path, fd, int(headerSize+ds), writable)
+	b, err := mapBus(path, fd, int(headerSize+ds), writable)
+	if err == nil {
+		b.version = v
+	}
+	return b, err
 }
 
 func mapBus(path string, fd, size int, writable bool) (*Bus, error) {
@@ -163,7 +168,7 @@ func mapBus(path string, fd, size int, writable bool) (*Bus, error) {
 	if err != nil {
 		return nil, fmt.Errorf("map bus %s: %w", path, err)
 	}
-	return &Bus{path: path, fd: fd, mem: mem, ring: mem[headerSize:], size: uint64(size - headerSize), writable: writable}, nil
+	return &Bus{path: path, fd: fd, mem: mem, ring: mem[headerSize:], size: uint64(size - headerSize), writable: writable, version: version}, nil
 }
 
 // init writes a fresh header; the caller holds the file's flock. The magic

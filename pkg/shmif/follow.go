@@ -18,12 +18,15 @@ type Follower struct {
 	bus *Bus
 	cur cursor
 	buf []byte
+	dst [][]byte
+	fr  frame // the last frame returned
 }
 
 // Follow returns a Follower that starts at the oldest frame on the bus,
 // or with oldest false at the next frame written.
 func (b *Bus) Follow(oldest bool) (*Follower, error) {
-	f := &Follower{bus: b, buf: make([]byte, MaxFrame)}
+	f := &Follower{bus: b, buf: make([]byte, MaxOffloadFrame)}
+	f.dst = [][]byte{f.buf}
 	if err := b.guard(func() { f.cur = b.at(oldest) }); err != nil {
 		return nil, err
 	}
@@ -44,11 +47,11 @@ func (f *Follower) Next(wait time.Duration) (info FrameInfo, data []byte, ok boo
 	for {
 		s := seq.Load()
 		before := f.cur.pos
-		fr, got, l := b.step(&f.cur, f.buf)
+		fr, got, l := b.step(&f.cur, f.dst, nil)
 		lost += l
 		if got {
-			info = FrameInfo{Offset: (fr.off + frameHdr) % b.size, Length: fr.length, Sec: fr.sec, Usec: fr.usec, Sender: fr.sender}
-			return info, f.buf[:fr.n], true, lost, nil
+			f.fr = fr
+			return f.fr.info(b), f.buf[:fr.n], true, lost, nil
 		}
 		if f.cur.pos != before {
 			continue // moved on (a wrap, a resynchronisation): look again

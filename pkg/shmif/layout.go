@@ -3,9 +3,11 @@
 // Ethernet frames. Any number of rump kernels (and shmif_dumpbus) can use
 // one bus; it needs no privileges beyond the file's permissions.
 //
-// The package moves frames and nothing else: it does not filter by MAC
-// address, count statistics or know about network stacks (the interface
-// on top does that), and it never blocks a writer on a reader.
+// The package moves frames and nothing else: it does not decide which
+// frames an interface takes (a reader may hand it a filter, to skip
+// copying frames it would drop), count statistics or know about network
+// stacks (the interface on top does that), and it never blocks a writer
+// on a reader.
 //
 // The bus file is untrusted input: whatever it holds, and however it is
 // truncated, the package must not crash the process or loop without
@@ -18,7 +20,7 @@ package shmif
 //
 //	offset size  field
 //	0      4     magic        0x53484946 ("SHIF")
-//	4      4     version      1
+//	4      4     version      2 (1: a bus without offloaded frames)
 //	8      8     generation   times the writers have wrapped to the ring's start
 //	16     8     first        logical offset of the oldest intact frame
 //	24     8     last         logical offset where the next frame goes
@@ -37,10 +39,20 @@ package shmif
 // logical offset o is at ring[o % datasize]. A frame is a 24-byte header
 // followed by the frame's bytes, padded to a multiple of 8:
 //
-//	0  4  length of the Ethernet frame (wrapMarker: skip to the ring's start)
+//	0  4  length of the frame's bytes, and flagVnet (wrapMarker: skip
+//	      to the ring's start)
 //	4  4  microseconds of the timestamp
 //	8  8  seconds of the timestamp (Unix time)
 //	16 8  sender: the attachment that wrote it, so it can skip its own frames
+//
+// With flagVnet set (version 2 only) the frame's bytes are a 10-byte
+// virtio-net header (linux/virtio_net.h, little endian, as a Linux tap
+// with IFF_VNET_HDR takes it) and then the Ethernet frame, which may be a
+// TCP super-frame of up to 64 KiB with a partial checksum: kernels on one
+// bus skip checksums and segmentation between them, as a kernel does with
+// its host over a tap. Frames without the flag are plain Ethernet frames
+// of at most MaxFrame bytes. A version 1 bus carries only plain frames;
+// programs that know only version 1 refuse a version 2 bus.
 //
 // A frame never straddles the ring's end: a writer that does not fit puts
 // a wrap marker (when at least a header fits) and continues at the start.
@@ -63,7 +75,8 @@ package shmif
 // make a reader count each overtaking as one lost frame.
 const (
 	magic       = 0x53484946
-	version     = 1
+	version     = 2
+	version1    = 1 // plain frames only
 	headerSize  = 4096
 	frameHdr    = 24
 	wrapMarker  = 0xffffffff
@@ -75,8 +88,19 @@ const (
 	MinSize = 64 << 10
 	MaxSize = 256 << 20
 
-	// MaxFrame is the largest frame the bus carries.
+	// MaxFrame is the largest plain frame the bus carries.
 	MaxFrame = 9018
+
+	// VnetHdrLen is the size of an offloaded frame's virtio-net header.
+	VnetHdrLen = 10
+	// MaxOffloadFrame is the largest Ethernet frame, a TCP super-frame,
+	// that an offloaded frame carries after its header.
+	MaxOffloadFrame = 14 + 65535
+	// flagVnet in a frame's length word marks an offloaded frame.
+	flagVnet = 1 << 30
+	// offloadMinSize is the smallest ring on which ports offload: one
+	// that holds about eight of the largest super-frames.
+	offloadMinSize = 512 << 10
 
 	offMagic       = 0
 	offVersion     = 4
@@ -92,6 +116,16 @@ const (
 	offFrames      = 56
 	offFirstIndex  = 64
 )
+
+// frameLen returns the byte count in a frame's length word (a plain frame
+// or an offloaded one with its header) and whether it can be one.
+func frameLen(word uint32) (uint32, bool) {
+	if word&flagVnet != 0 {
+		n := word &^ flagVnet
+		return n, n >= VnetHdrLen && n <= VnetHdrLen+MaxOffloadFrame
+	}
+	return word, word <= MaxFrame
+}
 
 // align8 rounds n up to a multiple of 8.
 func align8(n uint64) uint64 { return (n + 7) &^ 7 }

@@ -61,6 +61,31 @@ type Port struct {
 	// Recovered counts locks taken over from dead writers.
 	Lost, Recovered atomic.Uint64
 	onLost          atomic.Pointer[func(uint64)]
+	filter          atomic.Pointer[func([]byte) bool]
+	want            wantFunc // p.wants, made once
+}
+
+// SetFilter has the reader skip, without copying them, the frames for
+// which fn, given the frame's Ethernet header (its first 14 bytes, or
+// fewer for a shorter frame), returns false: the frames the interface
+// above would drop for their destination. fn is called on the reading
+// goroutine; nil takes every frame. The bus itself filters nothing.
+func (p *Port) SetFilter(fn func(eth []byte) bool) {
+	if fn == nil {
+		p.filter.Store(nil)
+		return
+	}
+	p.filter.Store(&fn)
+}
+
+// wants is the port's wantFunc: another port's frames that the filter
+// takes. A port never reads its own frames.
+func (p *Port) wants(sender uint64, eth []byte) bool {
+	if sender == p.sender {
+		return false
+	}
+	fn := p.filter.Load()
+	return fn == nil || (*fn)(eth)
 }
 
 // OnLost has fn called, on the reading goroutine, with the number of
@@ -96,6 +121,7 @@ func attach(b *Bus) *Port {
 	var id [8]byte
 	rand.Read(id[:])
 	p := &Port{bus: b, sender: binary.NativeEndian.Uint64(id[:]) | 1, done: make(chan struct{})}
+	p.want = p.wants
 	if b.guard(func() { p.cur = b.at(false) }) != nil {
 		p.faulted.Store(true)
 	}
@@ -129,10 +155,17 @@ func (p *Port) Write(frame []byte) (int, error) {
 	if len(frame) > MaxFrame {
 		return 0, errTooBig
 	}
+	return p.write([][]byte{frame}, false, len(frame))
+}
+
+// write puts a frame gathered from bufs, n bytes in all, on the bus;
+// vnet says that it begins with an offload header. The caller holds
+// inUse (read).
+func (p *Port) write(bufs [][]byte, vnet bool, n int) (int, error) {
 	if err := p.recover(); err != nil {
 		return 0, err
 	}
-	recovered, err := p.bus.write(frame, p.sender, time.Now())
+	recovered, err := p.bus.write(bufs, vnet, p.sender, time.Now())
 	if recovered {
 		p.Recovered.Add(1)
 	}
@@ -142,7 +175,7 @@ func (p *Port) Write(frame []byte) (int, error) {
 		}
 		return 0, err
 	}
-	return len(frame), nil
+	return n, nil
 }
 
 // recover checks a faulted port's file and clears the fault if the file
@@ -160,22 +193,38 @@ func (p *Port) recover() error {
 
 // Read copies the next frame written by another port into buf and returns
 // its length (truncated to len(buf)). It blocks until there is one, the
-// port is closed, or the bus file is found damaged.
-func (p *Port) Read(buf []byte) (n int, err error) {
+// port is closed, or the bus file is found damaged. An offloaded frame
+// comes without its header and with its checksum completed; a TCP
+// super-frame comes whole, as one frame larger than the MTU (a reader
+// that wants the header uses Offload).
+func (p *Port) Read(buf []byte) (int, error) {
+	f, err := p.readv([][]byte{buf})
+	if err != nil {
+		return 0, err
+	}
+	if f.vnet && f.n == f.length {
+		completeChecksum(buf[:f.n], f.hdr[:])
+	}
+	return f.n, nil
+}
+
+// readv is Read scattering the frame over dst; the frame's offload header,
+// if any, is in the frame returned.
+func (p *Port) readv(dst [][]byte) (f frame, err error) {
 	p.inUse.RLock()
 	defer p.inUse.RUnlock()
 	if p.closed.Load() {
-		return 0, ErrClosed
+		return f, ErrClosed
 	}
 	if p.faulted.Load() {
 		if p.recover() != nil {
 			select {
 			case <-p.done:
-				return 0, ErrClosed
+				return f, ErrClosed
 			case <-time.After(faultRetry):
 			}
 			if err := p.recover(); err != nil {
-				return 0, err
+				return f, err
 			}
 		}
 	}
@@ -185,20 +234,20 @@ func (p *Port) Read(buf []byte) (n int, err error) {
 		}
 	}()
 	defer p.bus.catch(debug.SetPanicOnFault(true), &err)
-	return p.read(buf)
+	return p.read(dst)
 }
 
-// read is Read on a healthy port; the mapping may fault under it.
-func (p *Port) read(buf []byte) (int, error) {
+// read is readv on a healthy port; the mapping may fault under it.
+func (p *Port) read(dst [][]byte) (frame, error) {
 	b := p.bus
 	seq := b.u32(offSeq)
 	for {
 		if p.closed.Load() {
-			return 0, ErrClosed
+			return frame{}, ErrClosed
 		}
 		s := seq.Load()
 		before := p.cur.pos
-		f, ok, lost := b.step(&p.cur, buf)
+		f, ok, lost := b.step(&p.cur, dst, p.want)
 		if lost > 0 {
 			p.lost(lost)
 		}
@@ -207,15 +256,15 @@ func (p *Port) read(buf []byte) (int, error) {
 				// Quiet for a while: the bus may be quiet because its
 				// file was cut short, which no access here would show.
 				if err := b.covered(); err != nil {
-					return 0, err
+					return frame{}, err
 				}
 			}
 			continue
 		}
-		if f.sender == p.sender {
+		if f.skipped {
 			continue
 		}
-		return f.n, nil
+		return f, nil
 	}
 }
 

@@ -79,12 +79,12 @@ func (b *Bus) at(oldest bool) cursor {
 	return cursor{pos: b.u64(offLast).Load()}
 }
 
-// step reads the frame at the cursor into buf and moves the cursor on.
+// step reads the frame at the cursor into dst (as frameAt, with want) and moves the cursor on.
 // ok means a whole frame was copied. lost is how many frames the cursor
 // lost: those writers overwrote before it read them (or at least one when
 // the counts cannot tell), and any damaged one it skipped.
-func (b *Bus) step(c *cursor, buf []byte) (f frame, ok bool, lost uint64) {
-	f, ok, overtaken := b.frameAt(c.pos, buf)
+func (b *Bus) step(c *cursor, dst [][]byte, want wantFunc) (f frame, ok bool, lost uint64) {
+	f, ok, overtaken := b.frameAt(c.pos, dst, want)
 	switch {
 	case ok:
 		c.pos = f.next

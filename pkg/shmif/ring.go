@@ -37,21 +37,39 @@ func (b *Bus) repair(first, last uint64) (uint64, uint64, bool) {
 
 // frame describes one frame found in the ring.
 type frame struct {
-	n      int    // bytes copied
-	length int    // the frame's full length
-	sender uint64 // who wrote it
-	sec    uint64
-	usec   uint32
-	off    uint64 // ring offset of the frame's header
-	next   uint64 // logical offset after it
+	n      int  // bytes copied
+	length int  // the Ethernet frame's full length
+	vnet   bool // an offload header came with it: hdr
+	hdr    [VnetHdrLen]byte
+	// skipped: the reader did not want the frame, and it was not copied
+	skipped bool
+	sender  uint64 // who wrote it
+	sec     uint64
+	usec    uint32
+	off     uint64 // ring offset of the frame's header
+	next    uint64 // logical offset after it
 }
 
-// write appends one frame under the writers' lock and wakes sleeping
-// readers. It reports whether the lock had to be taken over, and an
-// ErrBusFault if the mapping faulted.
-func (b *Bus) write(data []byte, sender uint64, now time.Time) (recovered bool, err error) {
+// wantFunc tells, from a frame's sender and its first ethHdr bytes (fewer
+// for a shorter frame), whether a reader wants the frame copied. It may
+// see bytes a writer is overwriting: the copy is checked afterwards as
+// any other.
+type wantFunc func(sender uint64, eth []byte) bool
+
+// ethHdr is how much of a frame a wantFunc sees: its Ethernet header.
+const ethHdr = 14
+
+// write appends one frame, gathered from bufs, under the writers' lock
+// and wakes sleeping readers. With vnet the frame's bytes begin with an
+// offload header (flagVnet). It reports whether the lock had to be taken
+// over, and an ErrBusFault if the mapping faulted.
+func (b *Bus) write(bufs [][]byte, vnet bool, sender uint64, now time.Time) (recovered bool, err error) {
 	defer b.catch(debug.SetPanicOnFault(true), &err)
-	total := align8(uint64(frameHdr + len(data)))
+	size := 0
+	for _, d := range bufs {
+		size += len(d)
+	}
+	total := align8(uint64(frameHdr + size))
 	if total > b.size {
 		return false, errTooBig // only on a bus with a tiny ring
 	}
@@ -97,11 +115,18 @@ func (b *Bus) write(data []byte, sender uint64, now time.Time) (recovered bool, 
 		binary.NativeEndian.PutUint32(b.ring[off:], wrapMarker)
 	}
 	h := b.ring[pos%b.size:]
-	binary.NativeEndian.PutUint32(h[0:], uint32(len(data)))
+	word := uint32(size)
+	if vnet {
+		word |= flagVnet
+	}
+	binary.NativeEndian.PutUint32(h[0:], word)
 	binary.NativeEndian.PutUint32(h[4:], uint32(now.Nanosecond()/1000))
 	binary.NativeEndian.PutUint64(h[8:], uint64(now.Unix()))
 	binary.NativeEndian.PutUint64(h[16:], sender)
-	copy(h[frameHdr:], data)
+	at := h[frameHdr:]
+	for _, d := range bufs {
+		at = at[copy(at, d):]
+	}
 	b.u64(offFrames).Store(count + 1)
 	b.u64(offLast).Store(pos + total) // publishes the frame
 	b.u64(offGeneration).Store((pos + total) / b.size)
@@ -123,22 +148,26 @@ func (b *Bus) nextFrame(o, last uint64) (uint64, bool) {
 	if b.size-off < frameHdr {
 		return o + b.size - off, false
 	}
-	n := binary.NativeEndian.Uint32(b.ring[off:])
-	switch {
-	case n == wrapMarker:
+	word := binary.NativeEndian.Uint32(b.ring[off:])
+	if word == wrapMarker {
 		return o + b.size - off, false
-	case n > MaxFrame || off+frameHdr+uint64(n) > b.size:
+	}
+	n, ok := frameLen(word)
+	switch {
+	case !ok || off+frameHdr+uint64(n) > b.size:
 		return last, false // cannot happen with well-behaved writers: drop all
 	}
 	return o + align8(uint64(frameHdr)+uint64(n)), true
 }
 
-// frameAt reads the frame at logical offset pos into buf without the
-// lock. ok means a whole, valid frame was copied. Otherwise f.next says
+// frameAt reads the Ethernet frame at logical offset pos without the
+// lock, scattered over dst (what does not fit is left out), and its
+// offload header, if it has one, into f.hdr. A frame that want (if not
+// nil) rejects is not copied: it comes back ok, with f.skipped set. ok means a whole, valid frame was copied. Otherwise f.next says
 // where to continue: pos itself when there is nothing new yet, the ring's
 // start after a wrap, or first after writers overtook pos (lost is then
 // true).
-func (b *Bus) frameAt(pos uint64, buf []byte) (f frame, ok, lost bool) {
+func (b *Bus) frameAt(pos uint64, dst [][]byte, want wantFunc) (f frame, ok, lost bool) {
 	last := b.u64(offLast).Load()
 	if pos == last {
 		return frame{next: pos}, false, false
@@ -158,21 +187,36 @@ func (b *Bus) frameAt(pos uint64, buf []byte) (f frame, ok, lost bool) {
 		return frame{next: min(pos+b.size-off, last)}, false, false
 	}
 	h := b.ring[off:]
+	word := binary.NativeEndian.Uint32(h[0:])
 	f = frame{
-		length: int(binary.NativeEndian.Uint32(h[0:])),
 		usec:   binary.NativeEndian.Uint32(h[4:]),
 		sec:    binary.NativeEndian.Uint64(h[8:]),
 		sender: binary.NativeEndian.Uint64(h[16:]),
 		off:    off,
 	}
+	n, valid := frameLen(word)
+	f.length, f.vnet = int(n), word&flagVnet != 0 && valid
 	switch {
-	case uint32(f.length) == wrapMarker:
+	case word == wrapMarker:
 		f.next = pos + b.size - off
-	case f.length > MaxFrame || off+frameHdr+uint64(f.length) > b.size:
+	case !valid || off+frameHdr+uint64(f.length) > b.size:
 		f.next = last // garbage (only if overwritten, checked below)
 	default:
-		f.n = copy(buf, h[frameHdr:frameHdr+f.length])
 		f.next = pos + align8(uint64(frameHdr+f.length))
+		data := h[frameHdr : frameHdr+f.length]
+		if f.vnet {
+			copy(f.hdr[:], data)
+			data = data[VnetHdrLen:]
+			f.length -= VnetHdrLen
+		}
+		if want != nil && !want(f.sender, data[:min(len(data), ethHdr)]) {
+			f.skipped = true
+		} else {
+			for _, d := range dst {
+				c := copy(d, data)
+				f.n, data = f.n+c, data[c:]
+			}
+		}
 		ok = true
 	}
 	if f.next > last {
@@ -187,7 +231,7 @@ func (b *Bus) frameAt(pos uint64, buf []byte) (f frame, ok, lost bool) {
 	if first = b.u64(offFirst).Load(); first > pos {
 		return frame{next: first}, false, true
 	}
-	if !ok && uint32(f.length) != wrapMarker {
+	if !ok && word != wrapMarker {
 		lost = true // a corrupted frame (never written by this package)
 	}
 	return f, ok, lost

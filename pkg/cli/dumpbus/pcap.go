@@ -40,6 +40,7 @@ func newPcapWriter(w io.Writer) (*pcapWriter, error) {
 }
 
 func (p *pcapWriter) packet(fi shmif.FrameInfo, data []byte) error {
+	data = data[:min(len(data), pcapSnapLen)] // a TCP super-frame may be longer
 	binary.NativeEndian.PutUint32(p.buf[0:], uint32(fi.Sec))
 	binary.NativeEndian.PutUint32(p.buf[4:], fi.Usec)
 	binary.NativeEndian.PutUint32(p.buf[8:], uint32(len(data)))
