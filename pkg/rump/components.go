@@ -34,6 +34,8 @@ var componentTable = []component{
 	{name: "rumpnet_virtif", cloner: "virt", implemented: true},
 	{name: "rumpnet_shmif", cloner: "shmif", implemented: true},
 	{name: "rumpnet_bridge", cloner: "bridge", implemented: true},
+	{name: "rumpnet_vlan", cloner: "vlan", implemented: true},
+	{name: "rumpnet_tap", cloner: "tap", implemented: true},
 }
 
 // componentSet is the set of components a kernel was booted with.
