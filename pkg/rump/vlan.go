@@ -320,9 +320,12 @@ func vlanInfo(ifp *Interface, info *api.Interface) {
 	sc := ifp.sc.(*vlanSoftc)
 	v := &api.Vlan{}
 	if sc.parent != nil {
+		// Its media and link state are its parent's, as NetBSD's vlan
+		// asks the parent.
 		v.Tag, v.Parent = int(sc.vid), sc.parent.name
+		info.LinkState, info.Media = sc.parent.linkState(), sc.parent.media()
 	} else {
-		info.Address = ""
+		info.Address, info.LinkState = "", api.LinkStateUnknown
 	}
 	info.Vlan = v
 }
