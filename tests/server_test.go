@@ -201,8 +201,8 @@ func TestComponents(t *testing.T) {
 		{"all", nil, "tap vlan bridge shmif virt lo\n", "", true, true},
 		{"netinet only", []string{"rumpnet_netinet"}, "lo\n",
 			"rifconfig: clone_command: Invalid argument\n", false, true},
-		{"lib.so form", []string{"librumpnet_virtif.so"}, "lo virt\n", "", false, false},
-		{"lib form", []string{"librumpnet_netinet6", "rumpnet_virtif"}, "lo virt\n", "", true, false},
+		{"lib.so form", []string{"librumpnet_virtif.so"}, "virt lo\n", "", false, false},
+		{"lib form", []string{"librumpnet_netinet6", "rumpnet_virtif"}, "virt lo\n", "", true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
