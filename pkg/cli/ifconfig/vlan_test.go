@@ -51,6 +51,7 @@ func TestVlanAgainstKernel(t *testing.T) {
 		{"vlan0 vlan 10 vlanif shmif0", "^$", "", 0},
 		{"vlan0 inet 10.0.0.1/24 up", "^$", "", 0},
 		{"vlan0 inet", `^vlan0: flags=0x8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> mtu 1496\n\tvlan: 10 parent: shmif0\n`, "", 0},
+		{"--libxo=json vlan0", `"vlan": 10, "vlan-parent": "shmif0"`, "", 0},
 		{"shmif0 destroy", "^$", "", 0},
 		{"vlan0", "^vlan0: flags=0\n\tinet 10.0.0.1/24", "", 0},
 		{"vlan0 destroy", "^$", "", 0},
