@@ -322,3 +322,37 @@ func TestTapNoWire(t *testing.T) {
 	}
 	must(t, k.Destroy("tap0"))
 }
+
+// TestTapStandAloneAndBridged follows NetBSD's t_tap (tap_stand_alone,
+// tap_bridged): a tap with an address is unreachable alone, and reached
+// once it and the kernel's shmif0 are members of a bridge.
+func TestTapStandAloneAndBridged(t *testing.T) {
+	bus := filepath.Join(t.TempDir(), "bus")
+	local := newKernel(t, Options{})
+	must(t, local.Create("shmif0"), local.SetLinkstr("shmif0", bus),
+		local.AddAddr("shmif0", api.IfAddr{Addr: "10.0.0.1/24"}), local.AddAddr("shmif0", api.IfAddr{Addr: "fc00::1/64"}),
+		local.Create("tap0"), local.AddAddr("tap0", api.IfAddr{Addr: "10.0.0.2/24"}), local.AddAddr("tap0", api.IfAddr{Addr: "fc00::2/64"}))
+	remote := shmifKernel(t, bus, "10.0.0.3/24")
+	must(t, remote.AddAddr("shmif0", api.IfAddr{Addr: "fc00::3/64"}))
+	for _, k := range []*Kernel{local, remote} {
+		waitUsable(t, k, "shmif0")
+	}
+	waitUsable(t, local, "tap0")
+	if !pingSoon(t, remote, "10.0.0.1") || !pingSoon(t, remote, "fc00::1") {
+		t.Fatal("remote cannot reach local's shmif0")
+	}
+	for _, dst := range []string{"10.0.0.2", "fc00::2"} {
+		if n := replies(t, remote, dst); n != 0 {
+			t.Errorf("a tap alone: %s got %d replies, want 0", dst, n)
+		}
+	}
+	must(t, local.Create("bridge0"),
+		local.Bridge("bridge0", api.BridgeRequest{Op: api.BridgeAdd, Member: "shmif0"}),
+		local.Bridge("bridge0", api.BridgeRequest{Op: api.BridgeAdd, Member: "tap0"}),
+		local.SetFlags("bridge0", api.IFF_UP))
+	for _, dst := range []string{"10.0.0.1", "10.0.0.2", "fc00::1", "fc00::2"} {
+		if !pingSoon(t, remote, dst) {
+			t.Errorf("bridged: %s does not answer", dst)
+		}
+	}
+}
