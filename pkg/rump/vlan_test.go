@@ -356,3 +356,23 @@ func TestTapStandAloneAndBridged(t *testing.T) {
 		}
 	}
 }
+
+// TestVlanRouteTarget: a static route through a gateway on a vlan goes out
+// by the vlan.
+func TestVlanRouteTarget(t *testing.T) {
+	ks := busKernels(t, 2)
+	a, b := ks[0], ks[1]
+	vlanOnBus(t, a, "vlan0", 10, "10.0.0.1/24")
+	vlanOnBus(t, b, "vlan0", 10, "10.0.0.2/24")
+	waitUsable(t, a, "vlan0")
+	must(t, b.AddAddr("lo0", api.IfAddr{Addr: "10.77.0.1/32"}),
+		a.AddRoute(4, api.Route{Dest: "10.77.0.0/24", Gateway: "10.0.0.2", Flags: api.RTF_GATEWAY | api.RTF_STATIC}))
+	for _, r := range a.Routes(4) {
+		if r.Dest == "10.77.0.0/24" && r.Interface != "vlan0" {
+			t.Errorf("route to 10.77.0.0/24: got interface %q, want vlan0", r.Interface)
+		}
+	}
+	if !pingSoon(t, a, "10.77.0.1") {
+		t.Errorf("10.77.0.1 through the vlan: no answer")
+	}
+}
