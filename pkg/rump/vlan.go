@@ -38,7 +38,7 @@ func init() {
 	registerKind(&ifKind{
 		cloner:   "vlan",
 		attach:   vlanAttach,
-		detach:   func(k *Kernel, ifp *Interface) { k.vlanUnconfigLocked(ifp) },
+		detach:   func(k *Kernel, ifp *Interface) { k.vlanDetachLocked(ifp) },
 		gone:     vlanParentGone,
 		up:       vlanUp,
 		mtuRange: vlanMTURange,
@@ -260,13 +260,11 @@ func (k *Kernel) vlanUnconfigLocked(ifp *Interface) {
 	if !ok || sc.parent == nil {
 		return
 	}
-	p := sc.parent
-	setTrunkLocked(p.eth, func(t vlanTrunk) { delete(t, sc.vid) })
 	if ifp.flags&api.IFF_UP != 0 {
 		k.downLocked(ifp)
 		k.rtmIfinfoLocked(ifp, ifp.flags|api.IFF_UP)
 	}
-	ifp.eth.SetDevice(nil)
+	k.vlanDetachLocked(ifp)
 	for i := len(ifp.addrs) - 1; i >= 0; i-- {
 		if !ifp.addrs[i].is4() {
 			k.removeAddrLocked(ifp, i)
@@ -276,6 +274,18 @@ func (k *Kernel) vlanUnconfigLocked(ifp *Interface) {
 	k.setMTULocked(ifp, 0)
 	k.stack.SetNICAddress(ifp.nic, "")
 	ifp.flags &^= api.IFF_BROADCAST | api.IFF_SIMPLEX | api.IFF_MULTICAST
+}
+
+// vlanDetachLocked lets go of the parent: its trunk entry and the port.
+// Destroy does only this; the interface's addresses go with it.
+func (k *Kernel) vlanDetachLocked(ifp *Interface) {
+	sc := ifp.sc.(*vlanSoftc)
+	p := sc.parent
+	if p == nil {
+		return
+	}
+	setTrunkLocked(p.eth, func(t vlanTrunk) { delete(t, sc.vid) })
+	ifp.eth.SetDevice(nil)
 	sc.parent, sc.vid, sc.port = nil, 0, nil
 	k.vlanPromiscSyncLocked(p)
 }
