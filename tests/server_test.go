@@ -198,11 +198,11 @@ func TestComponents(t *testing.T) {
 		lo0Inet6    bool   // lo0 has ::1
 		lo0Inet     bool   // lo0 has 127.0.0.1
 	}{
-		{"all", nil, "bridge lo shmif virt wg\n", "", true, true},
+		{"all", nil, "wg tap vlan bridge shmif virt lo\n", "", true, true},
 		{"netinet only", []string{"rumpnet_netinet"}, "lo\n",
 			"rifconfig: clone_command: Invalid argument\n", false, true},
-		{"lib.so form", []string{"librumpnet_virtif.so"}, "lo virt\n", "", false, false},
-		{"lib form", []string{"librumpnet_netinet6", "rumpnet_virtif"}, "lo virt\n", "", true, false},
+		{"lib.so form", []string{"librumpnet_virtif.so"}, "virt lo\n", "", false, false},
+		{"lib form", []string{"librumpnet_netinet6", "rumpnet_virtif"}, "virt lo\n", "", true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,6 +25,7 @@ const (
 	LeafLink      = "link"
 	LeafCaps      = "capabilities"
 	LeafCapEnable = "capenable"
+	LeafVlan      = "vlan"
 )
 
 // NetBSD interface flag bits (net/if.h).
@@ -199,4 +200,13 @@ type Interface struct {
 	// the ones switched on.
 	Capabilities int `json:"capabilities,omitempty"`
 	CapEnabled   int `json:"capenable,omitempty"`
+	// Vlan is a vlan interface's configuration, nil on other kinds.
+	Vlan *Vlan `json:"vlan,omitempty"`
+}
+
+// Vlan is a vlan(4) interface's configuration: its 802.1Q identifier and
+// parent interface; zero and "" while it has none.
+type Vlan struct {
+	Tag    int    `json:"tag"`
+	Parent string `json:"parent"`
 }

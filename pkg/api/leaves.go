@@ -38,6 +38,7 @@ var Leaves = []Leaf{
 	{LeafMetric, "int", true, func(i *Interface) any { return &i.Metric }},
 	{LeafMTU, "int", true, func(i *Interface) any { return &i.MTU }},
 	{LeafStats, "struct", true, func(i *Interface) any { return &i.Stats }},
+	{LeafVlan, "struct", true, func(i *Interface) any { return &i.Vlan }},
 }
 
 // FindLeaf returns the interface leaf called name.

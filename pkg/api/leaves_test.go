@@ -37,7 +37,7 @@ func TestLeafFields(t *testing.T) {
 			want = "int"
 		case reflect.String:
 			want = "string"
-		case reflect.Struct, reflect.Slice:
+		case reflect.Struct, reflect.Slice, reflect.Pointer:
 			want = "struct"
 		}
 		if l.Type != want {
@@ -68,6 +68,7 @@ func TestLeafRoundTrip(t *testing.T) {
 		{LeafMetric, `3`, Interface{Metric: 3}},
 		{LeafMTU, `1500`, Interface{MTU: 1500}},
 		{LeafStats, `{"ipackets":7}`, Interface{Stats: Stats{IPackets: 7}}},
+		{LeafVlan, `{"tag":10,"parent":"virt0"}`, Interface{Vlan: &Vlan{Tag: 10, Parent: "virt0"}}},
 	}
 	if len(tests) != len(Leaves) {
 		t.Errorf("got %d cases, want one per leaf (%d)", len(tests), len(Leaves))

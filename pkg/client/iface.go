@@ -131,6 +131,13 @@ func (c *Client) SetLinkstr(name, linkstr string) error {
 	return err
 }
 
+// SetVlan configures a vlan interface with 802.1Q identifier tag on
+// parent, or unconfigures it if parent is "" (SIOCSETVLAN).
+func (c *Client) SetVlan(name string, tag int, parent string) error {
+	_, err := c.Set(api.LinkPrefix+name+"."+api.LeafVlan, api.Vlan{Tag: tag, Parent: parent})
+	return err
+}
+
 // SetMedia selects an interface's media subtype (api.MediaAuto or
 // api.MediaNone).
 func (c *Client) SetMedia(name, media string) error {

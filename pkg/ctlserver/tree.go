@@ -157,6 +157,16 @@ var leafWriters = map[string]leafWriter{
 		refuse: syscall.ENOTTY},
 	api.LeafMetric: {set: intSetter((*rump.Kernel).SetMetric)},
 	api.LeafMTU:    {set: intSetter((*rump.Kernel).SetMTU)},
+	api.LeafVlan: {
+		set: func(k *rump.Kernel, ifname string, v json.RawMessage) error {
+			var req api.Vlan
+			if err := decodeValue(v, &req); err != nil {
+				return err
+			}
+			return k.SetVlan(ifname, req.Tag, req.Parent)
+		},
+		only:   func(i api.Interface) bool { return i.Kind == "vlan" },
+		refuse: syscall.ENOTTY},
 	api.LeafStats: {set: func(k *rump.Kernel, ifname string, v json.RawMessage) error {
 		var n int
 		if err := decodeValue(v, &n); err != nil || n != 0 {

@@ -185,6 +185,11 @@ func (k *Kernel) AddAddr(name string, req api.IfAddr) error {
 		if ifp.br != nil {
 			return errBridgeAddr(ifp.name)
 		}
+		if kd := kindOf(ifp); kd != nil && kd.addrOK != nil {
+			if err := kd.addrOK(ifp); err != nil {
+				return err
+			}
+		}
 		// The first address brings the interface up; find out first whether it
 		// can come up, so a failure leaves no address behind.
 		if ifp.flags&api.IFF_UP == 0 && ifp.eth != nil && !ifp.eth.hasDevice() {

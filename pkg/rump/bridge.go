@@ -100,6 +100,7 @@ func (k *Kernel) bridgeAddLocked(br *Interface, name string) error {
 	m.flags |= api.IFF_PROMISC
 	eth.promisc.Store(true)
 	eth.bridge.Store(newBridgeHook(br.br, m.name, br.ep.counters()))
+	k.kindPromiscLocked(m)
 	return nil
 }
 
@@ -114,6 +115,7 @@ func (k *Kernel) bridgeDeleteLocked(br, m *Interface) {
 		m.eth.promisc.Store(false)
 	}
 	m.bridgeOf, m.promiscByBridge = nil, false
+	k.kindPromiscLocked(m)
 }
 
 // destroyBridgeLocked releases every member of the bridge interface ifp

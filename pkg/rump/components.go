@@ -22,6 +22,9 @@ type component struct {
 	implemented bool
 }
 
+// componentTable is every component, in the order a kernel with all of
+// them attaches their cloners. A new interface type is one line here (and
+// its registerKind, kinds.go).
 var componentTable = []component{
 	{name: "rumpkern", implemented: true},
 	{name: "rumpvfs", implemented: true},
@@ -34,6 +37,8 @@ var componentTable = []component{
 	{name: "rumpnet_virtif", cloner: "virt", implemented: true},
 	{name: "rumpnet_shmif", cloner: "shmif", implemented: true},
 	{name: "rumpnet_bridge", cloner: "bridge", implemented: true},
+	{name: "rumpnet_vlan", cloner: "vlan", implemented: true},
+	{name: "rumpnet_tap", cloner: "tap", implemented: true},
 	// wg(4), and the crypto libraries NetBSD's wg needs beside it.
 	{name: "rumpnet_wg", cloner: "wg", implemented: true},
 	{name: "rumpkern_crypto", implemented: true},
@@ -104,15 +109,17 @@ func (s componentSet) any(f func(component) bool) bool {
 	return false
 }
 
-// cloners lists the interface cloners available, sorted.
+// cloners lists the interface cloners available in NetBSD's order:
+// the last attached first, as if_clone_attach puts each at the head of
+// its list ("shmif lo"). componentTable is in attach order.
 func (s componentSet) cloners() []string {
 	var out []string
-	for _, c := range s {
-		if c.cloner != "" && c.implemented {
+	for i := len(componentTable) - 1; i >= 0; i-- {
+		c, ok := s[componentTable[i].name]
+		if ok && c.cloner != "" && c.implemented {
 			out = append(out, c.cloner)
 		}
 	}
-	sort.Strings(out)
 	return out
 }
 

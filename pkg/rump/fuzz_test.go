@@ -422,3 +422,30 @@ func FuzzParseForward(f *testing.F) {
 		(&fastPath{}).rewrite(append([]byte(nil), frame[:p.end]...), p, out, "\x02\x00\x00\x00\x00\x03")
 	})
 }
+
+// FuzzVlanDecap: untagging never panics, takes exactly the tag out, and
+// tagging the inner frame again with its identifier gives the frame back
+// (priority bits aside).
+func FuzzVlanDecap(f *testing.F) {
+	for _, fr := range seedFrames() {
+		f.Add(fr)
+		if len(fr) >= header.EthernetMinimumSize {
+			f.Add(vlanEncap(nil, fr, 10))
+		}
+	}
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6, 0x81, 0x00, 0xef, 0xff})
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		vid, inner, ok := vlanDecap(nil, frame)
+		if !ok {
+			return
+		}
+		if len(inner) != len(frame)-vlanEncapLen || vid > vlanIDMask {
+			t.Fatalf("got vid %d and %d bytes from %d, want the tag taken out", vid, len(inner), len(frame))
+		}
+		again := vlanEncap(nil, inner, vid)
+		again[ethAddrsLen+2] |= frame[ethAddrsLen+2] &^ (vlanIDMask >> 8)
+		if !bytes.Equal(again, frame) {
+			t.Fatalf("re-tagged got %x, want %x", again, frame)
+		}
+	})
+}

@@ -54,6 +54,8 @@ type Interface struct {
 	linkAddrs []tcpip.LinkAddress // inactive link addresses, oldest first
 	capenable int                 // IFCAP_* bits switched on
 	rtmLink   string              // link state last announced (rtmsg.go)
+
+	sc any // a registered kind's own state (kinds.go): *vlanSoftc, ...
 }
 
 // Create makes the interface called name with its cloner ("virt0" → virt).
@@ -132,7 +134,13 @@ func (k *Kernel) CreateLinked(name, linkstr string) error {
 		ifp.wg, ifp.ep = w, w.ep
 		ifp.flags = api.IFF_POINTOPOINT | api.IFF_MULTICAST
 	default:
-		return api.Errorf(syscall.EINVAL, fmt.Sprintf("no cloner %q", cloner))
+		kd := kinds[cloner]
+		if kd == nil {
+			return api.Errorf(syscall.EINVAL, fmt.Sprintf("no cloner %q", cloner))
+		}
+		if err := kd.attach(k, ifp); err != nil {
+			return err
+		}
 	}
 	if terr := k.stack.CreateNICWithOptions(ifp.nic, ifp.ep, stack.NICOptions{Name: name, Disabled: true}); terr != nil {
 		if ifp.eth != nil {
@@ -206,6 +214,7 @@ func (k *Kernel) destroyLocked(ifp *Interface) {
 	if ifp.br != nil {
 		k.destroyBridgeLocked(ifp)
 	}
+	k.kindGoneLocked(ifp)
 	if ifp.eth != nil {
 		ifp.eth.running.Store(false)
 		ifp.eth.SetDevice(nil)
@@ -255,6 +264,11 @@ func (k *Kernel) upLocked(ifp *Interface) error {
 		ifp.flags |= api.IFF_UP | api.IFF_RUNNING
 		ifp.br.SetUp(true)
 		return nil
+	}
+	if kd := kindOf(ifp); kd != nil && kd.up != nil {
+		if handled, err := kd.up(k, ifp); handled {
+			return err
+		}
 	}
 	if ifp.eth != nil && !ifp.eth.hasDevice() {
 		return api.Errorf(syscall.ENXIO, ifp.name+" has no "+ifp.linkNoun())
@@ -356,20 +370,16 @@ func (k *Kernel) SetMTU(name string, mtu int) error {
 		case "virt":
 			hi = maxVirtMTU
 		}
+		if kd := kindOf(ifp); kd != nil && kd.mtuRange != nil {
+			var err error
+			if lo, hi, err = kd.mtuRange(ifp); err != nil {
+				return err
+			}
+		}
 		if mtu < lo || mtu > hi {
 			return api.Errorf(syscall.EINVAL, fmt.Sprintf("mtu %d not in %d..%d", mtu, lo, hi))
 		}
-		was, now := inet6Capable(ifp.ep.MTU()), inet6Capable(uint32(mtu))
-		if was && !now {
-			k.inet6OffLocked(ifp)
-		}
-		if terr := k.stack.SetNICMTU(ifp.nic, uint32(mtu)); terr != nil {
-			return api.Errorf(syscall.EINVAL, "set mtu: "+terr.String())
-		}
-		if !was && now {
-			k.inet6OnLocked(ifp)
-		}
-		return nil
+		return k.setMTULocked(ifp, mtu)
 	})
 }
 
@@ -461,6 +471,9 @@ func (ifp *Interface) infoLocked() api.Interface {
 		info.LinkAddrs = append(info.LinkAddrs, api.LinkAddr{Addr: macString(mac)})
 	}
 	info.Capabilities, info.CapEnabled = ifp.capabilities(), ifp.capenable
+	if kd := kindOf(ifp); kd != nil && kd.info != nil {
+		kd.info(ifp, &info)
+	}
 	for _, a := range ifp.addrs {
 		if a.prefix.Addr().Is4() {
 			info.Inet = append(info.Inet, a.info())

@@ -182,7 +182,8 @@ func (k *Kernel) Stack() *stack.Stack { return k.stack }
 // Components lists the components the kernel was booted with.
 func (k *Kernel) Components() []string { return k.comps.names() }
 
-// Cloners lists the interface cloners that can create interfaces, sorted.
+// Cloners lists the interface cloners that can create interfaces, in
+// NetBSD's order (the last attached first).
 func (k *Kernel) Cloners() []string { return k.comps.cloners() }
 
 // Close stops the small servers, destroys every interface (closing host

@@ -66,6 +66,8 @@ type ethEndpoint struct {
 
 	taps captureTaps // live captures (capture.go)
 
+	trunk atomic.Pointer[vlanTrunk] // the vlans on this interface, nil for none (vlan.go)
+
 	mu         sync.RWMutex
 	dispatcher stack.NetworkDispatcher
 	mac        tcpip.LinkAddress

@@ -323,6 +323,9 @@ func (e *ethEndpoint) deliverStack(frame []byte, buf *buffer.Buffer, valid bool)
 	if len(frame) < header.EthernetMinimumSize {
 		return
 	}
+	if isTagged(frame) && e.vlanInput(frame, buf) {
+		return // for a vlan on this interface (vlan.go)
+	}
 	eth := header.Ethernet(frame)
 	if eth.Type() == header.ARPProtocolNumber {
 		if e.noarp.Load() {

@@ -254,6 +254,10 @@ func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
 			if err := b.SetLinkstr(r.ifname, a.s); err != nil {
 				return 1, cli.Fail("SIOCSLINKSTR", err)
 			}
+		case "vlan", "-vlanif":
+			if err := setVlan(b, ifc, a); err != nil {
+				return 1, err
+			}
 		}
 	}
 	if r.link != nil {

@@ -90,11 +90,16 @@ func writeStatus(w io.Writer, ifc api.Interface, o formatOptions) {
 	if ifc.Metric != 0 {
 		metric = fmt.Sprintf(" metric %d", ifc.Metric)
 	}
-	fmt.Fprintf(w, "%s: flags=%s%s mtu %d\n", ifc.Name, formatBits(ifc.Flags, api.IfFlagNames), metric, ifc.MTU)
+	mtu := "" // NetBSD leaves out an MTU of 0 (an unconfigured vlan)
+	if ifc.MTU != 0 {
+		mtu = fmt.Sprintf(" mtu %d", ifc.MTU)
+	}
+	fmt.Fprintf(w, "%s: flags=%s%s%s\n", ifc.Name, formatBits(ifc.Flags, api.IfFlagNames), metric, mtu)
 	if ifc.Capabilities != 0 {
 		fmt.Fprintf(w, "\tcapabilities=%s\n", formatCaps(ifc.Capabilities))
 		fmt.Fprintf(w, "\tenabled=%s\n", formatCaps(ifc.CapEnabled))
 	}
+	writeVlan(w, ifc.Vlan)
 	if ifc.Address != "" {
 		fmt.Fprintf(w, "\taddress: %s\n", ifc.Address)
 	}

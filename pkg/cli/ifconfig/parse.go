@@ -65,7 +65,7 @@ type request struct {
 
 // action is one interface change other than addresses.
 type action struct {
-	what     string // "flags", "mtu", "metric", "linkstr"
+	what     string // "flags", "mtu", "metric", "linkstr", "vlan", "-vlanif"
 	setFlags int
 	clrFlags int
 	n        int
@@ -325,6 +325,9 @@ func parseParams(r *request, words []string) error {
 			return err
 		}
 		words = words[1+kw.nargs:]
+		if skipVlanifOperand(kw.name, words) {
+			words = words[1:]
+		}
 	}
 	if r.create && r.destroy {
 		return cli.Usagef("create and destroy together")

@@ -20,6 +20,7 @@ const usage = `usage: rifconfig interface [create] [af] [address [dest_addr | ne
 parameters: up down arp -arp debug -debug link0 -link0 link1 -link1 link2 -link2
        alias -alias delete netmask mask prefixlen n broadcast addr metric n mtu n
        preference n linkstr str -linkstr user name (with create)
+       vlan n vlanif interface -vlanif
        inet6: anycast -anycast deprecated -deprecated pltime n vltime n eui64 tentative
        link address [active | delete]
        ip4csum tcp4csum udp4csum tcp6csum udp6csum tso4 tso6 (and -forms, -rx, -tx)

@@ -144,6 +144,10 @@ func emitInterface(x *xo.Writer, ifc api.Interface, o formatOptions) {
 		x.Emit("enabled", ifc.CapEnabled)
 		x.EmitList("enabled-names", capNames(ifc.CapEnabled)...)
 	}
+	if v := ifc.Vlan; v != nil && (v.Tag != 0 || v.Parent != "") {
+		x.Emit("vlan", v.Tag)
+		x.Emit("vlan-parent", v.Parent)
+	}
 	if ifc.Address != "" {
 		x.Emit("address", ifc.Address)
 	}
