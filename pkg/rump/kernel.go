@@ -105,10 +105,11 @@ func New(opts Options) (*Kernel, error) {
 	// it, so the time left that arp and ndp show is the entry's own.
 	nud := stack.DefaultNUDConfigurations()
 	nud.MinRandomFactor, nud.MaxRandomFactor = 1, 1
+	nudDisp := &nudEvents{b: rtm}
 	k := &Kernel{
 		rtm: rtm,
 		stack: stack.New(stack.Options{
-			NUDDisp:            &nudEvents{b: rtm},
+			NUDDisp:            nudDisp,
 			NUDConfigs:         nud,
 			NetworkProtocols:   netProtos,
 			TransportProtocols: transProtos,
@@ -122,6 +123,8 @@ func New(opts Options) (*Kernel, error) {
 		k.openTap = openHostTap
 	}
 	k.tun = defaultTunables
+	k.sweepKick = make(chan struct{}, 1)
+	nudDisp.kick = k.kickSweeper
 	// Loss recovery as NetBSD's TCP does it (duplicate ACKs, SACK, NewReno),
 	// without gVisor's RACK and tail loss probes.
 	noRACK := tcpip.TCPRecovery(0)
@@ -141,7 +144,6 @@ func New(opts Options) (*Kernel, error) {
 		return nil, err
 	}
 	k.sweepDone = make(chan struct{})
-	k.sweepKick = make(chan struct{}, 1)
 	go k.neighborSweeper(k.sweepDone)
 	k.startRedirects(k.sweepDone)
 	return k, nil

@@ -262,6 +262,7 @@ func maskString(p netip.Prefix) string {
 // entry goes, and RTM_MISS when resolving an entry first gives up.
 type nudEvents struct {
 	b     *rtBroadcaster
+	kick  func() // tells the neighbour sweeper; set before any NIC exists
 	mu    sync.Mutex
 	known map[nudKey]nudEntry            // announced entries
 	state map[nudKey]stack.NeighborState // every entry's last state
@@ -306,6 +307,9 @@ func (n *nudEvents) OnNeighborRemoved(nic tcpip.NICID, e stack.NeighborEntry) {
 }
 
 func (n *nudEvents) update(nic tcpip.NICID, e stack.NeighborEntry) {
+	if n.kick != nil {
+		n.kick()
+	}
 	key := nudKey{nic, e.Addr}
 	n.mu.Lock()
 	if n.known == nil {
