@@ -111,6 +111,11 @@ func run(t *cli.Tool, args []string) int {
 	if o.Verbose {
 		t.Warnx("kernel up (components %v), listening on %s", k.Components(), o.URL)
 	}
+	// Free heap a burst of traffic left goes back to the system once
+	// the kernel is quiet again; see memory.go.
+	trim := newTrimmer()
+	trim.start()
+	defer trim.stop()
 	if ready != nil {
 		ready.WriteString(readyOK + "\n")
 		ready.Close()

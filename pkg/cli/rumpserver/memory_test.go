@@ -1,0 +1,83 @@
+package rumpserver
+
+import (
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// After a collection and a quiet spell the trimmer returns free heap if
+// there is enough of it, and leaves a small one alone.
+func TestTrimmer(t *testing.T) {
+	tests := []struct {
+		free  uint64
+		trims bool
+	}{
+		{free: 4 << 20, trims: true},
+		{free: trimMin, trims: true},
+		{free: trimMin - 1, trims: false},
+		{free: 0, trims: false},
+	}
+	for _, tt := range tests {
+		var trims, checks atomic.Int32
+		tr := &trimmer{quiet: time.Millisecond, min: trimMin,
+			free: func() uint64 { checks.Add(1); return tt.free },
+			trim: func() { trims.Add(1) }}
+		tr.gcDone()
+		deadline := time.Now().Add(10 * time.Second)
+		for checks.Load() == 0 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		tr.stop()
+		if got := trims.Load() > 0; got != tt.trims {
+			t.Errorf("free %d: got trimmed %v, want %v", tt.free, got, tt.trims)
+		}
+	}
+}
+
+// The trimmer is armed by the collector itself, and not after stop.
+func TestTrimmerFollowsCollector(t *testing.T) {
+	var checks atomic.Int32
+	tr := &trimmer{quiet: time.Millisecond, min: 1,
+		free: func() uint64 { checks.Add(1); return 0 },
+		trim: func() {}}
+	tr.start()
+	deadline := time.Now().Add(10 * time.Second)
+	for checks.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no check within 10 s of collections")
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	tr.stop()
+	n := checks.Load()
+	runtime.GC()
+	runtime.GC()
+	tr.mu.Lock()
+	armed := tr.timer != nil && tr.timer.Stop()
+	tr.mu.Unlock()
+	if armed {
+		t.Errorf("after stop: got the check armed again, want it disarmed (%d checks before)", n)
+	}
+}
+
+// A real trim after a burst leaves less free heap resident than it found.
+func TestResidentFreeHeapFalls(t *testing.T) {
+	junk := make([][]byte, 0, 1024)
+	for range 1024 {
+		junk = append(junk, make([]byte, 4096))
+	}
+	junk = nil
+	runtime.GC()
+	before := residentFreeHeap()
+	if before < trimMin {
+		t.Skipf("only %d bytes of free heap resident after a 4 MiB burst", before)
+	}
+	newTrimmer().trim()
+	if after := residentFreeHeap(); after >= before {
+		t.Errorf("free resident heap: got %d after a trim, want below %d", after, before)
+	}
+	_ = junk
+}
