@@ -33,7 +33,7 @@ const startupTimeout = 30 * time.Second
 
 // detach starts the server as a background child and returns its startup
 // verdict: nil once it is ready.
-func detach(args []string) error {
+func detach(args, env []string) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find own executable: %w", err)
@@ -53,7 +53,7 @@ func detach(args []string) error {
 	// rumpnet multi-call binary, which runs the tool its argv[0] names.
 	cmd := exec.Command(exe, args...)
 	cmd.Args[0] = "rump_server"
-	cmd.Env = append(os.Environ(), envReadyFD+"=3")
+	cmd.Env = append(append(os.Environ(), env...), envReadyFD+"=3")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

@@ -12,11 +12,20 @@ package rumpserver
 // (debug.FreeOSMemory). Collections are what arm the check, so a kernel
 // that never collects has no timer at all, and an idle one at most one
 // check after each of the runtime's two-minute forced collections.
+//
+// For the same reason a detached server started without -c or GOMAXPROCS
+// runs on one CPU (one P from the start: one set of per-P caches; 0.35 MiB
+// less for an idle kernel) until its first collection, which only a kernel
+// with traffic reaches, and then on as many as its parent had. The parent
+// passes GOMAXPROCS=1 and that number (envCPUs) to the child it starts:
+// lowering GOMAXPROCS in a running process does not give the memory back.
 
 import (
+	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -35,6 +44,7 @@ type trimmer struct {
 	min   uint64
 	free  func() uint64 // free heap still resident, in bytes
 	trim  func()
+	cpus  int // GOMAXPROCS to set at the first collection; 0 = leave it
 
 	mu      sync.Mutex
 	timer   *time.Timer
@@ -74,12 +84,17 @@ func (t *trimmer) stop() {
 	}
 }
 
-// gcDone (re)arms the check for quiet from now.
+// gcDone (re)arms the check for quiet from now, and gives the process its
+// CPUs at the first collection.
 func (t *trimmer) gcDone() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.stopped {
 		return
+	}
+	if t.cpus > 0 {
+		setProcs(t.cpus)
+		t.cpus = 0
 	}
 	if t.timer == nil {
 		t.timer = time.AfterFunc(t.quiet, t.check)
@@ -97,6 +112,39 @@ func (t *trimmer) check() {
 		t.trim()
 	}
 }
+
+// envCPUs carries the GOMAXPROCS a detached server gets at its first
+// collection, from the parent that started it on one.
+const envCPUs = "RUMPNET_SERVER_CPUS"
+
+// startCPUsEnv is what the parent adds to the environment of the server it
+// detaches: nothing if -c or GOMAXPROCS chose, or there is one CPU.
+func startCPUsEnv(o Options) []string {
+	n := runtime.GOMAXPROCS(0)
+	if o.NCPU > 0 || os.Getenv("GOMAXPROCS") != "" || n < 2 {
+		return nil
+	}
+	return []string{"GOMAXPROCS=1", envCPUs + "=" + strconv.Itoa(n)}
+}
+
+// laterCPUs reads and clears what startCPUsEnv passed: the GOMAXPROCS for
+// the first collection, or 0.
+func laterCPUs() int {
+	v, ok := os.LookupEnv(envCPUs)
+	if !ok {
+		return 0
+	}
+	os.Unsetenv(envCPUs)
+	os.Unsetenv("GOMAXPROCS")
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 256 {
+		return 0
+	}
+	return n
+}
+
+// setProcs is runtime.GOMAXPROCS; tests replace it.
+var setProcs = func(n int) { runtime.GOMAXPROCS(n) }
 
 // residentFreeHeap is the heap memory that is free but not yet returned to
 // the system, from runtime/metrics (which does not stop the world).

@@ -1,7 +1,10 @@
 package rumpserver
 
 import (
+	"os"
+	"reflect"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -80,4 +83,65 @@ func TestResidentFreeHeapFalls(t *testing.T) {
 		t.Errorf("free resident heap: got %d after a trim, want below %d", after, before)
 	}
 	_ = junk
+}
+
+// A server the parent started on one CPU gets its CPUs back at its first
+// collection, once.
+func TestTrimmerRestoresCPUs(t *testing.T) {
+	var got []int
+	old := setProcs
+	setProcs = func(n int) { got = append(got, n) }
+	defer func() { setProcs = old }()
+	tr := &trimmer{quiet: time.Hour, min: trimMin, free: func() uint64 { return 0 }, trim: func() {}, cpus: 3}
+	tr.gcDone()
+	tr.gcDone()
+	tr.stop()
+	if len(got) != 1 || got[0] != 3 {
+		t.Errorf("GOMAXPROCS set: got %v, want [3]", got)
+	}
+}
+
+// The parent starts the server on one CPU only when nobody chose.
+func TestStartCPUsEnv(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("one CPU: the server starts on it anyway")
+	}
+	n := strconv.Itoa(runtime.GOMAXPROCS(0))
+	tests := []struct {
+		o    Options
+		env  string
+		want []string
+	}{
+		{Options{}, "", []string{"GOMAXPROCS=1", envCPUs + "=" + n}},
+		{Options{NCPU: 2}, "", nil},
+		{Options{}, "4", nil},
+	}
+	for _, tt := range tests {
+		if tt.env != "" {
+			t.Setenv("GOMAXPROCS", tt.env)
+		}
+		if got := startCPUsEnv(tt.o); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("-c %d, GOMAXPROCS %q: got %q, want %q", tt.o.NCPU, tt.env, got, tt.want)
+		}
+	}
+}
+
+func TestLaterCPUs(t *testing.T) {
+	tests := []struct {
+		env  string
+		want int
+	}{
+		{"2", 2}, {"x", 0}, {"0", 0}, {"", 0},
+	}
+	for _, tt := range tests {
+		if tt.env != "" {
+			t.Setenv(envCPUs, tt.env)
+		}
+		if got := laterCPUs(); got != tt.want {
+			t.Errorf("%s=%q: got %d, want %d", envCPUs, tt.env, got, tt.want)
+		}
+		if _, ok := os.LookupEnv(envCPUs); ok {
+			t.Errorf("%s=%q: still set after reading", envCPUs, tt.env)
+		}
+	}
 }
