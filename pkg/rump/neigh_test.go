@@ -213,3 +213,25 @@ func TestSweeperWokenByNewEntry(t *testing.T) {
 		t.Fatal("peer kernel gone")
 	}
 }
+
+// Every neighbour entry added or changed wakes the sweeper, so it can
+// sleep without a timer while it has nothing to sweep.
+func TestNeighborEventsKickSweeper(t *testing.T) {
+	tests := []struct {
+		name  string
+		event func(n *nudEvents, e stack.NeighborEntry)
+		want  int
+	}{
+		{"added", func(n *nudEvents, e stack.NeighborEntry) { n.OnNeighborAdded(1, e) }, 1},
+		{"changed", func(n *nudEvents, e stack.NeighborEntry) { n.OnNeighborChanged(1, e) }, 1},
+		{"removed", func(n *nudEvents, e stack.NeighborEntry) { n.OnNeighborRemoved(1, e) }, 0},
+	}
+	for _, tt := range tests {
+		kicks := 0
+		n := &nudEvents{b: &rtBroadcaster{}, kick: func() { kicks++ }}
+		tt.event(n, stack.NeighborEntry{Addr: tcpip.AddrFromSlice(mustAddr(t, "10.0.0.1")), State: stack.Reachable, LinkAddr: "\x02\x00\x00\x00\x00\x01"})
+		if kicks != tt.want {
+			t.Errorf("%s: got %d kicks, want %d", tt.name, kicks, tt.want)
+		}
+	}
+}
