@@ -108,11 +108,12 @@ func New(opts Options) (*Kernel, error) {
 	// it, so the time left that arp and ndp show is the entry's own.
 	nud := stack.DefaultNUDConfigurations()
 	nud.MinRandomFactor, nud.MaxRandomFactor = 1, 1
+	nudDisp := &nudEvents{b: rtm, gc: ngc}
 	k := &Kernel{
 		rtm: rtm,
 		ngc: ngc,
 		stack: stack.New(stack.Options{
-			NUDDisp:            &nudEvents{b: rtm, gc: ngc},
+			NUDDisp:            nudDisp,
 			NUDConfigs:         nud,
 			NetworkProtocols:   netProtos,
 			TransportProtocols: transProtos,
@@ -127,6 +128,8 @@ func New(opts Options) (*Kernel, error) {
 	}
 	k.tun = defaultTunables
 	k.fast.k = k
+	k.sweepKick = make(chan struct{}, 1)
+	nudDisp.kick = k.kickSweeper
 	// Loss recovery as NetBSD's TCP does it (duplicate ACKs, SACK, NewReno),
 	// without gVisor's RACK and tail loss probes.
 	noRACK := tcpip.TCPRecovery(0)
@@ -146,7 +149,6 @@ func New(opts Options) (*Kernel, error) {
 		return nil, err
 	}
 	k.sweepDone = make(chan struct{})
-	k.sweepKick = make(chan struct{}, 1)
 	go k.neighborSweeper(k.sweepDone)
 	go k.neighborCollector(k.sweepDone)
 	k.startRedirects(k.sweepDone)

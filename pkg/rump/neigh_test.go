@@ -165,3 +165,73 @@ func TestReachableTimeNotRandom(t *testing.T) {
 		}
 	}
 }
+
+// The neighbour sweeper arms a timer only for an entry that can expire: a
+// kernel with no entries sleeps until a neighbour event, and one with an
+// entry wakes when that entry is due, not every second.
+func TestSweepDue(t *testing.T) {
+	ka, kb := linkedKernels(t)
+	if got := ka.sweepNeighbors(); got != (tcpip.MonotonicTime{}) {
+		t.Errorf("no entries: got next sweep at %v, want none", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	gonet.DialContextTCP(ctx, kb.Stack(), tcpip.FullAddress{Addr: tcpip.AddrFromSlice(mustAddr(t, "10.0.0.1")), Port: 9}, ipv4.ProtocolNumber)
+	nb, _ := kb.Stack().Neighbors(2, ipv4.ProtocolNumber)
+	if len(nb) == 0 {
+		t.Fatal("no ARP entry after traffic")
+	}
+	keep := 1200 * time.Second
+	got := kb.sweepNeighbors()
+	if want := nb[0].UpdatedAt.Add(keep); got.Before(want) || got.After(want.Add(time.Minute)) {
+		t.Errorf("one entry updated at %v: got next sweep at %v, want about %v", nb[0].UpdatedAt, got, want)
+	}
+}
+
+// An entry learnt after the sweeper went to sleep with nothing to sweep
+// still goes after net.inet.arp.keep: the neighbour event wakes it.
+func TestSweeperWokenByNewEntry(t *testing.T) {
+	ka, kb := linkedKernels(t)
+	if err := tunable(t, "net.inet.arp.keep").Set(kb, 1); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	gonet.DialContextTCP(ctx, kb.Stack(), tcpip.FullAddress{Addr: tcpip.AddrFromSlice(mustAddr(t, "10.0.0.1")), Port: 9}, ipv4.ProtocolNumber)
+	has := func() bool {
+		nb, _ := kb.Stack().Neighbors(2, ipv4.ProtocolNumber)
+		return len(nb) > 0
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for has() {
+		if time.Now().After(deadline) {
+			t.Fatal("ARP entry learnt with net.inet.arp.keep=1 still there 10 s later")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if v, _ := ka.Interface("virt0"); v.Name != "virt0" {
+		t.Fatal("peer kernel gone")
+	}
+}
+
+// Every neighbour entry added or changed wakes the sweeper, so it can
+// sleep without a timer while it has nothing to sweep.
+func TestNeighborEventsKickSweeper(t *testing.T) {
+	tests := []struct {
+		name  string
+		event func(n *nudEvents, e stack.NeighborEntry)
+		want  int
+	}{
+		{"added", func(n *nudEvents, e stack.NeighborEntry) { n.OnNeighborAdded(1, e) }, 1},
+		{"changed", func(n *nudEvents, e stack.NeighborEntry) { n.OnNeighborChanged(1, e) }, 1},
+		{"removed", func(n *nudEvents, e stack.NeighborEntry) { n.OnNeighborRemoved(1, e) }, 0},
+	}
+	for _, tt := range tests {
+		kicks := 0
+		n := &nudEvents{b: &rtBroadcaster{}, kick: func() { kicks++ }}
+		tt.event(n, stack.NeighborEntry{Addr: tcpip.AddrFromSlice(mustAddr(t, "10.0.0.1")), State: stack.Reachable, LinkAddr: "\x02\x00\x00\x00\x00\x01"})
+		if kicks != tt.want {
+			t.Errorf("%s: got %d kicks, want %d", tt.name, kicks, tt.want)
+		}
+	}
+}

@@ -263,6 +263,7 @@ func maskString(p netip.Prefix) string {
 type nudEvents struct {
 	b     *rtBroadcaster
 	gc    *neighborGC // told of each new entry; see neighgc.go
+	kick  func()      // tells the neighbour sweeper; set before any NIC exists
 	mu    sync.Mutex
 	known map[nudKey]nudEntry            // announced entries
 	state map[nudKey]stack.NeighborState // every entry's last state
@@ -310,6 +311,9 @@ func (n *nudEvents) OnNeighborRemoved(nic tcpip.NICID, e stack.NeighborEntry) {
 }
 
 func (n *nudEvents) update(nic tcpip.NICID, e stack.NeighborEntry) {
+	if n.kick != nil {
+		n.kick()
+	}
 	key := nudKey{nic, e.Addr}
 	n.mu.Lock()
 	if n.known == nil {

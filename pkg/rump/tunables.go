@@ -59,10 +59,7 @@ var tunableTable = []Tunable{
 			k.mu.Lock()
 			k.tun.arpKeep = time.Duration(v) * time.Second
 			k.mu.Unlock()
-			select { // let the sweeper pick the new period up now
-			case k.sweepKick <- struct{}{}:
-			default:
-			}
+			k.kickSweeper() // entries may be due sooner now
 			return nil
 		}},
 	{"net.inet.icmp.errppslimit", func(k *Kernel) int { return k.locked(func() int { return k.tun.icmpPPS }) },
@@ -257,7 +254,9 @@ func (k *Kernel) applyICMPLimit(pps int) {
 // sweepNeighbors removes dynamic IPv4 neighbour entries not confirmed for
 // longer than net.inet.arp.keep, as NetBSD expires ARP entries, and IPv6
 // entries STALE for longer than ndpStaleLifetime (NetBSD's nd6_gctimer).
-func (k *Kernel) sweepNeighbors() {
+// It returns when the next entry that stays is due (the zero time if no
+// entry can expire without a neighbour event first).
+func (k *Kernel) sweepNeighbors() (next tcpip.MonotonicTime) {
 	k.mu.Lock()
 	keep := k.tun.arpKeep
 	nics := make([]tcpip.NICID, 0, len(k.ifaces))
@@ -268,51 +267,88 @@ func (k *Kernel) sweepNeighbors() {
 	}
 	k.mu.Unlock()
 	now := k.stack.Clock().NowMonotonic()
+	due := func(t tcpip.MonotonicTime) {
+		if next == (tcpip.MonotonicTime{}) || t.Before(next) {
+			next = t
+		}
+	}
 	for _, nic := range nics {
 		entries, err := k.stack.Neighbors(nic, ipv4.ProtocolNumber)
 		if err != nil {
 			continue
 		}
 		for _, e := range entries {
-			if e.State != stack.Static && now.Sub(e.UpdatedAt) > keep {
-				k.stack.RemoveNeighbor(nic, ipv4.ProtocolNumber, e.Addr)
+			if e.State == stack.Static {
+				continue
 			}
+			if now.Sub(e.UpdatedAt) > keep {
+				k.stack.RemoveNeighbor(nic, ipv4.ProtocolNumber, e.Addr)
+				continue
+			}
+			due(e.UpdatedAt.Add(keep))
 		}
 		entries, err = k.stack.Neighbors(nic, ipv6.ProtocolNumber)
 		if err != nil {
 			continue
 		}
 		for _, e := range entries {
-			if e.State == stack.Stale && now.Sub(e.UpdatedAt) > ndpStaleLifetime {
-				k.stack.RemoveNeighbor(nic, ipv6.ProtocolNumber, e.Addr)
+			if e.State != stack.Stale {
+				continue // it becomes STALE with an event, which wakes the sweeper
 			}
+			if now.Sub(e.UpdatedAt) > ndpStaleLifetime {
+				k.stack.RemoveNeighbor(nic, ipv6.ProtocolNumber, e.Addr)
+				continue
+			}
+			due(e.UpdatedAt.Add(ndpStaleLifetime))
 		}
 	}
+	return next
 }
 
-// sweepInterval is how often the neighbour sweeper looks: often enough
-// that an entry outlives net.inet.arp.keep by at most a second (NetBSD's
-// entry timer fires at keep; its t_arp checks two seconds later).
+// sweepInterval is the shortest time between two sweeps: an entry outlives
+// net.inet.arp.keep by at most that (NetBSD's entry timer fires at keep;
+// its t_arp checks two seconds later).
 func sweepInterval(keep time.Duration) time.Duration {
 	return min(max(keep/4, 250*time.Millisecond), time.Second)
 }
 
-// neighborSweeper runs sweepNeighbors until done is closed, every
-// sweepInterval.
+// kickSweeper tells the sweeper to look again: an entry was added or
+// changed state, or net.inet.arp.keep changed.
+func (k *Kernel) kickSweeper() {
+	select {
+	case k.sweepKick <- struct{}{}:
+	default:
+	}
+}
+
+// neighborSweeper runs sweepNeighbors until done is closed: when the next
+// entry is due (at least sweepInterval apart), and after a neighbour
+// event. With no entry that can expire it sleeps until an event, so an
+// idle kernel has no timer firing.
 func (k *Kernel) neighborSweeper(done <-chan struct{}) {
 	for {
-		k.mu.Lock()
-		every := sweepInterval(k.tun.arpKeep)
-		k.mu.Unlock()
-		timer := time.NewTimer(every)
+		next := k.sweepNeighbors()
+		var timer *time.Timer
+		var due <-chan time.Time
+		if next != (tcpip.MonotonicTime{}) {
+			k.mu.Lock()
+			every := sweepInterval(k.tun.arpKeep)
+			k.mu.Unlock()
+			timer = time.NewTimer(max(next.Sub(k.stack.Clock().NowMonotonic()), 0) + every)
+			due = timer.C
+		}
 		select {
 		case <-done:
-			timer.Stop()
-			return
 		case <-k.sweepKick:
+		case <-due:
+		}
+		if timer != nil {
 			timer.Stop()
-		case <-timer.C:
-			k.sweepNeighbors()
+		}
+		select {
+		case <-done:
+			return
+		default:
 		}
 	}
 }

@@ -32,7 +32,7 @@ const startupTimeout = 30 * time.Second
 
 // detach starts the server as a background child and returns its startup
 // verdict: nil once it is ready.
-func detach(args []string) error {
+func detach(args, env []string) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find own executable: %w", err)
@@ -54,7 +54,7 @@ func detach(args []string) error {
 	// pidfd support with a clone of its own, a measurable part of the
 	// start (doc/performance.md, "A tool call and a start").
 	attr := &syscall.ProcAttr{
-		Env:   append(os.Environ(), envReadyFD+"=3"),
+		Env:   append(append(os.Environ(), env...), envReadyFD+"=3"),
 		Files: []uintptr{devnull.Fd(), devnull.Fd(), devnull.Fd(), w.Fd()},
 		Sys:   &syscall.SysProcAttr{Setsid: true},
 	}

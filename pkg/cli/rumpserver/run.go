@@ -39,7 +39,7 @@ func run(t *cli.Tool, args []string) int {
 	}
 	ready := readyPipe()
 	if !o.Foreground && ready == nil {
-		if err := detach(args); err != nil {
+		if err := detach(args, startCPUsEnv(o)); err != nil {
 			var se *startupError
 			if errors.As(err, &se) {
 				fmt.Fprintln(t.Stderr, se.msg)
@@ -67,6 +67,7 @@ func run(t *cli.Tool, args []string) int {
 	if o.NCPU > 0 {
 		runtime.GOMAXPROCS(o.NCPU)
 	}
+	cpus := laterCPUs()
 	if o.MemLimit > 0 {
 		debug.SetMemoryLimit(o.MemLimit)
 	}
@@ -111,6 +112,12 @@ func run(t *cli.Tool, args []string) int {
 	if o.Verbose {
 		t.Warnx("kernel up (components %v), listening on %s", k.Components(), o.URL)
 	}
+	// Free heap a burst of traffic left goes back to the system once
+	// the kernel is quiet again; see memory.go.
+	trim := newTrimmer()
+	trim.cpus = cpus
+	trim.start()
+	defer trim.stop()
 	if ready != nil {
 		ready.WriteString(readyOK + "\n")
 		ready.Close()
