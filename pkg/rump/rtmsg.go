@@ -298,6 +298,7 @@ func (n *nudEvents) OnNeighborChanged(nic tcpip.NICID, e stack.NeighborEntry) { 
 
 // OnNeighborRemoved implements stack.NUDDispatcher.
 func (n *nudEvents) OnNeighborRemoved(nic tcpip.NICID, e stack.NeighborEntry) {
+	n.gc.removed(nic, e.Addr)
 	key := nudKey{nic, e.Addr}
 	n.mu.Lock()
 	old, ok := n.known[key]
