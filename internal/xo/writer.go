@@ -13,7 +13,6 @@ package xo
 import (
 	"bytes"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strconv"
@@ -261,7 +260,7 @@ func (w *Writer) xmlLeaf(b *bytes.Buffer, name string, v any, depth int) {
 	w.indent(b, depth)
 	k := w.key(name)
 	b.WriteString("<" + k + ">")
-	_ = xml.EscapeText(b, []byte(fmt.Sprint(v))) // a bytes.Buffer does not fail
+	escapeText(b, fmt.Sprint(v))
 	b.WriteString("</" + k + ">")
 	w.endLine(b)
 }

@@ -110,7 +110,9 @@ func (c *Client) do(method, path string, in, out any) error {
 		return err
 	}
 	var body []byte
-	if in != nil {
+	if raw, ok := in.(rawBody); ok {
+		body = raw
+	} else if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return api.Errorf(syscall.EINVAL, err.Error())

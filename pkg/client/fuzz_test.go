@@ -3,6 +3,7 @@ package client
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"io"
 	"syscall"
 	"testing"
@@ -56,6 +57,20 @@ func FuzzRouteMonitor(f *testing.F) {
 				}
 				return
 			}
+		}
+	})
+}
+
+// FuzzNameList checks the request body of Nodes against encoding/json's.
+func FuzzNameList(f *testing.F) {
+	f.Add("net.route.inet", "net.link.*.flags")
+	f.Add(`odd"name`, "caf\u00e9")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		names := []string{a, b}
+		want, _ := json.Marshal(names)
+		got, ok := nameList(names).(rawBody)
+		if ok && string(got) != string(want) {
+			t.Errorf("nameList(%q): got %s, want %s", names, got, want)
 		}
 	})
 }

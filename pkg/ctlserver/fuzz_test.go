@@ -11,11 +11,13 @@ import (
 )
 
 // FuzzNodeBody sends arbitrary JSON bodies to the requests that decode one:
-// set (of int, string and read-only nodes) and create/destroy of addresses.
+// set (of int, string and read-only nodes), create/destroy of addresses and
+// the nodes request.
 // Every failure must be an errno reply, never a panic.
 func FuzzNodeBody(f *testing.F) {
 	for _, b := range []string{`"rump1"`, `{"b64":"/2jD"}`, `64`, `0x40`, `{"addr":"10.0.0.1/24"}`,
-		`{"addr":"fc00::1/64","flags":1}`, `{"addr":"00:11:22:33:44:55","active":true}`, `null`, `[]`, `{"b64":null}`, `1e400`} {
+		`{"addr":"fc00::1/64","flags":1}`, `{"addr":"00:11:22:33:44:55","active":true}`, `null`, `[]`, `{"b64":null}`, `1e400`,
+		`["net.link.*.flags","net.route.inet"]`, `["net.link.*"]`, `["net.link.*.*"]`, `[""]`} {
 		f.Add(b)
 	}
 	s := New(newKernel(f), nil)
@@ -34,6 +36,7 @@ func FuzzNodeBody(f *testing.F) {
 		{"POST", "/v1/destroy/net.link.lo0.inet6"},
 		{"POST", "/v1/create/net.link.lo0.link"},
 		{"POST", "/v1/destroy/net.link.lo0.link"},
+		{"POST", api.NodesPath},
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		for _, r := range requests {

@@ -168,6 +168,7 @@ var routes = []route{
 	{"GET", api.MulticastPath, false, (*Server).multicast},
 	{"GET", api.PathPrefix + "node/", false, (*Server).get},
 	{"PUT", api.PathPrefix + "node/", true, (*Server).set},
+	{"POST", api.NodesPath, false, (*Server).nodes},
 	{"POST", api.PingPath, false, (*Server).ping},
 	{"GET", api.RouteMonitorPath, false, (*Server).routeMonitor},
 	{"POST", api.SocketSessionPath, true, (*Server).socketSession},

@@ -33,7 +33,7 @@ func execute(t *cli.Tool, b Backend, r *request, w io.Writer) (status int, err e
 		p.names("cloner", names)
 		return 0, p.finish()
 	case modeList:
-		ifs, err := b.Interfaces()
+		ifs, err := listInterfaces(b)
 		if err != nil {
 			return 1, cli.Fail("getifaddrs", err)
 		}
@@ -116,6 +116,21 @@ func (r *request) resolveIndex(b Backend) error {
 		}
 	}
 	return cli.Fail("SIOCGIFFLAGS", api.Errorf(syscall.ENXIO, fmt.Sprintf("no interface of index %d", r.index)))
+}
+
+// lister is a Backend that lists interfaces with only the fields -l's
+// filters need (name, flags, link state) in a lighter request than
+// Interfaces; client.Client is one.
+type lister interface {
+	InterfaceList() ([]api.Interface, error)
+}
+
+// listInterfaces returns the interfaces for -l: through lister if b is one.
+func listInterfaces(b Backend) ([]api.Interface, error) {
+	if l, ok := b.(lister); ok {
+		return l.InterfaceList()
+	}
+	return b.Interfaces()
 }
 
 // selects applies the -b, -d, -u and -s filters.

@@ -183,17 +183,9 @@ func (x *executor) families() []int {
 
 // show prints the routing tables with route's flag letters.
 func (x *executor) show() int {
-	var tables []rtutil.Table
-	for _, f := range x.families() {
-		routes, err := x.b.Routes(f)
-		if err != nil {
-			return x.fail(err)
-		}
-		neigh, err := x.b.Neighbors(f)
-		if err != nil {
-			return x.fail(err)
-		}
-		tables = append(tables, filterTable(rtutil.Table{Family: f, Routes: routes, Neighbors: neigh}, x.r.showFlags))
+	tables, err := x.tables()
+	if err != nil {
+		return x.fail(err)
 	}
 	ro := rtutil.Options{Resolve: x.names(), NoLinkLayer: x.r.noLink, Interesting: rtutil.RouteShowFlags}
 	if x.r.xo.Style != xo.Text {
@@ -204,6 +196,41 @@ func (x *executor) show() int {
 	}
 	rtutil.PrintTables(x.t.Stdout, tables, ro)
 	return 0
+}
+
+// tableReader is a Backend that reads the routing tables and neighbour
+// caches of several families in one request; client.Client is one.
+type tableReader interface {
+	RouteTables(families ...int) ([]client.RouteTable, error)
+}
+
+// tables reads the families' routes and neighbours, filtered by the show
+// flags: in one request if the backend can, else family by family.
+func (x *executor) tables() ([]rtutil.Table, error) {
+	var tables []rtutil.Table
+	fs := x.families()
+	if tr, ok := x.b.(tableReader); ok && len(fs) > 0 {
+		rts, err := tr.RouteTables(fs...)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range rts {
+			tables = append(tables, filterTable(rtutil.Table{Family: t.Family, Routes: t.Routes, Neighbors: t.Neighbors}, x.r.showFlags))
+		}
+		return tables, nil
+	}
+	for _, f := range fs {
+		routes, err := x.b.Routes(f)
+		if err != nil {
+			return nil, err
+		}
+		neigh, err := x.b.Neighbors(f)
+		if err != nil {
+			return nil, err
+		}
+		tables = append(tables, filterTable(rtutil.Table{Family: f, Routes: routes, Neighbors: neigh}, x.r.showFlags))
+	}
+	return tables, nil
 }
 
 // filterTable keeps the entries that have every flag in flags.
