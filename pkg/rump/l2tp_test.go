@@ -138,6 +138,14 @@ func TestL2tpPseudowire(t *testing.T) {
 					t.Errorf("%s does not answer across the pseudowire", tt.dst)
 				}
 			}
+			// Frames the size of the LAN's MTU: the outer packets are
+			// fragmented on the WAN.
+			for _, dst := range []string{"192.168.1.2", "fc00:1::2"} {
+				evs := pingAll(t, n.c1, api.PingRequest{Dst: dst, Count: 1, Wait: 2, Size: 1400})
+				if got := countTypes(evs)[api.PingReply]; got != 1 {
+					t.Errorf("a 1400-byte ping to %s: got %d replies, want 1", dst, got)
+				}
+			}
 			l, _ := n.lac1.Interface("l2tp0")
 			if l.Stats.IPackets == 0 || l.Stats.OPackets == 0 || l.Stats.IErrors != 0 {
 				t.Errorf("l2tp0 counters got %+v, want frames both ways and no errors", l.Stats)
