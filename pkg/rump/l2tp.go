@@ -54,7 +54,7 @@ const (
 
 // l2tpQueue bounds the frames waiting for a port's sender; beyond it
 // they are dropped and counted.
-const l2tpQueue = 256
+const l2tpQueue = 1024
 
 // l2tpVar is one configuration of an l2tp interface. It is never
 // changed once published.
