@@ -97,6 +97,11 @@ func setL2tp(t *cli.Tool, b Backend, name string, a action) error {
 	if !ok {
 		return cli.Fail(op, api.Errorf(syscall.EOPNOTSUPP, "no l2tp interfaces here"))
 	}
+	if a.l2tp.Op == api.L2tpSetTunnel {
+		if err := tunnelCheck(a.l2tp.Src, a.l2tp.Dst); err != nil {
+			return err
+		}
+	}
 	err := lb.L2tp(name, *a.l2tp)
 	if err != nil && a.l2tp.Op == api.L2tpSetTunnel {
 		t.Warn(err, "%s", op)
@@ -104,6 +109,19 @@ func setL2tp(t *cli.Tool, b Backend, name string, a action) error {
 	}
 	if err != nil {
 		return cli.Fail(op, err)
+	}
+	return nil
+}
+
+// tunnelCheck is what NetBSD's settunnel refuses before asking the
+// kernel: addresses of two families, and an IPv6 multicast one.
+func tunnelCheck(src, dst string) error {
+	s, d := netip.MustParseAddr(src), netip.MustParseAddr(dst)
+	switch {
+	case s.Is4() != d.Is4():
+		return cli.Refuse("source and destination address families do not match")
+	case s.Is6() && (s.IsMulticast() || d.IsMulticast()):
+		return cli.Refuse("tunnel src/dst is multicast")
 	}
 	return nil
 }
