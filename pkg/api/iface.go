@@ -202,6 +202,8 @@ type Interface struct {
 	CapEnabled   int `json:"capenable,omitempty"`
 	// Vlan is a vlan interface's configuration, nil on other kinds.
 	Vlan *Vlan `json:"vlan,omitempty"`
+	// L2tp is an l2tp interface's configuration, nil on other kinds.
+	L2tp *L2tp `json:"l2tp,omitempty"`
 }
 
 // Vlan is a vlan(4) interface's configuration: its 802.1Q identifier and

@@ -31,6 +31,7 @@ var Leaves = []Leaf{
 	{LeafInet, "struct", false, func(i *Interface) any { return &i.Inet }},
 	{LeafInet6, "struct", false, func(i *Interface) any { return &i.Inet6 }},
 	{LeafKind, "string", false, func(i *Interface) any { return &i.Kind }},
+	{LeafL2tp, "struct", true, func(i *Interface) any { return &i.L2tp }},
 	{LeafLink, "struct", false, func(i *Interface) any { return &i.LinkAddrs }},
 	{LeafLinkState, "string", false, func(i *Interface) any { return &i.LinkState }},
 	{LeafLinkstr, "string", true, func(i *Interface) any { return &i.Linkstr }},

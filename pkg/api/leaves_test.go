@@ -61,6 +61,8 @@ func TestLeafRoundTrip(t *testing.T) {
 		{LeafInet, `[{"addr":"10.0.0.2/24","flags":0}]`, Interface{Inet: []IfAddr{{Addr: "10.0.0.2/24"}}}},
 		{LeafInet6, `[{"addr":"fe80::1/64","flags":2}]`, Interface{Inet6: []IfAddr{{Addr: "fe80::1/64", Flags: 2}}}},
 		{LeafKind, `"virt"`, Interface{Kind: "virt"}},
+		{LeafL2tp, `{"src":"192.0.2.1","dst":"192.0.2.2","local_session":1234,"remote_session":4321}`,
+			Interface{L2tp: &L2tp{Src: "192.0.2.1", Dst: "192.0.2.2", LocalSession: 1234, RemoteSession: 4321}}},
 		{LeafLink, `[{"addr":"b2:0a:00:0b:0e:01","active":false}]`, Interface{LinkAddrs: []LinkAddr{{Addr: "b2:0a:00:0b:0e:01"}}}},
 		{LeafLinkState, `"up"`, Interface{LinkState: "up"}},
 		{LeafLinkstr, `"tap0"`, Interface{Linkstr: "tap0"}},

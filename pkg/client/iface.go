@@ -138,6 +138,14 @@ func (c *Client) SetVlan(name string, tag int, parent string) error {
 	return err
 }
 
+// L2tp applies one change to an l2tp interface: its tunnel, session or
+// cookies (SIOCSLIFPHYADDR, SIOCSL2TPSESSION, SIOCSL2TPCOOKIE and their
+// deletions).
+func (c *Client) L2tp(name string, ch api.L2tpChange) error {
+	_, err := c.Set(api.LinkPrefix+name+"."+api.LeafL2tp, ch)
+	return err
+}
+
 // SetMedia selects an interface's media subtype (api.MediaAuto or
 // api.MediaNone).
 func (c *Client) SetMedia(name, media string) error {

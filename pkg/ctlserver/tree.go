@@ -167,6 +167,16 @@ var leafWriters = map[string]leafWriter{
 		},
 		only:   func(i api.Interface) bool { return i.Kind == "vlan" },
 		refuse: syscall.ENOTTY},
+	api.LeafL2tp: {
+		set: func(k *rump.Kernel, ifname string, v json.RawMessage) error {
+			var req api.L2tpChange
+			if err := decodeValue(v, &req); err != nil {
+				return err
+			}
+			return k.L2tp(ifname, req)
+		},
+		only:   func(i api.Interface) bool { return i.Kind == "l2tp" },
+		refuse: syscall.ENOTTY},
 	api.LeafStats: {set: func(k *rump.Kernel, ifname string, v json.RawMessage) error {
 		var n int
 		if err := decodeValue(v, &n); err != nil || n != 0 {

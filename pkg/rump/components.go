@@ -39,6 +39,7 @@ var componentTable = []component{
 	{name: "rumpnet_bridge", cloner: "bridge", implemented: true},
 	{name: "rumpnet_vlan", cloner: "vlan", implemented: true},
 	{name: "rumpnet_tap", cloner: "tap", implemented: true},
+	{name: "rumpnet_l2tp", cloner: "l2tp", implemented: true},
 	// wg(4), and the crypto libraries NetBSD's wg needs beside it.
 	{name: "rumpnet_wg", cloner: "wg", implemented: true},
 	{name: "rumpkern_crypto", implemented: true},

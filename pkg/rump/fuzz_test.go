@@ -7,6 +7,7 @@ import (
 
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/refs"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/checksum"
@@ -446,6 +447,51 @@ func FuzzVlanDecap(f *testing.F) {
 		again[ethAddrsLen+2] |= frame[ethAddrsLen+2] &^ (vlanIDMask >> 8)
 		if !bytes.Equal(again, frame) {
 			t.Fatalf("re-tagged got %x, want %x", again, frame)
+		}
+	})
+}
+
+// FuzzL2tpInput feeds IP payloads of protocol 115, untrusted, to the
+// decapsulation: the parser alone with each cookie length, and the
+// kernel's handler for a configured l2tp interface. A frame taken is
+// the payload's tail after the session and cookie, a whole Ethernet
+// header at least.
+func FuzzL2tpInput(f *testing.F) {
+	frame := seedFrames()[0]
+	f.Add(l2tpEncap(nil, 1234, l2tpCookie{}, frame), uint8(0))
+	f.Add(l2tpEncap(nil, 1234, l2tpCookie{0xc0ffee, 4}, frame), uint8(4))
+	f.Add(l2tpEncap(nil, 1234, l2tpCookie{0xbeef, 8}, frame), uint8(8))
+	f.Add([]byte{0, 0, 0, 0}, uint8(0))
+	f.Add([]byte{0, 0, 4}, uint8(4))
+	k := newKernel(f, Options{Components: []string{"rumpnet_netinet", "rumpnet_l2tp"}})
+	for _, err := range []error{
+		k.Create("l2tp0"),
+		k.L2tp("l2tp0", api.L2tpChange{Op: api.L2tpSetTunnel, L2tp: api.L2tp{Src: "10.0.0.1", Dst: "10.0.0.2"}}),
+		k.L2tp("l2tp0", api.L2tpChange{Op: api.L2tpSetSession, L2tp: api.L2tp{LocalSession: 1234, RemoteSession: 1}}),
+		k.L2tp("l2tp0", api.L2tpChange{Op: api.L2tpSetCookie, L2tp: api.L2tp{LocalCookie: 0xc0ffee, LocalCookieLen: 4, RemoteCookie: 1, RemoteCookieLen: 4}}),
+	} {
+		if err != nil {
+			f.Fatal(err)
+		}
+	}
+	id := stack.TransportEndpointID{LocalAddress: tcpip.AddrFrom4([4]byte{10, 0, 0, 1}), RemoteAddress: tcpip.AddrFrom4([4]byte{10, 0, 0, 2})}
+	f.Fuzz(func(t *testing.T, p []byte, clen uint8) {
+		c := l2tpCookie{val: 0xc0ffee, len: int(clen % 9)}
+		if got, ok := l2tpDecap(p, c); ok {
+			if len(got) < etherHeaderLen || !bytes.HasSuffix(p, got) || len(got) != len(p)-l2tpSessionLen-c.len {
+				t.Fatalf("decap of %x: got frame %x", p, got)
+			}
+		}
+		pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithData(p)})
+		defer pkt.DecRef()
+		if !(l2tpProtocol{}).Parse(pkt) {
+			if len(p) >= l2tpSessionLen {
+				t.Fatalf("parse of %d bytes refused", len(p))
+			}
+			return
+		}
+		if !k.l2tpInput(id, pkt) {
+			t.Fatalf("handler left a packet to the stack")
 		}
 	})
 }

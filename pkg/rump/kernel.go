@@ -64,6 +64,8 @@ type Kernel struct {
 	forwarding4 atomic.Bool // net.inet.ip.forwarding, for the frame path
 	forwarding6 atomic.Bool // net.inet6.ip6.forwarding, likewise
 
+	l2tp atomic.Pointer[l2tpSessions] // l2tp interfaces by local session; see l2tp.go
+
 	small smallServerSet // echo, discard, daytime, chargen; see smallsrv.go
 	redir redirects      // ICMP redirect settings; see redirect.go
 
@@ -102,6 +104,9 @@ func New(opts Options) (*Kernel, error) {
 		}))
 		transProtos = append(transProtos, icmp.NewProtocol6)
 	}
+	if comps.hasCloner("l2tp") {
+		transProtos = append(transProtos, newL2tpProtocol)
+	}
 	rtm := &rtBroadcaster{}
 	ngc := newNeighborGC()
 	// An entry stays reachable for the base time, not one drawn around
@@ -135,6 +140,7 @@ func New(opts Options) (*Kernel, error) {
 	noRACK := tcpip.TCPRecovery(0)
 	k.stack.SetTransportProtocolOption(tcp.ProtocolNumber, &noRACK)
 	k.applyICMPLimit(k.tun.icmpPPS)
+	k.stack.SetTransportProtocolHandler(l2tpProto, k.l2tpInput)
 	if comps.inet() {
 		// net.inet.ip.forwarding starts at 1, as in NetBSD's rump kernels,
 		// which are built as gateways; IPv6's stays 0. The stack's default

@@ -84,13 +84,14 @@ func TestComponents(t *testing.T) {
 		inet, inet6 bool
 		errno       syscall.Errno
 	}{
-		{nil, "wg tap vlan bridge shmif virt lo", true, true, 0},
+		{nil, "wg l2tp tap vlan bridge shmif virt lo", true, true, 0},
 		{[]string{"rumpnet_netinet"}, "lo", true, false, 0},
 		{[]string{"librumpnet_virtif.so", "rumpnet_netinet6"}, "virt lo", false, true, 0},
 		{[]string{"librumpnet_virtif"}, "virt lo", false, false, 0},
 		{[]string{"rumpnet_shmif"}, "shmif lo", false, false, 0},
 		{[]string{"rumpnet_bridge"}, "bridge lo", false, false, 0},
 		{[]string{"rumpnet_vlan", "rumpnet_tap"}, "tap vlan lo", false, false, 0},
+		{[]string{"rumpnet_l2tp", "rumpnet_tap"}, "l2tp tap lo", false, false, 0},
 		{[]string{"rumpnet_nosuch"}, "", false, false, syscall.ENOENT},
 	}
 	for _, tt := range tests {

@@ -273,6 +273,10 @@ func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
 			if err := setVlan(b, ifc, a); err != nil {
 				return 1, err
 			}
+		case "l2tp":
+			if err := setL2tp(t, b, r.ifname, a); err != nil {
+				return 1, err
+			}
 		}
 	}
 	if r.link != nil {

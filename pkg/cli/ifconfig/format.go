@@ -109,6 +109,7 @@ func writeStatus(w io.Writer, ifc api.Interface, o formatOptions) {
 	if ifc.Linkstr != "" {
 		fmt.Fprintf(w, "\tlinkstr: %s\n", ifc.Linkstr)
 	}
+	writeL2tp(w, ifc.L2tp)
 	if m := media(ifc); m != "" {
 		fmt.Fprintf(w, "\tmedia: %s\n", m)
 	}

@@ -22,6 +22,8 @@ func FuzzArgs(f *testing.F) {
 		"-C", "-l -u", "virt0 link 0:1:2:3:4:5 active", "virt0\x00inet\x00\x00",
 		"virt0 inet6 fc00::1 pltime 10 vltime 20 -tentative eui64", "virt0 mtu 1400 -arp",
 		"--libxo json,pretty -a -v", "--libxo=xml -l", "--libxo:JP virt0 inet6",
+		"l2tp0 create tunnel 192.0.2.1 192.0.2.2 session 1234 4321 cookie 4 12648430 8 48879 up",
+		"l2tp0 deletecookie deletesession deletetunnel",
 	} {
 		f.Add(seed)
 	}

@@ -21,6 +21,8 @@ parameters: up down arp -arp debug -debug link0 -link0 link1 -link1 link2 -link2
        alias -alias delete netmask mask prefixlen n broadcast addr metric n mtu n
        preference n linkstr str -linkstr user name (with create)
        vlan n vlanif interface -vlanif
+       tunnel src dst deletetunnel session local remote deletesession
+       cookie llen lcookie rlen rcookie deletecookie
        inet6: anycast -anycast deprecated -deprecated pltime n vltime n eui64 tentative
        link address [active | delete]
        ip4csum tcp4csum udp4csum tcp6csum udp6csum tso4 tso6 (and -forms, -rx, -tx)
