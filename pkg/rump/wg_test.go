@@ -160,3 +160,23 @@ func TestWgRecreateSamePort(t *testing.T) {
 		}
 	}
 }
+
+// TestWgSocketBuffers checks that wg's UDP sockets take a tunnel's bursts:
+// with the stack's default receive buffer a TCP flow through the tunnel
+// lost datagrams whenever the device's receiver was late.
+func TestWgSocketBuffers(t *testing.T) {
+	ks := wgPair(t)
+	w, err := ks[0].wgOf("wg0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := w.bind.receiveBuffers()
+	if len(got) != 2 {
+		t.Fatalf("got %d sockets, want 2 (IPv4 and IPv6)", len(got))
+	}
+	for _, n := range got {
+		if n < wgSocketBuffer {
+			t.Errorf("got receive buffer %d, want at least %d", n, wgSocketBuffer)
+		}
+	}
+}
