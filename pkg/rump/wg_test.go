@@ -9,6 +9,7 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/pcap"
 	"golang.org/x/crypto/curve25519"
+	"golang.zx2c4.com/wireguard/tun"
 )
 
 // wgKeys returns a fresh private key and its public key.
@@ -178,5 +179,47 @@ func TestWgSocketBuffers(t *testing.T) {
 		if n < wgSocketBuffer {
 			t.Errorf("got receive buffer %d, want at least %d", n, wgSocketBuffer)
 		}
+	}
+}
+
+// TestWgMTU checks rifconfig wg0 mtu: the range, the device told of the
+// change (it pads to the MTU), and a ping that size through the tunnel,
+// its datagrams fragmented on the bus.
+func TestWgMTU(t *testing.T) {
+	ks := wgPair(t)
+	for _, tt := range []struct {
+		mtu  int
+		want syscall.Errno
+	}{{45, syscall.EINVAL}, {46, 0}, {wgMaxMTU + 1, syscall.EINVAL}, {wgMaxMTU, 0}, {8000, 0}} {
+		err := ks[0].SetMTU("wg0", tt.mtu)
+		if got := errnoOrZero(err); got != tt.want {
+			t.Errorf("SetMTU(wg0, %d): got %v, want errno %v", tt.mtu, err, tt.want)
+		}
+	}
+	w, _ := ks[0].wgOf("wg0")
+	if got, _ := (wgTun{w.ep}).MTU(); got != 8000 {
+		t.Errorf("the device's tun MTU: got %d, want 8000", got)
+	}
+	if err := ks[1].SetMTU("wg0", 8000); err != nil {
+		t.Fatal(err)
+	}
+	evs := pingAll(t, ks[0], api.PingRequest{Dst: "10.100.0.2", Count: 2, Interval: 0.1, Wait: 5, Size: 6000})
+	if got := countTypes(evs); got[api.PingReply] < 1 {
+		t.Errorf("6000-byte ping through wg0 at MTU 8000: got %v, want a reply", got)
+	}
+}
+
+// TestWgTunMTUEvent checks that the device hears of an MTU change.
+func TestWgTunMTUEvent(t *testing.T) {
+	e := newWgEndpoint()
+	e.SetMTU(1380)
+	e.SetMTU(1381) // a second one while the first is pending does not block
+	if got := <-(wgTun{e}).Events(); got != tun.EventMTUUpdate {
+		t.Errorf("event: got %v, want EventMTUUpdate", got)
+	}
+	e.Close()
+	e.SetMTU(1400) // after Close: no send on the closed channel
+	if _, ok := <-(wgTun{e}).Events(); ok {
+		t.Errorf("events after Close: got an event, want the channel closed")
 	}
 }
