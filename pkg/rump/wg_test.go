@@ -223,3 +223,34 @@ func TestWgTunMTUEvent(t *testing.T) {
 		t.Errorf("events after Close: got an event, want the channel closed")
 	}
 }
+
+// TestWgDownUp checks ifconfig wg0 down and up as NetBSD's wg_stop and
+// wg_init: down carries no packets through the interface but leaves the
+// peers and their session alone, so up carries them again at once.
+func TestWgDownUp(t *testing.T) {
+	ks := wgPair(t)
+	ping := func(what string, want bool) {
+		t.Helper()
+		evs := pingAll(t, ks[0], api.PingRequest{Dst: "10.100.0.2", Count: 2, Interval: 0.1, Wait: 2})
+		if got := countTypes(evs)[api.PingReply] > 0; got != want {
+			t.Errorf("%s: got replies %v, want %v", what, got, want)
+		}
+	}
+	ping("both up", true)
+	st, err := ks[1].WgStatus("wg0", false)
+	if err != nil || len(st.Peers) != 1 || st.Peers[0].LastHandshake == 0 {
+		t.Fatalf("WgStatus: got %+v, %v; want a handshake", st, err)
+	}
+	if err := ks[1].SetFlags("wg0", 0); err != nil {
+		t.Fatal(err)
+	}
+	ping("peer down", false)
+	after, _ := ks[1].WgStatus("wg0", false)
+	if got := after.Peers[0].LastHandshake; got != st.Peers[0].LastHandshake {
+		t.Errorf("last handshake while down: got %d, want %d (the session kept)", got, st.Peers[0].LastHandshake)
+	}
+	if err := ks[1].SetFlags("wg0", api.IFF_UP); err != nil {
+		t.Fatal(err)
+	}
+	ping("up again", true)
+}
