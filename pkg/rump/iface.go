@@ -355,7 +355,7 @@ func (k *Kernel) downLocked(ifp *Interface) {
 	ifp.flags &^= api.IFF_UP | api.IFF_RUNNING
 }
 
-// SetMTU sets the interface MTU. virt takes 46..65520, shmif 46..1500, lo
+// SetMTU sets the interface MTU. virt takes 46..65520, wg 46..65475, shmif 46..1500, lo
 // 576..65535; others: EINVAL. Below 1280 the interface carries no IPv6
 // (inet6mtu.go).
 func (k *Kernel) SetMTU(name string, mtu int) error {
@@ -369,6 +369,8 @@ func (k *Kernel) SetMTU(name string, mtu int) error {
 			lo, hi = 576, 65535
 		case "virt":
 			hi = maxVirtMTU
+		case "wg":
+			hi = wgMaxMTU
 		}
 		if kd := kindOf(ifp); kd != nil && kd.mtuRange != nil {
 			var err error

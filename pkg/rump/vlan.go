@@ -352,14 +352,21 @@ func vlanPromisc(k *Kernel, ifp *Interface) {
 	}
 }
 
-// vlanPromiscSyncLocked sets the parent's receive filter promiscuous if
-// it is itself or one of its vlans is.
+// vlanPromiscSyncLocked makes the parent promiscuous, its receive filter
+// and its PROMISC flag, while it is a bridge member or one of its vlans is
+// promiscuous, and not otherwise: NetBSD's ifpromisc counts the two
+// holders, and nothing else sets the flag here.
 func (k *Kernel) vlanPromiscSyncLocked(p *Interface) {
-	on := p.flags&api.IFF_PROMISC != 0
+	on := p.bridgeOf != nil
 	for _, v := range k.ifaces {
 		if sc, ok := v.sc.(*vlanSoftc); ok && sc.parent == p && v.flags&api.IFF_PROMISC != 0 {
 			on = true
 		}
+	}
+	if on {
+		p.flags |= api.IFF_PROMISC
+	} else {
+		p.flags &^= api.IFF_PROMISC
 	}
 	p.eth.promisc.Store(on)
 }

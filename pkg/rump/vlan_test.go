@@ -376,3 +376,45 @@ func TestVlanRouteTarget(t *testing.T) {
 		t.Errorf("10.77.0.1 through the vlan: no answer")
 	}
 }
+
+// TestVlanParentPromisc checks that a vlan in a bridge makes its parent
+// promiscuous, the PROMISC flag shown, as NetBSD's vlan_set_promisc does
+// with ifpromisc on the parent; and that the parent's own bridge and the
+// vlan each keep it so while the other lets go.
+func TestVlanParentPromisc(t *testing.T) {
+	k := newKernel(t, Options{})
+	must(t, k.Create("shmif0"), k.Create("vlan0"), k.Create("bridge0"), k.Create("bridge1"),
+		k.SetVlan("vlan0", 10, "shmif0"))
+	promisc := func(name string) bool {
+		ifc, err := k.Interface(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ifc.Flags&api.IFF_PROMISC != 0
+	}
+	br := func(b, op, m string) func() error {
+		return func() error { return k.Bridge(b, api.BridgeRequest{Op: op, Member: m}) }
+	}
+	for _, tt := range []struct {
+		step string
+		do   func() error
+		want bool
+	}{
+		{"configured", nil, false},
+		{"vlan0 in bridge0", br("bridge0", api.BridgeAdd, "vlan0"), true},
+		{"shmif0 in bridge1 too", br("bridge1", api.BridgeAdd, "shmif0"), true},
+		{"vlan0 out of bridge0", br("bridge0", api.BridgeDelete, "vlan0"), true},
+		{"vlan0 in bridge0 again", br("bridge0", api.BridgeAdd, "vlan0"), true},
+		{"shmif0 out of bridge1", br("bridge1", api.BridgeDelete, "shmif0"), true},
+		{"vlan0 out again", br("bridge0", api.BridgeDelete, "vlan0"), false},
+	} {
+		if tt.do != nil {
+			if err := tt.do(); err != nil {
+				t.Fatalf("%s: %v", tt.step, err)
+			}
+		}
+		if got := promisc("shmif0"); got != tt.want {
+			t.Errorf("%s: shmif0 PROMISC: got %v, want %v", tt.step, got, tt.want)
+		}
+	}
+}

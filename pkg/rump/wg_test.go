@@ -9,6 +9,7 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"github.com/rumpnet/rumpnet/pkg/pcap"
 	"golang.org/x/crypto/curve25519"
+	"golang.zx2c4.com/wireguard/tun"
 )
 
 // wgKeys returns a fresh private key and its public key.
@@ -159,4 +160,97 @@ func TestWgRecreateSamePort(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestWgSocketBuffers checks that wg's UDP sockets take a tunnel's bursts:
+// with the stack's default receive buffer a TCP flow through the tunnel
+// lost datagrams whenever the device's receiver was late.
+func TestWgSocketBuffers(t *testing.T) {
+	ks := wgPair(t)
+	w, err := ks[0].wgOf("wg0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := w.bind.receiveBuffers()
+	if len(got) != 2 {
+		t.Fatalf("got %d sockets, want 2 (IPv4 and IPv6)", len(got))
+	}
+	for _, n := range got {
+		if n < wgSocketBuffer {
+			t.Errorf("got receive buffer %d, want at least %d", n, wgSocketBuffer)
+		}
+	}
+}
+
+// TestWgMTU checks rifconfig wg0 mtu: the range, the device told of the
+// change (it pads to the MTU), and a ping that size through the tunnel,
+// its datagrams fragmented on the bus.
+func TestWgMTU(t *testing.T) {
+	ks := wgPair(t)
+	for _, tt := range []struct {
+		mtu  int
+		want syscall.Errno
+	}{{45, syscall.EINVAL}, {46, 0}, {wgMaxMTU + 1, syscall.EINVAL}, {wgMaxMTU, 0}, {8000, 0}} {
+		err := ks[0].SetMTU("wg0", tt.mtu)
+		if got := errnoOrZero(err); got != tt.want {
+			t.Errorf("SetMTU(wg0, %d): got %v, want errno %v", tt.mtu, err, tt.want)
+		}
+	}
+	w, _ := ks[0].wgOf("wg0")
+	if got, _ := (wgTun{w.ep}).MTU(); got != 8000 {
+		t.Errorf("the device's tun MTU: got %d, want 8000", got)
+	}
+	if err := ks[1].SetMTU("wg0", 8000); err != nil {
+		t.Fatal(err)
+	}
+	evs := pingAll(t, ks[0], api.PingRequest{Dst: "10.100.0.2", Count: 2, Interval: 0.1, Wait: 5, Size: 6000})
+	if got := countTypes(evs); got[api.PingReply] < 1 {
+		t.Errorf("6000-byte ping through wg0 at MTU 8000: got %v, want a reply", got)
+	}
+}
+
+// TestWgTunMTUEvent checks that the device hears of an MTU change.
+func TestWgTunMTUEvent(t *testing.T) {
+	e := newWgEndpoint()
+	e.SetMTU(1380)
+	e.SetMTU(1381) // a second one while the first is pending does not block
+	if got := <-(wgTun{e}).Events(); got != tun.EventMTUUpdate {
+		t.Errorf("event: got %v, want EventMTUUpdate", got)
+	}
+	e.Close()
+	e.SetMTU(1400) // after Close: no send on the closed channel
+	if _, ok := <-(wgTun{e}).Events(); ok {
+		t.Errorf("events after Close: got an event, want the channel closed")
+	}
+}
+
+// TestWgDownUp checks ifconfig wg0 down and up as NetBSD's wg_stop and
+// wg_init: down carries no packets through the interface but leaves the
+// peers and their session alone, so up carries them again at once.
+func TestWgDownUp(t *testing.T) {
+	ks := wgPair(t)
+	ping := func(what string, want bool) {
+		t.Helper()
+		evs := pingAll(t, ks[0], api.PingRequest{Dst: "10.100.0.2", Count: 2, Interval: 0.1, Wait: 2})
+		if got := countTypes(evs)[api.PingReply] > 0; got != want {
+			t.Errorf("%s: got replies %v, want %v", what, got, want)
+		}
+	}
+	ping("both up", true)
+	st, err := ks[1].WgStatus("wg0", false)
+	if err != nil || len(st.Peers) != 1 || st.Peers[0].LastHandshake == 0 {
+		t.Fatalf("WgStatus: got %+v, %v; want a handshake", st, err)
+	}
+	if err := ks[1].SetFlags("wg0", 0); err != nil {
+		t.Fatal(err)
+	}
+	ping("peer down", false)
+	after, _ := ks[1].WgStatus("wg0", false)
+	if got := after.Peers[0].LastHandshake; got != st.Peers[0].LastHandshake {
+		t.Errorf("last handshake while down: got %d, want %d (the session kept)", got, st.Peers[0].LastHandshake)
+	}
+	if err := ks[1].SetFlags("wg0", api.IFF_UP); err != nil {
+		t.Fatal(err)
+	}
+	ping("up again", true)
 }

@@ -24,6 +24,13 @@ import (
 	"gvisor.dev/gvisor/pkg/waiter"
 )
 
+// wgSocketBuffer is the send and receive buffer of a wg interface's UDP
+// sockets. The stack's default (about 200 KiB) overflows whenever the
+// device's receive goroutine is a moment late, and a TCP flow through the
+// tunnel reads each overflow as congestion; wireguard-go asks its host
+// for the same amount.
+const wgSocketBuffer = 7 << 20
+
 // stackBind is a conn.Bind on a kernel's stack.
 type stackBind struct {
 	st     *stack.Stack
@@ -31,6 +38,7 @@ type stackBind struct {
 	inet6  bool // and IPv6
 	mu     sync.Mutex
 	c4, c6 *gonet.UDPConn
+	eps    []tcpip.Endpoint // the sockets' endpoints, for their options
 }
 
 var _ conn.Bind = (*stackBind)(nil)
@@ -83,6 +91,7 @@ func (b *stackBind) Open(port uint16) ([]conn.ReceiveFunc, uint16, error) {
 	return fns, port, nil
 }
 
+// listen opens one socket; b.mu is held.
 func (b *stackBind) listen(proto tcpip.NetworkProtocolNumber, port uint16) (*gonet.UDPConn, uint16, error) {
 	var wq waiter.Queue
 	ep, terr := b.st.NewEndpoint(udp.ProtocolNumber, proto, &wq)
@@ -92,6 +101,8 @@ func (b *stackBind) listen(proto tcpip.NetworkProtocolNumber, port uint16) (*gon
 	if proto == ipv6.ProtocolNumber {
 		ep.SocketOptions().SetV6Only(true)
 	}
+	ep.SocketOptions().SetReceiveBufferSize(wgSocketBuffer, false)
+	ep.SocketOptions().SetSendBufferSize(wgSocketBuffer, false)
 	if terr := ep.Bind(tcpip.FullAddress{Port: port}); terr != nil {
 		ep.Close()
 		if _, ok := terr.(*tcpip.ErrPortInUse); ok {
@@ -100,6 +111,7 @@ func (b *stackBind) listen(proto tcpip.NetworkProtocolNumber, port uint16) (*gon
 		return nil, 0, api.Errorf(syscall.EINVAL, "wg bind: "+terr.String())
 	}
 	la, _ := ep.GetLocalAddress()
+	b.eps = append(b.eps, ep)
 	return gonet.NewUDPConn(&wq, ep), la.Port, nil
 }
 
@@ -131,7 +143,18 @@ func (b *stackBind) closeLocked() {
 			c.Close()
 		}
 	}
-	b.c4, b.c6 = nil, nil
+	b.c4, b.c6, b.eps = nil, nil, nil
+}
+
+// receiveBuffers returns the open sockets' receive buffer sizes.
+func (b *stackBind) receiveBuffers() []int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []int64
+	for _, ep := range b.eps {
+		out = append(out, ep.SocketOptions().GetReceiveBufferSize())
+	}
+	return out
 }
 
 // Send sends bufs to ep from the socket of ep's family.

@@ -26,6 +26,11 @@ import (
 // wgMTU is wg(4)'s MTU: 1500 less WireGuard's and UDP/IPv6's headers.
 const wgMTU = 1420
 
+// wgMaxMTU is the largest MTU a wg interface takes: a packet that size,
+// sealed (32 bytes more), still fits one UDP datagram over IPv4, which the
+// stack fragments to fit the path.
+const wgMaxMTU = 65535 - header.IPv4MinimumSize - header.UDPMinimumSize - 32
+
 // wgQueueLen bounds the packets waiting for the device to encrypt them.
 const wgQueueLen = 512
 
@@ -36,11 +41,12 @@ type wgEndpoint struct {
 	out   chan []byte   // IP packets the stack sent, for Read
 	done  chan struct{} // closed by Close
 	once  sync.Once
-	ev    chan tun.Event
+	ev    chan tun.Event // buffered; closed by Close under mu
 
-	mu   sync.RWMutex
-	disp stack.NetworkDispatcher
-	mtu  uint32
+	mu     sync.RWMutex
+	disp   stack.NetworkDispatcher
+	mtu    uint32
+	closed bool
 }
 
 var (
@@ -54,7 +60,7 @@ type wgTun struct{ e *wgEndpoint }
 
 func newWgEndpoint() *wgEndpoint {
 	return &wgEndpoint{out: make(chan []byte, wgQueueLen), done: make(chan struct{}),
-		ev: make(chan tun.Event), mtu: wgMTU}
+		ev: make(chan tun.Event, 1), mtu: wgMTU}
 }
 
 func (e *wgEndpoint) counters() *counters { return &e.stats }
@@ -80,11 +86,18 @@ func (e *wgEndpoint) MTU() uint32 {
 	return e.mtu
 }
 
-// SetMTU implements stack.LinkEndpoint.
+// SetMTU implements stack.LinkEndpoint; the device is told, so that it
+// pads to the new MTU as wg(4) does.
 func (e *wgEndpoint) SetMTU(m uint32) {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	e.mtu = m
-	e.mu.Unlock()
+	if !e.closed {
+		select {
+		case e.ev <- tun.EventMTUUpdate:
+		default: // one is pending: the device reads the MTU then
+		}
+	}
 }
 
 // Capabilities implements stack.LinkEndpoint: no link addresses to resolve.
@@ -156,7 +169,10 @@ func isGroupIP(p []byte) bool {
 func (e *wgEndpoint) Close() {
 	e.once.Do(func() {
 		close(e.done)
+		e.mu.Lock()
+		e.closed = true
 		close(e.ev)
+		e.mu.Unlock()
 	})
 }
 
