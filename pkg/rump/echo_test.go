@@ -81,7 +81,8 @@ func echoRun(t *testing.T, ka, kb *Kernel, rec *recorder) ([][]byte, echoCounts,
 	}
 	defer c.Close()
 	before := countsOf(kb)
-	evs := pingAll(t, ka, api.PingRequest{Dst: "10.0.0.2", Count: 3, Size: 56, Interval: 0.05})
+	// A generous wait for the last reply: the machine may be busy.
+	evs := pingAll(t, ka, api.PingRequest{Dst: "10.0.0.2", Count: 3, Size: 56, Interval: 0.05, Wait: 10})
 	if got := countTypes(evs)["reply"]; got != 3 {
 		t.Fatalf("got %d replies, want 3 (events %+v)", got, evs)
 	}
