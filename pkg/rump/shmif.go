@@ -86,7 +86,7 @@ func (e *ethEndpoint) wantsBusFrame(f []byte, inGroup func(tcpip.Address) bool) 
 		return true
 	}
 	if f[0]&1 != 0 {
-		return wantsGroupFrame(f, inGroup)
+		return e.wantsGroupFrame(f, inGroup)
 	}
 	e.mu.RLock()
 	mine := tcpip.LinkAddress(f[:6]) == e.mac
@@ -112,10 +112,12 @@ func (e *ethEndpoint) busWakeAddr() []byte {
 }
 
 // wantsGroupFrame reports whether a frame to a group address, beginning
-// with f, may be for the stack: an IP packet to a multicast group only if
-// the interface is in the group (the all-nodes and all-hosts groups always);
-// broadcasts, other protocols and anything too short to tell, yes.
-func wantsGroupFrame(f []byte, inGroup func(tcpip.Address) bool) bool {
+// with f, may be for the interface: an IP packet to a multicast group only
+// if the interface is in the group (the all-nodes and all-hosts groups
+// always, and every solicited-node group while it answers for proxied
+// inet6 addresses: proxyndp.go); broadcasts, other protocols and anything
+// too short to tell, yes.
+func (e *ethEndpoint) wantsGroupFrame(f []byte, inGroup func(tcpip.Address) bool) bool {
 	const eth = header.EthernetMinimumSize
 	switch tcpip.NetworkProtocolNumber(uint16(f[12])<<8 | uint16(f[13])) {
 	case header.IPv6ProtocolNumber:
@@ -123,7 +125,8 @@ func wantsGroupFrame(f []byte, inGroup func(tcpip.Address) bool) bool {
 			return true
 		}
 		dst := tcpip.AddrFrom16Slice(f[eth+24 : eth+40])
-		return !header.IsV6MulticastAddress(dst) || dst == header.IPv6AllNodesMulticastAddress || inGroup(dst)
+		return !header.IsV6MulticastAddress(dst) || dst == header.IPv6AllNodesMulticastAddress ||
+			e.proxy6.Load() != nil && header.IsSolicitedNodeAddr(dst) || inGroup(dst)
 	case header.IPv4ProtocolNumber:
 		if len(f) < eth+header.IPv4MinimumSize {
 			return true

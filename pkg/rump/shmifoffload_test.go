@@ -234,3 +234,42 @@ func TestShmifLappedKernelCountsLostSuperFrames(t *testing.T) {
 		t.Errorf("got %d received + %d dropped, want %d in all with some dropped", st.IPackets, st.IQDrops, sent)
 	}
 }
+
+// An interface with a group test (virt's) takes in IP multicast only for
+// the groups it is in, and everything while promiscuous; one without it
+// (shmif's, whose bus reader filters) takes every group frame.
+func TestDeliverFiltersGroups(t *testing.T) {
+	mac := tcpip.LinkAddress("\xb2\xa0\x01\x02\x03\x04")
+	report := make([]byte, 14+40+8) // an MLDv2 report to ff02::16
+	copy(report, "\x33\x33\x00\x00\x00\x16\xb2\xa0\x09\x09\x09\x09\x86\xdd\x60")
+	copy(report[14+24:], netip.MustParseAddr("ff02::16").AsSlice())
+	joined := append([]byte(nil), report...)
+	copy(joined, "\x33\x33\x00\x00\x12\x34")
+	copy(joined[14+24:], netip.MustParseAddr("ff05::1234").AsSlice())
+	inGroup := func(a tcpip.Address) bool {
+		return a == tcpip.AddrFromSlice(netip.MustParseAddr("ff05::1234").AsSlice())
+	}
+	for _, tc := range []struct {
+		name    string
+		inGroup func(tcpip.Address) bool
+		promisc bool
+		frame   []byte
+		want    uint64
+	}{
+		{"group not joined", inGroup, false, report, 0},
+		{"group joined", inGroup, false, joined, 1},
+		{"group not joined, promiscuous", inGroup, true, report, 1},
+		{"no group test", nil, false, report, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEthEndpoint(mac, 1500)
+			e.running.Store(true)
+			e.promisc.Store(tc.promisc)
+			e.inGroup = tc.inGroup
+			e.deliver(tc.frame, nil, false)
+			if got := e.stats.imcasts.Load(); got != tc.want {
+				t.Errorf("multicast frames taken in: got %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
