@@ -125,6 +125,7 @@ func TestShmifWantsBusFrame(t *testing.T) {
 		{"IGMPv3 report", nil, ip4("224.0.0.22"), false, true},
 		{"joined inet group", nil, ip4("239.1.2.3"), true, true},
 		{"not IP", nil, append([]byte("\x01\x80\xc2\x00\x00\x00\xb2\xa0\x09\x09\x09\x09\x88\xcc"), make([]byte, 50)...), true, true},
+		{"another's solicited-node group, proxy NDP", func(e *ethEndpoint) { e.proxy6.Store(&proxyNDPTable{}) }, ip6("ff02::1:ff07:0809"), true, true},
 		{"to another, promiscuous", promisc, eth(other), true, false},
 		{"MLDv2 report, promiscuous", promisc, ip6("ff02::16"), true, false},
 		{"to another, bridge member", func(e *ethEndpoint) { e.bridge.Store(&bridgeHook{}) }, eth(other), true, false},
