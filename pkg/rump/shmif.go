@@ -100,15 +100,15 @@ func (e *ethEndpoint) everyFrame() bool {
 }
 
 // busWakeAddr is the address whose frames wake the interface's bus
-// reader (shmif.Port.SetWakeAddr): its own, or none (every frame) while it
-// takes frames to any address.
-func (e *ethEndpoint) busWakeAddr() []byte {
+// reader (shmif.Port.SetWakeAddr): its own, or none (false: every frame)
+// while it takes frames to any address.
+func (e *ethEndpoint) busWakeAddr() (mac [6]byte, ok bool) {
 	if e.everyFrame() {
-		return nil
+		return mac, false
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return []byte(e.mac)
+	return mac, copy(mac[:], e.mac) == len(mac)
 }
 
 // wantsGroupFrame reports whether a frame to a group address, beginning

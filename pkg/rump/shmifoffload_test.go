@@ -140,12 +140,8 @@ func TestShmifWantsBusFrame(t *testing.T) {
 			if got := e.wantsBusFrame(tc.frame, inGroup); got != tc.want {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
-			want := []byte(nil)
-			if tc.wake {
-				want = []byte(mac)
-			}
-			if got := e.busWakeAddr(); !bytes.Equal(got, want) {
-				t.Errorf("wake address: got %x, want %x", got, want)
+			if got, ok := e.busWakeAddr(); ok != tc.wake || ok && string(got[:]) != string(mac) {
+				t.Errorf("wake address: got %x, %v, want %x, %v", got, ok, mac, tc.wake)
 			}
 		})
 	}

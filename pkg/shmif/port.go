@@ -70,7 +70,7 @@ type Port struct {
 	Lost, Recovered atomic.Uint64
 	onLost          atomic.Pointer[func(uint64)]
 	filter          atomic.Pointer[func([]byte) bool]
-	wakeAddr        atomic.Pointer[func() []byte]
+	wakeAddr        atomic.Pointer[func() ([6]byte, bool)]
 	want            wantFunc // p.wants, made once
 	// slot is the wake key of the word the reader sleeps on, or last
 	// slept on; Close wakes it.
@@ -91,13 +91,13 @@ func (p *Port) SetFilter(fn func(eth []byte) bool) {
 }
 
 // SetWakeAddr has the reader, when it sleeps for want of frames, woken
-// only by frames to the address fn returns (6 bytes) and by group frames;
-// fn returning nil, or a nil fn, has it woken by every frame. fn is
+// only by frames to the address fn returns and by group frames; fn
+// returning false, or a nil fn, has it woken by every frame. fn is
 // called on the reading goroutine before each sleep, so it must return
-// nil whenever the filter (SetFilter) takes frames to other addresses. A
+// false whenever the filter (SetFilter) takes frames to other addresses. A
 // change while the reader sleeps takes effect when it next wakes, at the
 // latest after readWait.
-func (p *Port) SetWakeAddr(fn func() []byte) {
+func (p *Port) SetWakeAddr(fn func() (mac [6]byte, ok bool)) {
 	if fn == nil {
 		p.wakeAddr.Store(nil)
 		return
@@ -108,8 +108,8 @@ func (p *Port) SetWakeAddr(fn func() []byte) {
 // wakeKey is the wake key of the word the reader sleeps on now.
 func (p *Port) wakeKey() int {
 	if fn := p.wakeAddr.Load(); fn != nil {
-		if mac := (*fn)(); len(mac) == 6 && mac[0]&1 == 0 {
-			return wakeKey(mac)
+		if mac, ok := (*fn)(); ok && mac[0]&1 == 0 {
+			return wakeKey(mac[:])
 		}
 	}
 	return wakeAll

@@ -117,7 +117,7 @@ func TestNoLostWakeUps(t *testing.T) {
 					mac = nil // wakes for everything
 				}
 				rs[i].SetFilter(func(eth []byte) bool { return mac == nil || eth[0]&1 != 0 || bytes.Equal(eth[:6], mac) })
-				rs[i].SetWakeAddr(func() []byte { return mac })
+				rs[i].SetWakeAddr(wakeFn(mac))
 			}
 			ws := make([]*Port, tc.writers)
 			plans := make([][]int, tc.writers)
@@ -201,7 +201,7 @@ func TestCloseWakesReaderOnItsWord(t *testing.T) {
 		t.Run(fmt.Sprintf("%x", mac), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "bus")
 			r := attachSize(t, path, 1<<20)
-			r.SetWakeAddr(func() []byte { return mac })
+			r.SetWakeAddr(wakeFn(mac))
 			errc := make(chan error, 1)
 			go func() {
 				_, err := r.Read(make([]byte, MaxFrame))
@@ -226,4 +226,11 @@ func TestCloseWakesReaderOnItsWord(t *testing.T) {
 			}
 		})
 	}
+}
+
+// wakeFn is a SetWakeAddr function for mac, nil for every frame.
+func wakeFn(mac []byte) func() ([6]byte, bool) {
+	var a [6]byte
+	copy(a[:], mac)
+	return func() ([6]byte, bool) { return a, mac != nil }
 }
