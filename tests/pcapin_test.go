@@ -71,7 +71,7 @@ func TestPcapinBridgeProtection(t *testing.T) {
 
 	unknown := [6]byte{0, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa}
 	broadcast := [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
-	header := regexp.MustCompile(`^bus version 2, lock: 0, generation: \d+, firstoff: 0x[0-9a-f]{4}, lastoff: 0x[0-9a-f]{4}\n$`)
+	header := regexp.MustCompile(`^bus version 3, lock: 0, generation: \d+, firstoff: 0x[0-9a-f]{4}, lastoff: 0x[0-9a-f]{4}\n$`)
 	seen := func(bus, src string) bool {
 		return strings.Contains(e.busDump(bus), "IP "+src+".80 > 10.0.0.100.80: UDP")
 	}

@@ -118,7 +118,7 @@ func TestShmifTwoKernels(t *testing.T) {
 		}
 	}
 	h := e.mustRun(nil, bin("shmif_dumpbus"), "-h", bus)
-	if !regexp.MustCompile(`^bus version 2, lock: 0, generation: \d+, firstoff: 0x[0-9a-f]{4}, lastoff: 0x[0-9a-f]{4,}\n$`).MatchString(h) {
+	if !regexp.MustCompile(`^bus version 3, lock: 0, generation: \d+, firstoff: 0x[0-9a-f]{4}, lastoff: 0x[0-9a-f]{4,}\n$`).MatchString(h) {
 		t.Errorf("shmif_dumpbus -h: got %q", h)
 	}
 }

@@ -109,6 +109,7 @@ func (k *Kernel) CreateLinked(name, linkstr string) error {
 		ifp.eth.routing = k.routing
 		ifp.eth.echo = k.newEchoPath(ifp, ifp.eth)
 		ifp.eth.fast, ifp.eth.nic = &k.fast, ifp.nic
+		ifp.eth.inGroup = k.groupMember(ifp.nic)
 		ifp.eth.SetDevice(tap)
 		ifp.tapName = tapName
 		ifp.ep = ifp.eth

@@ -104,6 +104,10 @@ type ethEndpoint struct {
 	fast     *fastPath
 	nic      tcpip.NICID
 	fwdNeigh neighProbe
+	// inGroup, if set, reports whether the interface is in a multicast
+	// group: the receive filter then drops IP multicast to other groups
+	// (wantsGroupFrame), as a NIC's multicast filter would.
+	inGroup func(tcpip.Address) bool
 }
 
 var (

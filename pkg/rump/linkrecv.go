@@ -9,8 +9,8 @@ package rump
 // The bracketed steps are taken by some frames: the pipe by large ones and
 // those queued behind them; receiveVnet, which handles the virtio-net
 // header (offloads: vnet.go), by all but a large frame for the local stack
-// alone. deliver is the receive filter (RUNNING, MAC, group, PROMISC) and
-// counts what passes. A bridge member's frames turn off to the bridge in
+// alone. deliver is the receive filter (RUNNING, MAC, joined group,
+// PROMISC) and counts what passes. A bridge member's frames turn off to the bridge in
 // receiveVnet or deliver (bridgemember.go).
 //
 // Goroutines: each device has one receive goroutine, receiveLoop, started
@@ -303,7 +303,7 @@ func (e *ethEndpoint) deliver(frame []byte, buf *buffer.Buffer, valid bool) {
 	e.mu.RLock()
 	mine := dst == e.mac
 	e.mu.RUnlock()
-	if !mine && !group && !e.promisc.Load() {
+	if !e.promisc.Load() && (!mine && !group || group && e.inGroup != nil && !e.wantsGroupFrame(frame, e.inGroup)) {
 		return
 	}
 	e.stats.countIn(size, group)

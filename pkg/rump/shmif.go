@@ -61,26 +61,91 @@ func (k *Kernel) setBusLocked(ifp *Interface, path string) error {
 	// drops, as an input queue's overflow is on a NIC.
 	c := ifp.ep.counters()
 	port.OnLost(func(n uint64) { c.iqdrops.Add(n) })
-	port.SetFilter(ifp.eth.wantsBusFrame)
+	inGroup := k.groupMember(ifp.nic)
+	port.SetFilter(func(f []byte) bool { return ifp.eth.wantsBusFrame(f, inGroup) })
+	port.SetWakeAddr(ifp.eth.busWakeAddr)
 	ifp.eth.SetDevice(busDevice(port))
 	ifp.busPath, ifp.linkstr = path, path
 	return nil
 }
 
 // wantsBusFrame reports whether the receive filter (deliver) could take a
-// frame from the bus with Ethernet header eth, so that the bus copies
-// only those: frames to the interface's address or a group, and every
-// frame while it is promiscuous, a bridge member or captured. A frame
-// too short for a header goes up, to be counted as an input error.
-func (e *ethEndpoint) wantsBusFrame(eth []byte) bool {
-	if len(eth) < header.EthernetMinimumSize || eth[0]&1 != 0 ||
-		e.promisc.Load() || e.bridge.Load() != nil || e.taps.list.Load() != nil {
+// frame from the bus that begins with f (its headers), and the stack then
+// keep it, so that the bus copies only those: frames to the interface's
+// address, broadcasts, IP multicast to a group the interface is in
+// (inGroup; the stack drops the rest, as a NIC's multicast filter would
+// keep them out) and other multicast; every frame while it is promiscuous,
+// a bridge member or captured. A frame too short for a header goes up, to
+// be counted as an input error.
+//
+// Most frames on a bus of many kernels are the members' MLD reports and
+// neighbour solicitations for each other's addresses: without the group
+// test every kernel would make a packet of each.
+func (e *ethEndpoint) wantsBusFrame(f []byte, inGroup func(tcpip.Address) bool) bool {
+	if len(f) < header.EthernetMinimumSize || e.everyFrame() {
 		return true
 	}
+	if f[0]&1 != 0 {
+		return e.wantsGroupFrame(f, inGroup)
+	}
 	e.mu.RLock()
-	mine := tcpip.LinkAddress(eth[:6]) == e.mac
+	mine := tcpip.LinkAddress(f[:6]) == e.mac
 	e.mu.RUnlock()
 	return mine
+}
+
+// everyFrame reports whether the interface takes frames to any address.
+func (e *ethEndpoint) everyFrame() bool {
+	return e.promisc.Load() || e.bridge.Load() != nil || e.taps.list.Load() != nil
+}
+
+// busWakeAddr is the address whose frames wake the interface's bus
+// reader (shmif.Port.SetWakeAddr): its own, or none (false: every frame)
+// while it takes frames to any address.
+func (e *ethEndpoint) busWakeAddr() (mac [6]byte, ok bool) {
+	if e.everyFrame() {
+		return mac, false
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return mac, copy(mac[:], e.mac) == len(mac)
+}
+
+// wantsGroupFrame reports whether a frame to a group address, beginning
+// with f, may be for the interface: an IP packet to a multicast group only
+// if the interface is in the group (the all-nodes and all-hosts groups
+// always, and every solicited-node group while it answers for proxied
+// inet6 addresses: proxyndp.go); broadcasts, other protocols and anything
+// too short to tell, yes.
+func (e *ethEndpoint) wantsGroupFrame(f []byte, inGroup func(tcpip.Address) bool) bool {
+	const eth = header.EthernetMinimumSize
+	switch tcpip.NetworkProtocolNumber(uint16(f[12])<<8 | uint16(f[13])) {
+	case header.IPv6ProtocolNumber:
+		if len(f) < eth+header.IPv6MinimumSize {
+			return true
+		}
+		dst := tcpip.AddrFrom16Slice(f[eth+24 : eth+40])
+		return !header.IsV6MulticastAddress(dst) || dst == header.IPv6AllNodesMulticastAddress ||
+			e.proxy6.Load() != nil && header.IsSolicitedNodeAddr(dst) || inGroup(dst)
+	case header.IPv4ProtocolNumber:
+		if len(f) < eth+header.IPv4MinimumSize {
+			return true
+		}
+		dst := tcpip.AddrFrom4Slice(f[eth+16 : eth+20])
+		return !header.IsV4MulticastAddress(dst) || dst == header.IPv4AllSystems || inGroup(dst)
+	}
+	return true
+}
+
+// groupMember returns a test of whether the NIC is in a multicast group,
+// for a receive path: it takes the stack's lock (read) but none of the
+// kernel's.
+func (k *Kernel) groupMember(nic tcpip.NICID) func(tcpip.Address) bool {
+	st := k.stack
+	return func(a tcpip.Address) bool {
+		in, err := st.IsInGroup(nic, a)
+		return err == nil && in
+	}
 }
 
 // busSize is net.shmif.bussize: the ring size in bytes of a bus file

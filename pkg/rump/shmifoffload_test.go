@@ -3,6 +3,7 @@ package rump
 import (
 	"bytes"
 	"math/rand"
+	"net/netip"
 	"path/filepath"
 	"testing"
 	"time"
@@ -71,34 +72,76 @@ func TestShmifTCPOffloads(t *testing.T) {
 	}
 }
 
-// The bus copies a kernel only the frames its receive filter could take:
-// to its address or a group, or any while promiscuous, a bridge member or
-// captured; a frame too short for a header goes up to be counted.
+// The bus copies a kernel only the frames its receive filter could take
+// and its stack keep: to its address, broadcasts, IP multicast to groups
+// it is in and other multicast, or any while promiscuous, a bridge member
+// or captured; a frame too short for a header goes up to be counted. The
+// reader sleeps for its own address's frames only when it takes no others.
 func TestShmifWantsBusFrame(t *testing.T) {
 	mac := tcpip.LinkAddress("\xb2\xa0\x01\x02\x03\x04")
+	other := "\xb2\xa0\x05\x06\x07\x08"
 	eth := func(dst string) []byte { return append([]byte(dst), "\xb2\xa0\x09\x09\x09\x09\x08\x00"...) }
+	ip6 := func(dst string) []byte {
+		f := make([]byte, 14+40+8)
+		a := netip.MustParseAddr(dst).As16()
+		copy(f, "\x33\x33"+string(a[12:]))
+		f[12], f[13], f[14] = 0x86, 0xdd, 0x60
+		copy(f[14+8:], netip.MustParseAddr("fe80::1").AsSlice())
+		copy(f[14+24:], a[:])
+		return f
+	}
+	ip4 := func(dst string) []byte {
+		f := make([]byte, 14+20+8)
+		a := netip.MustParseAddr(dst).As4()
+		copy(f, []byte{1, 0, 0x5e, a[1] & 0x7f, a[2], a[3]})
+		f[12], f[13], f[14] = 0x08, 0x00, 0x45
+		copy(f[14+16:], a[:])
+		return f
+	}
+	joined := map[tcpip.Address]bool{}
+	for _, g := range []string{"ff02::1:ff03:0304", "ff05::1234", "239.1.2.3"} {
+		joined[tcpip.AddrFromSlice(netip.MustParseAddr(g).AsSlice())] = true
+	}
+	inGroup := func(a tcpip.Address) bool { return joined[a] }
+	promisc := func(e *ethEndpoint) { e.promisc.Store(true) }
 	for _, tc := range []struct {
 		name  string
 		set   func(e *ethEndpoint)
 		frame []byte
 		want  bool
+		wake  bool // the reader sleeps for its own address
 	}{
-		{"to its address", nil, eth(string(mac)), true},
-		{"broadcast", nil, eth("\xff\xff\xff\xff\xff\xff"), true},
-		{"multicast", nil, eth("\x33\x33\x00\x00\x00\x01"), true},
-		{"to another", nil, eth("\xb2\xa0\x05\x06\x07\x08"), false},
-		{"short", nil, []byte{0xb2, 0xa0, 5}, true},
-		{"to another, promiscuous", func(e *ethEndpoint) { e.promisc.Store(true) }, eth("\xb2\xa0\x05\x06\x07\x08"), true},
-		{"to another, bridge member", func(e *ethEndpoint) { e.bridge.Store(&bridgeHook{}) }, eth("\xb2\xa0\x05\x06\x07\x08"), true},
-		{"to another, captured", func(e *ethEndpoint) { e.taps.list.Store(&[]*Capture{}) }, eth("\xb2\xa0\x05\x06\x07\x08"), true},
+		{"to its address", nil, eth(string(mac)), true, true},
+		{"broadcast", nil, eth("\xff\xff\xff\xff\xff\xff"), true, true},
+		{"multicast, too short to tell", nil, eth("\x33\x33\x00\x00\x00\x01"), true, true},
+		{"to another", nil, eth(other), false, true},
+		{"short", nil, []byte{0xb2, 0xa0, 5}, true, true},
+		{"all nodes", nil, ip6("ff02::1"), true, true},
+		{"own solicited-node group", nil, ip6("ff02::1:ff03:0304"), true, true},
+		{"another's solicited-node group", nil, ip6("ff02::1:ff07:0809"), false, true},
+		{"MLDv2 report", nil, ip6("ff02::16"), false, true},
+		{"joined inet6 group", nil, ip6("ff05::1234"), true, true},
+		{"all hosts", nil, ip4("224.0.0.1"), true, true},
+		{"IGMPv3 report", nil, ip4("224.0.0.22"), false, true},
+		{"joined inet group", nil, ip4("239.1.2.3"), true, true},
+		{"not IP", nil, append([]byte("\x01\x80\xc2\x00\x00\x00\xb2\xa0\x09\x09\x09\x09\x88\xcc"), make([]byte, 50)...), true, true},
+		{"another's solicited-node group, proxy NDP", func(e *ethEndpoint) { e.proxy6.Store(&proxyNDPTable{}) }, ip6("ff02::1:ff07:0809"), true, true},
+		{"to another, promiscuous", promisc, eth(other), true, false},
+		{"MLDv2 report, promiscuous", promisc, ip6("ff02::16"), true, false},
+		{"to another, bridge member", func(e *ethEndpoint) { e.bridge.Store(&bridgeHook{}) }, eth(other), true, false},
+		{"MLDv2 report, bridge member", func(e *ethEndpoint) { e.bridge.Store(&bridgeHook{}) }, ip6("ff02::16"), true, false},
+		{"to another, captured", func(e *ethEndpoint) { e.taps.list.Store(&[]*Capture{}) }, eth(other), true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEthEndpoint(mac, 1500)
 			if tc.set != nil {
 				tc.set(e)
 			}
-			if got := e.wantsBusFrame(tc.frame); got != tc.want {
+			if got := e.wantsBusFrame(tc.frame, inGroup); got != tc.want {
 				t.Errorf("got %v, want %v", got, tc.want)
+			}
+			if got, ok := e.busWakeAddr(); ok != tc.wake || ok && string(got[:]) != string(mac) {
+				t.Errorf("wake address: got %x, %v, want %x, %v", got, ok, mac, tc.wake)
 			}
 		})
 	}
@@ -186,5 +229,44 @@ func TestShmifLappedKernelCountsLostSuperFrames(t *testing.T) {
 	}
 	if st.IPackets+st.IQDrops != sent || st.IQDrops == 0 {
 		t.Errorf("got %d received + %d dropped, want %d in all with some dropped", st.IPackets, st.IQDrops, sent)
+	}
+}
+
+// An interface with a group test (virt's) takes in IP multicast only for
+// the groups it is in, and everything while promiscuous; one without it
+// (shmif's, whose bus reader filters) takes every group frame.
+func TestDeliverFiltersGroups(t *testing.T) {
+	mac := tcpip.LinkAddress("\xb2\xa0\x01\x02\x03\x04")
+	report := make([]byte, 14+40+8) // an MLDv2 report to ff02::16
+	copy(report, "\x33\x33\x00\x00\x00\x16\xb2\xa0\x09\x09\x09\x09\x86\xdd\x60")
+	copy(report[14+24:], netip.MustParseAddr("ff02::16").AsSlice())
+	joined := append([]byte(nil), report...)
+	copy(joined, "\x33\x33\x00\x00\x12\x34")
+	copy(joined[14+24:], netip.MustParseAddr("ff05::1234").AsSlice())
+	inGroup := func(a tcpip.Address) bool {
+		return a == tcpip.AddrFromSlice(netip.MustParseAddr("ff05::1234").AsSlice())
+	}
+	for _, tc := range []struct {
+		name    string
+		inGroup func(tcpip.Address) bool
+		promisc bool
+		frame   []byte
+		want    uint64
+	}{
+		{"group not joined", inGroup, false, report, 0},
+		{"group joined", inGroup, false, joined, 1},
+		{"group not joined, promiscuous", inGroup, true, report, 1},
+		{"no group test", nil, false, report, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEthEndpoint(mac, 1500)
+			e.running.Store(true)
+			e.promisc.Store(tc.promisc)
+			e.inGroup = tc.inGroup
+			e.deliver(tc.frame, nil, false)
+			if got := e.stats.imcasts.Load(); got != tc.want {
+				t.Errorf("multicast frames taken in: got %d, want %d", got, tc.want)
+			}
+		})
 	}
 }

@@ -23,7 +23,7 @@ type Bus struct {
 	ring     []byte // mem[headerSize:]
 	size     uint64 // len(ring)
 	writable bool
-	version  uint32        // of the bus format: offloaded frames need 2
+	version  uint32        // of the bus format: offloaded frames need 2, wake words 3
 	fence    atomic.Uint32 // see frameAt
 }
 
@@ -140,7 +140,7 @@ func openExisting(path string, fd int, size int64, writable bool) (*Bus, error) 
 	switch {
 	case m != magic:
 		return nil, notBus
-	case v != version && v != version1:
+	case v != version && v != version2 && v != version1:
 		return nil, api.Errorf(syscall.EINVAL, fmt.Sprintf("%s: bus version %d, program %d", path, v, version))
 	case ds < frameHdr*2 || ds%8 != 0 || ds > uint64(size)-headerSize:
 		return nil, notBus

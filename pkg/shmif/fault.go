@@ -140,7 +140,7 @@ func (b *Bus) check() error {
 	switch {
 	case m == 0 && v == 0 && ds == 0 && b.writable:
 		return b.guard(func() { b.init(b.size) })
-	case m != magic || v != version || uint64(ds) != b.size:
+	case m != magic || (v != version && v != b.version) || uint64(ds) != b.size:
 		return b.faultf(syscall.ENXIO, "header is no longer this bus's")
 	}
 	return nil

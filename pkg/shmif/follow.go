@@ -4,8 +4,8 @@ package shmif
 // shmif_dumpbus -f. It works on a read-only mapping and never writes to
 // the bus: it takes no lock, does not register as a sleeping reader, and
 // so is not woken by writers directly; it sleeps on the seq futex with a
-// short bound instead, and wakes early when writers wake the kernels'
-// readers sleeping on the same word.
+// short bound instead, and wakes early when writers wake the readers that
+// sleep on the same word (those of promiscuous interfaces).
 
 import (
 	"runtime/debug"
@@ -68,5 +68,5 @@ func (f *Follower) Next(wait time.Duration) (info FrameInfo, data []byte, ok boo
 }
 
 // followPoll bounds a Follower's sleep: writers wake it only when a
-// kernel's reader sleeps on the bus too.
+// reader of every frame sleeps on the bus too.
 const followPoll = 10 * time.Millisecond

@@ -29,6 +29,18 @@ func fuzzCounts(first, last, frames, firstIndex uint64) []byte {
 	return h
 }
 
+// fuzzWake is fuzzHeader followed by wake words (version 3) all holding
+// word and sleepers.
+func fuzzWake(word, sleepers uint32) []byte {
+	h := fuzzHeader(0, 0, 0)
+	h = append(h, make([]byte, offWake+8*wakeWords-offGeneration-len(h))...)
+	for k := 0; k < wakeWords; k++ {
+		binary.NativeEndian.PutUint32(h[offWake+8*k-offGeneration:], word)
+		binary.NativeEndian.PutUint32(h[offWake+8*k+4-offGeneration:], sleepers)
+	}
+	return h
+}
+
 // fuzzFrames makes ring bytes holding frames of the given lengths.
 func fuzzFrames(lengths ...uint32) []byte {
 	var r []byte
@@ -57,6 +69,8 @@ func FuzzRing(f *testing.F) {
 	f.Add(fuzzCounts(0, 3*128, 1, 7), fuzzFrames(100, 100, 100))
 	f.Add(fuzzCounts(128, 3*128, ^uint64(0), ^uint64(0)-1), fuzzFrames(100, 100, 100))
 	f.Add(fuzzCounts(0, 3*136, 3, 0), fuzzFrames(flagVnet|110, flagVnet|5, flagVnet|110))
+	f.Add(fuzzWake(0xffffffff, 0xffffffff), fuzzFrames(100))
+	f.Add(fuzzWake(7, 0), fuzzFrames(60, 60))
 	defer setLockTimes(time.Millisecond, 5*time.Millisecond)()
 	f.Fuzz(func(t *testing.T, hdr, ring []byte) {
 		path := filepath.Join(t.TempDir(), "bus")
@@ -115,22 +129,29 @@ func FuzzRing(f *testing.F) {
 }
 
 // FuzzOpenAndDump takes arbitrary bytes for a whole bus file (with a
-// valid magic and version, so that it gets past the first checks) and
+// valid magic and one of the versions a program reads, so that it gets
+// past the first checks) and
 // opens, dumps and attaches to it as shmif_dumpbus and a kernel would.
 func FuzzOpenAndDump(f *testing.F) {
-	f.Add(fuzzHeader(0, 0, 0), fuzzFrames(), uint16(fuzzRing))
-	f.Add(fuzzHeader(0, 3*128, 0), fuzzFrames(100, 100, 100), uint16(fuzzRing))
-	f.Add(fuzzHeader(0, 1<<62, 0), fuzzFrames(0, 0), uint16(fuzzRing))
-	f.Add(fuzzHeader(8, 0, 0), fuzzFrames(wrapMarker), uint16(48))
-	f.Add(fuzzCounts(0, 3*128, 3, 0), fuzzFrames(100, 100, 100), uint16(fuzzRing))
-	f.Add(fuzzCounts(64, 8, 2, 9), fuzzFrames(100, 100), uint16(fuzzRing))
-	f.Add(fuzzCounts(0, 2*136, 2, 0), fuzzFrames(flagVnet|110, flagVnet|9), uint16(fuzzRing))
+	f.Add(fuzzHeader(0, 0, 0), fuzzFrames(), uint16(fuzzRing), uint8(version))
+	f.Add(fuzzHeader(0, 3*128, 0), fuzzFrames(100, 100, 100), uint16(fuzzRing), uint8(version))
+	f.Add(fuzzHeader(0, 1<<62, 0), fuzzFrames(0, 0), uint16(fuzzRing), uint8(version))
+	f.Add(fuzzHeader(8, 0, 0), fuzzFrames(wrapMarker), uint16(48), uint8(version))
+	f.Add(fuzzCounts(0, 3*128, 3, 0), fuzzFrames(100, 100, 100), uint16(fuzzRing), uint8(version))
+	f.Add(fuzzCounts(64, 8, 2, 9), fuzzFrames(100, 100), uint16(fuzzRing), uint8(version))
+	f.Add(fuzzCounts(0, 2*136, 2, 0), fuzzFrames(flagVnet|110, flagVnet|9), uint16(fuzzRing), uint8(version))
+	f.Add(fuzzCounts(0, 2*136, 2, 0), fuzzFrames(flagVnet|110, flagVnet|9), uint16(fuzzRing), uint8(version2))
+	f.Add(fuzzCounts(0, 3*128, 3, 0), fuzzFrames(100, 100, 100), uint16(fuzzRing), uint8(version1))
+	f.Add(fuzzWake(0xffffffff, 0xffffffff), fuzzFrames(100), uint16(fuzzRing), uint8(version))
 	defer setLockTimes(time.Millisecond, 5*time.Millisecond)()
-	f.Fuzz(func(t *testing.T, hdr, ring []byte, size uint16) {
+	f.Fuzz(func(t *testing.T, hdr, ring []byte, size uint16, v uint8) {
+		if v < version1 || v > version {
+			return // other versions are refused
+		}
 		file := make([]byte, headerSize+int(size))
 		copy(file[offGeneration:headerSize], hdr)
 		binary.NativeEndian.PutUint32(file[offMagic:], magic)
-		binary.NativeEndian.PutUint32(file[offVersion:], version)
+		binary.NativeEndian.PutUint32(file[offVersion:], uint32(v))
 		copy(file[headerSize:], ring)
 		path := filepath.Join(t.TempDir(), "bus")
 		if err := os.WriteFile(path, file, 0o666); err != nil {

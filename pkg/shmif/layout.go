@@ -20,19 +20,21 @@ package shmif
 //
 //	offset size  field
 //	0      4     magic        0x53484946 ("SHIF")
-//	4      4     version      2 (1: a bus without offloaded frames)
+//	4      4     version      3 (2: one wake-up word; 1: and no offloaded frames)
 //	8      8     generation   times the writers have wrapped to the ring's start
 //	16     8     first        logical offset of the oldest intact frame
 //	24     8     last         logical offset where the next frame goes
 //	32     4     lock         pid of the writer holding the bus, 0 if free
 //	36     4     lockgen      bumped at every acquisition of the lock
-//	40     4     seq          futex word readers sleep on, bumped per frame
+//	40     4     seq          futex word readers of every frame sleep on, bumped per frame
 //	44     4     waiters      readers sleeping on seq
 //	48     4     lockwaiters  writers sleeping on lock
 //	52     4     datasize     bytes in the ring
 //	56     8     frames       frames ever written (index of the next one)
 //	64     8     firstindex   index of the frame at first
-//	72     4024  reserved, zero
+//	72     952   reserved, zero
+//	1024   1024  wake         wakeWords pairs of a futex word and its sleepers
+//	2048   2048  reserved, zero
 //	4096   datasize           the ring
 //
 // Offsets in first and last are logical: they only grow, and the byte at
@@ -65,6 +67,21 @@ package shmif
 // first. Readers therefore lose the oldest frames when they fall more than
 // a ring behind, but never see a corrupted one.
 //
+// Wake-ups (version 3): a reader with nothing to read sleeps on a futex
+// word, registered in that word's sleepers so that writers make the wake-up
+// system call only for words someone sleeps on. A reader that wants every
+// frame (shmif_dumpbus, a promiscuous or bridged interface) sleeps on seq;
+// one that takes only frames to its own address and group frames sleeps on
+// the wake word its address hashes to (wakeKey). A writer, once it has
+// published a frame, bumps and wakes seq, and then the wake word of the
+// frame's destination, or every wake word for a group destination. So a
+// unicast frame wakes its destination and the few readers that share its
+// word instead of the whole bus. The reader loads its word before it looks
+// for frames and sleeps only while the word still holds that value, so a
+// frame published after the look wakes it: no wake-up is lost. On a
+// version 2 bus (one made by an older program, which refuses version 3)
+// every reader sleeps on seq.
+//
 // Counting lost frames: frames and firstindex number the frames written
 // (wrap markers are not frames). Writers update them under the lock; a
 // reader that was overtaken takes a consistent snapshot of first,
@@ -75,8 +92,9 @@ package shmif
 // make a reader count each overtaking as one lost frame.
 const (
 	magic       = 0x53484946
-	version     = 2
-	version1    = 1 // plain frames only
+	version     = 3
+	version2    = 2 // one wake-up word (seq) for every reader
+	version1    = 1 // plain frames only, one wake-up word
 	headerSize  = 4096
 	frameHdr    = 24
 	wrapMarker  = 0xffffffff
@@ -115,6 +133,11 @@ const (
 	offDataSize    = 52
 	offFrames      = 56
 	offFirstIndex  = 64
+	offWake        = 1024
+
+	// wakeWords is the number of wake words of a version 3 bus: with
+	// 1000 readers on a bus, a unicast frame wakes about eight.
+	wakeWords = 128
 )
 
 // frameLen returns the byte count in a frame's length word (a plain frame

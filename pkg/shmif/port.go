@@ -4,10 +4,13 @@ package shmif
 // with its own sender id and reads every frame the other ports write.
 //
 // Reading: the port keeps its own logical read offset. With nothing new it
-// sleeps on the header's seq futex (registered in waiters, so writers make
-// the wake-up system call only when someone sleeps); the sleep is bounded
-// so a lost wake-up costs at most a short delay. Close bumps seq and wakes
-// the sleepers so a blocked Read returns at once.
+// sleeps on a futex word of the header: seq, which every frame wakes, or,
+// once the interface above has told it its address (SetWakeAddr), the
+// wake word of that address, which only frames to it and group frames
+// wake (layout.go). No wake-up is lost; the sleep is still bounded
+// (readWait), so that a reader notices a bus file cut short, and an
+// address change made while it sleeps, within that time. Close wakes the
+// reader's word so a blocked Read returns at once.
 //
 // Errors: Read and Write return ErrClosed after Close, Write returns an
 // error for a frame larger than MaxFrame, and both return an error that
@@ -39,6 +42,11 @@ import (
 // the file again.
 const faultRetry = 250 * time.Millisecond
 
+// readWait bounds a reader's sleep on the bus (see the top of the file).
+// Wake-ups are not lost, so it is long: an idle reader wakes for nothing
+// but it.
+var readWait = 2 * time.Second
+
 // ErrClosed is returned by Read and Write after Close.
 var ErrClosed = errors.New("shmif port closed")
 
@@ -62,12 +70,16 @@ type Port struct {
 	Lost, Recovered atomic.Uint64
 	onLost          atomic.Pointer[func(uint64)]
 	filter          atomic.Pointer[func([]byte) bool]
+	wakeAddr        atomic.Pointer[func() ([6]byte, bool)]
 	want            wantFunc // p.wants, made once
+	// slot is the wake key of the word the reader sleeps on, or last
+	// slept on; Close wakes it.
+	slot atomic.Int32
 }
 
 // SetFilter has the reader skip, without copying them, the frames for
-// which fn, given the frame's Ethernet header (its first 14 bytes, or
-// fewer for a shorter frame), returns false: the frames the interface
+// which fn, given the frame's first bytes (its headers: FilterLen bytes,
+// or fewer for a shorter frame), returns false: the frames the interface
 // above would drop for their destination. fn is called on the reading
 // goroutine; nil takes every frame. The bus itself filters nothing.
 func (p *Port) SetFilter(fn func(eth []byte) bool) {
@@ -76,6 +88,31 @@ func (p *Port) SetFilter(fn func(eth []byte) bool) {
 		return
 	}
 	p.filter.Store(&fn)
+}
+
+// SetWakeAddr has the reader, when it sleeps for want of frames, woken
+// only by frames to the address fn returns and by group frames; fn
+// returning false, or a nil fn, has it woken by every frame. fn is
+// called on the reading goroutine before each sleep, so it must return
+// false whenever the filter (SetFilter) takes frames to other addresses. A
+// change while the reader sleeps takes effect when it next wakes, at the
+// latest after readWait.
+func (p *Port) SetWakeAddr(fn func() (mac [6]byte, ok bool)) {
+	if fn == nil {
+		p.wakeAddr.Store(nil)
+		return
+	}
+	p.wakeAddr.Store(&fn)
+}
+
+// wakeKey is the wake key of the word the reader sleeps on now.
+func (p *Port) wakeKey() int {
+	if fn := p.wakeAddr.Load(); fn != nil {
+		if mac, ok := (*fn)(); ok && mac[0]&1 == 0 {
+			return wakeKey(mac[:])
+		}
+	}
+	return wakeAll
 }
 
 // wants is the port's wantFunc: another port's frames that the filter
@@ -122,6 +159,7 @@ func attach(b *Bus) *Port {
 	rand.Read(id[:])
 	p := &Port{bus: b, sender: binary.NativeEndian.Uint64(id[:]) | 1, done: make(chan struct{})}
 	p.want = p.wants
+	p.slot.Store(wakeAll)
 	if b.guard(func() { p.cur = b.at(false) }) != nil {
 		p.faulted.Store(true)
 	}
@@ -136,9 +174,9 @@ func (p *Port) Close() error {
 	}
 	close(p.done)
 	p.bus.guard(func() {
-		seq := p.bus.u32(offSeq)
-		seq.Add(1)
-		futexWake(seq, math.MaxInt32)
+		word, _ := p.bus.wakeSlot(int(p.slot.Load()))
+		word.Add(1)
+		futexWake(word, math.MaxInt32)
 	})
 	p.inUse.Lock()
 	defer p.inUse.Unlock()
@@ -240,19 +278,22 @@ func (p *Port) readv(dst [][]byte) (f frame, err error) {
 // read is readv on a healthy port; the mapping may fault under it.
 func (p *Port) read(dst [][]byte) (frame, error) {
 	b := p.bus
-	seq := b.u32(offSeq)
 	for {
 		if p.closed.Load() {
 			return frame{}, ErrClosed
 		}
-		s := seq.Load()
+		// The word is loaded before looking for a frame: one published
+		// after the look has moved it on, and the sleep ends at once.
+		key := p.wakeKey()
+		word, sleepers := b.wakeSlot(key)
+		s := word.Load()
 		before := p.cur.pos
 		f, ok, lost := b.step(&p.cur, dst, p.want)
 		if lost > 0 {
 			p.lost(lost)
 		}
 		if !ok {
-			if p.cur.pos == before && p.wait(s) {
+			if p.cur.pos == before && p.wait(key, word, sleepers, s) {
 				// Quiet for a while: the bus may be quiet because its
 				// file was cut short, which no access here would show.
 				if err := b.covered(); err != nil {
@@ -268,18 +309,19 @@ func (p *Port) read(dst [][]byte) (frame, error) {
 	}
 }
 
-// wait sleeps until seq moves on from s (a frame may have arrived past
-// the read position) or the port closes, and reports whether the sleep timed out. s
-// was loaded before the reader found nothing to read, so a frame written
-// since then ends the wait at once.
-func (p *Port) wait(s uint32) (timedOut bool) {
-	b := p.bus
-	seq, waiters := b.u32(offSeq), b.u32(offWaiters)
+// wait sleeps until the reader's wake word moves on from s (a frame may
+// have arrived past the read position) or the port closes, and reports
+// whether the sleep timed out. s was loaded before the reader found
+// nothing to read, so a frame written since then ends the wait at once.
+// The word's key is published in slot before closed is checked, so Close
+// either sees it and wakes that word or is seen here.
+func (p *Port) wait(key int, word, sleepers *atomic.Uint32, s uint32) (timedOut bool) {
+	p.slot.Store(int32(key))
 	if p.closed.Load() {
 		return false
 	}
-	waiters.Add(1)
-	timedOut = futexWait(seq, s, 500*time.Millisecond)
-	waiters.Add(^uint32(0))
+	sleepers.Add(1)
+	timedOut = futexWait(word, s, readWait)
+	sleepers.Add(^uint32(0))
 	return timedOut
 }

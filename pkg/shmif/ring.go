@@ -50,14 +50,15 @@ type frame struct {
 	next    uint64 // logical offset after it
 }
 
-// wantFunc tells, from a frame's sender and its first ethHdr bytes (fewer
-// for a shorter frame), whether a reader wants the frame copied. It may
+// wantFunc tells, from a frame's sender and its first FilterLen bytes
+// (fewer for a shorter frame), whether a reader wants the frame copied. It may
 // see bytes a writer is overwriting: the copy is checked afterwards as
 // any other.
 type wantFunc func(sender uint64, eth []byte) bool
 
-// ethHdr is how much of a frame a wantFunc sees: its Ethernet header.
-const ethHdr = 14
+// FilterLen is how much of a frame a reader's filter sees: its Ethernet
+// header and an IPv6 header, or an IPv4 header with its options' start.
+const FilterLen = 64
 
 // write appends one frame, gathered from bufs, under the writers' lock
 // and wakes sleeping readers. With vnet the frame's bytes begin with an
@@ -133,10 +134,8 @@ func (b *Bus) write(bufs [][]byte, vnet bool, sender uint64, now time.Time) (rec
 	b.unlock()
 	locked = false
 
-	b.u32(offSeq).Add(1)
-	if b.u32(offWaiters).Load() > 0 {
-		futexWake(b.u32(offSeq), 1<<30)
-	}
+	var d [6]byte
+	b.wake(destination(&d, bufs, vnet))
 	return recovered, nil
 }
 
@@ -209,7 +208,7 @@ func (b *Bus) frameAt(pos uint64, dst [][]byte, want wantFunc) (f frame, ok, los
 			data = data[VnetHdrLen:]
 			f.length -= VnetHdrLen
 		}
-		if want != nil && !want(f.sender, data[:min(len(data), ethHdr)]) {
+		if want != nil && !want(f.sender, data[:min(len(data), FilterLen)]) {
 			f.skipped = true
 		} else {
 			for _, d := range dst {

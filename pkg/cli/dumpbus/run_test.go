@@ -59,7 +59,7 @@ func TestErrors(t *testing.T) {
 
 func TestHeaderAndFrames(t *testing.T) {
 	path := busWithFrames(t, bytes.Repeat([]byte{0xaa}, 60), bytes.Repeat([]byte{0xbb}, 98))
-	header := `bus version 2, lock: 0, generation: 0, firstoff: 0x0000, lastoff: 0x00d8\n`
+	header := `bus version 3, lock: 0, generation: 0, firstoff: 0x0000, lastoff: 0x00d8\n`
 	out, errs, st := run1("-h", path)
 	if st != 0 || errs != "" || !regexp.MustCompile(`^`+header+`$`).MatchString(out) {
 		t.Errorf("-h: got %d %q %q", st, out, errs)
@@ -75,7 +75,7 @@ func TestPcap(t *testing.T) {
 	frames := [][]byte{bytes.Repeat([]byte{1}, 60), bytes.Repeat([]byte{2}, 1514)}
 	path := busWithFrames(t, frames...)
 	out, errs, st := run1("-p", "-", path)
-	if st != 0 || !strings.HasPrefix(errs, "bus version 2") || strings.Count(errs, "packet ") != 2 {
+	if st != 0 || !strings.HasPrefix(errs, "bus version 3") || strings.Count(errs, "packet ") != 2 {
 		t.Fatalf("got %d, stderr %q", st, errs)
 	}
 	b := []byte(out)
@@ -129,7 +129,7 @@ func TestDamagedOffsets(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("shmif_dumpbus did not finish within 10s")
 	}
-	want := "bus version 2, lock: 0, generation: 0, firstoff: 0x0000, lastoff: 0x0000\n"
+	want := "bus version 3, lock: 0, generation: 0, firstoff: 0x0000, lastoff: 0x0000\n"
 	if st != 0 || out != want || errs != "" {
 		t.Errorf("got %d %q %q, want 0, %q, no errors", st, out, errs, want)
 	}

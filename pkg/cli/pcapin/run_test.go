@@ -60,7 +60,7 @@ func TestErrors(t *testing.T) {
 	p.Close()
 	null := pcapFile(t, pcap.LinkTypeNull, []byte{2, 0, 0, 0, 0x45})
 	const use = "usage: shmif_pcapin pcap-file-path bus-path\n"
-	header := "bus version 2, lock: 0, generation: 0, firstoff: 0x0000, lastoff: 0x0000\n"
+	header := "bus version 3, lock: 0, generation: 0, firstoff: 0x0000, lastoff: 0x0000\n"
 	tests := []struct {
 		args     []string
 		out, err string
@@ -95,7 +95,7 @@ func TestInject(t *testing.T) {
 	}
 	defer reader.Close()
 	out, errs, st := run1(pcapFile(t, pcap.LinkTypeEthernet, frames...), bus)
-	if st != 0 || errs != "" || !regexp.MustCompile(`^bus version 2, lock: 0, generation: 0, firstoff: 0x[0-9a-f]{4}, lastoff: 0x[0-9a-f]{4}\n$`).MatchString(out) {
+	if st != 0 || errs != "" || !regexp.MustCompile(`^bus version 3, lock: 0, generation: 0, firstoff: 0x[0-9a-f]{4}, lastoff: 0x[0-9a-f]{4}\n$`).MatchString(out) {
 		t.Fatalf("got %d %q %q, want 0, the header line, no errors", st, out, errs)
 	}
 	got := make(chan []byte)
