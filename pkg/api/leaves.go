@@ -38,6 +38,7 @@ var Leaves = []Leaf{
 	{LeafMetric, "int", true, func(i *Interface) any { return &i.Metric }},
 	{LeafMTU, "int", true, func(i *Interface) any { return &i.MTU }},
 	{LeafStats, "struct", true, func(i *Interface) any { return &i.Stats }},
+	{LeafTunnel, "struct", true, func(i *Interface) any { return &i.Tunnel }},
 	{LeafVlan, "struct", true, func(i *Interface) any { return &i.Vlan }},
 }
 

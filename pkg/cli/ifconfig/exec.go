@@ -258,6 +258,8 @@ func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
 			if err := setVlan(b, ifc, a); err != nil {
 				return 1, err
 			}
+		case "tunnel", "deletetunnel":
+			setTunnel(t, b, ifc, a)
 		}
 	}
 	if r.link != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/rumpnet/rumpnet/internal/cli"
 	"github.com/rumpnet/rumpnet/internal/getopt"
 	"github.com/rumpnet/rumpnet/internal/xo"
+	"github.com/rumpnet/rumpnet/pkg/api"
 )
 
 // mode is what a command line asks for.
@@ -70,6 +71,7 @@ type action struct {
 	clrFlags int
 	n        int
 	s        string
+	tunnel   *api.Tunnel // "tunnel", "deletetunnel" (all "")
 }
 
 // addrSpec is the address the command line sets.
