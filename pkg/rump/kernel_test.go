@@ -84,7 +84,7 @@ func TestComponents(t *testing.T) {
 		inet, inet6 bool
 		errno       syscall.Errno
 	}{
-		{nil, "wg tap vlan bridge shmif virt lo", true, true, 0},
+		{nil, "gre gif wg tap vlan bridge shmif virt lo", true, true, 0},
 		{[]string{"rumpnet_netinet"}, "lo", true, false, 0},
 		{[]string{"librumpnet_virtif.so", "rumpnet_netinet6"}, "virt lo", false, true, 0},
 		{[]string{"librumpnet_virtif"}, "virt lo", false, false, 0},

@@ -88,7 +88,7 @@ func newTunEndpoint(k *Kernel, kind string, mtu uint32, nic tcpip.NICID) *tunEnd
 	return e
 }
 
-func (e *tunEndpoint) counters() *counters      { return &e.stats }
+func (e *tunEndpoint) counters() *counters    { return &e.stats }
 func (e *tunEndpoint) nullTaps() *captureTaps { return &e.taps }
 
 // Attach implements stack.LinkEndpoint.
@@ -356,9 +356,11 @@ func (k *Kernel) tunnelDetach(ifp *Interface) {
 }
 
 // tunnelInfo reports the tunnel's addresses and takes RUNNING away
-// while there is none, as NetBSD's gif_update_variant does.
+// while there is none, as NetBSD's gif_update_variant does. A tunnel
+// has no link state (NetBSD's IFEF_NO_LINK_STATE_CHANGE).
 func tunnelInfo(ifp *Interface, info *api.Interface) {
 	e := ifp.sc.(*tunEndpoint)
+	info.LinkState = api.LinkStateUnknown
 	c := e.conf.Load()
 	if c == nil {
 		info.Flags &^= api.IFF_RUNNING
