@@ -83,6 +83,11 @@ func TestTunnelTwoKernels(t *testing.T) {
 			if !strings.Contains(out, want) || !strings.Contains(out, "<UP,POINTOPOINT,RUNNING,") {
 				t.Errorf("rifconfig %s: got %q, want %q and UP,POINTOPOINT,RUNNING", tc.ifname, out, want)
 			}
+			// A route through the tunnel, to an address of b's lo0
+			// (t_gif's LAN behind the router).
+			e.mustRifAt(b, "lo0", "inet", "192.168.2.1/32", "alias")
+			e.mustRun([]string{"RUMP_SERVER=" + a}, bin("rroute"), "add", "-inet", "192.168.2.0/24", "172.16.2.1")
+			e.rpingOK(a, "192.168.2.1", 2)
 			if ns := e.toolAt(a, "rnetstat", "-i"); !strings.Contains(ns.stdout, tc.ifname) {
 				t.Errorf("rnetstat -i: got %v, want a %s line", ns, tc.ifname)
 			}
