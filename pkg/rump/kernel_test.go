@@ -91,6 +91,7 @@ func TestComponents(t *testing.T) {
 		{[]string{"rumpnet_shmif"}, "shmif lo", false, false, 0},
 		{[]string{"rumpnet_bridge"}, "bridge lo", false, false, 0},
 		{[]string{"rumpnet_vlan", "rumpnet_tap"}, "tap vlan lo", false, false, 0},
+		{[]string{"rumpnet_netinet", "rumpnet_gre", "rumpnet_shmif", "rumpnet_gif"}, "gre gif shmif lo", true, false, 0},
 		{[]string{"rumpnet_nosuch"}, "", false, false, syscall.ENOENT},
 	}
 	for _, tt := range tests {
