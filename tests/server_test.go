@@ -198,7 +198,7 @@ func TestComponents(t *testing.T) {
 		lo0Inet6    bool   // lo0 has ::1
 		lo0Inet     bool   // lo0 has 127.0.0.1
 	}{
-		{"all", nil, "wg l2tp tap vlan bridge shmif virt lo\n", "", true, true},
+		{"all", nil, "gre gif wg l2tp tap vlan bridge shmif virt lo\n", "", true, true},
 		{"netinet only", []string{"rumpnet_netinet"}, "lo\n",
 			"rifconfig: clone_command: Invalid argument\n", false, true},
 		{"lib.so form", []string{"librumpnet_virtif.so"}, "virt lo\n", "", false, false},

@@ -167,7 +167,7 @@ func TestCompleteLive(t *testing.T) {
 		{"rifconfig|vi", []string{"virt0", "virt1"}},
 		{"rifconfig|", []string{"lo0", "virt0", "virt1", "bridge0", "shmif0"}},
 		{"rifconfig -a|s", []string{"shmif0"}},
-		{"rifconfig virt0|de", []string{"debug", "destroy", "delete", "deprecated", "deletetunnel", "deletesession", "deletecookie"}},
+		{"rifconfig virt0|de", []string{"debug", "destroy", "delete", "deprecated", "deletesession", "deletecookie", "deletetunnel"}},
 		{"rifconfig virt0|-al", []string{"-alias"}},
 		{"rifconfig virt0|inet", []string{"inet", "inet6"}},
 		{"rifconfig virt0|tso", []string{"tso4", "tso6"}},

@@ -26,6 +26,7 @@ const (
 	LeafCaps      = "capabilities"
 	LeafCapEnable = "capenable"
 	LeafVlan      = "vlan"
+	LeafTunnel    = "tunnel"
 )
 
 // NetBSD interface flag bits (net/if.h).
@@ -204,6 +205,19 @@ type Interface struct {
 	Vlan *Vlan `json:"vlan,omitempty"`
 	// L2tp is an l2tp interface's configuration, nil on other kinds.
 	L2tp *L2tp `json:"l2tp,omitempty"`
+	// Tunnel is a gif or gre interface's outer addresses, nil on other
+	// kinds and while there are none.
+	Tunnel *Tunnel `json:"tunnel,omitempty"`
+}
+
+// Tunnel is the outer source and destination of a gif(4) or gre(4)
+// interface (SIOCSLIFPHYADDR); both "" deletes the tunnel
+// (SIOCDIFPHYADDR). The ports are those of gre's UDP mode, 0 for none.
+type Tunnel struct {
+	Src     string `json:"src"`
+	Dst     string `json:"dst"`
+	SrcPort int    `json:"src_port,omitempty"`
+	DstPort int    `json:"dst_port,omitempty"`
 }
 
 // Vlan is a vlan(4) interface's configuration: its 802.1Q identifier and

@@ -39,6 +39,7 @@ var Leaves = []Leaf{
 	{LeafMetric, "int", true, func(i *Interface) any { return &i.Metric }},
 	{LeafMTU, "int", true, func(i *Interface) any { return &i.MTU }},
 	{LeafStats, "struct", true, func(i *Interface) any { return &i.Stats }},
+	{LeafTunnel, "struct", true, func(i *Interface) any { return &i.Tunnel }},
 	{LeafVlan, "struct", true, func(i *Interface) any { return &i.Vlan }},
 }
 

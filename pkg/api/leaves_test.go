@@ -70,6 +70,7 @@ func TestLeafRoundTrip(t *testing.T) {
 		{LeafMetric, `3`, Interface{Metric: 3}},
 		{LeafMTU, `1500`, Interface{MTU: 1500}},
 		{LeafStats, `{"ipackets":7}`, Interface{Stats: Stats{IPackets: 7}}},
+		{LeafTunnel, `{"src":"192.0.2.1","dst":"192.0.2.2","dst_port":4754}`, Interface{Tunnel: &Tunnel{Src: "192.0.2.1", Dst: "192.0.2.2", DstPort: 4754}}},
 		{LeafVlan, `{"tag":10,"parent":"virt0"}`, Interface{Vlan: &Vlan{Tag: 10, Parent: "virt0"}}},
 	}
 	if len(tests) != len(Leaves) {

@@ -146,6 +146,13 @@ func (c *Client) L2tp(name string, ch api.L2tpChange) error {
 	return err
 }
 
+// SetTunnel sets a gif or gre interface's outer addresses, or deletes
+// them when t.Src and t.Dst are "" (SIOCSLIFPHYADDR, SIOCDIFPHYADDR).
+func (c *Client) SetTunnel(name string, t api.Tunnel) error {
+	_, err := c.Set(api.LinkPrefix+name+"."+api.LeafTunnel, t)
+	return err
+}
+
 // SetMedia selects an interface's media subtype (api.MediaAuto or
 // api.MediaNone).
 func (c *Client) SetMedia(name, media string) error {

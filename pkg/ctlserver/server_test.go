@@ -76,7 +76,7 @@ func TestClientRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Version != api.Version || strings.Join(info.Cloners, " ") != "wg l2tp tap vlan bridge shmif virt lo" {
+	if info.Version != api.Version || strings.Join(info.Cloners, " ") != "gre gif wg l2tp tap vlan bridge shmif virt lo" {
 		t.Errorf("info: got %+v", info)
 	}
 	if err := c.CreateInterface("virt0"); err != nil {

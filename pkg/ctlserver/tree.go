@@ -177,6 +177,16 @@ var leafWriters = map[string]leafWriter{
 		},
 		only:   func(i api.Interface) bool { return i.Kind == "l2tp" },
 		refuse: syscall.ENOTTY},
+	api.LeafTunnel: {
+		set: func(k *rump.Kernel, ifname string, v json.RawMessage) error {
+			var req api.Tunnel
+			if err := decodeValue(v, &req); err != nil {
+				return err
+			}
+			return k.SetTunnel(ifname, req)
+		},
+		only:   func(i api.Interface) bool { return i.Kind == "gif" || i.Kind == "gre" },
+		refuse: syscall.ENOTTY},
 	api.LeafStats: {set: func(k *rump.Kernel, ifname string, v json.RawMessage) error {
 		var n int
 		if err := decodeValue(v, &n); err != nil || n != 0 {

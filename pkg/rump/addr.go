@@ -25,6 +25,7 @@ import (
 type ifaddr struct {
 	prefix     netip.Prefix
 	broadcast  netip.Addr // invalid: none
+	dest       netip.Addr // point-to-point destination; invalid: none
 	static     int        // flags set by configuration (NODAD, ANYCAST)
 	preference int
 	dad        atomic.Int32
@@ -126,6 +127,9 @@ func (a *ifaddr) info() api.IfAddr {
 	if a.broadcast.IsValid() {
 		i.Broadcast = a.broadcast.String()
 	}
+	if a.dest.IsValid() {
+		i.Dest = a.dest.String()
+	}
 	i.Pltime = secondsLeft(a.preferUntil)
 	i.Vltime = secondsLeft(a.validUntil)
 	return i
@@ -224,16 +228,31 @@ func (k *Kernel) AddAddr(name string, req api.IfAddr) error {
 // inet6Flags are the address flags a create request may carry for inet6.
 const inet6Flags = api.IN6_IFF_ANYCAST | api.IN6_IFF_DEPRECATED | api.IN6_IFF_TENTATIVE | api.IN6_IFF_NODAD
 
+// destFor parses the destination of an address on a point-to-point
+// interface: one address of the address's family (EINVAL otherwise).
+func destFor(ifp *Interface, p netip.Prefix, dest string) (netip.Addr, error) {
+	if ifp.flags&api.IFF_POINTOPOINT == 0 {
+		return netip.Addr{}, api.Errorf(syscall.EINVAL, ifp.name+" is not point-to-point")
+	}
+	d, err := netip.ParseAddr(dest)
+	if err != nil || d.Is4() != p.Addr().Is4() {
+		return netip.Addr{}, api.Errorf(syscall.EINVAL, "destination "+dest)
+	}
+	return d.WithZone(""), nil
+}
+
 // newAddr validates a create request and returns the address it describes.
 func (k *Kernel) newAddr(ifp *Interface, req api.IfAddr) (*ifaddr, tcpip.NetworkProtocolNumber, error) {
 	p, err := ParseAddr(req.Addr)
 	if err != nil {
 		return nil, 0, err
 	}
-	if req.Dest != "" {
-		return nil, 0, api.Errorf(syscall.EINVAL, ifp.name+" is not point-to-point")
-	}
 	a := &ifaddr{prefix: p, preference: req.Preference}
+	if req.Dest != "" {
+		if a.dest, err = destFor(ifp, p, req.Dest); err != nil {
+			return nil, 0, err
+		}
+	}
 	if p.Addr().Is4() {
 		if !k.comps.inet() {
 			return nil, 0, api.Errorf(syscall.EAFNOSUPPORT, "inet")

@@ -340,5 +340,8 @@ func (ifp *Interface) captureTaps() (*captureTaps, int) {
 	if lo, ok := ifp.ep.(*loopEndpoint); ok {
 		return &lo.taps, pcap.LinkTypeNull
 	}
+	if t, ok := ifp.ep.(interface{ nullTaps() *captureTaps }); ok {
+		return t.nullTaps(), pcap.LinkTypeNull // gif, gre
+	}
 	return nil, 0
 }

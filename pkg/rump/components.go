@@ -45,6 +45,8 @@ var componentTable = []component{
 	{name: "rumpkern_crypto", implemented: true},
 	{name: "rumpkern_z", implemented: true},
 	{name: "rumpdev_opencrypto", implemented: true},
+	{name: "rumpnet_gif", cloner: "gif", implemented: true},
+	{name: "rumpnet_gre", cloner: "gre", implemented: true}, // NetBSD's gre is no rump component
 }
 
 // componentSet is the set of components a kernel was booted with.

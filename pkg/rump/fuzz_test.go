@@ -495,3 +495,40 @@ func FuzzL2tpInput(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTunnelDecap feeds gif's and gre's decapsulation parsers the payload
+// of an outer packet from the wire: either returns an inner packet whose
+// version matches its family, or an error, and never reads out of bounds.
+func FuzzTunnelDecap(f *testing.F) {
+	inner4 := make([]byte, 28)
+	inner4[0] = 0x45
+	inner6 := make([]byte, 48)
+	inner6[0] = 0x60
+	_, gre4 := greEncap(nil, inner4, false)
+	_, gre6 := greEncap(nil, inner6, true)
+	keyed := append([]byte{0x20, 0, 0x08, 0, 0, 0, 0, 7}, inner4...)
+	f.Add(uint8(4), inner4)
+	f.Add(uint8(41), inner6)
+	f.Add(uint8(47), gre4)
+	f.Add(uint8(47), gre6)
+	f.Add(uint8(47), keyed)
+	f.Add(uint8(47), []byte{0xb0, 0, 0x86, 0xdd})
+	f.Fuzz(func(t *testing.T, proto uint8, p []byte) {
+		var inner []byte
+		var err error
+		if proto == 47 {
+			inner, err = greDecap(p)
+		} else {
+			inner, err = gifDecap(tcpip.TransportProtocolNumber(proto), p)
+		}
+		if err != nil {
+			return
+		}
+		switch {
+		case len(inner) >= header.IPv4MinimumSize && inner[0]>>4 == 4:
+		case len(inner) >= header.IPv6MinimumSize && inner[0]>>4 == 6:
+		default:
+			t.Fatalf("decap(%d, %x): got inner %x, want an IP header", proto, p, inner)
+		}
+	})
+}

@@ -77,6 +77,8 @@ type Kernel struct {
 	published map[neighborKey]tcpip.LinkAddress // arp -s ... pub entries; see proxyarp.go
 	mcastRefs map[mcastKey]int                  // sockets in each group; see mcast.go
 
+	tunnels *tunnelMux // gif and gre interfaces, for the packet paths; see tunnel.go
+
 	rtm     *rtBroadcaster                 // routing messages; see rtmsg.go
 	rtmConn map[connRoute]api.RouteMessage // connected routes announced; guarded by mu
 }
@@ -107,6 +109,8 @@ func New(opts Options) (*Kernel, error) {
 	if comps.hasCloner("l2tp") {
 		transProtos = append(transProtos, newL2tpProtocol)
 	}
+	mux := &tunnelMux{}
+	transProtos = append(transProtos, tunnelProtocols(mux, comps.hasCloner("gif"), comps.hasCloner("gre"))...)
 	rtm := &rtBroadcaster{}
 	ngc := newNeighborGC()
 	// An entry stays reachable for the base time, not one drawn around
@@ -115,8 +119,9 @@ func New(opts Options) (*Kernel, error) {
 	nud.MinRandomFactor, nud.MaxRandomFactor = 1, 1
 	nudDisp := &nudEvents{b: rtm, gc: ngc}
 	k := &Kernel{
-		rtm: rtm,
-		ngc: ngc,
+		rtm:     rtm,
+		ngc:     ngc,
+		tunnels: mux,
 		stack: stack.New(stack.Options{
 			NUDDisp:            nudDisp,
 			NUDConfigs:         nud,

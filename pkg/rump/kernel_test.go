@@ -84,7 +84,7 @@ func TestComponents(t *testing.T) {
 		inet, inet6 bool
 		errno       syscall.Errno
 	}{
-		{nil, "wg l2tp tap vlan bridge shmif virt lo", true, true, 0},
+		{nil, "gre gif wg l2tp tap vlan bridge shmif virt lo", true, true, 0},
 		{[]string{"rumpnet_netinet"}, "lo", true, false, 0},
 		{[]string{"librumpnet_virtif.so", "rumpnet_netinet6"}, "virt lo", false, true, 0},
 		{[]string{"librumpnet_virtif"}, "virt lo", false, false, 0},
@@ -92,6 +92,7 @@ func TestComponents(t *testing.T) {
 		{[]string{"rumpnet_bridge"}, "bridge lo", false, false, 0},
 		{[]string{"rumpnet_vlan", "rumpnet_tap"}, "tap vlan lo", false, false, 0},
 		{[]string{"rumpnet_l2tp", "rumpnet_tap"}, "l2tp tap lo", false, false, 0},
+		{[]string{"rumpnet_netinet", "rumpnet_gre", "rumpnet_shmif", "rumpnet_gif"}, "gre gif shmif lo", true, false, 0},
 		{[]string{"rumpnet_nosuch"}, "", false, false, syscall.ENOENT},
 	}
 	for _, tt := range tests {

@@ -89,6 +89,14 @@ func (k *Kernel) tableLocked() []*staticRoute {
 				}
 				continue
 			}
+			if a.dest.IsValid() {
+				// Point-to-point: a host route to the destination, as
+				// NetBSD's p2p_rtrequest, instead of the connected one.
+				add(&staticRoute{dest: netip.PrefixFrom(a.dest, a.dest.BitLen()), ifp: ifp, link: ifp, addr: a,
+					flags: api.RTF_UP | api.RTF_HOST})
+				add(local)
+				continue
+			}
 			switch {
 			case full && loop:
 				add(&staticRoute{dest: p, ifp: ifp, link: ifp, addr: a, flags: api.RTF_UP | api.RTF_HOST})

@@ -277,6 +277,14 @@ func configureExisting(t *cli.Tool, b Backend, r *request) (int, error) {
 			if err := setL2tp(t, b, r.ifname, a); err != nil {
 				return 1, err
 			}
+		case "tunnel", "deletetunnel":
+			if ifc.Kind == "l2tp" {
+				if err := setL2tp(t, b, r.ifname, l2tpTunnel(a)); err != nil {
+					return 1, err
+				}
+				continue
+			}
+			setTunnel(t, b, ifc, a)
 		}
 	}
 	if r.link != nil {

@@ -100,6 +100,7 @@ func writeStatus(w io.Writer, ifc api.Interface, o formatOptions) {
 		fmt.Fprintf(w, "\tenabled=%s\n", formatCaps(ifc.CapEnabled))
 	}
 	writeVlan(w, ifc.Vlan)
+	writeTunnel(w, ifc.Tunnel)
 	if ifc.Address != "" {
 		fmt.Fprintf(w, "\taddress: %s\n", ifc.Address)
 	}

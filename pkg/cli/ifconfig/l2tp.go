@@ -1,7 +1,8 @@
 package ifconfig
 
 // l2tp(4)'s parameters, as NetBSD's ifconfig has them: "tunnel src dst"
-// and "deletetunnel" (tunnel.c), "session local remote", "deletesession",
+// and "deletetunnel" (tunnel.go, shared with gif and gre, hand an l2tp
+// interface's to setL2tp), "session local remote", "deletesession",
 // "cookie llen lval rlen rval" and "deletecookie" (l2tp.c). Showing an
 // l2tp interface prints the tunnel line, then the session and cookie
 // lines while they are set.
@@ -26,16 +27,6 @@ type L2tpBackend interface {
 
 func init() {
 	keywords = append(keywords,
-		keyword{"tunnel", 2, func(r *request, args []string) error {
-			for _, a := range args {
-				if _, err := netip.ParseAddr(a); err != nil {
-					return fmt.Errorf("%s: bad value", a)
-				}
-			}
-			r.actions = append(r.actions, l2tpAction(api.L2tpChange{Op: api.L2tpSetTunnel,
-				L2tp: api.L2tp{Src: args[0], Dst: args[1]}}))
-			return nil
-		}},
 		keyword{"session", 2, func(r *request, args []string) error {
 			var ids [2]uint32
 			for i, a := range args {
@@ -69,7 +60,7 @@ func init() {
 			return nil
 		}},
 	)
-	for _, op := range []string{api.L2tpDeleteTunnel, api.L2tpDeleteSession, api.L2tpDeleteCookie} {
+	for _, op := range []string{api.L2tpDeleteSession, api.L2tpDeleteCookie} {
 		keywords = append(keywords, keyword{op, 0, func(r *request, _ []string) error {
 			r.actions = append(r.actions, l2tpAction(api.L2tpChange{Op: op}))
 			return nil
@@ -78,6 +69,20 @@ func init() {
 }
 
 func l2tpAction(ch api.L2tpChange) action { return action{what: "l2tp", l2tp: &ch} }
+
+// l2tpTunnel turns a tunnel or deletetunnel action for an l2tp interface
+// into its l2tp change. L2TPv3 over IP has no ports: an address with one
+// is the kernel's refusal, a warning as for any refused tunnel.
+func l2tpTunnel(a action) action {
+	if a.what == "deletetunnel" {
+		return l2tpAction(api.L2tpChange{Op: api.L2tpDeleteTunnel})
+	}
+	ch := api.L2tpChange{Op: api.L2tpSetTunnel, L2tp: api.L2tp{Src: a.tunnel.Src, Dst: a.tunnel.Dst}}
+	if a.tunnel.SrcPort != 0 || a.tunnel.DstPort != 0 {
+		ch.L2tp.Dst = a.tunnel.Src // the kernel refuses a tunnel to itself: EINVAL
+	}
+	return l2tpAction(ch)
+}
 
 // l2tpIoctl is the NetBSD ioctl each change is, for error messages.
 var l2tpIoctl = map[string]string{
@@ -97,11 +102,6 @@ func setL2tp(t *cli.Tool, b Backend, name string, a action) error {
 	if !ok {
 		return cli.Fail(op, api.Errorf(syscall.EOPNOTSUPP, "no l2tp interfaces here"))
 	}
-	if a.l2tp.Op == api.L2tpSetTunnel {
-		if err := tunnelCheck(a.l2tp.Src, a.l2tp.Dst); err != nil {
-			return err
-		}
-	}
 	err := lb.L2tp(name, *a.l2tp)
 	if err != nil && a.l2tp.Op == api.L2tpSetTunnel {
 		t.Warn(err, "%s", op)
@@ -109,19 +109,6 @@ func setL2tp(t *cli.Tool, b Backend, name string, a action) error {
 	}
 	if err != nil {
 		return cli.Fail(op, err)
-	}
-	return nil
-}
-
-// tunnelCheck is what NetBSD's settunnel refuses before asking the
-// kernel: addresses of two families, and an IPv6 multicast one.
-func tunnelCheck(src, dst string) error {
-	s, d := netip.MustParseAddr(src), netip.MustParseAddr(dst)
-	switch {
-	case s.Is4() != d.Is4():
-		return cli.Refuse("source and destination address families do not match")
-	case s.Is6() && (s.IsMulticast() || d.IsMulticast()):
-		return cli.Refuse("tunnel src/dst is multicast")
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ func TestMainAgainstKernel(t *testing.T) {
 		wantStatus int
 	}{
 		{"-l", "^lo0\n$", "", 0},
-		{"-C", "^wg l2tp tap vlan bridge shmif virt lo\n$", "", 0},
+		{"-C", "^gre gif wg l2tp tap vlan bridge shmif virt lo\n$", "", 0},
 		{"virt0 create", "^$", "", 0},
 		{"virt0 create", "^$", "^rifconfig: clone_command: File exists\n$", 1},
 		{"foo0 create", "^$", "^rifconfig: clone_command: Invalid argument\n$", 1},

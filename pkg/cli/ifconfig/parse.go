@@ -72,6 +72,7 @@ type action struct {
 	n        int
 	s        string
 	l2tp     *api.L2tpChange // "l2tp": a change of an l2tp interface (l2tp.go)
+	tunnel   *api.Tunnel     // "tunnel", "deletetunnel" (all "")
 }
 
 // addrSpec is the address the command line sets.

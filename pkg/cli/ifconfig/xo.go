@@ -148,6 +148,11 @@ func emitInterface(x *xo.Writer, ifc api.Interface, o formatOptions) {
 		x.Emit("vlan", v.Tag)
 		x.Emit("vlan-parent", v.Parent)
 	}
+	if tn := ifc.Tunnel; tn != nil {
+		x.Emit("tunnel-family", tunnelFamily(tn.Src))
+		x.Emit("tunnel-source", tunnelEnd(tn.Src, tn.SrcPort))
+		x.Emit("tunnel-destination", tunnelEnd(tn.Dst, tn.DstPort))
+	}
 	if ifc.Address != "" {
 		x.Emit("address", ifc.Address)
 	}

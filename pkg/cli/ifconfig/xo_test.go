@@ -165,7 +165,7 @@ func TestXOMain(t *testing.T) {
 		wantStatus int
 	}{
 		{"--libxo json -l", `{"ifconfig": {"interface": [{"name": "lo0"}]}}` + "\n", "", 0},
-		{"--libxo=json -C", `{"ifconfig": {"cloner": ["wg", "l2tp", "tap", "vlan", "bridge", "shmif", "virt", "lo"]}}` + "\n", "", 0},
+		{"--libxo=json -C", `{"ifconfig": {"cloner": ["gre", "gif", "wg", "l2tp", "tap", "vlan", "bridge", "shmif", "virt", "lo"]}}` + "\n", "", 0},
 		{"--libxo json -l -d", `{"ifconfig": {"interface": []}}` + "\n", "", 0},
 		{"--libxo json virt0 create inet 10.0.0.2/24 up", "", "", 0},
 		{"--libxo json -s virt0", "", "", 0},
