@@ -63,6 +63,7 @@ const (
 // that is down is DETACHED, as NetBSD marks addresses when the link goes
 // away; DAD starts over when it comes back.
 func (a *ifaddr) OnChanged(_ stack.AddressLifetimes, s stack.AddressAssignmentState) {
+	defer addrStateChanged()
 	switch s {
 	case stack.AddressTentative:
 		a.dad.Store(dadTentative)
@@ -76,6 +77,7 @@ func (a *ifaddr) OnChanged(_ stack.AddressLifetimes, s stack.AddressAssignmentSt
 // OnRemoved implements stack.AddressDispatcher. An address that fails DAD
 // stays listed, flagged DUPLICATED, as on NetBSD.
 func (a *ifaddr) OnRemoved(r stack.AddressRemovalReason) {
+	defer addrStateChanged()
 	if r == stack.AddressRemovalDADFailed {
 		a.dad.Store(dadDuplicated)
 	}
@@ -353,6 +355,7 @@ func (k *Kernel) addToStackLocked(ifp *Interface, a *ifaddr, proto tcpip.Network
 		Protocol:          proto,
 		AddressWithPrefix: tcpip.AddressWithPrefix{Address: addr, PrefixLen: a.prefix.Bits()},
 	}, props)
+	k.invalidateLookups()
 	if anycast {
 		k.setDADLocked(ifp, k.dadTransmitsLocked(ifp))
 	}
@@ -496,6 +499,7 @@ func (k *Kernel) removeAddrLocked(ifp *Interface, i int) {
 	a.stopTimers()
 	// An address that failed DAD is already gone from the stack.
 	k.stack.RemoveAddress(ifp.nic, tcpip.AddrFromSlice(a.prefix.Addr().AsSlice()))
+	k.invalidateLookups()
 	ifp.addrs = append(ifp.addrs[:i], ifp.addrs[i+1:]...)
 }
 

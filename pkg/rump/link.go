@@ -104,6 +104,9 @@ type ethEndpoint struct {
 	fast     *fastPath
 	nic      tcpip.NICID
 	fwdNeigh neighProbe
+	// kernel, if set, fixes the packet too big messages the endpoint
+	// sends (fastfwd_toobig.go).
+	kernel *Kernel
 }
 
 var (
