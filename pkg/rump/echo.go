@@ -161,14 +161,14 @@ func unicast4(a tcpip.Address) bool {
 // mine reports whether a is one of the interface's own assigned
 // addresses (not a subnet broadcast, nor one still tentative).
 func (p *echoPath) mine(a tcpip.Address, proto tcpip.NetworkProtocolNumber) bool {
-	return p.k.fast.cache.lookup(p.k.stack, &p.probe, p.nic, a, proto).own
+	return p.k.fast.cache.lookup(p.k.stack, &p.probe, p.nic, a, proto, false).own
 }
 
 // directBack reports whether the kernel's route to remote is a direct
 // one through the interface itself, and its neighbour entry for remote is
 // complete and names srcMAC, the MAC the request came from.
 func (p *echoPath) directBack(remote tcpip.Address, proto tcpip.NetworkProtocolNumber, srcMAC []byte) bool {
-	c := p.k.fast.cache.lookup(p.k.stack, &p.probe, p.nic, remote, proto)
+	c := p.k.fast.cache.lookup(p.k.stack, &p.probe, p.nic, remote, proto, true)
 	return !c.local && c.route && c.nic == p.nic && !c.gw && !c.bcast && string(c.mac) == string(srcMAC)
 }
 

@@ -20,6 +20,10 @@ package rump
 // every packet and, for IPv4, reads its TTL from a chunk it has released;
 // this one does neither.
 //
+// The route, the local-address check and the neighbour's MAC come from
+// the kernel's lookup cache (lookupcache.go): while nothing changes, a
+// packet costs the stack no lookup.
+//
 // This file must not queue, copy or hold a frame: it either writes it
 // before returning or leaves it to the caller.
 
@@ -195,7 +199,7 @@ func (f *fastPath) forward(in *ethEndpoint, nicIn tcpip.NICID, h vnetHdr, frame 
 	if !mine {
 		return false
 	}
-	c := f.cache.lookup(f.k.stack, &in.fwdNeigh, nicIn, p.dst, p.proto)
+	c := f.cache.lookup(f.k.stack, &in.fwdNeigh, nicIn, p.dst, p.proto, true)
 	if c.local || !c.route || c.nic == nicIn || c.bcast || c.mac == "" {
 		return false
 	}

@@ -73,7 +73,12 @@ type lookupEntry struct {
 	hop   tcpip.Address // the next hop: addr itself when direct
 	gw    bool          // through a gateway
 	bcast bool          // the route is an outbound broadcast
+	// mac is the next hop's link address if the neighbour cache had it
+	// when asked; it is asked (asked set) only for a caller that would
+	// send to it, so a packet the stack would drop (TTL 1, too big)
+	// starts no resolution the stack would not.
 	mac   tcpip.LinkAddress
+	asked bool
 }
 
 // invalidate makes every entry stale.
@@ -99,13 +104,13 @@ func (c *lookupCache) slot(key lookupKey) *atomic.Pointer[lookupEntry] {
 }
 
 // lookup returns the entry for addr (of network protocol proto) received
-// on nic, asking the stack if the cache has no current one. probe makes
-// the neighbour lookups (one per caller goroutine).
-func (c *lookupCache) lookup(s *stack.Stack, probe *neighProbe, nic tcpip.NICID, addr tcpip.Address, proto tcpip.NetworkProtocolNumber) *lookupEntry {
+// on nic, asking the stack if the cache has no current one; withMAC asks
+// for the next hop's link address too. probe makes the neighbour lookups.
+func (c *lookupCache) lookup(s *stack.Stack, probe *neighProbe, nic tcpip.NICID, addr tcpip.Address, proto tcpip.NetworkProtocolNumber, withMAC bool) *lookupEntry {
 	key := lookupKey{nic, addr}
 	sl := c.slot(key)
 	gen := c.generation()
-	if e := sl.Load(); e != nil && e.key == key && e.gen == gen {
+	if e := sl.Load(); e != nil && e.key == key && e.gen == gen && (e.asked || !withMAC || !e.route || e.bcast) {
 		c.hits.Add(1)
 		return e
 	}
@@ -120,8 +125,9 @@ func (c *lookupCache) lookup(s *stack.Stack, probe *neighProbe, nic tcpip.NICID,
 		if !e.gw {
 			e.hop = addr
 		}
-		if !e.bcast {
+		if withMAC && !e.bcast {
 			e.mac, _ = probe.lookup(s, e.nic, e.hop, proto)
+			e.asked = true
 		}
 	}
 	sl.Store(e)
@@ -173,7 +179,7 @@ func (k *Kernel) routingVia(e *ethEndpoint, frame []byte) bool {
 	default:
 		return false
 	}
-	return !k.fast.cache.lookup(k.stack, &e.fwdNeigh, e.nic, dst, proto).local
+	return !k.fast.cache.lookup(k.stack, &e.fwdNeigh, e.nic, dst, proto, false).local
 }
 
 // invalidate tells the kernel's lookup cache of a neighbour event.
