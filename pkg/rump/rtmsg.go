@@ -261,21 +261,21 @@ func maskString(p netip.Prefix) string {
 // RTM_CHANGE when that address changes, RTM_DELETE when an announced
 // entry goes, and RTM_MISS when resolving an entry first gives up.
 type nudEvents struct {
-	b    *rtBroadcaster
-	gc   *neighborGC // told of each new entry; see neighgc.go
-	kick func()      // tells the neighbour sweeper; set before any NIC exists
-	// changed invalidates the kernel's lookup cache (lookupcache.go); set
-	// before any NIC exists.
-	changed func()
-	mu      sync.Mutex
-	known   map[nudKey]nudEntry            // announced entries
-	state   map[nudKey]stack.NeighborState // every entry's last state
+	b     *rtBroadcaster
+	gc    *neighborGC // told of each new entry; see neighgc.go
+	kick  func()      // tells the neighbour sweeper; set before any NIC exists
+	mu    sync.Mutex
+	known map[nudKey]nudEntry            // announced entries
+	state map[nudKey]stack.NeighborState // every entry's last state
 	// missed holds the entries whose failure was announced. gVisor keeps
 	// an entry that failed and resolves it again on the next packet,
 	// where NetBSD frees it: one RTM_MISS per entry, until it resolves
 	// or goes, keeps a sender to a dead address from repeating it every
 	// few seconds.
 	missed map[nudKey]struct{}
+	// changed invalidates the kernel's lookup cache (lookupcache.go); set
+	// before any NIC exists.
+	changed func()
 }
 
 type nudKey struct {
