@@ -104,3 +104,48 @@ func wantNotForwarded(t *testing.T, k *Kernel, a, b wire, marker []byte, before 
 		t.Errorf("after the change: got %d packets forwarded, want 0", got)
 	}
 }
+
+// TestLookupCacheConcurrent: receive goroutines reading the cache while
+// routes come and go never see an answer older than the last change once
+// it is made (run with -race for the rest).
+func TestLookupCacheConcurrent(t *testing.T) {
+	k, _, _ := routerKernel(t)
+	dst := tcpip.AddrFrom4([4]byte{10, 9, 0, 1})
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	for range 3 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			var probe neighProbe
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k.fast.cache.lookup(k.stack, &probe, 1, dst, header.IPv4ProtocolNumber, true)
+				k.fast.cache.lookup(k.stack, &probe, 2, hostB4, header.IPv4ProtocolNumber, true)
+			}
+		}()
+	}
+	route := api.Route{Dest: "10.9.0.0/16", Gateway: "10.2.0.2", Flags: api.RTF_GATEWAY | api.RTF_STATIC}
+	var probe neighProbe
+	for i := range 50 {
+		if i%2 == 0 {
+			setup(t, k.AddRoute(4, route))
+		} else {
+			setup(t, k.DeleteRoute(4, route))
+		}
+		e := k.fast.cache.lookup(k.stack, &probe, 1, dst, header.IPv4ProtocolNumber, true)
+		if want := i%2 == 0; e.route != want {
+			t.Fatalf("change %d: got route %v, want %v", i, e.route, want)
+		}
+		if e.route && string(e.mac) != macB {
+			t.Fatalf("change %d: got next hop MAC %v, want %v", i, e.mac, tcpip.LinkAddress(macB))
+		}
+	}
+	close(stop)
+	for range 3 {
+		<-done
+	}
+}
