@@ -64,6 +64,7 @@ const (
 // that is down is DETACHED, as NetBSD marks addresses when the link goes
 // away; DAD starts over when it comes back.
 func (a *ifaddr) OnChanged(_ stack.AddressLifetimes, s stack.AddressAssignmentState) {
+	defer addrStateChanged()
 	switch s {
 	case stack.AddressTentative:
 		a.dad.Store(dadTentative)
@@ -77,6 +78,7 @@ func (a *ifaddr) OnChanged(_ stack.AddressLifetimes, s stack.AddressAssignmentSt
 // OnRemoved implements stack.AddressDispatcher. An address that fails DAD
 // stays listed, flagged DUPLICATED, as on NetBSD.
 func (a *ifaddr) OnRemoved(r stack.AddressRemovalReason) {
+	defer addrStateChanged()
 	if r == stack.AddressRemovalDADFailed {
 		a.dad.Store(dadDuplicated)
 	}
@@ -372,6 +374,7 @@ func (k *Kernel) addToStackLocked(ifp *Interface, a *ifaddr, proto tcpip.Network
 		Protocol:          proto,
 		AddressWithPrefix: tcpip.AddressWithPrefix{Address: addr, PrefixLen: a.prefix.Bits()},
 	}, props)
+	k.invalidateLookups()
 	if anycast {
 		k.setDADLocked(ifp, k.dadTransmitsLocked(ifp))
 	}
@@ -515,6 +518,7 @@ func (k *Kernel) removeAddrLocked(ifp *Interface, i int) {
 	a.stopTimers()
 	// An address that failed DAD is already gone from the stack.
 	k.stack.RemoveAddress(ifp.nic, tcpip.AddrFromSlice(a.prefix.Addr().AsSlice()))
+	k.invalidateLookups()
 	ifp.addrs = append(ifp.addrs[:i], ifp.addrs[i+1:]...)
 }
 

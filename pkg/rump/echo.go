@@ -1,17 +1,18 @@
 package rump
 
-// The echo fast path: an ICMP echo request for one of the interface's own
-// IPv4 addresses is answered by the receive path itself, before the stack
-// sees it. The reply is the request turned round in its own buffer:
-// addresses swapped (Ethernet and IP), type echo reply, TTL the kernel's
-// default, checksums updated; it goes back out of the same interface to the
+// The echo fast path: an ICMP (ICMPv6) echo request for one of the
+// interface's own IPv4 (IPv6) addresses is answered by the receive path
+// itself, before the stack sees it. The reply is the request turned round in its own buffer:
+// addresses swapped (Ethernet and IP), type echo reply, TTL (hop limit) the
+// kernel's default, for IPv6 the traffic class kept and the flow label
+// cleared as the stack's reply has them, checksums updated; it goes back out of the same interface to the
 // MAC the request came from, seen by captures and counted as the stack would
 // count it (rnetstat -s: ip "packets for this host" and "packets sent from
-// this host", icmp's echo input and output histograms).
+// this host", icmp's and icmp6's echo input and output histograms).
 //
 // It must not change what the kernel answers, only how fast, so anything
-// unusual goes to the stack as before: IP options, fragments, bad
-// checksums, a broadcast, multicast or foreign destination, a source that
+// unusual goes to the stack as before: IP options or IPv6 extension
+// headers, fragments, bad checksums, link-local IPv6 addresses, a broadcast, multicast or foreign destination, a source that
 // is not unicast, a route back to the source that is not direct through
 // the same interface (another interface, a gateway, reject or blackhole),
 // a request too large for the interface's MTU, and any frame the receive
@@ -20,8 +21,12 @@ package rump
 // here; broadcast and multicast echo, which net.inet.icmp.bmcastecho would
 // govern, never take this path. The reply goes to the request's source
 // MAC only when the kernel's ARP entry for the source, through the route
-// back, already names that MAC; with no entry, an incomplete one or another
+// back, already names that MAC (ARP or NDP alike); with no entry, an incomplete one or another
 // MAC the stack answers, and resolves the address as NetBSD would.
+//
+// The route back, the neighbour's MAC and whether the destination is the
+// interface's own come from the kernel's lookup cache (lookupcache.go),
+// so a ping costs the stack no lookup while nothing changes.
 //
 // It must not allocate per packet, nor keep anything of the frame.
 
@@ -32,7 +37,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/checksum"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
-	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 )
 
 // fastEcho switches the fast path on for interfaces created from now on
@@ -45,34 +50,12 @@ var echoAnswered atomic.Uint64
 
 // echoPath answers echo requests received by one interface.
 type echoPath struct {
-	k   *Kernel
-	nic tcpip.NICID
-	e   *ethEndpoint
-	st4 atomic.Pointer[ipv4.Stats] // the interface's IPv4 counters, once looked up
-
-	// resolved receives the route's resolved fields; made once, so that
-	// asking for them allocates nothing. It stores the link address in
-	// mac (48 bits, macValid set); a late call, after a resolution the
-	// stack started, may store another address's MAC, which can only make
-	// the comparison fail and leave the request to the stack.
-	resolved func(stack.ResolvedFieldsResult)
-	mac      atomic.Uint64
-}
-
-// macValid marks a packed MAC as set.
-const macValid = 1 << 63
-
-// packMAC packs a 6-byte link address into 48 bits, with macValid set, or
-// returns 0 for anything else.
-func packMAC(b []byte) uint64 {
-	if len(b) != 6 {
-		return 0
-	}
-	var v uint64
-	for _, c := range b {
-		v = v<<8 | uint64(c)
-	}
-	return v | macValid
+	k     *Kernel
+	nic   tcpip.NICID
+	e     *ethEndpoint
+	probe neighProbe                 // the cache's neighbour lookups
+	st4   atomic.Pointer[ipv4.Stats] // the interface's IPv4 counters, once looked up
+	st6   atomic.Pointer[ipv6.Stats] // and IPv6 ones
 }
 
 // newEchoPath returns the fast path's hook for interface ifp, whose
@@ -82,11 +65,6 @@ func (k *Kernel) newEchoPath(ifp *Interface, e *ethEndpoint) func([]byte) bool {
 		return nil
 	}
 	p := &echoPath{k: k, nic: ifp.nic, e: e}
-	p.resolved = func(res stack.ResolvedFieldsResult) {
-		if res.Err == nil {
-			p.mac.Store(packMAC([]byte(res.RouteInfo.RemoteLinkAddress)))
-		}
-	}
 	return p.answer
 }
 
@@ -94,8 +72,20 @@ func (k *Kernel) newEchoPath(ifp *Interface, e *ethEndpoint) func([]byte) bool {
 // MAC, if it is an echo request the fast path takes, and reports whether
 // it did; if not, the frame is untouched and goes on to the stack.
 func (p *echoPath) answer(frame []byte) bool {
-	if len(frame) < header.EthernetMinimumSize+header.IPv4MinimumSize+header.ICMPv4MinimumSize ||
-		header.Ethernet(frame).Type() != header.IPv4ProtocolNumber || p.e.bridge.Load() != nil {
+	if len(frame) < header.EthernetMinimumSize || p.e.bridge.Load() != nil {
+		return false
+	}
+	switch header.Ethernet(frame).Type() {
+	case header.IPv4ProtocolNumber:
+		return p.answer4(frame)
+	case header.IPv6ProtocolNumber:
+		return p.answer6(frame)
+	}
+	return false
+}
+
+func (p *echoPath) answer4(frame []byte) bool {
+	if len(frame) < header.EthernetMinimumSize+header.IPv4MinimumSize+header.ICMPv4MinimumSize {
 		return false
 	}
 	ip, ok := echoRequest4(frame[header.EthernetMinimumSize:])
@@ -103,7 +93,7 @@ func (p *echoPath) answer(frame []byte) bool {
 		return false
 	}
 	src, dst := ip.SourceAddress(), ip.DestinationAddress()
-	if !unicast4(src) || !p.ownAddress4(dst) || !p.directBack4(src, frame[6:12]) {
+	if !unicast4(src) || !p.mine(dst, ipv4.ProtocolNumber) || !p.directBack(src, ipv4.ProtocolNumber, frame[6:12]) {
 		return false
 	}
 	ttl := p.k.defaultTTL(ipv4.ProtocolNumber)
@@ -117,27 +107,24 @@ func (p *echoPath) answer(frame []byte) bool {
 	reply := frame[:header.EthernetMinimumSize+len(ip)]
 	turnEcho4(reply, uint8(ttl))
 	gs := p.k.stack.Stats()
-	for _, c := range []*tcpip.StatCounter{
-		st.IP.PacketsReceived, gs.IP.PacketsReceived,
+	inc(st.IP.PacketsReceived, gs.IP.PacketsReceived,
 		st.IP.ValidPacketsReceived, gs.IP.ValidPacketsReceived,
 		st.IP.PacketsDelivered, gs.IP.PacketsDelivered,
-		st.ICMP.PacketsReceived.EchoRequest, gs.ICMP.V4.PacketsReceived.EchoRequest,
-	} {
-		c.Increment()
-	}
+		st.ICMP.PacketsReceived.EchoRequest, gs.ICMP.V4.PacketsReceived.EchoRequest)
 	if err := p.e.writeFrame(reply); err != nil {
-		st.ICMP.PacketsSent.Dropped.Increment()
-		gs.ICMP.V4.PacketsSent.Dropped.Increment()
+		inc(st.ICMP.PacketsSent.Dropped, gs.ICMP.V4.PacketsSent.Dropped)
 		return true
 	}
-	for _, c := range []*tcpip.StatCounter{
-		st.IP.PacketsSent, gs.IP.PacketsSent,
-		st.ICMP.PacketsSent.EchoReply, gs.ICMP.V4.PacketsSent.EchoReply,
-	} {
-		c.Increment()
-	}
+	inc(st.IP.PacketsSent, gs.IP.PacketsSent, st.ICMP.PacketsSent.EchoReply, gs.ICMP.V4.PacketsSent.EchoReply)
 	echoAnswered.Add(1)
 	return true
+}
+
+// inc increments each counter.
+func inc(cs ...*tcpip.StatCounter) {
+	for _, c := range cs {
+		c.Increment()
+	}
 }
 
 // echoRequest4 returns the IPv4 packet in b (without link padding) if it
@@ -171,38 +158,18 @@ func unicast4(a tcpip.Address) bool {
 	return b[0] != 0 && b[0] != 127 && b[0] < 224
 }
 
-// ownAddress4 reports whether a is one of the interface's own assigned
-// IPv4 addresses (not a subnet broadcast, nor one still tentative).
-func (p *echoPath) ownAddress4(a tcpip.Address) bool {
-	ep, terr := p.k.stack.GetNetworkEndpoint(p.nic, ipv4.ProtocolNumber)
-	if terr != nil {
-		return false
-	}
-	ae, ok := ep.(stack.AddressableEndpoint)
-	if !ok {
-		return false
-	}
-	as := ae.AcquireAssignedAddress(a, false, stack.NeverPrimaryEndpoint, true)
-	return as != nil && as.AddressWithPrefix().Address == a && as.GetKind() == stack.Permanent
+// mine reports whether a is one of the interface's own assigned
+// addresses (not a subnet broadcast, nor one still tentative).
+func (p *echoPath) mine(a tcpip.Address, proto tcpip.NetworkProtocolNumber) bool {
+	return p.k.fast.cache.lookup(p.k.stack, &p.probe, p.nic, a, proto, false).own
 }
 
-// directBack4 reports whether the kernel's route to remote is a direct
+// directBack reports whether the kernel's route to remote is a direct
 // one through the interface itself, and its neighbour entry for remote is
 // complete and names srcMAC, the MAC the request came from.
-func (p *echoPath) directBack4(remote tcpip.Address, srcMAC []byte) bool {
-	r, terr := p.k.stack.FindRoute(0, tcpip.Address{}, remote, ipv4.ProtocolNumber, false)
-	if terr != nil {
-		return false
-	}
-	defer r.Release()
-	if r.NICID() != p.nic || r.NextHop().Len() != 0 {
-		return false
-	}
-	p.mac.Store(0)
-	if r.ResolvedFields(p.resolved) != nil {
-		return false
-	}
-	return p.mac.Load() == packMAC(srcMAC)
+func (p *echoPath) directBack(remote tcpip.Address, proto tcpip.NetworkProtocolNumber, srcMAC []byte) bool {
+	c := p.k.fast.cache.lookup(p.k.stack, &p.probe, p.nic, remote, proto, true)
+	return !c.local && c.route && c.nic == p.nic && !c.gw && !c.bcast && string(c.mac) == string(srcMAC)
 }
 
 // stats4 returns the interface's IPv4 counters, which the stack keeps
@@ -226,10 +193,7 @@ func (p *echoPath) stats4() *ipv4.Stats {
 // turnEcho4 makes the echo request in frame (Ethernet and IPv4, exactly
 // as long as the packet) its reply, in place.
 func turnEcho4(frame []byte, ttl uint8) {
-	var a [6]byte
-	copy(a[:], frame[0:6])
-	copy(frame[0:6], frame[6:12])
-	copy(frame[6:12], a[:])
+	swapMACs(frame)
 	ip := header.IPv4(frame[header.EthernetMinimumSize:])
 	src, dst := ip.SourceAddress(), ip.DestinationAddress()
 	ip.SetSourceAddress(dst)
@@ -241,4 +205,12 @@ func turnEcho4(frame []byte, ttl uint8) {
 	icmp.SetType(header.ICMPv4EchoReply)
 	icmp.SetChecksum(0)
 	icmp.SetChecksum(^checksum.Checksum(icmp, 0))
+}
+
+// swapMACs swaps an Ethernet frame's destination and source addresses.
+func swapMACs(frame []byte) {
+	var a [6]byte
+	copy(a[:], frame[0:6])
+	copy(frame[0:6], frame[6:12])
+	copy(frame[6:12], a[:])
 }

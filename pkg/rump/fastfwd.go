@@ -20,6 +20,10 @@ package rump
 // every packet and, for IPv4, reads its TTL from a chunk it has released;
 // this one does neither.
 //
+// The route, the local-address check and the neighbour's MAC come from
+// the kernel's lookup cache (lookupcache.go): while nothing changes, a
+// packet costs the stack no lookup.
+//
 // This file must not queue, copy or hold a frame: it either writes it
 // before returning or leaves it to the caller.
 
@@ -34,15 +38,22 @@ import (
 // fastPath is a kernel's fast forwarding path: the endpoints packets may
 // leave by, by NIC.
 type fastPath struct {
-	k   *Kernel
-	out sync.Map // tcpip.NICID -> *ethEndpoint: virt interfaces
+	k     *Kernel
+	out   sync.Map    // tcpip.NICID -> *ethEndpoint: virt interfaces
+	cache lookupCache // routes, local addresses and neighbours (lookupcache.go)
 }
 
 // addOut makes the virt interface's endpoint one packets may leave by.
-func (f *fastPath) addOut(nic tcpip.NICID, e *ethEndpoint) { f.out.Store(nic, e) }
+func (f *fastPath) addOut(nic tcpip.NICID, e *ethEndpoint) {
+	f.out.Store(nic, e)
+	f.cache.invalidate()
+}
 
 // removeOut forgets an interface being destroyed.
-func (f *fastPath) removeOut(nic tcpip.NICID) { f.out.Delete(nic) }
+func (f *fastPath) removeOut(nic tcpip.NICID) {
+	f.out.Delete(nic)
+	f.cache.invalidate()
+}
 
 // neighProbe takes a neighbour's link address from the stack's neighbour
 // cache when it is known; a resolution the lookup started reports later,
@@ -188,16 +199,11 @@ func (f *fastPath) forward(in *ethEndpoint, nicIn tcpip.NICID, h vnetHdr, frame 
 	if !mine {
 		return false
 	}
-	r, terr := f.k.stack.FindRoute(0, tcpip.Address{}, p.dst, p.proto, false)
-	if terr != nil {
+	c := f.cache.lookup(f.k.stack, &in.fwdNeigh, nicIn, p.dst, p.proto, true)
+	if c.local || !c.route || c.nic == nicIn || c.bcast || c.mac == "" {
 		return false
 	}
-	nic, hop, bcast := r.NICID(), r.NextHop(), r.IsOutboundBroadcast()
-	r.Release()
-	if nic == nicIn || bcast {
-		return false
-	}
-	v, ok := f.out.Load(nic)
+	v, ok := f.out.Load(c.nic)
 	if !ok {
 		return false
 	}
@@ -207,17 +213,10 @@ func (f *fastPath) forward(in *ethEndpoint, nicIn tcpip.NICID, h vnetHdr, frame 
 	if !vnet || !out.running.Load() || out.noMedia.Load() || out.bridge.Load() != nil || p.wireSize(h) > int(out.MTU()) {
 		return false
 	}
-	if hop.Len() == 0 {
-		hop = p.dst
-	}
-	mac, ok := in.fwdNeigh.lookup(f.k.stack, nic, hop, p.proto)
-	if !ok {
-		return false
-	}
 	frame = frame[:p.end] // no Ethernet padding: the host takes the frame's length
 	in.taps.in(frame, nil)
 	in.stats.countIn(len(frame), false)
-	f.rewrite(frame, p, out, mac)
+	f.rewrite(frame, p, out, c.mac)
 	out.taps.out(frame)
 	h.flags &^= vnetFlagDataValid // the host verifies what it did not make
 	w := wireVecs.Get().(*wireVec)

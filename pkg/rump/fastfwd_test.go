@@ -282,8 +282,8 @@ func TestFastForwardLeavesErrors(t *testing.T) {
 		{"inet too big", false, 64, 1400, 0, uint8(header.ICMPv4DstUnreachable), 1280, true},
 		{"inet super-frame, segments too big", false, 64, 4000, 1400, uint8(header.ICMPv4DstUnreachable), 1280, true},
 		{"inet6 hop limit 1", true, 1, 100, 0, uint8(header.ICMPv6TimeExceeded), 0, false},
-		// (gVisor's packet too big carries no MTU: not this path's doing.)
-		{"inet6 too big", true, 64, 1400, 0, uint8(header.ICMPv6PacketTooBig), 0, false},
+		{"inet6 too big", true, 64, 1400, 0, uint8(header.ICMPv6PacketTooBig), 1280, false},
+		{"inet6 super-frame, segments too big", true, 64, 4000, 1400, uint8(header.ICMPv6PacketTooBig), 1280, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -294,12 +294,23 @@ func TestFastForwardLeavesErrors(t *testing.T) {
 			var h vnetHdr
 			if tt.gso != 0 {
 				h = vnetHdr{gsoType: vnetGSOTCPv4, gsoSize: tt.gso, hdrLen: 54}
+				if tt.v6 {
+					h = vnetHdr{gsoType: vnetGSOTCPv6, gsoSize: tt.gso, hdrLen: 74}
+				}
 			}
 			a.send(h, f)
 			_, got := a.next(t, func(g []byte) bool { return icmpError(g, tt.v6) })
 			typ, mtu := icmpTypeMTU(got, tt.v6)
 			if typ != tt.typ || mtu != tt.mtu {
 				t.Errorf("ICMP error: got type %d MTU %d, want type %d MTU %d", typ, mtu, tt.typ, tt.mtu)
+			}
+			if tt.v6 {
+				ip := header.IPv6(got[header.EthernetMinimumSize:])
+				m := ip.Payload()
+				sum := header.PseudoHeaderChecksum(header.ICMPv6ProtocolNumber, ip.SourceAddress(), ip.DestinationAddress(), uint16(len(m)))
+				if s := checksum.Checksum(m, sum); s != 0xffff {
+					t.Errorf("ICMPv6 checksum: got sum %#x, want 0xffff", s)
+				}
 			}
 		})
 	}

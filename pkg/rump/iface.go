@@ -106,8 +106,9 @@ func (k *Kernel) CreateLinked(name, linkstr string) error {
 		ifp.eth.onLink = func() { go k.rtmCarrier(ifp) }
 		ifp.eth.forwards = k.forwardsInet
 		ifp.eth.forwardHook = func(p []byte, inet6 bool) { k.forwarded(ifp, p, inet6) }
-		ifp.eth.routing = k.routing
+		ifp.eth.routing = func(f []byte) bool { return k.routingVia(ifp.eth, f) }
 		ifp.eth.echo = k.newEchoPath(ifp, ifp.eth)
+		ifp.eth.kernel = k
 		ifp.eth.fast, ifp.eth.nic = &k.fast, ifp.nic
 		ifp.eth.inGroup = k.groupMember(ifp.nic)
 		ifp.eth.SetDevice(tap)
@@ -120,6 +121,7 @@ func (k *Kernel) CreateLinked(name, linkstr string) error {
 		ifp.eth.forwards = k.forwardsInet
 		ifp.eth.forwardHook = func(p []byte, inet6 bool) { k.forwarded(ifp, p, inet6) }
 		ifp.eth.echo = k.newEchoPath(ifp, ifp.eth)
+		ifp.eth.kernel = k
 		ifp.ep = ifp.eth
 		ifp.flags = api.IFF_BROADCAST | api.IFF_SIMPLEX | api.IFF_MULTICAST
 	case "bridge":
@@ -222,6 +224,7 @@ func (k *Kernel) destroyLocked(ifp *Interface) {
 	}
 	k.fast.removeOut(ifp.nic)
 	k.stack.RemoveNIC(ifp.nic)
+	k.invalidateLookups()
 	if ifp.wg != nil {
 		ifp.wg.release()  // the port is free once Destroy returns
 		go ifp.wg.close() // waits for its receivers, which enter the stack: not under k.mu
@@ -287,6 +290,7 @@ func (k *Kernel) upLocked(ifp *Interface) error {
 		k.setDADLocked(ifp, 0)
 	}
 	err := k.enableNICLocked(ifp)
+	k.invalidateLookups()
 	if fresh6 {
 		k.setDADLocked(ifp, k.dadTransmitsLocked(ifp))
 	}
@@ -327,6 +331,7 @@ func (k *Kernel) inetLinkUpLocked(ifp *Interface) {
 			k.startInetDADLocked(ifp, a)
 		case !fresh && k.tun.inetDAD > 0:
 			k.stack.RemoveAddress(ifp.nic, tcpip.AddrFromSlice(a.prefix.Addr().AsSlice()))
+			k.invalidateLookups()
 			a.inStack = false
 			a.dad.Store(dadTentative)
 			k.startInetDADLocked(ifp, a)
@@ -353,6 +358,7 @@ func (k *Kernel) downLocked(ifp *Interface) {
 		ifp.eth.running.Store(false)
 	}
 	k.stack.DisableNIC(ifp.nic)
+	k.invalidateLookups()
 	ifp.flags &^= api.IFF_UP | api.IFF_RUNNING
 }
 

@@ -140,6 +140,7 @@ func New(opts Options) (*Kernel, error) {
 	k.fast.k = k
 	k.sweepKick = make(chan struct{}, 1)
 	nudDisp.kick = k.kickSweeper
+	nudDisp.changed = k.invalidateLookups
 	// Loss recovery as NetBSD's TCP does it (duplicate ACKs, SACK, NewReno),
 	// without gVisor's RACK and tail loss probes.
 	noRACK := tcpip.TCPRecovery(0)
@@ -283,6 +284,7 @@ func (k *Kernel) SetForwarding(family int, on bool) error {
 	if err := k.stack.SetForwardingDefaultAndAllNICs(proto, on); err != nil {
 		return api.Errorf(syscall.EINVAL, err.String())
 	}
+	k.invalidateLookups()
 	if family == 4 {
 		k.forwarding4.Store(on)
 	} else {

@@ -108,6 +108,9 @@ type ethEndpoint struct {
 	// group: the receive filter then drops IP multicast to other groups
 	// (wantsGroupFrame), as a NIC's multicast filter would.
 	inGroup func(tcpip.Address) bool
+	// kernel, if set, fixes the packet too big messages the endpoint
+	// sends (fastfwd_toobig.go).
+	kernel *Kernel
 }
 
 var (

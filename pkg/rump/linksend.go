@@ -45,6 +45,7 @@ func (e *ethEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 		e.stats.oerrors.Add(uint64(pkts.Len()))
 		return pkts.Len(), nil
 	}
+	e.patchTooBig(pkts)
 	e.stats.countForwarded(pkts)
 	if h := e.bridge.Load(); h != nil {
 		return e.writeBridged(h, pkts), nil

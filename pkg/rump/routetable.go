@@ -155,6 +155,7 @@ func (k *Kernel) updateRoutesLocked() {
 		return table[i].Destination.Prefix() > table[j].Destination.Prefix()
 	})
 	k.stack.SetRouteTable(table)
+	k.invalidateLookups()
 	for _, ifp := range k.ifaces {
 		k.syncProxyLocked(ifp) // host routes with -proxy publish their destination
 		k.syncProxyNDPLocked(ifp)

@@ -273,6 +273,9 @@ type nudEvents struct {
 	// or goes, keeps a sender to a dead address from repeating it every
 	// few seconds.
 	missed map[nudKey]struct{}
+	// changed invalidates the kernel's lookup cache (lookupcache.go); set
+	// before any NIC exists.
+	changed func()
 }
 
 type nudKey struct {
@@ -299,6 +302,7 @@ func (n *nudEvents) OnNeighborChanged(nic tcpip.NICID, e stack.NeighborEntry) { 
 // OnNeighborRemoved implements stack.NUDDispatcher.
 func (n *nudEvents) OnNeighborRemoved(nic tcpip.NICID, e stack.NeighborEntry) {
 	n.gc.removed(nic, e.Addr)
+	n.invalidate()
 	key := nudKey{nic, e.Addr}
 	n.mu.Lock()
 	old, ok := n.known[key]
@@ -312,6 +316,7 @@ func (n *nudEvents) OnNeighborRemoved(nic tcpip.NICID, e stack.NeighborEntry) {
 }
 
 func (n *nudEvents) update(nic tcpip.NICID, e stack.NeighborEntry) {
+	n.invalidate()
 	if n.kick != nil {
 		n.kick()
 	}
