@@ -322,8 +322,8 @@ func (k *Kernel) addrOwnerLocked(a netip.Addr) *Interface {
 // gatewayIfaceLocked finds the interface for a gateway: for an interface
 // route (via false) the one that has it as an address; otherwise the
 // interface of the longest route to a link containing it (a local
-// route's is lo0), or else of an address whose subnet contains it, as
-// NetBSD's ifa_ifwithroute does.
+// route's is the address's interface), or else of an address whose
+// subnet contains it, as NetBSD's ifa_ifwithroute does.
 func (k *Kernel) gatewayIfaceLocked(gw netip.Addr, via bool) (*Interface, error) {
 	if !via {
 		if ifp := k.addrOwnerLocked(gw); ifp != nil {
@@ -332,6 +332,11 @@ func (k *Kernel) gatewayIfaceLocked(gw netip.Addr, via bool) (*Interface, error)
 		return nil, api.Errorf(syscall.ENETUNREACH, gw.String()+" is not an address of an interface")
 	}
 	if r := k.routeToLocked(gw, true); r != nil {
+		if r.flags&api.RTF_LOCAL != 0 && r.link != nil {
+			// A gateway that is one of our addresses: the address's
+			// interface (NetBSD takes the local route's rt_ifa).
+			return r.link, nil
+		}
 		return r.ifp, nil
 	}
 	for _, ifp := range k.ifaces {

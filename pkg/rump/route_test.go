@@ -69,6 +69,8 @@ func TestStaticRoutes(t *testing.T) {
 		{k.AddRoute, api.Route{Dest: "0.0.0.0/0", Gateway: "192.168.1.1", Flags: gw}, syscall.ENETUNREACH},
 		{k.AddRoute, api.Route{Dest: "10.8.0.0/16", Gateway: "10.0.0.9", Flags: api.RTF_STATIC}, syscall.ENETUNREACH},
 		{k.AddRoute, api.Route{Dest: "10.8.0.0/16", Gateway: "10.0.0.7", Flags: api.RTF_STATIC}, 0},
+		// A gateway that is our own address: its interface, not lo0 (t_gif).
+		{k.AddRoute, api.Route{Dest: "10.4.0.0/16", Gateway: "10.0.0.7", Flags: gw}, 0},
 		{k.AddRoute, api.Route{Dest: "10.7.7.7/32", Interface: "virt0", Flags: api.RTF_STATIC}, 0},
 		{k.AddRoute, api.Route{Dest: "10.6.0.0/16", Interface: "virt9", Flags: api.RTF_STATIC}, syscall.ENXIO},
 		{k.AddRoute, api.Route{Dest: "fc00:1::/64", Gateway: "10.0.0.2", Flags: gw}, syscall.EAFNOSUPPORT},
@@ -92,11 +94,12 @@ func TestStaticRoutes(t *testing.T) {
 		"10.0.0.0/24  UC virt0",
 		"10.0.0.1/32  UHl lo0",
 		"10.0.0.7/32  UHl lo0",
+		"10.4.0.0/16 10.0.0.7 UGS virt0",
 		"10.7.7.7/32  UHS virt0",
 		"10.8.0.0/16 10.0.0.7 US virt0",
 		"10.9.0.0/16 10.0.0.3 UGS virt0",
 		"127.0.0.1/32  UHl lo0")
-	if r := k.Routes(4)[6]; r.MTU != 1400 {
+	if r := k.Routes(4)[7]; r.MTU != 1400 {
 		t.Errorf("changed route MTU: got %d, want 1400", r.MTU)
 	}
 	// The stack routes by the same table.
@@ -148,6 +151,7 @@ func TestStaticRoutes(t *testing.T) {
 	}
 	wantRoutes(t, k, 4,
 		"0.0.0.0/0 10.0.0.254 UGS virt0",
+		"10.4.0.0/16 10.0.0.7 UGS virt0",
 		"10.7.7.7/32  UHS virt0",
 		"10.8.0.0/16 10.0.0.7 US virt0",
 		"127.0.0.1/32  UHl lo0")

@@ -65,8 +65,10 @@ func isVlanName(name string) bool {
 	return strings.HasPrefix(name, "vlan") && len(name) > 4 && name[4] >= '0' && name[4] <= '9'
 }
 
-// setVlan carries out a vlan action. "vlan n" alone keeps the parent, so
-// on a configured vlan it fails as a reconfiguration does.
+// setVlan carries out a vlan action. As NetBSD's ifconfig, "vlan n" first
+// sets the tag on the vlan's current parent, so on a configured vlan any
+// "vlan n [vlanif p]" fails as a reconfiguration does (EBUSY), whatever p
+// names, even an interface that does not exist.
 func setVlan(b Backend, ifc api.Interface, a action) error {
 	if !isVlanName(ifc.Name) {
 		return cli.Refuse("valid only with vlan(4) interfaces")
@@ -79,7 +81,7 @@ func setVlan(b Backend, ifc api.Interface, a action) error {
 	switch {
 	case a.what == "-vlanif":
 		tag, parent = 0, ""
-	case parent == "" && ifc.Vlan != nil:
+	case ifc.Vlan != nil && ifc.Vlan.Parent != "":
 		parent = ifc.Vlan.Parent
 	}
 	if err := vb.SetVlan(ifc.Name, tag, parent); err != nil {

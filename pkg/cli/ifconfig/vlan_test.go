@@ -38,6 +38,9 @@ func TestVlanAgainstKernel(t *testing.T) {
 		{"vlan0", `^vlan0: flags=0x8802<BROADCAST,SIMPLEX,MULTICAST> mtu 1496\n\tvlan: 1 parent: shmif0\n\taddress: [0-9a-f:]{17}\n`, "", 0},
 		{"vlan0 vlan 2 vlanif shmif0", "^$", "^rifconfig: SIOCSETVLAN: Device busy\n$", 1},
 		{"vlan0 vlan 1 vlanif shmif1", "^$", "^rifconfig: SIOCSETVLAN: Device busy\n$", 1},
+		// NetBSD's "vlan n" sets the tag on the current parent first, so a
+		// configured vlan is busy even for a parent that does not exist.
+		{"vlan0 vlan 1 vlanif shmif7", "^$", "^rifconfig: SIOCSETVLAN: Device busy\n$", 1},
 		{"vlan0 vlan 2", "^$", "^rifconfig: SIOCSETVLAN: Device busy\n$", 1},
 		{"vlan0 mtu 1497", "^$", "^rifconfig: SIOCSIFMTU: Invalid argument\n$", 0},
 		{"vlan0 mtu 42", "^$", "", 0},
