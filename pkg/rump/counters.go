@@ -65,6 +65,13 @@ func (c *counters) countOut(n int, group bool) {
 	}
 }
 
+// uncountOut takes back a countOut (not of a group frame) whose write
+// then failed.
+func (c *counters) uncountOut(n int) {
+	c.opackets.Add(^uint64(0))
+	c.obytes.Add(-uint64(n))
+}
+
 func (c *counters) zero() {
 	for _, v := range []*atomic.Uint64{&c.ipackets, &c.ibytes, &c.imcasts,
 		&c.ierrors, &c.iqdrops, &c.opackets, &c.obytes, &c.omcasts, &c.oerrors} {

@@ -219,6 +219,15 @@ func (f *fastPath) forward(in *ethEndpoint, nicIn tcpip.NICID, h vnetHdr, frame 
 	f.rewrite(frame, p, out, c.mac)
 	out.taps.out(frame)
 	h.flags &^= vnetFlagDataValid // the host verifies what it did not make
+	// Counted forwarded before the write, and taken back if it fails, so
+	// that whoever sees the frame on the far wire also sees it counted.
+	n := p.segments(h)
+	fwd := &out.stats.fast4
+	if p.proto != header.IPv4ProtocolNumber {
+		fwd = &out.stats.fast6
+	}
+	fwd.Add(n)
+	out.stats.countOut(len(frame), false)
 	w := wireVecs.Get().(*wireVec)
 	h.put(w.hdr[:])
 	w.iov[0], w.iov[1] = w.hdr[:], frame
@@ -226,18 +235,13 @@ func (f *fastPath) forward(in *ethEndpoint, nicIn tcpip.NICID, h vnetHdr, frame 
 	w.iov[1] = nil
 	wireVecs.Put(w)
 	if err != nil {
+		fwd.Add(-n) // two's complement: takes n back
+		out.stats.uncountOut(len(frame))
 		out.stats.oerrors.Add(1)
 		out.ioFailed()
 		return true
 	}
 	out.ioWorked()
-	out.stats.countOut(len(frame), false)
-	n := p.segments(h)
-	if p.proto == header.IPv4ProtocolNumber {
-		out.stats.fast4.Add(n)
-	} else {
-		out.stats.fast6.Add(n)
-	}
 	return true
 }
 

@@ -252,7 +252,13 @@ func TestFastForward(t *testing.T) {
 				}
 				return s.IP.Forwarded
 			}
-			if n := fwd(k.NetStats()) - fwd(before); n != tt.fwd {
+			// The path counts a packet once its write has returned, which
+			// may be after the frame has reached b: wait for the count.
+			n := fwd(k.NetStats()) - fwd(before)
+			for deadline := time.Now().Add(10 * time.Second); n < tt.fwd && time.Now().Before(deadline); n = fwd(k.NetStats()) - fwd(before) {
+				time.Sleep(time.Millisecond)
+			}
+			if n != tt.fwd {
 				t.Errorf("forwarded: got %d more, want %d", n, tt.fwd)
 			}
 		})
