@@ -92,7 +92,8 @@ func TestWgTwoKernels(t *testing.T) {
 	e.rpingOK(a, "10.100.0.2", 3)
 	e.rpingOK(b, "10.100.0.1", 3)
 	if _, err := exec.LookPath("tcpdump"); err == nil {
-		cmd, stdout, stderr, done := e.startCaptureAt(a, "-i", "wg0", "-c", "2", "-n", "icmp")
+		// Four packets: a request and its reply stand together among them.
+		cmd, stdout, stderr, done := e.startCaptureAt(a, "-i", "wg0", "-c", "4", "-n", "icmp")
 		e.sendUntil(done, func() { e.toolAt(a, "rping", "-n", "-c", "1", "10.100.0.2") })
 		want := regexp.MustCompile(`IP 10\.100\.0\.1 > 10\.100\.0\.2: ICMP echo request, .*\n.*IP 10\.100\.0\.2 > 10\.100\.0\.1: ICMP echo reply`)
 		if !cmd.ProcessState.Success() || !want.MatchString(stdout.String()) {
