@@ -240,9 +240,9 @@ func FuzzReceiveFilter(f *testing.F) {
 		e.noarp.Store(noarp)
 		if chunked && len(frame) > rxHeadLen {
 			buf := pooledBuffer(frame)
-			e.deliver(frame[:rxHeadLen], &buf, false)
+			e.deliver(frame[:rxHeadLen], &buf, vnetHdr{})
 		} else {
-			e.deliver(append([]byte(nil), frame...), nil, flags&16 != 0)
+			e.deliver(append([]byte(nil), frame...), nil, vnetHdr{flags: flags & 16 >> 3})
 		}
 		want := running && len(frame) >= header.EthernetMinimumSize
 		if want {

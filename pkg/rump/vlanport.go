@@ -1,0 +1,325 @@
+package rump
+
+// A vlan's frame device (vlanPort) and the parent's side of it: the
+// vlan's frames tagged onto the parent's wire, the parent's tagged frames
+// untagged for the vlan, each with its virtio-net header (vlan.go says
+// why). The header's offsets count from the frame's start, so the tag
+// moves them: csum_start and hdr_len grow by the tag on the way out and
+// shrink by it on the way in, as a Linux tap's header counts a tag in
+// front of the headers; gso_type and gso_size, which describe the TCP
+// segments, stay as they are.
+//
+// Goroutines: Writev runs on the vlan's sending goroutines (its stack's,
+// its transmit pipe's, a bridge's); vlanInput on the parent's receiving
+// ones; Readv on the vlan's receive loop.
+//
+// Ownership: a frame queued for the vlan is a pooled copy (vlanBufs) the
+// port owns until Readv has copied it out.
+
+import (
+	"encoding/binary"
+	"net"
+	"sync"
+	"syscall"
+
+	"gvisor.dev/gvisor/pkg/buffer"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+)
+
+// vlanQueue bounds the frames waiting for a vlan's receive loop; beyond
+// it they are dropped and counted.
+const vlanQueue = 256
+
+// vlanFrame is a frame queued for a vlan's receive loop, untagged, with
+// its virtio-net header (zero if the parent gave none).
+type vlanFrame struct {
+	hdr vnetHdr
+	buf *[]byte // from vlanBuf
+}
+
+// vlanPort is a vlan's device: writes are tagged onto the parent's wire,
+// reads take what the parent's receive path handed over. Its frames
+// carry a virtio-net header both ways.
+type vlanPort struct {
+	parent *ethEndpoint
+	vid    uint16
+	stats  *counters // the vlan's, for frames its queue could not take
+	in     chan vlanFrame
+	done   chan struct{}
+	once   sync.Once
+}
+
+var _ vnetDevice = (*vlanPort)(nil)
+
+func newVlanPort(parent *ethEndpoint, vid uint16, stats *counters) *vlanPort {
+	return &vlanPort{parent: parent, vid: vid, stats: stats,
+		in: make(chan vlanFrame, vlanQueue), done: make(chan struct{})}
+}
+
+// VnetHdrLen implements vnetDevice: every frame, read or written, comes
+// after a virtio-net header.
+func (*vlanPort) VnetHdrLen() int { return vnetHdrLen }
+
+// Read implements FrameDevice: the header, then the frame.
+func (p *vlanPort) Read(b []byte) (int, error) {
+	if len(b) < vnetHdrLen {
+		return 0, syscall.EINVAL
+	}
+	return p.Readv([][]byte{b[:vnetHdrLen], b[vnetHdrLen:]})
+}
+
+// Readv implements vnetDevice: the header into bufs[0], which must be a
+// header long, and the frame over the rest.
+func (p *vlanPort) Readv(bufs [][]byte) (int, error) {
+	if len(bufs) == 0 || len(bufs[0]) != vnetHdrLen {
+		return 0, syscall.EINVAL
+	}
+	select {
+	case f := <-p.in:
+		f.hdr.put(bufs[0])
+		n, rest := vnetHdrLen, *f.buf
+		for _, b := range bufs[1:] {
+			c := copy(b, rest)
+			n, rest = n+c, rest[c:]
+		}
+		putVlanBuf(f.buf)
+		return n, nil
+	case <-p.done:
+		return 0, net.ErrClosed
+	}
+}
+
+// Write implements FrameDevice: b is a header and a frame.
+func (p *vlanPort) Write(b []byte) (int, error) {
+	if len(b) < vnetHdrLen {
+		return 0, syscall.EINVAL
+	}
+	return p.Writev([][]byte{b[:vnetHdrLen], b[vnetHdrLen:]})
+}
+
+// Writev implements vnetDevice: the header in bufs[0], the frame gathered
+// from the rest, goes out tagged on the parent.
+func (p *vlanPort) Writev(bufs [][]byte) (int, error) {
+	n := 0
+	for _, b := range bufs {
+		n += len(b)
+	}
+	if len(bufs) == 0 || len(bufs[0]) != vnetHdrLen || n < vnetHdrLen+header.EthernetMinimumSize {
+		return 0, syscall.EINVAL
+	}
+	p.parent.sendTagged(parseVnetHdr(bufs[0]), bufs[1:], n-vnetHdrLen, p.vid)
+	return n, nil
+}
+
+// Close implements FrameDevice.
+func (p *vlanPort) Close() error {
+	p.once.Do(func() { close(p.done) })
+	return nil
+}
+
+// input queues an untagged frame, which the port now owns.
+func (p *vlanPort) input(f vlanFrame) {
+	select {
+	case p.in <- f:
+	default:
+		p.stats.iqdrops.Add(1)
+		putVlanBuf(f.buf)
+	}
+}
+
+// Frame buffers: small ones for ordinary frames, large ones for
+// super-frames, so that a queue of small frames does not hold 64 KiB each.
+var (
+	vlanSmallBufs = sync.Pool{New: func() any { b := make([]byte, 0, maxFrame+vlanEncapLen); return &b }}
+	vlanLargeBufs = sync.Pool{New: func() any { b := make([]byte, 0, maxVnetFrame+vlanEncapLen); return &b }}
+)
+
+// vlanBuf returns an empty pooled buffer that holds n bytes.
+func vlanBuf(n int) *[]byte {
+	if n <= maxFrame+vlanEncapLen {
+		return vlanSmallBufs.Get().(*[]byte)
+	}
+	bp := vlanLargeBufs.Get().(*[]byte)
+	if cap(*bp) < n {
+		*bp = make([]byte, 0, n)
+	}
+	return bp
+}
+
+func putVlanBuf(bp *[]byte) {
+	*bp = (*bp)[:0]
+	if cap(*bp) == maxFrame+vlanEncapLen {
+		vlanSmallBufs.Put(bp)
+	} else if cap(*bp) >= maxVnetFrame+vlanEncapLen {
+		vlanLargeBufs.Put(bp)
+	}
+}
+
+// vlanOut is h for its frame once a tag is put in front of its headers.
+func (h vnetHdr) vlanOut() vnetHdr {
+	if h.flags&vnetFlagNeedsCsum != 0 {
+		h.csumStart += vlanEncapLen
+	}
+	if h.hdrLen != 0 {
+		h.hdrLen += vlanEncapLen
+	}
+	return h
+}
+
+// vlanIn is h for its frame once the tag is taken out, and false if h's
+// checksum would start inside the Ethernet header then.
+func (h vnetHdr) vlanIn() (vnetHdr, bool) {
+	if h.flags&vnetFlagNeedsCsum != 0 {
+		if h.csumStart < header.EthernetMinimumSize+vlanEncapLen {
+			return h, false
+		}
+		h.csumStart -= vlanEncapLen
+	}
+	if h.hdrLen >= header.EthernetMinimumSize+vlanEncapLen {
+		h.hdrLen -= vlanEncapLen
+	}
+	return h, true
+}
+
+// vlanEncapv is vlanEncap of the frame gathered from slices.
+func vlanEncapv(dst []byte, frame [][]byte, vid uint16) []byte {
+	need := ethAddrsLen
+	for _, s := range frame {
+		if need > 0 {
+			k := min(need, len(s))
+			dst, s, need = append(dst, s[:k]...), s[k:], need-k
+			if need == 0 {
+				dst = binary.BigEndian.AppendUint16(dst, etherTypeVLAN)
+				dst = binary.BigEndian.AppendUint16(dst, vid&vlanIDMask)
+			}
+		}
+		dst = append(dst, s...)
+	}
+	return dst
+}
+
+// sendTagged writes a frame of one of the endpoint's vlans (size bytes
+// in slices, with virtio-net header h) tagged to its device, seen by its
+// captures and counted as its output. A parent that takes the header gets
+// it, offsets moved by the tag; another gets an offloaded frame cut into
+// segments with complete checksums, each tagged. Nothing goes out while
+// the parent is not running.
+func (e *ethEndpoint) sendTagged(h vnetHdr, frame [][]byte, size int, vid uint16) {
+	dev := e.liveDevice()
+	if dev == nil || e.noMedia.Load() {
+		e.stats.oerrors.Add(1)
+		return
+	}
+	vd, vnet := asVnet(dev)
+	bp := vlanBuf(size + vlanEncapLen)
+	defer putVlanBuf(bp)
+	if !vnet && h.offloaded() {
+		e.sendNormalised(dev, h, frame, bp, vid)
+		return
+	}
+	tagged := vlanEncapv((*bp)[:0], frame, vid)
+	*bp = tagged
+	e.taps.out(tagged)
+	var err error
+	e.wmu.Lock()
+	if vnet {
+		w := wireVecs.Get().(*wireVec)
+		h.vlanOut().put(w.hdr[:])
+		w.iov[0], w.iov[1] = w.hdr[:], tagged
+		_, err = vd.Writev(w.iov[:])
+		w.iov[1] = nil
+		wireVecs.Put(w)
+	} else {
+		_, err = dev.Write(tagged)
+	}
+	e.wmu.Unlock()
+	e.countWire(tagged, err)
+}
+
+// sendNormalised writes an offloaded frame of a vlan to a parent that
+// does not take offloads: normalised untagged (bp is a buffer for it),
+// then each piece tagged.
+func (e *ethEndpoint) sendNormalised(dev FrameDevice, h vnetHdr, frame [][]byte, bp *[]byte, vid uint16) {
+	f := (*bp)[:0]
+	for _, s := range frame {
+		f = append(f, s...)
+	}
+	*bp = f
+	scratch, out := vnetBufs.Get().(*[]byte), vlanBuf(maxFrame+vlanEncapLen)
+	defer vnetBufs.Put(scratch)
+	defer putVlanBuf(out)
+	ok := normalise(h, f, (*scratch)[:0], func(seg []byte) {
+		t := vlanEncap((*out)[:0], seg, vid)
+		*out = t[:0]
+		e.taps.out(t)
+		e.wmu.Lock()
+		_, err := dev.Write(t)
+		e.wmu.Unlock()
+		e.countWire(t, err)
+	})
+	if !ok {
+		e.stats.oerrors.Add(1)
+	}
+}
+
+// vlanInput is the parent's receive hook: it takes a tagged frame that
+// passed the parent's filter (frame its first bytes if buf holds it
+// whole), with its virtio-net header h, and reports whether it did. A
+// frame whose tag no vlan of the parent has is dropped, as NetBSD's
+// vlan_input does; without vlans the frame is not taken.
+func (e *ethEndpoint) vlanInput(frame []byte, buf *buffer.Buffer, h vnetHdr) bool {
+	t := e.trunk.Load()
+	if t == nil {
+		return false
+	}
+	size := len(frame)
+	if buf != nil {
+		size = int(buf.Size())
+	}
+	const tagEnd = ethAddrsLen + vlanEncapLen
+	if !isTagged(frame) || len(frame) < tagEnd+2 || size < tagEnd+2 {
+		e.stats.ierrors.Add(1)
+		return true
+	}
+	p := (*t)[binary.BigEndian.Uint16(frame[ethAddrsLen+2:])&vlanIDMask]
+	if p == nil {
+		return true
+	}
+	h, ok := h.vlanIn()
+	if !ok {
+		e.stats.ierrors.Add(1)
+		return true
+	}
+	bp := vlanBuf(size - vlanEncapLen)
+	b := append((*bp)[:0], frame[:ethAddrsLen]...)
+	if buf == nil {
+		b = append(b, frame[tagEnd:]...)
+	} else {
+		b = b[:size-vlanEncapLen]
+		buf.ReadAt(b[ethAddrsLen:], tagEnd)
+	}
+	*bp = b
+	p.input(vlanFrame{hdr: h, buf: bp})
+	return true
+}
+
+// normaliseTagged is normalise of a tagged frame: its untagged copy is
+// normalised, and each piece handed to emit with the frame's tag.
+func normaliseTagged(h vnetHdr, frame, scratch []byte, emit func([]byte)) bool {
+	const tagEnd = ethAddrsLen + vlanEncapLen
+	uh, ok := h.vlanIn()
+	if !ok || len(frame) < tagEnd+2 {
+		return false
+	}
+	tci := binary.BigEndian.Uint16(frame[ethAddrsLen+2:])
+	in, out := vlanBuf(len(frame)), vlanBuf(maxFrame+vlanEncapLen)
+	defer putVlanBuf(in)
+	defer putVlanBuf(out)
+	*in = append(append((*in)[:0], frame[:ethAddrsLen]...), frame[tagEnd:]...)
+	return normalise(uh, *in, scratch, func(seg []byte) {
+		t := vlanEncap((*out)[:0], seg, 0)
+		binary.BigEndian.PutUint16(t[ethAddrsLen+2:], tci)
+		*out = t[:0]
+		emit(t)
+	})
+}
