@@ -30,11 +30,52 @@ import (
 // it they are dropped and counted.
 const vlanQueue = 256
 
-// vlanFrame is a frame queued for a vlan's receive loop, untagged, with
-// its virtio-net header (zero if the parent gave none).
+// vlanFrame is a frame queued for a vlan's receive loop, with its
+// virtio-net header (zero if the parent gave none): untagged in a pooled
+// copy, or a large one still tagged in the chunks the parent read it into
+// (the tag is left out when it is read).
 type vlanFrame struct {
-	hdr vnetHdr
-	buf *[]byte // from vlanBuf
+	hdr    vnetHdr
+	buf    *[]byte // from vlanBuf, or nil for tagged
+	tagged buffer.Buffer
+}
+
+// copyTo copies the untagged frame over bufs and lets go of it; it
+// returns the bytes copied.
+func (f *vlanFrame) copyTo(bufs [][]byte) int {
+	n := 0
+	if f.buf != nil {
+		rest := *f.buf
+		for _, b := range bufs {
+			c := copy(b, rest)
+			n, rest = n+c, rest[c:]
+		}
+		putVlanBuf(f.buf)
+		return n
+	}
+	size := int(f.tagged.Size()) - vlanEncapLen
+	for _, d := range bufs {
+		for len(d) > 0 && n < size {
+			src, end := n+vlanEncapLen, size
+			if n < ethAddrsLen {
+				src, end = n, ethAddrsLen
+			}
+			k := min(len(d), end-n)
+			f.tagged.ReadAt(d[:k], int64(src))
+			d, n = d[k:], n+k
+		}
+	}
+	f.tagged.Release()
+	return n
+}
+
+// release lets go of a frame that is not read.
+func (f *vlanFrame) release() {
+	if f.buf != nil {
+		putVlanBuf(f.buf)
+		return
+	}
+	f.tagged.Release()
 }
 
 // vlanPort is a vlan's device: writes are tagged onto the parent's wire,
@@ -77,13 +118,7 @@ func (p *vlanPort) Readv(bufs [][]byte) (int, error) {
 	select {
 	case f := <-p.in:
 		f.hdr.put(bufs[0])
-		n, rest := vnetHdrLen, *f.buf
-		for _, b := range bufs[1:] {
-			c := copy(b, rest)
-			n, rest = n+c, rest[c:]
-		}
-		putVlanBuf(f.buf)
-		return n, nil
+		return vnetHdrLen + f.copyTo(bufs[1:]), nil
 	case <-p.done:
 		return 0, net.ErrClosed
 	}
@@ -123,7 +158,7 @@ func (p *vlanPort) input(f vlanFrame) {
 	case p.in <- f:
 	default:
 		p.stats.iqdrops.Add(1)
-		putVlanBuf(f.buf)
+		f.release()
 	}
 }
 
@@ -211,6 +246,10 @@ func (e *ethEndpoint) sendTagged(h vnetHdr, frame [][]byte, size int, vid uint16
 		return
 	}
 	vd, vnet := asVnet(dev)
+	if vnet && e.taps.list.Load() == nil {
+		e.writeTaggedv(vd, h, frame, size, vid)
+		return
+	}
 	bp := vlanBuf(size + vlanEncapLen)
 	defer putVlanBuf(bp)
 	if !vnet && h.offloaded() {
@@ -234,6 +273,58 @@ func (e *ethEndpoint) sendTagged(h vnetHdr, frame [][]byte, size int, vid uint16
 	}
 	e.wmu.Unlock()
 	e.countWire(tagged, err)
+}
+
+// tagVec is a write of a tagged frame by writev without a copy: the
+// header, the frame's slices cut after its addresses, and the tag.
+type tagVec struct {
+	hdr [vnetHdrLen]byte
+	tag [vlanEncapLen]byte
+	iov [][]byte
+}
+
+var tagVecs = sync.Pool{New: func() any { return new(tagVec) }}
+
+// writeTaggedv writes a vlan's frame to a device that takes the
+// virtio-net header, the tag put in by the write itself.
+func (e *ethEndpoint) writeTaggedv(vd vnetDevice, h vnetHdr, frame [][]byte, size int, vid uint16) {
+	w := tagVecs.Get().(*tagVec)
+	h.vlanOut().put(w.hdr[:])
+	binary.BigEndian.PutUint16(w.tag[:], etherTypeVLAN)
+	binary.BigEndian.PutUint16(w.tag[2:], vid&vlanIDMask)
+	iov, need := append(w.iov[:0], w.hdr[:]), ethAddrsLen
+	for _, s := range frame {
+		if need > 0 {
+			k := min(need, len(s))
+			iov, s, need = append(iov, s[:k]), s[k:], need-k
+			if need == 0 {
+				iov = append(iov, w.tag[:])
+			}
+		}
+		if len(s) > 0 {
+			iov = append(iov, s)
+		}
+	}
+	group := false
+	for _, s := range frame {
+		if len(s) > 0 {
+			group = s[0]&1 != 0
+			break
+		}
+	}
+	e.wmu.Lock()
+	_, err := vd.Writev(iov)
+	e.wmu.Unlock()
+	clear(iov) // the frame's buffers are the caller's
+	w.iov = iov[:0]
+	tagVecs.Put(w)
+	if err != nil {
+		e.stats.oerrors.Add(1)
+		e.ioFailed()
+		return
+	}
+	e.ioWorked()
+	e.stats.countOut(size+vlanEncapLen, group)
 }
 
 // sendNormalised writes an offloaded frame of a vlan to a parent that
@@ -290,15 +381,16 @@ func (e *ethEndpoint) vlanInput(frame []byte, buf *buffer.Buffer, h vnetHdr) boo
 		e.stats.ierrors.Add(1)
 		return true
 	}
-	bp := vlanBuf(size - vlanEncapLen)
-	b := append((*bp)[:0], frame[:ethAddrsLen]...)
-	if buf == nil {
-		b = append(b, frame[tagEnd:]...)
-	} else {
-		b = b[:size-vlanEncapLen]
-		buf.ReadAt(b[ethAddrsLen:], tagEnd)
+	if buf != nil {
+		// A large frame in the parent's chunks: the vlan takes them over
+		// (as the stack would), and its read leaves the tag out.
+		f := vlanFrame{hdr: h, tagged: *buf}
+		*buf = buffer.Buffer{}
+		p.input(f)
+		return true
 	}
-	*bp = b
+	bp := vlanBuf(size - vlanEncapLen)
+	*bp = append(append((*bp)[:0], frame[:ethAddrsLen]...), frame[tagEnd:]...)
 	p.input(vlanFrame{hdr: h, buf: bp})
 	return true
 }
