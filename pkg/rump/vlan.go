@@ -29,7 +29,8 @@ package rump
 // Kernel.mu; the frame paths read the parent's trunk, an immutable map
 // replaced whole, from an atomic pointer.
 //
-// Ownership: a frame handed to a vlanPort is a copy the port owns.
+// Ownership: a frame handed to a vlanPort is the port's: a copy, or the
+// parent's chunks it took over (vlanport.go).
 
 import (
 	"fmt"

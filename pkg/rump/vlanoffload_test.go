@@ -16,6 +16,7 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/shmif"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/tcpip/checksum"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
@@ -348,6 +349,42 @@ func TestVlanEncapv(t *testing.T) {
 		parts = append(parts, frame[last:])
 		if got := vlanEncapv(nil, parts, 10); !bytes.Equal(got, want) {
 			t.Errorf("cut at %v: got %x, want %x", cuts, got, want)
+		}
+	}
+}
+
+// A tagged super-frame is cut into tagged segments with complete
+// checksums; one with a second tag inside is refused, not cut.
+func TestVlanNormaliseTagged(t *testing.T) {
+	inner := tcpFrame(false, make([]byte, 3000), header.TCPFlagAck)
+	h, ok := superVnetHdr(inner, 1500)
+	if !ok || !setPseudoChecksum(inner, h) {
+		t.Fatal("no super-frame header")
+	}
+	for _, tc := range []struct {
+		name  string
+		frame []byte
+		want  int // segments, -1 for refused
+	}{
+		{"tagged", vlanEncap(nil, inner, 10), 3},
+		{"two tags", vlanEncap(nil, vlanEncap(nil, inner, 10), 20), -1},
+	} {
+		n := 0
+		ok := normalise(h.vlanOut(), tc.frame, nil, func(seg []byte) {
+			n++
+			_, untagged, tagged := vlanDecap(nil, seg)
+			if !tagged || len(seg) > fullTagged {
+				t.Errorf("%s: segment %d: got %d bytes, tagged %v, want a tagged frame of the MTU", tc.name, n, len(seg), tagged)
+				return
+			}
+			tcp := header.TCP(untagged[header.EthernetMinimumSize+header.IPv4MinimumSize:])
+			ip := header.IPv4(untagged[header.EthernetMinimumSize:])
+			if !tcp.IsChecksumValid(ip.SourceAddress(), ip.DestinationAddress(), checksum.Checksum(tcp.Payload(), 0), uint16(len(tcp.Payload()))) {
+				t.Errorf("%s: segment %d: bad TCP checksum", tc.name, n)
+			}
+		})
+		if got := map[bool]int{true: n, false: -1}[ok]; got != tc.want {
+			t.Errorf("%s: got %d segments, want %d", tc.name, got, tc.want)
 		}
 	}
 }

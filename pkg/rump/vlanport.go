@@ -396,11 +396,13 @@ func (e *ethEndpoint) vlanInput(frame []byte, buf *buffer.Buffer, h vnetHdr) boo
 }
 
 // normaliseTagged is normalise of a tagged frame: its untagged copy is
-// normalised, and each piece handed to emit with the frame's tag.
+// normalised, and each piece handed to emit with the frame's tag. A frame
+// with a second tag inside (QinQ, which no vlan here makes) is refused,
+// so that nested tags cannot multiply the work.
 func normaliseTagged(h vnetHdr, frame, scratch []byte, emit func([]byte)) bool {
 	const tagEnd = ethAddrsLen + vlanEncapLen
 	uh, ok := h.vlanIn()
-	if !ok || len(frame) < tagEnd+2 {
+	if !ok || len(frame) < tagEnd+2 || binary.BigEndian.Uint16(frame[tagEnd:]) == etherTypeVLAN {
 		return false
 	}
 	tci := binary.BigEndian.Uint16(frame[ethAddrsLen+2:])
