@@ -388,3 +388,63 @@ func TestVlanNormaliseTagged(t *testing.T) {
 		}
 	}
 }
+
+// recDev is a device with a virtio-net header that keeps what is written
+// to it (header and frame) and has nothing to read.
+type recDev struct {
+	writes [][]byte
+	closed chan struct{}
+}
+
+func (d *recDev) Read([]byte) (int, error) { <-d.closed; return 0, io.EOF }
+func (d *recDev) Readv([][]byte) (int, error) {
+	<-d.closed
+	return 0, io.EOF
+}
+func (d *recDev) Write(b []byte) (int, error) { return d.Writev([][]byte{b}) }
+func (d *recDev) Writev(bufs [][]byte) (int, error) {
+	var b []byte
+	for _, s := range bufs {
+		b = append(b, s...)
+	}
+	d.writes = append(d.writes, b)
+	return len(b), nil
+}
+func (d *recDev) Close() error    { close(d.closed); return nil }
+func (d *recDev) VnetHdrLen() int { return vnetHdrLen }
+
+// A vlan's super-frame goes to a parent with offloads whole, unless the
+// tag makes it longer than the parent takes: then it is cut into tagged
+// segments of the MTU.
+func TestVlanTooLongSuperFrame(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		payload int
+		whole   bool
+	}{
+		{"fits", 60000, true},
+		{"one tag too long", 65535 - 40 - 3, false},
+	} {
+		d := &recDev{closed: make(chan struct{})}
+		e := newEthEndpoint("\x02\x00\x00\x00\x00\x01", 1500)
+		e.SetDevice(d)
+		e.running.Store(true)
+		f := tcpFrame(false, make([]byte, tc.payload), header.TCPFlagAck)
+		h, _ := superVnetHdr(f, 1500)
+		setPseudoChecksum(f, h)
+		e.sendTagged(h, [][]byte{f[:20], f[20:]}, len(f), 10)
+		e.SetDevice(nil)
+		long := 0
+		for _, w := range d.writes {
+			if len(w)-vnetHdrLen > fullTagged {
+				long++
+			}
+			if !isTagged(w[vnetHdrLen:]) {
+				t.Errorf("%s: a frame without its tag", tc.name)
+			}
+		}
+		if got := long == 1 && len(d.writes) == 1; got != tc.whole || len(d.writes) == 0 {
+			t.Errorf("%s: got %d writes, %d longer than the MTU; want whole %v", tc.name, len(d.writes), long, tc.whole)
+		}
+	}
+}

@@ -246,13 +246,17 @@ func (e *ethEndpoint) sendTagged(h vnetHdr, frame [][]byte, size int, vid uint16
 		return
 	}
 	vd, vnet := asVnet(dev)
-	if vnet && e.taps.list.Load() == nil {
+	// The tag may make the largest super-frame the stack sends longer
+	// than a device with offloads takes (an IP packet of 64 KiB): such a
+	// frame is cut here instead.
+	tooBig := size+vlanEncapLen > maxTaggedSuper
+	if vnet && !tooBig && e.taps.list.Load() == nil {
 		e.writeTaggedv(vd, h, frame, size, vid)
 		return
 	}
 	bp := vlanBuf(size + vlanEncapLen)
 	defer putVlanBuf(bp)
-	if !vnet && h.offloaded() {
+	if (!vnet || tooBig) && h.offloaded() {
 		e.sendNormalised(dev, h, frame, bp, vid)
 		return
 	}
@@ -327,9 +331,14 @@ func (e *ethEndpoint) writeTaggedv(vd vnetDevice, h vnetHdr, frame [][]byte, siz
 	e.stats.countOut(size+vlanEncapLen, group)
 }
 
+// maxTaggedSuper is the longest tagged frame a device with offloads
+// takes: an Ethernet header and a 64 KiB IP packet (shmif's
+// MaxOffloadFrame; a tap reads no more).
+const maxTaggedSuper = header.EthernetMinimumSize + 65535
+
 // sendNormalised writes an offloaded frame of a vlan to a parent that
-// does not take offloads: normalised untagged (bp is a buffer for it),
-// then each piece tagged.
+// does not take offloads, or not so long a frame: normalised untagged (bp
+// is a buffer for it), then each piece tagged.
 func (e *ethEndpoint) sendNormalised(dev FrameDevice, h vnetHdr, frame [][]byte, bp *[]byte, vid uint16) {
 	f := (*bp)[:0]
 	for _, s := range frame {
@@ -344,7 +353,7 @@ func (e *ethEndpoint) sendNormalised(dev FrameDevice, h vnetHdr, frame [][]byte,
 		*out = t[:0]
 		e.taps.out(t)
 		e.wmu.Lock()
-		_, err := dev.Write(t)
+		err := devWrite(dev, t)
 		e.wmu.Unlock()
 		e.countWire(t, err)
 	})
