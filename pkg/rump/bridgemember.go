@@ -220,7 +220,7 @@ func (e *ethEndpoint) sendWireMeta(frame []byte, meta any) {
 
 // deliverLocal passes a frame that the bridge addressed to this member to
 // the stack.
-func (e *ethEndpoint) deliverLocal(frame []byte) { e.deliverStack(frame, nil, false) }
+func (e *ethEndpoint) deliverLocal(frame []byte) { e.deliverStack(frame, nil, vnetHdr{}) }
 
 // deliverLocalMeta delivers to this member's stack a frame the bridge
 // addressed to it that came with virtio-net header meta (a *vnetHdr). Its
@@ -233,11 +233,12 @@ func (e *ethEndpoint) deliverLocalMeta(frame []byte, meta any) {
 		return
 	}
 	if !e.forwarding(frame) {
-		e.deliverStack(frame, nil, true)
+		e.deliverStack(frame, nil, *h)
 		return
 	}
+	done := h.normalised()
 	withNormalised(*h, frame, func(f []byte) error {
-		e.deliverStack(f, nil, true)
+		e.deliverStack(f, nil, done)
 		return nil
 	})
 }

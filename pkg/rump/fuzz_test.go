@@ -240,9 +240,9 @@ func FuzzReceiveFilter(f *testing.F) {
 		e.noarp.Store(noarp)
 		if chunked && len(frame) > rxHeadLen {
 			buf := pooledBuffer(frame)
-			e.deliver(frame[:rxHeadLen], &buf, false)
+			e.deliver(frame[:rxHeadLen], &buf, vnetHdr{})
 		} else {
-			e.deliver(append([]byte(nil), frame...), nil, flags&16 != 0)
+			e.deliver(append([]byte(nil), frame...), nil, vnetHdr{flags: flags & 16 >> 3})
 		}
 		want := running && len(frame) >= header.EthernetMinimumSize
 		if want {
@@ -447,6 +447,41 @@ func FuzzVlanDecap(f *testing.F) {
 		again[ethAddrsLen+2] |= frame[ethAddrsLen+2] &^ (vlanIDMask >> 8)
 		if !bytes.Equal(again, frame) {
 			t.Fatalf("re-tagged got %x, want %x", again, frame)
+		}
+	})
+}
+
+// FuzzVlanOffload feeds tagged frames with any virtio-net header to a
+// parent's vlan hook and to normalise: neither panics, and what the vlan
+// reads is the frame without its tag, its header's checksum start moved
+// back by the tag.
+func FuzzVlanOffload(f *testing.F) {
+	super := vlanEncap(nil, tcpFrame(false, make([]byte, 3000), header.TCPFlagAck), 10)
+	f.Add(super, []byte{1, 1, 58, 0, 0xa8, 5, 38, 0, 16, 0})
+	f.Add(super, []byte{1, 0, 0, 0, 0, 0, 38, 0, 16, 0})
+	f.Add(super[:60], []byte{2, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add(super[:20], []byte{1, 4, 0, 0, 1, 0, 3, 0, 200, 0})
+	f.Fuzz(func(t *testing.T, frame, hdr []byte) {
+		if len(hdr) < vnetHdrLen || len(frame) > 4<<10 {
+			return
+		}
+		h := parseVnetHdr(hdr)
+		normalise(h, append([]byte(nil), frame...), make([]byte, 0, maxVnetFrame), func([]byte) {})
+		e := newEthEndpoint("", 1500)
+		p := newVlanPort(e, 10, &e.stats)
+		tr := vlanTrunk{10: p}
+		e.trunk.Store(&tr)
+		if !e.vlanInput(frame, nil, h) {
+			t.Fatal("a parent with vlans did not take a frame")
+		}
+		select {
+		case got := <-p.in:
+			_, want, _ := vlanDecap(nil, frame)
+			wh, _ := h.vlanIn()
+			if !bytes.Equal(*got.buf, want) || got.hdr != wh {
+				t.Fatalf("got %x %+v, want %x %+v", *got.buf, got.hdr, want, wh)
+			}
+		default:
 		}
 	})
 }

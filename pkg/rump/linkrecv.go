@@ -60,7 +60,7 @@ func (e *ethEndpoint) receiveLoop(dev FrameDevice, done, stop chan struct{}) {
 			wait = readRetryMin
 			e.ioWorked()
 		}
-		e.deliver(buf[:n], nil, false)
+		e.deliver(buf[:n], nil, vnetHdr{})
 	}
 }
 
@@ -141,7 +141,7 @@ func (e *ethEndpoint) rxPipe() *pipe[rxItem] {
 	var scratch []byte
 	return &pipe[rxItem]{size: rxPipeLen, handle: func(it rxItem) {
 		if it.copied == nil && e.localOnly(it.frame) {
-			e.deliver(it.frame, &it.buf, it.hdr.checked())
+			e.deliver(it.frame, &it.buf, it.hdr)
 			return
 		}
 		if scratch == nil {
@@ -240,16 +240,16 @@ func (e *ethEndpoint) receiveVnet(h vnetHdr, frame []byte, scratch []byte) {
 		e.inputBridge(hk, frame, h)
 		return
 	}
-	valid := h.checked()
 	fwd := e.forwarding(frame)
 	if fwd && e.fast != nil && e.fast.forward(e, e.nic, h, frame) {
 		return
 	}
 	if !h.offloaded() || !fwd {
-		e.deliver(frame, nil, valid)
+		e.deliver(frame, nil, h)
 		return
 	}
-	if !normalise(h, frame, scratch, func(f []byte) { e.deliver(f, nil, valid) }) {
+	done := h.normalised()
+	if !normalise(h, frame, scratch, func(f []byte) { e.deliver(f, nil, done) }) {
 		e.stats.ierrors.Add(1)
 	}
 }
@@ -258,6 +258,9 @@ func (e *ethEndpoint) receiveVnet(h vnetHdr, frame []byte, scratch []byte) {
 // super-frame cut into segments, a partial checksum completed (in place).
 // It reports false for a frame it cannot make sense of.
 func normalise(h vnetHdr, frame, scratch []byte, emit func([]byte)) bool {
+	if isTagged(frame) {
+		return normaliseTagged(h, frame, scratch, emit) // vlan.go
+	}
 	switch {
 	case h.gsoType&^vnetGSOECN != vnetGSONone:
 		return segmentTCP(frame, int(h.gsoSize), scratch, emit)
@@ -273,8 +276,9 @@ func normalise(h vnetHdr, frame, scratch []byte, emit func([]byte)) bool {
 // deliver passes one received frame up the stack (or to the bridge) if
 // the receive filter accepts it. If buf is not nil it holds the whole frame,
 // frame being only its first bytes (at least its headers), and deliver
-// takes it over. valid tells that the frame's checksums need no verifying.
-func (e *ethEndpoint) deliver(frame []byte, buf *buffer.Buffer, valid bool) {
+// takes it over. h is the frame's virtio-net header (zero without one):
+// whether its checksums need verifying, and its offloads for a vlan.
+func (e *ethEndpoint) deliver(frame []byte, buf *buffer.Buffer, h vnetHdr) {
 	size := len(frame)
 	if buf != nil {
 		defer buf.Release()
@@ -307,7 +311,7 @@ func (e *ethEndpoint) deliver(frame []byte, buf *buffer.Buffer, valid bool) {
 		return
 	}
 	e.stats.countIn(size, group)
-	e.deliverStack(frame, buf, valid)
+	e.deliverStack(frame, buf, h)
 }
 
 // deliverStack passes a frame that has passed the receive filter to the
@@ -319,11 +323,11 @@ func (e *ethEndpoint) deliver(frame []byte, buf *buffer.Buffer, valid bool) {
 // checksums need no verifying sets rxValid for its duration, and every
 // delivery through the endpoint holds rxmu, so that no other frame is
 // delivered meanwhile (the bridge delivers from other goroutines).
-func (e *ethEndpoint) deliverStack(frame []byte, buf *buffer.Buffer, valid bool) {
+func (e *ethEndpoint) deliverStack(frame []byte, buf *buffer.Buffer, h vnetHdr) {
 	if len(frame) < header.EthernetMinimumSize {
 		return
 	}
-	if isTagged(frame) && e.vlanInput(frame, buf) {
+	if isTagged(frame) && e.vlanInput(frame, buf, h) {
 		return // for a vlan on this interface (vlan.go)
 	}
 	eth := header.Ethernet(frame)
@@ -368,7 +372,7 @@ func (e *ethEndpoint) deliverStack(frame []byte, buf *buffer.Buffer, valid bool)
 		return
 	}
 	e.rxmu.Lock()
-	e.rxValid.Store(valid)
+	e.rxValid.Store(h.checked())
 	d.DeliverNetworkPacket(eth.Type(), pkt)
 	e.rxValid.Store(false)
 	e.rxmu.Unlock()

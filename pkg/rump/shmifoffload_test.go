@@ -263,7 +263,7 @@ func TestDeliverFiltersGroups(t *testing.T) {
 			e.running.Store(true)
 			e.promisc.Store(tc.promisc)
 			e.inGroup = tc.inGroup
-			e.deliver(tc.frame, nil, false)
+			e.deliver(tc.frame, nil, vnetHdr{})
 			if got := e.stats.imcasts.Load(); got != tc.want {
 				t.Errorf("multicast frames taken in: got %d, want %d", got, tc.want)
 			}

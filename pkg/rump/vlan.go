@@ -4,8 +4,16 @@ package rump
 // shmif, tap) whose frames carry an 802.1Q tag on the parent's wire. Data
 // flow:
 //
-//	vlan stack ─► vlan ethEndpoint ─► vlanPort.Write ─► tag ─► parent.sendTagged ─► parent's device
+//	vlan stack ─► vlan ethEndpoint ─► vlanPort.Writev ─► tag ─► parent.sendTagged ─► parent's device
 //	parent's device ─► parent deliver ─► deliverStack ─► vlanInput ─► untag ─► vlanPort ─► vlan receive loop
+//
+// Offloads (vlanport.go): the vlanPort is a device with a virtio-net
+// header, as a tap is, so the vlan's stack hands it TCP super-frames with
+// partial checksums, and a frame's header travels with it both ways. On
+// a parent that takes the header (virt, a shmif bus with offloads) a
+// super-frame goes out tagged and whole, its header's offsets moved by
+// the tag, and a tagged super-frame from the parent comes up whole; on
+// any other parent it is cut into segments before it is tagged.
 //
 // The vlan is an ordinary ethEndpoint whose device is a vlanPort, so its
 // filter, counters, captures and bridge membership are the common ones.
@@ -21,17 +29,14 @@ package rump
 // Kernel.mu; the frame paths read the parent's trunk, an immutable map
 // replaced whole, from an atomic pointer.
 //
-// Ownership: a frame handed to a vlanPort is a copy the port owns.
+// Ownership: a frame handed to a vlanPort is the port's: a copy, or the
+// parent's chunks it took over (vlanport.go).
 
 import (
 	"fmt"
-	"net"
-	"sync"
 	"syscall"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
-	"gvisor.dev/gvisor/pkg/buffer"
-	"gvisor.dev/gvisor/pkg/tcpip/header"
 )
 
 func init() {
@@ -64,106 +69,6 @@ type vlanTrunk map[uint16]*vlanPort
 
 // etherMin is the smallest Ethernet MTU (NetBSD's ETHERMIN).
 const etherMin = 46
-
-// vlanQueue bounds the frames waiting for a vlan's receive loop; beyond
-// it they are dropped and counted.
-const vlanQueue = 256
-
-// vlanPort is a vlan's FrameDevice: writes are tagged onto the parent's
-// wire, reads take what the parent's receive path handed over.
-type vlanPort struct {
-	parent *ethEndpoint
-	vid    uint16
-	stats  *counters // the vlan's, for frames its queue could not take
-	in     chan []byte
-	done   chan struct{}
-	once   sync.Once
-}
-
-func newVlanPort(parent *ethEndpoint, vid uint16, stats *counters) *vlanPort {
-	return &vlanPort{parent: parent, vid: vid, stats: stats,
-		in: make(chan []byte, vlanQueue), done: make(chan struct{})}
-}
-
-// Read implements FrameDevice.
-func (p *vlanPort) Read(b []byte) (int, error) {
-	select {
-	case f := <-p.in:
-		return copy(b, f), nil
-	case <-p.done:
-		return 0, net.ErrClosed
-	}
-}
-
-// Write implements FrameDevice: the frame goes out tagged on the parent.
-func (p *vlanPort) Write(frame []byte) (int, error) {
-	if len(frame) < header.EthernetMinimumSize {
-		return 0, syscall.EINVAL
-	}
-	bp := vlanBufs.Get().(*[]byte)
-	tagged := vlanEncap((*bp)[:0], frame, p.vid)
-	p.parent.sendTagged(tagged)
-	*bp = tagged[:0]
-	vlanBufs.Put(bp)
-	return len(frame), nil
-}
-
-// Close implements FrameDevice.
-func (p *vlanPort) Close() error {
-	p.once.Do(func() { close(p.done) })
-	return nil
-}
-
-// input queues an untagged frame, which the port now owns.
-func (p *vlanPort) input(frame []byte) {
-	select {
-	case p.in <- frame:
-	default:
-		p.stats.iqdrops.Add(1)
-	}
-}
-
-var vlanBufs = sync.Pool{New: func() any { b := make([]byte, 0, maxFrame+vlanEncapLen); return &b }}
-
-// sendTagged writes a tagged frame of one of the endpoint's vlans to its
-// device, seen by its captures and counted as its output. Nothing goes
-// out while the parent is not running.
-func (e *ethEndpoint) sendTagged(frame []byte) {
-	dev := e.liveDevice()
-	if dev == nil || e.noMedia.Load() {
-		e.stats.oerrors.Add(1)
-		return
-	}
-	e.taps.out(frame)
-	e.wmu.Lock()
-	err := devWrite(dev, frame)
-	e.wmu.Unlock()
-	e.countWire(frame, err)
-}
-
-// vlanInput is the parent's receive hook: it takes a tagged frame that
-// passed the parent's filter (frame its first bytes if buf holds it
-// whole) and reports whether it did. A frame whose tag no vlan of the
-// parent has is dropped, as NetBSD's vlan_input does; without vlans the
-// frame is not taken.
-func (e *ethEndpoint) vlanInput(frame []byte, buf *buffer.Buffer) bool {
-	t := e.trunk.Load()
-	if t == nil {
-		return false
-	}
-	if buf != nil {
-		frame = buf.Flatten()
-	}
-	vid, inner, ok := vlanDecap(make([]byte, 0, len(frame)), frame)
-	if !ok {
-		e.stats.ierrors.Add(1)
-		return true
-	}
-	if p := (*t)[vid]; p != nil {
-		p.input(inner)
-	}
-	return true
-}
 
 // setTrunkLocked publishes the parent's vlans after f changed a copy.
 func setTrunkLocked(parent *ethEndpoint, f func(vlanTrunk)) {

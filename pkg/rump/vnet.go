@@ -284,3 +284,12 @@ func setPseudoChecksum(frame []byte, h vnetHdr) bool {
 	binary.BigEndian.PutUint16(frame[start+int(h.csumOffset):], sum)
 	return true
 }
+
+// normalised is the header of a frame made from one with header h by
+// normalise: no offloads left, and its checksums as trusted as h's.
+func (h vnetHdr) normalised() vnetHdr {
+	if h.checked() {
+		return vnetHdr{flags: vnetFlagDataValid}
+	}
+	return vnetHdr{}
+}
