@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/rumpnet/rumpnet/pkg/api"
+	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
 
 // heldSends returns how many packets ifname (gif, gre or l2tp) sent
@@ -207,6 +209,16 @@ func TestTunnelDestroyWhileHeld(t *testing.T) {
 			if got := countTypes(pingAll(t, k, api.PingRequest{Dst: "10.1.0.2", Count: 2, Interval: 0.1, Wait: 2}))[api.PingReply]; got == 0 {
 				t.Fatalf("ping: got no replies, want some")
 			}
+			// Hold a current route, as steady traffic leaves it.
+			must(t, k.withInterface(ifname, func(ifp *Interface) error {
+				e := ifp.sc.(*tunEndpoint)
+				c := e.conf.Load()
+				r, err := e.route(c)
+				if err == nil {
+					e.rt.set(r, e.lc.generation(), c)
+				}
+				return err
+			}))
 			done := make(chan error, 1)
 			go func() { done <- k.Destroy(ifname) }()
 			select {
@@ -253,6 +265,50 @@ func TestStackControl(t *testing.T) {
 	} {
 		if got := stackControl(tc.p); got != tc.want {
 			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestTunnelControlQueued: with a current held route, the stack's own
+// control packets (which it may write with its locks held) still go to
+// the send goroutine, and other packets through the held route.
+func TestTunnelControlQueued(t *testing.T) {
+	ks := tunnelPair(t, "gif0", false, 0, false)
+	k := ks[0]
+	var e *tunEndpoint
+	must(t, k.withInterface("gif0", func(ifp *Interface) error {
+		e = ifp.sc.(*tunEndpoint)
+		return nil
+	}))
+	v4 := func(proto byte, dst [4]byte) []byte {
+		p := make([]byte, 28)
+		p[0], p[3], p[8], p[9] = 0x45, 28, 1, proto
+		copy(p[12:], []byte{10, 1, 0, 1})
+		copy(p[16:], dst[:])
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		p    []byte
+		want uint64 // held sends it adds
+	}{
+		{"igmp", v4(2, [4]byte{224, 0, 0, 22}), 0},
+		{"udp", v4(17, [4]byte{10, 1, 0, 2}), 1},
+	} {
+		c := e.conf.Load()
+		r, err := e.route(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.rt.set(r, e.lc.generation(), c)
+		before := e.held.Load()
+		var l stack.PacketBufferList
+		pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithData(tc.p)})
+		l.PushBack(pkt)
+		e.WritePackets(l)
+		pkt.DecRef()
+		if got := e.held.Load() - before; got != tc.want {
+			t.Errorf("%s: held sends: got %d, want %d", tc.name, got, tc.want)
 		}
 	}
 }
