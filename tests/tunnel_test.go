@@ -72,7 +72,9 @@ func TestTunnelTwoKernels(t *testing.T) {
 			e.rpingOK(a, "fc03::2", 2)
 			e.rpingOK(b, "fc03::1", 2)
 			if _, err := exec.LookPath("tcpdump"); err == nil {
-				cmd, stdout, stderr, done := e.startCaptureAt(a, "-i", tc.ifname, "-c", "2", "-n", "icmp")
+				// Three packets: the capture may start between an echo
+				// request and its reply, and catch that reply first.
+				cmd, stdout, stderr, done := e.startCaptureAt(a, "-i", tc.ifname, "-c", "3", "-n", "icmp")
 				e.sendUntil(done, func() { e.toolAt(a, "rping", "-n", "-c", "1", "172.16.2.1") })
 				want := regexp.MustCompile(`IP 172\.16\.1\.1 > 172\.16\.2\.1: ICMP echo request, .*\n.*IP 172\.16\.2\.1 > 172\.16\.1\.1: ICMP echo reply`)
 				if !cmd.ProcessState.Success() || !want.MatchString(stdout.String()) || !strings.Contains(stderr.String(), "NULL") {
