@@ -122,18 +122,6 @@ func openGreUDP(k *Kernel, e *tunEndpoint, c *tunnelConf) (*greUDP, error) {
 	return u, nil
 }
 
-// send writes one GRE packet to the tunnel's destination, unless its
-// route goes through a tunnel.
-func (u *greUDP) send(e *tunEndpoint, c *tunnelConf, payload []byte) error {
-	r, err := e.route(c)
-	if err != nil {
-		return err
-	}
-	r.Release()
-	_, err = u.c.Write(payload)
-	return err
-}
-
 func (u *greUDP) receive(e *tunEndpoint) {
 	buf := make([]byte, 65536)
 	for {

@@ -2,7 +2,8 @@ package rump
 
 // l2tp(4): an Ethernet pseudowire over L2TPv3 (l2tpwire.go). Data flow:
 //
-//	l2tp stack/bridge ─► l2tp ethEndpoint ─► l2tpPort.Write ─► queue ─► sender: encap ─► kernel's IP route to dst
+//	l2tp stack/bridge ─► l2tp ethEndpoint ─► l2tpPort.Write ─┬─► encap ─► held IP route to dst
+//	                                                          └─► queue ─► sender: find route ─► encap ─┘
 //	IP proto 115 for us ─► l2tpInput (the stack's handler) ─► session, addresses, cookie ─► l2tpPort ─► receive loop
 //
 // The interface is an ordinary ethEndpoint whose device is an l2tpPort,
@@ -10,7 +11,9 @@ package rump
 // the common ones. The outer packets ride the kernel's own stack and
 // routes, as wg's datagrams do. Sending goes through a queue and a
 // goroutine of the port, so that the stack is never entered from inside
-// its own link write; a route to the tunnel's destination through the
+// its own link write to find a route: the route found is held while
+// nothing changes (tunroute.go), and a frame written while it is goes
+// out at once. A route to the tunnel's destination through the
 // interface itself drops the frame (NetBSD allows no nesting).
 //
 // Locking: the configuration changes under Kernel.mu; the frame paths
@@ -30,6 +33,7 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
@@ -79,6 +83,8 @@ type l2tpPort struct {
 	nic   tcpip.NICID // the interface's own: never the outer route
 	stats *counters
 	v     atomic.Pointer[l2tpVar]
+	rt    outerRoute    // the held outer route (tunroute.go)
+	held  atomic.Uint64 // frames sent through it from Write (for tests)
 	in    chan []byte
 	out   chan []byte
 	done  chan struct{}
@@ -103,13 +109,25 @@ func (p *l2tpPort) Read(b []byte) (int, error) {
 	}
 }
 
-// Write implements FrameDevice: the frame is queued for the sender.
-// Without a tunnel and a session it goes nowhere (ENETDOWN), as in
-// NetBSD's l2tp_output.
+// Write implements FrameDevice: the frame is sent at once through the
+// held outer route if it is current (tunroute.go), else queued for the
+// sender, which finds the route. Without a tunnel and a session it goes
+// nowhere (ENETDOWN), as in NetBSD's l2tp_output.
 func (p *l2tpPort) Write(frame []byte) (int, error) {
 	v := p.v.Load()
 	if !v.hasTunnel() || !v.hasSession() {
 		return 0, syscall.ENETDOWN
+	}
+	if len(p.out) == 0 && !frameControl(frame) {
+		if r := p.rt.tryAcquire(p.k.fast.cache.generation(), v); r != nil {
+			err := p.emit(r, v, frame)
+			p.rt.releaseRead()
+			p.held.Add(1)
+			if err != nil {
+				return 0, err
+			}
+			return len(frame), nil
+		}
 	}
 	select {
 	case p.out <- append([]byte(nil), frame...):
@@ -121,13 +139,29 @@ func (p *l2tpPort) Write(frame []byte) (int, error) {
 	}
 }
 
+// frameControl is stackControl for an Ethernet frame: anything but IPv4
+// and IPv6 (ARP) is.
+func frameControl(f []byte) bool {
+	if len(f) < header.EthernetMinimumSize {
+		return true
+	}
+	switch header.Ethernet(f).Type() {
+	case header.IPv4ProtocolNumber, header.IPv6ProtocolNumber:
+		return stackControl(f[header.EthernetMinimumSize:])
+	}
+	return true
+}
+
 // Close implements FrameDevice.
 func (p *l2tpPort) Close() error {
 	p.once.Do(func() { close(p.done) })
 	return nil
 }
 
+// sender sends the queued frames until the port closes, and then lets
+// the held route go.
 func (p *l2tpPort) sender() {
+	defer p.rt.set(nil, 0, nil)
 	for {
 		select {
 		case f := <-p.out:
@@ -140,13 +174,21 @@ func (p *l2tpPort) sender() {
 	}
 }
 
-// send encapsulates frame and sends it to the tunnel's destination
-// through the kernel's routes.
+// send encapsulates a queued frame and sends it to the tunnel's
+// destination through the held route or one it finds (and then holds).
 func (p *l2tpPort) send(frame []byte) error {
 	v := p.v.Load()
 	if !v.hasTunnel() || !v.hasSession() {
 		return syscall.ENETDOWN
 	}
+	return p.rt.write(p.k.fast.cache.generation(), v,
+		func() (*stack.Route, error) { return p.route(v) },
+		func(r *stack.Route) error { return p.emit(r, v, frame) })
+}
+
+// route finds the route to the tunnel's destination, refusing one
+// through the interface itself.
+func (p *l2tpPort) route(v *l2tpVar) (*stack.Route, error) {
 	proto := tcpip.NetworkProtocolNumber(ipv4.ProtocolNumber)
 	if v.src.Is6() {
 		proto = ipv6.ProtocolNumber
@@ -154,12 +196,17 @@ func (p *l2tpPort) send(frame []byte) error {
 	r, terr := p.k.stack.FindRoute(0, tcpip.AddrFromSlice(v.src.AsSlice()),
 		tcpip.AddrFromSlice(v.dst.AsSlice()), proto, false)
 	if terr != nil {
-		return syscall.EHOSTUNREACH
+		return nil, syscall.EHOSTUNREACH
 	}
-	defer r.Release()
 	if r.OutgoingNIC() == p.nic {
-		return syscall.ELOOP
+		r.Release()
+		return nil, syscall.ELOOP
 	}
+	return r, nil
+}
+
+// emit encapsulates frame and sends it through r.
+func (p *l2tpPort) emit(r *stack.Route, v *l2tpVar, frame []byte) error {
 	payload := l2tpEncap(make([]byte, 0, l2tpSessionLen+8+len(frame)), v.peer, v.peerCookie, frame)
 	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{
 		ReserveHeaderBytes: int(r.MaxHeaderLength()),

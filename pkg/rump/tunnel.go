@@ -4,8 +4,13 @@ package rump
 // carried inside IP packets of the kernel's own stack between a tunnel
 // source and destination. Data flow:
 //
-//	tunnel stack ─► tunEndpoint.WritePackets ─► encap ─► route to dst ─► outer interface
+//	tunnel stack ─► tunEndpoint.WritePackets ─┬─► encap ─► held route to dst ─► outer interface
+//	                                           └─► queue ─► send: find route ─► encap ─┘
 //	outer interface ─► IP ─► tunnelProto (IP protocol 4, 41, 47) ─► decap ─► queue ─► tunnel's NIC
+//
+// The outer route found for one packet is held for the next ones while
+// nothing changes (tunroute.go); only when it must be found does a
+// packet wait in the queue for the send goroutine.
 //
 // The outer packets leave through the kernel's routes as any packet the
 // kernel makes does: tunnelProto is a transport protocol of the stack
@@ -66,6 +71,9 @@ type tunEndpoint struct {
 	conf atomic.Pointer[tunnelConf] // nil: no tunnel
 	udp  atomic.Pointer[greUDP]     // gre in UDP: its socket
 	nic  tcpip.NICID
+	lc   *lookupCache  // the kernel's, for its generation
+	rt   outerRoute    // the held outer route (tunroute.go)
+	held atomic.Uint64 // packets sent through it from WritePackets (for tests)
 
 	in   chan []byte // decapsulated, for receive
 	out  chan []byte // to encapsulate, for send
@@ -80,7 +88,7 @@ type tunEndpoint struct {
 var _ linkEndpoint = (*tunEndpoint)(nil)
 
 func newTunEndpoint(k *Kernel, kind string, mtu uint32, nic tcpip.NICID) *tunEndpoint {
-	e := &tunEndpoint{st: k.stack, mux: k.tunnels, kind: kind, mtu: mtu, nic: nic,
+	e := &tunEndpoint{st: k.stack, mux: k.tunnels, kind: kind, mtu: mtu, nic: nic, lc: &k.fast.cache,
 		in: make(chan []byte, tunnelQueueLen), out: make(chan []byte, tunnelQueueLen),
 		done: make(chan struct{})}
 	go e.receive()
@@ -152,13 +160,16 @@ func (e *tunEndpoint) Close() {
 	e.once.Do(func() { close(e.done) })
 }
 
-// WritePackets implements stack.LinkEndpoint: each packet waits in the
-// output queue for the send goroutine, since the stack may call this with
-// its own locks held, which sending the outer packet takes again. A full
-// queue drops the packet and counts an output error.
+// WritePackets implements stack.LinkEndpoint. While the outer route is
+// held and current (tunroute.go) the packets are encapsulated and sent
+// at once, the whole list through one route; otherwise each waits in the
+// output queue for the send goroutine, which finds the route, since the
+// stack may call this with locks held that finding a route takes again.
+// A full queue drops the packet and counts an output error.
 func (e *tunEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 	e.stats.countForwarded(pkts)
-	for _, pkt := range pkts.AsSlice() {
+	list := pkts.AsSlice()
+	for _, pkt := range list[e.writeHeld(list):] {
 		v := pkt.ToView()
 		p := make([]byte, v.Size())
 		copy(p, v.AsSlice())
@@ -172,8 +183,49 @@ func (e *tunEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 	return pkts.Len(), nil
 }
 
-// send sends the queued inner packets, until the endpoint is closed.
+// writeHeld sends list through the held outer route if it is current
+// and no packet waits in the queue (which keeps the order), and returns
+// how many it took: all or none.
+func (e *tunEndpoint) writeHeld(list []*stack.PacketBuffer) int {
+	c := e.conf.Load()
+	if c == nil || e.udp.Load() != nil || len(e.out) != 0 {
+		return 0
+	}
+	views := make([]*buffer.View, 0, len(list))
+	defer func() {
+		for _, v := range views {
+			v.Release()
+		}
+	}()
+	for _, pkt := range list {
+		v := pkt.ToView()
+		views = append(views, v)
+		if stackControl(v.AsSlice()) {
+			return 0
+		}
+	}
+	r := e.rt.tryAcquire(e.lc.generation(), c)
+	if r == nil {
+		return 0
+	}
+	defer e.rt.releaseRead()
+	for _, v := range views {
+		p := v.AsSlice()
+		if e.taps.list.Load() != nil {
+			e.taps.out(afFramed(p))
+		}
+		if err := e.emit(r, c, p); err != nil {
+			e.stats.oerrors.Add(1)
+		}
+	}
+	e.held.Add(uint64(len(list)))
+	return len(list)
+}
+
+// send sends the queued inner packets, until the endpoint is closed; it
+// lets the held route go when it ends.
 func (e *tunEndpoint) send() {
+	defer e.rt.set(nil, 0, nil)
 	for {
 		var p []byte
 		select {
@@ -186,25 +238,39 @@ func (e *tunEndpoint) send() {
 		}
 		if err := e.output(p); err != nil {
 			e.stats.oerrors.Add(1)
-			continue
 		}
-		e.stats.countOut(len(p), isGroupIP(p))
 	}
 }
 
-// output encapsulates one inner packet and sends it to the tunnel's
-// destination.
+// output sends one queued inner packet to the tunnel's destination,
+// through the held route or one it finds (and then holds).
 func (e *tunEndpoint) output(p []byte) error {
 	c := e.conf.Load()
 	if c == nil || len(p) == 0 {
 		return syscall.ENETDOWN
 	}
-	inet6 := p[0]>>4 == 6
-	proto, payload := e.encap(e, p, inet6)
-	if u := e.udp.Load(); u != nil {
-		return u.send(e, c, payload)
+	return e.rt.write(e.lc.generation(), c,
+		func() (*stack.Route, error) { return e.route(c) },
+		func(r *stack.Route) error { return e.emit(r, c, p) })
+}
+
+// emit encapsulates inner and sends it through r (or gre's UDP socket,
+// whose own route r has been checked to be), counting it if sent.
+func (e *tunEndpoint) emit(r *stack.Route, c *tunnelConf, inner []byte) error {
+	if len(inner) == 0 {
+		return syscall.EINVAL
 	}
-	return e.sendIP(c, proto, payload)
+	proto, payload := e.encap(e, inner, inner[0]>>4 == 6)
+	var err error
+	if u := e.udp.Load(); u != nil {
+		_, err = u.c.Write(payload)
+	} else {
+		err = writeOuter(r, proto, payload)
+	}
+	if err == nil {
+		e.stats.countOut(len(inner), isGroupIP(inner))
+	}
+	return err
 }
 
 // route finds the route of the outer packets, refusing one through a
@@ -225,12 +291,8 @@ func (e *tunEndpoint) route(c *tunnelConf) (*stack.Route, error) {
 	return r, nil
 }
 
-func (e *tunEndpoint) sendIP(c *tunnelConf, proto tcpip.TransportProtocolNumber, payload []byte) error {
-	r, err := e.route(c)
-	if err != nil {
-		return err
-	}
-	defer r.Release()
+// writeOuter sends payload, of IP protocol proto, through r.
+func writeOuter(r *stack.Route, proto tcpip.TransportProtocolNumber, payload []byte) error {
 	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{
 		ReserveHeaderBytes: int(r.MaxHeaderLength()),
 		Payload:            buffer.MakeWithData(payload),
@@ -352,6 +414,9 @@ func (k *Kernel) tunnelDetach(ifp *Interface) {
 	if u := e.udp.Swap(nil); u != nil {
 		u.close()
 	}
+	// No direct sends from now on: the stack removes the interface with
+	// its NIC table locked, sending IGMP and MLD leaves (tunroute.go).
+	e.conf.Store(nil)
 	e.Close()
 }
 
