@@ -264,7 +264,7 @@ func TestVlanBridges(t *testing.T) {
 		m.Create("vlan0"), m.SetVlan("vlan0", 10, "shmif0"), m.SetFlags("vlan0", api.IFF_UP),
 		m.Create("vlan1"), m.SetVlan("vlan1", 20, "shmif1"), m.SetFlags("vlan1", api.IFF_UP),
 		m.Create("tap0"), m.SetMTU("tap0", 1496), m.AddAddr("tap0", api.IfAddr{Addr: "10.0.0.3/24"}),
-		m.Create("bridge0"),
+		m.Create("bridge0"), m.SetMTU("bridge0", 1496), // as t_vlan does: the vlans' MTU
 	)
 	for _, mem := range []string{"vlan0", "vlan1", "tap0"} {
 		must(t, m.Bridge("bridge0", api.BridgeRequest{Op: api.BridgeAdd, Member: mem}))
@@ -384,7 +384,7 @@ func TestVlanRouteTarget(t *testing.T) {
 func TestVlanParentPromisc(t *testing.T) {
 	k := newKernel(t, Options{})
 	must(t, k.Create("shmif0"), k.Create("vlan0"), k.Create("bridge0"), k.Create("bridge1"),
-		k.SetVlan("vlan0", 10, "shmif0"))
+		k.SetVlan("vlan0", 10, "shmif0"), k.SetMTU("bridge0", 1496)) // vlan0's MTU
 	promisc := func(name string) bool {
 		ifc, err := k.Interface(name)
 		if err != nil {
