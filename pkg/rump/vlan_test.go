@@ -418,3 +418,41 @@ func TestVlanParentPromisc(t *testing.T) {
 		}
 	}
 }
+
+// TestVlanPingDontFragment follows t_vlan's vlan_auto_follow_mtu: a
+// don't-fragment ping (ping -D) that fits the vlan's MTU, parent's minus
+// 4, is answered; once the vlan's MTU is lowered it is refused with
+// EMSGSIZE ("Message too long") instead of being fragmented.
+func TestVlanPingDontFragment(t *testing.T) {
+	bus := filepath.Join(t.TempDir(), "bus")
+	a := shmifKernel(t, bus, "10.9.0.1/24")
+	b := shmifKernel(t, bus, "10.9.0.2/24")
+	vlanOnBus(t, a, "vlan0", 10, "10.0.0.1/24")
+	vlanOnBus(t, b, "vlan0", 10, "10.0.0.2/24")
+	if !pingSoon(t, a, "10.0.0.2") {
+		t.Fatal("10.0.0.2 does not answer over the vlan")
+	}
+	for _, tt := range []struct {
+		name    string
+		mtu     int // vlan0's on a, 0 to leave it (1496)
+		wantErr string
+		replies int
+	}{
+		{"fits 1496", 0, "", 1},
+		{"vlan mtu 1400", 1400, "EMSGSIZE", 0},
+	} {
+		if tt.mtu != 0 {
+			must(t, a.SetMTU("vlan0", tt.mtu))
+		}
+		evs := pingAll(t, a, api.PingRequest{Dst: "10.0.0.2", Count: 1, Wait: 2, Size: 1468, DontFragment: true})
+		gotErr := ""
+		for _, ev := range evs {
+			if ev.Type == api.PingSent && ev.Error != nil {
+				gotErr = ev.Error.Errno
+			}
+		}
+		if got := countTypes(evs)[api.PingReply]; gotErr != tt.wantErr || got != tt.replies {
+			t.Errorf("%s: got error %q and %d replies, want %q and %d", tt.name, gotErr, got, tt.wantErr, tt.replies)
+		}
+	}
+}
