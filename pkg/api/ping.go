@@ -52,6 +52,10 @@ type PingRequest struct {
 	// RecordRoute (IPv4) puts a record route option in the requests, as
 	// ping -R does; replies report the route they carry in Options.
 	RecordRoute bool `json:"record_route,omitempty"`
+	// DontFragment (IPv4) sets the don't-fragment bit in the requests, as
+	// ping -D does: a request bigger than the outgoing interface's MTU is
+	// not sent, its sent event failing with EMSGSIZE.
+	DontFragment bool `json:"dont_fragment,omitempty"`
 	// SourceRoute (IPv4) sends the requests to this gateway with a loose
 	// source route option naming Dst, as ping -g does.
 	SourceRoute string `json:"source_route,omitempty"`

@@ -58,7 +58,7 @@ import (
 // granularity of the STP timers (hello time is whole seconds) and of aging.
 const tickInterval = time.Second
 
-// defaultMTU is the MTU of a bridge without members.
+// defaultMTU is the MTU of a new bridge.
 const defaultMTU = 1500
 
 // Config configures a new Bridge.
@@ -88,8 +88,11 @@ type Port struct {
 	// Index is the member's interface index, shown as its port number and
 	// used as the spanning-tree port number (its low 8 bits).
 	Index int
-	// MTU is the member's MTU; every member must have the bridge's.
+	// MTU is the member's MTU; it must be the bridge's unless AnyMTU.
 	MTU int
+	// AnyMTU exempts the member from the MTU rule, as NetBSD exempts an
+	// l2tp(4) tunnel: its MTU need not be the bridge's.
+	AnyMTU bool
 	// MAC is the member's own Ethernet address (6 bytes). Frames addressed
 	// to it are delivered to the member's stack, not forwarded.
 	MAC net.HardwareAddr
@@ -126,7 +129,7 @@ type Bridge struct {
 	ports    map[string]*port // by name
 	order    []*port          // members, oldest first
 	ownMAC   map[mac]*port    // members' own addresses
-	mtu      int              // the members' MTU, defaultMTU without members
+	mtu      int              // the bridge's MTU, defaultMTU until SetMTU
 	portSeq  uint64           // insertion counter for members
 	cache    cache            // the address cache
 	ipfilter bool             // the ipf setting, recorded only
@@ -223,18 +226,32 @@ func (b *Bridge) SetUp(up bool) {
 	b.flushLocked()
 }
 
-// MTU returns the bridge's MTU: its members', or 1500 without members.
+// MTU returns the bridge's MTU: 1500 until SetMTU changes it.
 func (b *Bridge) MTU() int {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	return b.mtu
 }
 
+// SetMTU sets the bridge's MTU, the one a member must have to join. It
+// changes neither the members' MTUs nor their membership: as in NetBSD,
+// the rule is checked when a member is added, not afterwards. Errors:
+// EINVAL for an MTU that is not positive.
+func (b *Bridge) SetMTU(mtu int) error {
+	if mtu <= 0 {
+		return api.Errorf(syscall.EINVAL, fmt.Sprintf("mtu %d", mtu))
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.mtu = mtu
+	return nil
+}
+
 // AddPort makes p a member with the default flags (LEARNING, DISCOVER),
-// priority 128 and path cost 55, its link up. The first member of an empty
-// bridge sets the bridge's MTU. Errors: EINVAL for a missing name, a MAC
-// that is not 6 bytes, a nil Send, an MTU that is not positive or differs
-// from the bridge's; EEXIST if p.Name is already a member. On a running
+// priority 128 and path cost 55, its link up. As in NetBSD, a member must
+// have the bridge's MTU (SetMTU), the first one too, unless p.AnyMTU.
+// Errors: EINVAL for a missing name, a MAC that is not 6 bytes, a nil Send,
+// an MTU that is not positive or differs from the bridge's; EEXIST if p.Name is already a member. On a running
 // bridge it restarts the spanning tree, as NetBSD does.
 func (b *Bridge) AddPort(p Port) error {
 	if p.Name == "" || len(p.MAC) != etherAddrLen || p.Send == nil || p.MTU <= 0 {
@@ -245,7 +262,7 @@ func (b *Bridge) AddPort(p Port) error {
 		b.mu.Unlock()
 		return api.Errorf(syscall.EEXIST, "add "+p.Name)
 	}
-	if len(b.order) > 0 && p.MTU != b.mtu {
+	if !p.AnyMTU && p.MTU != b.mtu {
 		b.mu.Unlock()
 		return api.Errorf(syscall.EINVAL,
 			fmt.Sprintf("add %s: mtu %d differs from the bridge's %d", p.Name, p.MTU, b.mtu))
@@ -257,7 +274,6 @@ func (b *Bridge) AddPort(p Port) error {
 	if _, ok := b.ownMAC[np.mac]; !ok {
 		b.ownMAC[np.mac] = np
 	}
-	b.mtu = p.MTU
 	b.stpInitLocked()
 	b.flushLocked()
 	return nil
@@ -282,9 +298,6 @@ func (b *Bridge) DeletePort(name string) error {
 	}
 	b.rebuildOwnMACLocked()
 	b.cache.deletePort(p, true)
-	if len(b.order) == 0 {
-		b.mtu = defaultMTU
-	}
 	b.stpInitLocked()
 	b.flushLocked()
 	return nil

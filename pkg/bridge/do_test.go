@@ -1,6 +1,7 @@
 package bridge_test
 
 import (
+	"fmt"
 	"syscall"
 	"testing"
 
@@ -102,22 +103,16 @@ func TestDoApplies(t *testing.T) {
 }
 
 // TestAddPortErrors checks AddPort's, DeletePort's and SetPortLink's
-// errnos and the MTU rule.
+// errnos.
 func TestAddPortErrors(t *testing.T) {
 	r := newRig(t, 0)
 	m0 := &member{name: "m0", index: 2, mac: mustMAC("02:00:00:00:00:00")}
-	jumbo := m0.port()
-	jumbo.MTU = 9000
-	if err := r.b.AddPort(jumbo); err != nil {
-		t.Fatalf("first member with mtu 9000: %v", err)
-	}
-	if got := r.b.MTU(); got != 9000 {
-		t.Errorf("bridge mtu: got %d, want 9000", got)
+	if err := r.b.AddPort(m0.port()); err != nil {
+		t.Fatalf("first member: %v", err)
 	}
 	m1 := &member{name: "m1", index: 3, mac: mustMAC("02:00:00:00:00:01")}
 	bad := func(f func(p *bridge.Port)) bridge.Port {
 		p := m1.port()
-		p.MTU = 9000
 		f(&p)
 		return p
 	}
@@ -126,8 +121,7 @@ func TestAddPortErrors(t *testing.T) {
 		port bridge.Port
 		want syscall.Errno
 	}{
-		{"already a member", jumbo, syscall.EEXIST},
-		{"mtu differs", bad(func(p *bridge.Port) { p.MTU = 1500 }), syscall.EINVAL},
+		{"already a member", m0.port(), syscall.EEXIST},
 		{"no name", bad(func(p *bridge.Port) { p.Name = "" }), syscall.EINVAL},
 		{"short mac", bad(func(p *bridge.Port) { p.MAC = p.MAC[:5] }), syscall.EINVAL},
 		{"no send", bad(func(p *bridge.Port) { p.Send = nil }), syscall.EINVAL},
@@ -138,13 +132,81 @@ func TestAddPortErrors(t *testing.T) {
 	}
 	wantErrno(t, "delete non-member", r.b.DeletePort("m1"), syscall.ENOENT)
 	wantErrno(t, "link of non-member", r.b.SetPortLink("m1", false), syscall.ENOENT)
+}
+
+// TestMTURule checks NetBSD's MTU rule: the bridge has its own MTU, 1500
+// until set; every member, the first one too, must have it unless it is
+// exempt (l2tp); members leaving or joining never change it.
+func TestMTURule(t *testing.T) {
+	tests := []struct {
+		name      string
+		bridgeMTU int   // 0: leave the default
+		members   []int // MTUs of the members added before the one tried
+		mtu       int
+		anyMTU    bool
+		want      syscall.Errno // 0: success
+	}{
+		{"first member at the default", 0, nil, 1500, false, 0},
+		{"first member differs from the default", 0, nil, 9000, false, syscall.EINVAL},
+		{"first member at a set mtu", 1496, nil, 1496, false, 0},
+		{"first member at the default after a set mtu", 1496, nil, 1500, false, syscall.EINVAL},
+		{"second member equal", 0, []int{1500}, 1500, false, 0},
+		{"second member differs", 0, []int{1500}, 1280, false, syscall.EINVAL},
+		{"exempt member differs", 0, []int{1500}, 1280, true, 0},
+		{"exempt first member differs", 0, nil, 1280, true, 0},
+		{"jumbo bridge and member", 9000, []int{9000}, 9000, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, 0)
+			if tt.bridgeMTU != 0 {
+				if err := r.b.SetMTU(tt.bridgeMTU); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, mtu := range tt.members {
+				m := &member{name: fmt.Sprintf("m%d", i), index: 2 + i, mac: mustMAC(fmt.Sprintf("02:00:00:00:00:%02x", i))}
+				p := m.port()
+				p.MTU = mtu
+				if err := r.b.AddPort(p); err != nil {
+					t.Fatalf("member %d: %v", i, err)
+				}
+			}
+			m := &member{name: "new", index: 20, mac: mustMAC("02:00:00:00:00:20")}
+			p := m.port()
+			p.MTU, p.AnyMTU = tt.mtu, tt.anyMTU
+			if err := r.b.AddPort(p); tt.want == 0 && err != nil {
+				t.Errorf("add: got %v, want success", err)
+			} else if tt.want != 0 {
+				wantErrno(t, "add", err, tt.want)
+			}
+			want := tt.bridgeMTU
+			if want == 0 {
+				want = 1500
+			}
+			if got := r.b.MTU(); got != want {
+				t.Errorf("bridge mtu: got %d, want %d", got, want)
+			}
+		})
+	}
+}
+
+// TestSetMTU checks that the bridge's MTU is its own: set, it outlives its
+// last member; 0 is refused.
+func TestSetMTU(t *testing.T) {
+	r := newRig(t, 0)
+	wantErrno(t, "zero bridge mtu", r.b.SetMTU(0), syscall.EINVAL)
+	m := &member{name: "m0", index: 2, mac: mustMAC("02:00:00:00:00:00")}
+	if err := r.b.AddPort(m.port()); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.b.SetMTU(1400); err != nil {
+		t.Fatal(err)
+	}
 	if err := r.b.DeletePort("m0"); err != nil {
 		t.Fatal(err)
 	}
-	if got := r.b.MTU(); got != 1500 {
-		t.Errorf("mtu of an empty bridge: got %d, want 1500", got)
-	}
-	if err := r.b.AddPort(m1.port()); err != nil {
-		t.Errorf("mtu 1500 into the empty bridge: %v", err)
+	if got := r.b.MTU(); got != 1400 {
+		t.Errorf("bridge mtu after its last member left: got %d, want 1400", got)
 	}
 }

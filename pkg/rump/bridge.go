@@ -83,6 +83,7 @@ func (k *Kernel) bridgeAddLocked(br *Interface, name string) error {
 		Name:        m.name,
 		Index:       int(m.nic),
 		MTU:         int(eth.MTU()),
+		AnyMTU:      m.cloner == "l2tp",
 		MAC:         []byte(eth.LinkAddress()),
 		Send:        eth.sendWire,
 		Deliver:     eth.deliverLocal,
@@ -152,11 +153,12 @@ func (*bridgeEndpoint) Attach(stack.NetworkDispatcher) {}
 // IsAttached implements stack.LinkEndpoint.
 func (*bridgeEndpoint) IsAttached() bool { return true }
 
-// MTU implements stack.LinkEndpoint: the members' MTU.
+// MTU implements stack.LinkEndpoint: the bridge's MTU.
 func (e *bridgeEndpoint) MTU() uint32 { return uint32(e.br.MTU()) }
 
-// SetMTU implements stack.LinkEndpoint; the MTU follows the members.
-func (*bridgeEndpoint) SetMTU(uint32) {}
+// SetMTU implements stack.LinkEndpoint: it sets the MTU a member must have
+// to join (Kernel.SetMTU has checked the range).
+func (e *bridgeEndpoint) SetMTU(mtu uint32) { _ = e.br.SetMTU(int(mtu)) }
 
 // Capabilities implements stack.LinkEndpoint.
 func (*bridgeEndpoint) Capabilities() stack.LinkEndpointCapabilities { return 0 }

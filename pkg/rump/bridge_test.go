@@ -1,6 +1,7 @@
 package rump
 
 import (
+	"errors"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -96,4 +97,63 @@ func TestBridgeJoinsTwoBuses(t *testing.T) {
 	if err := kb.Bridge("bridge1", api.BridgeRequest{Op: api.BridgeAdd, Member: "shmif0"}); err != nil {
 		t.Errorf("shmif0 into another bridge after the first went: %v", err)
 	}
+}
+
+// TestBridgeMTU checks NetBSD's MTU rules through the kernel: a bridge's
+// MTU is its own (1500 until set, settable), an Ethernet member must have
+// it, and an l2tp member need not.
+func TestBridgeMTU(t *testing.T) {
+	tests := []struct {
+		name      string
+		bridgeMTU int // 0: leave it
+		member    string
+		memberMTU int // 0: leave the member's default
+		want      syscall.Errno
+	}{
+		{"shmif at the default", 0, "shmif0", 0, 0},
+		{"shmif below the default", 0, "shmif0", 1400, syscall.EINVAL},
+		{"shmif at a set bridge mtu", 1496, "shmif0", 1496, 0},
+		{"shmif at 1500 into a 1496 bridge", 1496, "shmif0", 0, syscall.EINVAL},
+		{"l2tp at its own 1280", 0, "l2tp0", 0, 0},
+		{"l2tp into a 1496 bridge", 1496, "l2tp0", 1400, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := newKernel(t, Options{})
+			must(t, k.Create(tt.member), k.Create("bridge0"))
+			if tt.bridgeMTU != 0 {
+				must(t, k.SetMTU("bridge0", tt.bridgeMTU))
+			}
+			if tt.memberMTU != 0 {
+				must(t, k.SetMTU(tt.member, tt.memberMTU))
+			}
+			err := k.Bridge("bridge0", api.BridgeRequest{Op: api.BridgeAdd, Member: tt.member})
+			if got := errnoOf(err); got != tt.want {
+				t.Errorf("add %s: got %v, want errno %d (%v)", tt.member, err, tt.want, tt.want)
+			}
+			want := tt.bridgeMTU
+			if want == 0 {
+				want = 1500
+			}
+			if ifp, err := k.Interface("bridge0"); err != nil || ifp.MTU != want {
+				t.Errorf("bridge0 mtu: got %+v (%v), want %d", ifp.MTU, err, want)
+			}
+		})
+	}
+	k := newKernel(t, Options{})
+	must(t, k.Create("bridge0"))
+	for _, mtu := range []int{45, 65536} {
+		if got := errnoOf(k.SetMTU("bridge0", mtu)); got != syscall.EINVAL {
+			t.Errorf("bridge0 mtu %d: got errno %v, want EINVAL", mtu, got)
+		}
+	}
+}
+
+// errnoOf is err's errno, 0 for nil or an error without one.
+func errnoOf(err error) syscall.Errno {
+	var e syscall.Errno
+	if errors.As(err, &e) {
+		return e
+	}
+	return 0
 }

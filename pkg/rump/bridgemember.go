@@ -158,11 +158,29 @@ func (e *ethEndpoint) sendWire(frame []byte) {
 		return
 	}
 	e.taps.out(frame)
-	if mtu := int(e.MTU()); len(frame) > mtu+header.EthernetMinimumSize {
+	if mtu := e.bridgedMTU(dev, len(frame)); len(frame) > mtu+header.EthernetMinimumSize {
 		e.countBridged(frame, writeSuper(dev, frame, mtu))
 	} else {
 		e.countBridged(frame, devWrite(dev, frame))
 	}
+}
+
+// bridgedMTU is the MTU a frame of n bytes the bridge forwards out of this
+// member must fit: the member's, but for an l2tp member, whose MTU need not
+// be the bridge's (as in NetBSD), the larger of its own and the bridge's,
+// so that a frame the size of the LAN's crosses whole and its outer packet
+// is fragmented.
+func (e *ethEndpoint) bridgedMTU(dev FrameDevice, n int) int {
+	mtu := int(e.MTU())
+	if n <= mtu+header.EthernetMinimumSize {
+		return mtu
+	}
+	if _, ok := dev.(*l2tpPort); ok {
+		if h := e.bridge.Load(); h != nil {
+			mtu = max(mtu, h.br.MTU())
+		}
+	}
+	return mtu
 }
 
 // countBridged counts a frame the bridge sent out of this member, or the

@@ -363,15 +363,14 @@ func (k *Kernel) downLocked(ifp *Interface) {
 }
 
 // SetMTU sets the interface MTU. virt takes 46..65520, wg 46..65475, shmif 46..1500, lo
-// 576..65535; others: EINVAL. Below 1280 the interface carries no IPv6
+// 576..65535, bridge 46..65535 (the MTU a member must have to join); others: EINVAL. Below 1280 the interface carries no IPv6
 // (inet6mtu.go).
 func (k *Kernel) SetMTU(name string, mtu int) error {
 	return k.withInterface(name, func(ifp *Interface) error {
-		if ifp.br != nil && mtu != int(ifp.ep.MTU()) {
-			return api.Explainf(syscall.EINVAL, "%s: a bridge's MTU is its members'", name)
-		}
 		lo, hi := 46, 1500
 		switch ifp.cloner {
+		case "bridge":
+			hi = 65535
 		case "lo":
 			lo, hi = 576, 65535
 		case "virt":

@@ -142,7 +142,7 @@ func (k *Kernel) pingTarget(req api.PingRequest) (pingTarget, error) {
 	if req.NodeInfo && !dst.Is6() {
 		return t, api.Errorf(syscall.EINVAL, "node information queries only for an inet6 destination")
 	}
-	if req.RecordRoute || req.SourceRoute != "" {
+	if req.RecordRoute || req.SourceRoute != "" || req.DontFragment {
 		if err := t.checkOptions(dst); err != nil {
 			return t, err
 		}
@@ -248,6 +248,9 @@ func (t pingTarget) configure(ep tcpip.Endpoint) error {
 		}
 	}
 	opts := map[tcpip.SockOptInt]int{}
+	if t.req.DontFragment {
+		opts[tcpip.MTUDiscoverOption] = int(tcpip.PMTUDiscoveryDo)
+	}
 	if t.req.TTL != 0 {
 		if t.proto == ipv4.ProtocolNumber {
 			opts[tcpip.IPv4TTLOption] = t.req.TTL
@@ -470,7 +473,9 @@ func (p *pingRun) send() {
 		ep = p.raw
 		r.Reset(p.nodeInfoQuery(seq))
 	}
-	if _, terr := ep.Write(&r, tcpip.WriteOptions{To: &to}); terr != nil {
+	if p.tooBig(r.Len()) {
+		ev.Error = api.NewErrorReply(syscall.EMSGSIZE, "send to "+p.t.dst.String()+": bigger than the MTU and may not be fragmented")
+	} else if _, terr := ep.Write(&r, tcpip.WriteOptions{To: &to}); terr != nil {
 		ev.Error = api.NewErrorReply(p.k.unreachErrno(p.t.dst, pingErrno(terr)), "send to "+p.t.dst.String()+": "+terr.String())
 	}
 	p.sent++

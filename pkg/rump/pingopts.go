@@ -1,6 +1,8 @@
 package rump
 
-// IP options in echo requests (ping -R and -g). gVisor's ping endpoint
+// IP options in echo requests (ping -R and -g), and the don't-fragment
+// bit (ping -D). A run with DF alone sends through its ping endpoint with
+// path MTU discovery "do", which sets DF. gVisor's ping endpoint
 // cannot carry IP options, so a run with options sends its requests,
 // with the IP header it builds, through its raw ICMP endpoint in
 // header-included mode, and takes the replies from that endpoint, which
@@ -30,7 +32,7 @@ const (
 	ipoptMaxSize = 40 // the most option bytes an IPv4 header holds
 )
 
-// checkOptions checks a request with IP options: IPv4 only, and a
+// checkOptions checks a request with IP options or DF: IPv4 only, and a
 // gateway that is an IPv4 address.
 func (t *pingTarget) checkOptions(dst netip.Addr) error {
 	if !dst.Is4() {
@@ -48,6 +50,27 @@ func (t *pingTarget) checkOptions(dst netip.Addr) error {
 
 // withOptions reports whether the run's requests carry IP options.
 func (p *pingRun) withOptions() bool { return p.t.req.RecordRoute || p.t.gateway.Len() != 0 }
+
+// tooBig reports whether a request of n bytes (its ICMP message, or with
+// options the whole datagram) may not be sent: with DF set, NetBSD's ip_output refuses a datagram bigger than
+// the outgoing interface's MTU (EMSGSIZE), while gVisor fragments a local
+// datagram whatever DF says, so the kernel checks first.
+func (p *pingRun) tooBig(n int) bool {
+	if !p.t.req.DontFragment {
+		return false
+	}
+	r, terr := p.k.stack.FindRoute(p.t.nic, p.t.src, p.t.firstHop(), p.t.proto, false)
+	if terr != nil {
+		return false
+	}
+	nic := r.NICID()
+	r.Release()
+	if !p.withOptions() {
+		n += header.IPv4MinimumSize
+	}
+	info, ok := p.k.stack.NICInfo()[nic]
+	return ok && n > int(info.MTU)
+}
 
 // firstHop is where a request is sent: the gateway of a source route, else
 // the destination.
@@ -88,7 +111,12 @@ func (p *pingRun) withHeader(m []byte) []byte {
 		ttl = p.k.defaultTTL(p.t.proto)
 	}
 	ip := header.IPv4(b)
+	var flags uint8
+	if p.t.req.DontFragment {
+		flags = header.IPv4FlagDontFragment
+	}
 	ip.Encode(&header.IPv4Fields{
+		Flags:       flags,
 		TOS:         uint8(p.t.req.TOS),
 		TotalLength: uint16(len(b)),
 		TTL:         uint8(ttl),

@@ -88,3 +88,45 @@ func TestPingSourceRoute(t *testing.T) {
 		t.Errorf("Ping %+v: got %v, want EOPNOTSUPP", req, err)
 	}
 }
+
+// TestPingDontFragment: with the don't-fragment bit, as ping -D sets it, a
+// request that fits the interface's MTU is answered and a bigger one is
+// not sent (EMSGSIZE) rather than fragmented; without it the bigger one
+// is fragmented and answered.
+func TestPingDontFragment(t *testing.T) {
+	ka, kb := linkedKernels(t)
+	waitAssigned(t, ka)
+	waitAssigned(t, kb)
+	tests := []struct {
+		name      string
+		size      int
+		df        bool
+		wantErr   string // errno of the sent event, "" for none
+		wantReply bool
+	}{
+		{"fits, DF", 1472, true, "", true},
+		{"too big, DF", 1473, true, "EMSGSIZE", false},
+		{"too big, no DF", 1473, false, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			evs := pingAll(t, ka, api.PingRequest{Dst: "10.0.0.2", Count: 1, Wait: 2, Size: tt.size, DontFragment: tt.df})
+			gotErr := ""
+			for _, ev := range evs {
+				if ev.Type == api.PingSent && ev.Error != nil {
+					gotErr = ev.Error.Errno
+				}
+			}
+			if gotErr != tt.wantErr {
+				t.Errorf("sent error: got %q, want %q", gotErr, tt.wantErr)
+			}
+			if got := countTypes(evs)[api.PingReply] == 1; got != tt.wantReply {
+				t.Errorf("answered: got %v, want %v; events %+v", got, tt.wantReply, evs)
+			}
+		})
+	}
+	req := api.PingRequest{Dst: "fc00::2", DontFragment: true}
+	if err := ka.Ping(t.Context(), req, func(api.PingEvent) {}); !errorIs(err, syscall.EINVAL) {
+		t.Errorf("Ping %+v: got %v, want EINVAL", req, err)
+	}
+}

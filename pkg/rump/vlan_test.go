@@ -264,7 +264,7 @@ func TestVlanBridges(t *testing.T) {
 		m.Create("vlan0"), m.SetVlan("vlan0", 10, "shmif0"), m.SetFlags("vlan0", api.IFF_UP),
 		m.Create("vlan1"), m.SetVlan("vlan1", 20, "shmif1"), m.SetFlags("vlan1", api.IFF_UP),
 		m.Create("tap0"), m.SetMTU("tap0", 1496), m.AddAddr("tap0", api.IfAddr{Addr: "10.0.0.3/24"}),
-		m.Create("bridge0"),
+		m.Create("bridge0"), m.SetMTU("bridge0", 1496), // as t_vlan does: the vlans' MTU
 	)
 	for _, mem := range []string{"vlan0", "vlan1", "tap0"} {
 		must(t, m.Bridge("bridge0", api.BridgeRequest{Op: api.BridgeAdd, Member: mem}))
@@ -384,7 +384,7 @@ func TestVlanRouteTarget(t *testing.T) {
 func TestVlanParentPromisc(t *testing.T) {
 	k := newKernel(t, Options{})
 	must(t, k.Create("shmif0"), k.Create("vlan0"), k.Create("bridge0"), k.Create("bridge1"),
-		k.SetVlan("vlan0", 10, "shmif0"))
+		k.SetVlan("vlan0", 10, "shmif0"), k.SetMTU("bridge0", 1496)) // vlan0's MTU
 	promisc := func(name string) bool {
 		ifc, err := k.Interface(name)
 		if err != nil {
@@ -415,6 +415,44 @@ func TestVlanParentPromisc(t *testing.T) {
 		}
 		if got := promisc("shmif0"); got != tt.want {
 			t.Errorf("%s: shmif0 PROMISC: got %v, want %v", tt.step, got, tt.want)
+		}
+	}
+}
+
+// TestVlanPingDontFragment follows t_vlan's vlan_auto_follow_mtu: a
+// don't-fragment ping (ping -D) that fits the vlan's MTU, parent's minus
+// 4, is answered; once the vlan's MTU is lowered it is refused with
+// EMSGSIZE ("Message too long") instead of being fragmented.
+func TestVlanPingDontFragment(t *testing.T) {
+	bus := filepath.Join(t.TempDir(), "bus")
+	a := shmifKernel(t, bus, "10.9.0.1/24")
+	b := shmifKernel(t, bus, "10.9.0.2/24")
+	vlanOnBus(t, a, "vlan0", 10, "10.0.0.1/24")
+	vlanOnBus(t, b, "vlan0", 10, "10.0.0.2/24")
+	if !pingSoon(t, a, "10.0.0.2") {
+		t.Fatal("10.0.0.2 does not answer over the vlan")
+	}
+	for _, tt := range []struct {
+		name    string
+		mtu     int // vlan0's on a, 0 to leave it (1496)
+		wantErr string
+		replies int
+	}{
+		{"fits 1496", 0, "", 1},
+		{"vlan mtu 1400", 1400, "EMSGSIZE", 0},
+	} {
+		if tt.mtu != 0 {
+			must(t, a.SetMTU("vlan0", tt.mtu))
+		}
+		evs := pingAll(t, a, api.PingRequest{Dst: "10.0.0.2", Count: 1, Wait: 2, Size: 1468, DontFragment: true})
+		gotErr := ""
+		for _, ev := range evs {
+			if ev.Type == api.PingSent && ev.Error != nil {
+				gotErr = ev.Error.Errno
+			}
+		}
+		if got := countTypes(evs)[api.PingReply]; gotErr != tt.wantErr || got != tt.replies {
+			t.Errorf("%s: got error %q and %d replies, want %q and %d", tt.name, gotErr, got, tt.wantErr, tt.replies)
 		}
 	}
 }

@@ -105,6 +105,9 @@ func TestMainAgainstKernel(t *testing.T) {
 		{Inet, "-n -c 1 127.0.0.1", `^PING 127.0.0.1 \(127.0.0.1\): 56 data bytes\n64 bytes from 127.0.0.1: icmp_seq=0 ttl=64 time=`, "", 0},
 		{Inet, "-n -R -c 2 -i 0.01 10.0.0.2", `\n64 bytes from 10.0.0.2: icmp_seq=0 ttl=64 time=` + rtt + ` ms\nRR: \t10.0.0.2\n` +
 			`(\t\S+\n)*64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=` + rtt + ` ms\t\(same route\)\n`, "", 0},
+		{Inet, "-n -D -c 1 -s 1472 10.0.0.2", `\n1480 bytes from 10.0.0.2: icmp_seq=0 `, "", 0},
+		{Inet, "-n -D -c 1 -W 0.2 -s 1473 10.0.0.2", `1 packets transmitted, 0 packets received, 100.0% packet loss\n$`,
+			`^rping: sendto: Message too long\n$`, 2},
 		{Inet, "-n -c 2 -i 0.01 -W 0.2 10.0.0.99", `^PING 10.0.0.99 \(10.0.0.99\): 56 data bytes\n\n----10.0.0.99 PING Statistics----\n` +
 			`2 packets transmitted, 0 packets received, 100.0% packet loss\n$`, "", 2},
 		{Inet, "-n -w 0.3 -i 0.05 10.0.0.99", `packets transmitted, 0 packets received, 100.0% packet loss\n$`, "", 2},
@@ -132,7 +135,7 @@ func TestMainAgainstKernel(t *testing.T) {
 		{Inet6, "-c 1 fe80::1%virt9", `^$`, `^rping6: hostname nor servname provided, or not known\n$`, 1},
 		{Inet6, "-c 1 10.0.0.2", `^$`, `^rping6: hostname nor servname provided, or not known\n$`, 1},
 		{Inet6, "-c 1 -i 0 -X 0.5 ::1", `1 packets received`, `^rping6: too small interval, raised to 0.001\n$`, 0},
-		{Inet, "", `^$`, `^usage: rping \[-noQqRv\]`, 1},
+		{Inet, "", `^$`, `^usage: rping \[-DnoQqRv\]`, 1},
 		{Inet, "-z 10.0.0.2", `^$`, `^rping: unknown option -- z\nusage: rping `, 1},
 		{Inet, "-c 0 10.0.0.2", `^$`, `^rping: Bad/invalid number of packets: 0\n$`, 1},
 		{Inet6, "-h 300 fc00::2", `^$`, `^rping6: illegal hoplimit -- 300\n$`, 1},

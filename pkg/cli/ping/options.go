@@ -57,6 +57,7 @@ type options struct {
 	semiquiet   bool    // rping -Q: no ICMP errors about the requests
 	verbose     bool    // -v: every ICMP message received
 	recordRoute bool    // rping -R
+	dontFrag    bool    // rping -D
 	gateway     string  // rping -g: the loose source route\'s gateway
 	nodeInfo    bool    // rping6 -w: node information queries for the host\'s name
 	once        bool    // -o
@@ -73,7 +74,7 @@ func badf(format string, a ...any) error { return &badValue{fmt.Sprintf(format, 
 // parse reads the command line of rping (Inet) or rping6 (Inet6).
 func parse(f Family, args []string) (options, error) {
 	o := options{family: f, size: defaultSize4, names: true}
-	optstring := "c:g:h:I:i:noQqRs:T:t:vW:w:"
+	optstring := "c:Dg:h:I:i:noQqRs:T:t:vW:w:"
 	if f == Inet6 {
 		o.size, o.names = defaultSize6, false
 		optstring = "c:g:Hh:I:i:noqS:s:vwX:"
@@ -132,6 +133,8 @@ func (o *options) set4(opt getopt.Opt) error {
 		o.semiquiet = true
 	case 'R':
 		o.recordRoute = true
+	case 'D':
+		o.dontFrag = true
 	case 'q':
 		o.quiet = true
 	case 'v':
@@ -246,7 +249,7 @@ func usage(f Family) string {
               [-i wait] [-S sourceaddr] [-s packetsize] [-X deadline] host
 `
 	}
-	return `usage: rping [-noQqRv] [-c count] [-g gateway] [-h host] [-I addr]
+	return `usage: rping [-DnoQqRv] [-c count] [-g gateway] [-h host] [-I addr]
              [-i interval] [-s size] [-T ttl] [-t tos] [-W waittime]
              [-w deadline] host
 `

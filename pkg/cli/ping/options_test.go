@@ -24,6 +24,7 @@ func TestParse(t *testing.T) {
 			ttl: 7, tos: 16, deadline: 5, wait: 2, src: "virt0", quiet: true, once: true}), ""},
 		{Inet, "-QRv -g 10.0.0.2 h", v4(options{host: "h", size: 56, names: true, semiquiet: true, recordRoute: true,
 			verbose: true, gateway: "10.0.0.2"}), ""},
+		{Inet, "-D h", v4(options{host: "h", size: 56, names: true, dontFrag: true}), ""},
 		{Inet6, "-v h", v6(options{host: "h", size: 8, verbose: true}), ""},
 		{Inet, "-c 0x10 -s 0 -h h", v4(options{host: "h", count: 16, size: 0, names: true}), ""},
 		{Inet, "-c 0 h", options{}, "Bad/invalid number of packets: 0"},

@@ -126,6 +126,7 @@ func (o options) request(tg target) (api.PingRequest, error) {
 		req.TTL = 255
 	}
 	req.RecordRoute = o.recordRoute
+	req.DontFragment = o.dontFrag
 	if o.gateway != "" {
 		g, err := resolve(o.gateway, "ip4")
 		if err != nil {
