@@ -124,4 +124,3 @@ func (o *outerRoute) set(r *stack.Route, gen uint64, conf any) {
 		old.Release()
 	}
 }
-
