@@ -359,6 +359,11 @@ func (e *ethEndpoint) deliverStack(frame []byte, buf *buffer.Buffer, h vnetHdr) 
 	if d == nil {
 		return
 	}
+	if t := eth.Type(); (t == header.IPv4ProtocolNumber || t == header.IPv6ProtocolNumber) &&
+		badTCPHeader(frame[header.EthernetMinimumSize:], t == header.IPv6ProtocolNumber) {
+		e.stats.ierrors.Add(1) // tcpsane.go
+		return
+	}
 	var payload buffer.Buffer
 	if buf != nil {
 		payload, *buf = *buf, buffer.Buffer{}
