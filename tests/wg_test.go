@@ -184,6 +184,9 @@ func TestWgconfigErrors(t *testing.T) {
 // a TUN device of the test's namespace, configured with wg(8); the UDP
 // goes over virt0 and tap0.
 func TestWgLinuxPeer(t *testing.T) {
+	// wireguard-go keeps its control socket in /var/run/wireguard, one
+	// directory for every namespace: the name is the run's own.
+	tun := fmt.Sprintf("wgl%d", os.Getpid()%1000000)
 	if _, err := exec.LookPath("wg"); err != nil {
 		testkit.Skip(t, "no wg in PATH (scripts/setup.sh installs wireguard-tools)")
 	}
@@ -206,19 +209,19 @@ func TestWgLinuxPeer(t *testing.T) {
 	e.mustRwg(e.url, "wg0", "add", "peer", "linux", pubL, "--endpoint=10.0.0.1:51820", "--allowed-ips=10.100.0.2/32,fd02::2/128")
 
 	out := &lockedBuffer{}
-	e.startIn(e.dir, []string{"WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1"}, out, wgGo, "-f", "wgl0")
-	e.waitFor("wireguard-go makes wgl0", func() (bool, string) { return e.linkExists("wgl0"), out.String() })
-	e.mustRun(nil, "wg", "set", "wgl0", "private-key", e.writeKey("keyL", privL), "listen-port", "51820",
+	e.startIn(e.dir, []string{"WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1"}, out, wgGo, "-f", tun)
+	e.waitFor("wireguard-go makes the TUN", func() (bool, string) { return e.linkExists(tun), out.String() })
+	e.mustRun(nil, "wg", "set", tun, "private-key", e.writeKey("keyL", privL), "listen-port", "51820",
 		"peer", pubK, "endpoint", "10.0.0.2:52428", "allowed-ips", "10.100.0.1/32,fd02::1/128")
-	e.ip("addr", "add", "10.100.0.2/24", "dev", "wgl0")
-	e.ip("addr", "add", "fd02::2/64", "dev", "wgl0", "nodad")
-	e.ip("link", "set", "wgl0", "up")
+	e.ip("addr", "add", "10.100.0.2/24", "dev", tun)
+	e.ip("addr", "add", "fd02::2/64", "dev", tun, "nodad")
+	e.ip("link", "set", tun, "up")
 
 	e.ping("10.100.0.1")
 	e.rpingOK(e.url, "10.100.0.2", 3)
 	e.ping("fd02::1")
 	e.rpingOK(e.url, "fd02::2", 3)
-	if r := e.run(nil, "wg", "show", "wgl0", "latest-handshakes"); r.code != 0 || strings.Contains(r.stdout, "\t0\n") {
+	if r := e.run(nil, "wg", "show", tun, "latest-handshakes"); r.code != 0 || strings.Contains(r.stdout, "\t0\n") {
 		t.Errorf("wg show latest-handshakes: got %v, want a handshake", r)
 	}
 	requireHijack(t, "nc", "sh")
