@@ -275,6 +275,9 @@ func TestVlanBridgedTCP(t *testing.T) {
 				members = []string{"vlan0", "vlan1"}
 			}
 			must(t, m.Create("bridge0"))
+			if tc.vlans {
+				must(t, m.SetMTU("bridge0", 1496)) // as t_vlan does: the vlans' MTU
+			}
 			for _, mem := range members {
 				must(t, m.Bridge("bridge0", api.BridgeRequest{Op: api.BridgeAdd, Member: mem}))
 			}
