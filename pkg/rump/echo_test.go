@@ -114,6 +114,13 @@ func (c echoCounts) minus(d echoCounts) echoCounts {
 func echoRun(t *testing.T, f echoFamily, ka, kb *Kernel, rec *recorder) ([][]byte, echoCounts, []bool, uint64) {
 	t.Helper()
 	pingAll(t, ka, api.PingRequest{Dst: f.dst, Count: 1, Size: 56})
+	// That reply is counted once its write has returned, maybe after ping
+	// has it: wait until every request b took is answered in the counts.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if c := countsOf(kb, f.v6); c.icmpOut >= c.icmpIn {
+			break
+		}
+	}
 	rec.mu.Lock()
 	rec.frames = nil
 	rec.mu.Unlock()
@@ -128,7 +135,13 @@ func echoRun(t *testing.T, f echoFamily, ka, kb *Kernel, rec *recorder) ([][]byt
 	if got := countTypes(evs)["reply"]; got != 3 {
 		t.Fatalf("got %d replies, want 3 (events %+v)", got, evs)
 	}
+	// Replies are counted once their write has returned, which may be
+	// after ping has them: wait for the third reply's count.
 	delta, answered := countsOf(kb, f.v6).minus(before), echoAnswered.Load()-n0
+	for deadline := time.Now().Add(10 * time.Second); delta.icmpOut < 3 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+		delta, answered = countsOf(kb, f.v6).minus(before), echoAnswered.Load()-n0
+	}
 	var dirs []bool
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
