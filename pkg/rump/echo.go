@@ -174,19 +174,23 @@ func (p *echoPath) directBack(remote tcpip.Address, proto tcpip.NetworkProtocolN
 
 // stats4 returns the interface's IPv4 counters, which the stack keeps
 // per interface besides its own totals.
-func (p *echoPath) stats4() *ipv4.Stats {
-	if st := p.st4.Load(); st != nil {
+func (p *echoPath) stats4() *ipv4.Stats { return nicStats(p, &p.st4, ipv4.ProtocolNumber) }
+
+// nicStats returns the interface's counters of one network protocol,
+// looked up once and kept in *cache; nil if the stack has none.
+func nicStats[T any](p *echoPath, cache *atomic.Pointer[T], proto tcpip.NetworkProtocolNumber) *T {
+	if st := cache.Load(); st != nil {
 		return st
 	}
-	ep, terr := p.k.stack.GetNetworkEndpoint(p.nic, ipv4.ProtocolNumber)
+	ep, terr := p.k.stack.GetNetworkEndpoint(p.nic, proto)
 	if terr != nil {
 		return nil
 	}
-	st, ok := ep.Stats().(*ipv4.Stats)
+	st, ok := any(ep.Stats()).(*T)
 	if !ok {
 		return nil
 	}
-	p.st4.Store(st)
+	cache.Store(st)
 	return st
 }
 

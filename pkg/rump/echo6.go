@@ -73,21 +73,7 @@ func echoRequest6(b []byte) (header.IPv6, bool) {
 }
 
 // stats6 returns the interface's IPv6 counters.
-func (p *echoPath) stats6() *ipv6.Stats {
-	if st := p.st6.Load(); st != nil {
-		return st
-	}
-	ep, terr := p.k.stack.GetNetworkEndpoint(p.nic, ipv6.ProtocolNumber)
-	if terr != nil {
-		return nil
-	}
-	st, ok := ep.Stats().(*ipv6.Stats)
-	if !ok {
-		return nil
-	}
-	p.st6.Store(st)
-	return st
-}
+func (p *echoPath) stats6() *ipv6.Stats { return nicStats(p, &p.st6, ipv6.ProtocolNumber) }
 
 // turnEcho6 makes the ICMPv6 echo request in frame (Ethernet and IPv6,
 // exactly as long as the packet) its reply, in place: the traffic class

@@ -37,7 +37,6 @@ import (
 	"github.com/rumpnet/rumpnet/pkg/api"
 	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
-	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
@@ -59,6 +58,7 @@ type tunnelConf struct {
 
 // tunEndpoint is a gif or gre interface's link endpoint.
 type tunEndpoint struct {
+	ipLink
 	stats counters
 	taps  captureTaps
 	st    *stack.Stack
@@ -126,33 +126,6 @@ func (e *tunEndpoint) SetMTU(m uint32) {
 	e.mtu = m
 	e.mu.Unlock()
 }
-
-// Capabilities implements stack.LinkEndpoint: no link addresses to resolve.
-func (*tunEndpoint) Capabilities() stack.LinkEndpointCapabilities { return 0 }
-
-// MaxHeaderLength implements stack.LinkEndpoint.
-func (*tunEndpoint) MaxHeaderLength() uint16 { return 0 }
-
-// LinkAddress implements stack.LinkEndpoint: a tunnel has none.
-func (*tunEndpoint) LinkAddress() tcpip.LinkAddress { return "" }
-
-// SetLinkAddress implements stack.LinkEndpoint.
-func (*tunEndpoint) SetLinkAddress(tcpip.LinkAddress) {}
-
-// Wait implements stack.LinkEndpoint.
-func (*tunEndpoint) Wait() {}
-
-// ARPHardwareType implements stack.LinkEndpoint.
-func (*tunEndpoint) ARPHardwareType() header.ARPHardwareType { return header.ARPHardwareNone }
-
-// AddHeader implements stack.LinkEndpoint.
-func (*tunEndpoint) AddHeader(*stack.PacketBuffer) {}
-
-// ParseHeader implements stack.LinkEndpoint.
-func (*tunEndpoint) ParseHeader(*stack.PacketBuffer) bool { return true }
-
-// SetOnCloseAction implements stack.LinkEndpoint.
-func (*tunEndpoint) SetOnCloseAction(func()) {}
 
 // Close implements stack.LinkEndpoint: the send and receive goroutines
 // end.

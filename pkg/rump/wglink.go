@@ -36,6 +36,7 @@ const wgQueueLen = 512
 
 // wgEndpoint is a wg interface's link endpoint and tun device.
 type wgEndpoint struct {
+	ipLink
 	stats counters
 	taps  captureTaps
 	out   chan []byte   // IP packets the stack sent, for Read
@@ -99,33 +100,6 @@ func (e *wgEndpoint) SetMTU(m uint32) {
 		}
 	}
 }
-
-// Capabilities implements stack.LinkEndpoint: no link addresses to resolve.
-func (*wgEndpoint) Capabilities() stack.LinkEndpointCapabilities { return 0 }
-
-// MaxHeaderLength implements stack.LinkEndpoint: packets carry no link header.
-func (*wgEndpoint) MaxHeaderLength() uint16 { return 0 }
-
-// LinkAddress implements stack.LinkEndpoint: a tunnel has none.
-func (*wgEndpoint) LinkAddress() tcpip.LinkAddress { return "" }
-
-// SetLinkAddress implements stack.LinkEndpoint.
-func (*wgEndpoint) SetLinkAddress(tcpip.LinkAddress) {}
-
-// Wait implements stack.LinkEndpoint.
-func (*wgEndpoint) Wait() {}
-
-// ARPHardwareType implements stack.LinkEndpoint.
-func (*wgEndpoint) ARPHardwareType() header.ARPHardwareType { return header.ARPHardwareNone }
-
-// AddHeader implements stack.LinkEndpoint.
-func (*wgEndpoint) AddHeader(*stack.PacketBuffer) {}
-
-// ParseHeader implements stack.LinkEndpoint.
-func (*wgEndpoint) ParseHeader(*stack.PacketBuffer) bool { return true }
-
-// SetOnCloseAction implements stack.LinkEndpoint.
-func (*wgEndpoint) SetOnCloseAction(func()) {}
 
 // WritePackets implements stack.LinkEndpoint: the packets go to the
 // device's queue.
